@@ -1,0 +1,230 @@
+// Writes the ONNX test fixtures: `node dist/scripts/build-fixtures.js [outDir]` (default fixtures/models).
+// Every model is built from the formulas below; test/fixtures/models.test.ts checks ORT agrees.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DT, attr, type AttrValue, initializer, mlNode, model, node, seqMapInfo, valueInfo } from './onnx-builder.js';
+
+const { int, ints, float, floats, string, strings } = attr;
+
+// linear_binary: s = sigmoid(x·W + b); probabilities = [1-s, s]; label = argmax.
+function linearBinary(): Uint8Array {
+  return model({
+    graphName: 'linear_binary',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 3])],
+    outputs: [valueInfo('label', DT.INT64, ['N']), valueInfo('probabilities', DT.FLOAT, ['N', 2])],
+    initializers: [initializer('W', [0.5, -1.25, 2.0], [3, 1]), initializer('b', [0.1]), initializer('one', [1])],
+    nodes: [
+      node('MatMul', ['input', 'W'], ['xw']),
+      node('Add', ['xw', 'b'], ['z']),
+      node('Sigmoid', ['z'], ['s']),
+      node('Sub', ['one', 's'], ['not_s']),
+      node('Concat', ['not_s', 's'], ['probabilities'], { axis: int(1) }),
+      node('ArgMax', ['probabilities'], ['label'], { axis: int(1), keepdims: int(0) }),
+    ],
+  });
+}
+
+// regressor: variable = x·[1.5, -2.0] + 3.0 (Gemm).
+function regressor(): Uint8Array {
+  return model({
+    graphName: 'regressor',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 2])],
+    outputs: [valueInfo('variable', DT.FLOAT, ['N', 1])],
+    initializers: [initializer('W', [1.5, -2.0], [2, 1]), initializer('b', [3.0])],
+    nodes: [node('Gemm', ['input', 'W', 'b'], ['variable'])],
+  });
+}
+
+// multiclass: probabilities = softmax(xW + b) over 3 classes; label = argmax.
+function multiclass(): Uint8Array {
+  const W = [1, 0, -1, 0.5, 1, 0, -0.5, 0.25, 1, 0, -1, 0.5];
+  return model({
+    graphName: 'multiclass',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 4])],
+    outputs: [valueInfo('probabilities', DT.FLOAT, ['N', 3]), valueInfo('label', DT.INT64, ['N'])],
+    initializers: [initializer('W', W, [4, 3]), initializer('b', [0.1, 0, -0.1])],
+    nodes: [
+      node('Gemm', ['input', 'W', 'b'], ['logits']),
+      node('Softmax', ['logits'], ['probabilities'], { axis: int(1) }),
+      node('ArgMax', ['probabilities'], ['label'], { axis: int(1), keepdims: int(0) }),
+    ],
+  });
+}
+
+// per_column: score = 0.5*age + 2*visits + LabelEncoder(city: Paris 10, Berlin 20, else -1).
+function perColumn(): Uint8Array {
+  return model({
+    graphName: 'per_column',
+    inputs: [
+      valueInfo('city', DT.STRING, ['N', 1]),
+      valueInfo('age', DT.FLOAT, ['N', 1]),
+      valueInfo('visits', DT.INT64, ['N', 1]),
+    ],
+    outputs: [valueInfo('score', DT.FLOAT, ['N', 1])],
+    initializers: [initializer('half', [0.5]), initializer('two', [2])],
+    nodes: [
+      mlNode('LabelEncoder', ['city'], ['city_enc'], {
+        keys_strings: strings(['Paris', 'Berlin']),
+        values_floats: floats([10, 20]),
+        default_float: float(-1),
+      }),
+      node('Mul', ['age', 'half'], ['age_part']),
+      node('Cast', ['visits'], ['visits_f'], { to: int(DT.FLOAT) }),
+      node('Mul', ['visits_f', 'two'], ['visits_part']),
+      node('Add', ['age_part', 'visits_part'], ['partial']),
+      node('Add', ['partial', 'city_enc'], ['score']),
+    ],
+  });
+}
+
+// skl2onnx-style classifier: LinearClassifier (softmax) -> output_label + ZipMap output_probability.
+function zipmapClassifier(name: string, labels: number[] | string[]): Uint8Array {
+  const byString = typeof labels[0] === 'string';
+  const labelAttr: Record<string, AttrValue> = byString ? { classlabels_strings: strings(labels as string[]) } : { classlabels_ints: ints(labels as number[]) };
+  const zipAttr: Record<string, AttrValue> = byString ? { classlabels_strings: strings(labels as string[]) } : { classlabels_int64s: ints(labels as number[]) };
+  const keyType = byString ? DT.STRING : DT.INT64;
+  return model({
+    graphName: name,
+    inputs: [valueInfo('float_input', DT.FLOAT, ['N', 2])],
+    outputs: [valueInfo('output_label', keyType, ['N']), seqMapInfo('output_probability', keyType, DT.FLOAT)],
+    nodes: [
+      mlNode('LinearClassifier', ['float_input'], ['output_label', 'probabilities'], {
+        ...labelAttr,
+        coefficients: floats([1, 0, 0, 1, -1, -1]),
+        intercepts: floats([0, 0.1, 0.2]),
+        multi_class: int(0),
+        post_transform: string('SOFTMAX'),
+      }),
+      mlNode('ZipMap', ['probabilities'], ['output_probability'], zipAttr),
+    ],
+  });
+}
+
+// fixed_batch: variable = x·[1, 2, 3] with a fixed batch dimension of 1.
+function fixedBatch(): Uint8Array {
+  return model({
+    graphName: 'fixed_batch',
+    inputs: [valueInfo('input', DT.FLOAT, [1, 3])],
+    outputs: [valueInfo('variable', DT.FLOAT, [1, 1])],
+    initializers: [initializer('W', [1, 2, 3], [3, 1])],
+    nodes: [node('MatMul', ['input', 'W'], ['variable'])],
+  });
+}
+
+// int4_output: q = Cast(input, INT4) (opset 21, IR 10) and y = input; the product must refuse it.
+function int4Output(): Uint8Array {
+  return model({
+    graphName: 'int4_output',
+    opsets: { '': 21 },
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 2])],
+    outputs: [valueInfo('q', DT.INT4, ['N', 2]), valueInfo('y', DT.FLOAT, ['N', 2])],
+    nodes: [node('Cast', ['input'], ['q'], { to: int(DT.INT4) }), node('Identity', ['input'], ['y'])],
+  });
+}
+
+// per_column_types: one input per element type, each echoed through a simple op.
+function perColumnTypes(): Uint8Array {
+  return model({
+    graphName: 'per_column_types',
+    inputs: [
+      valueInfo('s', DT.STRING, ['N', 1]),
+      valueInfo('i', DT.INT64, ['N', 1]),
+      valueInfo('f', DT.FLOAT, ['N', 1]),
+      valueInfo('d', DT.DOUBLE, ['N', 1]),
+      valueInfo('b', DT.BOOL, ['N', 1]),
+    ],
+    outputs: [
+      valueInfo('i_out', DT.INT64, ['N', 1]),
+      valueInfo('f_out', DT.FLOAT, ['N', 1]),
+      valueInfo('d_out', DT.DOUBLE, ['N', 1]),
+      valueInfo('b_out', DT.INT64, ['N', 1]),
+      valueInfo('s_out', DT.INT64, ['N', 1]),
+    ],
+    initializers: [
+      initializer('i_two', [2], [1], DT.INT64),
+      initializer('f_one', [1]),
+      initializer('d_three', [3], [1], DT.DOUBLE),
+    ],
+    nodes: [
+      node('Mul', ['i', 'i_two'], ['i_out']),
+      node('Add', ['f', 'f_one'], ['f_out']),
+      node('Mul', ['d', 'd_three'], ['d_out']),
+      node('Cast', ['b'], ['b_out'], { to: int(DT.INT64) }),
+      mlNode('LabelEncoder', ['s'], ['s_out'], {
+        keys_strings: strings(['a', 'b']),
+        values_int64s: ints([1, 2]),
+        default_int64: int(0),
+      }),
+    ],
+  });
+}
+
+// float64_regressor: variable = x·[0.25, 4.0] - 1 in float64.
+function float64Regressor(): Uint8Array {
+  return model({
+    graphName: 'float64_regressor',
+    inputs: [valueInfo('input', DT.DOUBLE, ['N', 2])],
+    outputs: [valueInfo('variable', DT.DOUBLE, ['N', 1])],
+    initializers: [initializer('W', new Float64Array([0.25, 4.0]), [2, 1]), initializer('b', new Float64Array([-1]))],
+    nodes: [node('MatMul', ['input', 'W'], ['xw']), node('Add', ['xw', 'b'], ['variable'])],
+  });
+}
+
+// needs20: one-tree TreeEnsembleRegressor splitting on feature 19 (x[19] <= 0.5 -> 1, else 2);
+// the feature dim is symbolic, so only ORT's run-time check rejects inputs with < 20 columns.
+function needs20(): Uint8Array {
+  return model({
+    graphName: 'needs20',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 'F'])],
+    outputs: [valueInfo('variable', DT.FLOAT, ['N', 1])],
+    nodes: [
+      mlNode('TreeEnsembleRegressor', ['input'], ['variable'], {
+        n_targets: int(1),
+        nodes_treeids: ints([0, 0, 0]),
+        nodes_nodeids: ints([0, 1, 2]),
+        nodes_featureids: ints([19, 0, 0]),
+        nodes_values: floats([0.5, 0, 0]),
+        nodes_modes: strings(['BRANCH_LEQ', 'LEAF', 'LEAF']),
+        nodes_truenodeids: ints([1, 0, 0]),
+        nodes_falsenodeids: ints([2, 0, 0]),
+        target_treeids: ints([0, 0]),
+        target_nodeids: ints([1, 2]),
+        target_ids: ints([0, 0]),
+        target_weights: floats([1, 2]),
+        aggregate_function: string('SUM'),
+        post_transform: string('NONE'),
+      }),
+    ],
+  });
+}
+
+// All fixture models by file name, built fresh.
+export function fixtureModels(): Record<string, Uint8Array> {
+  return {
+    'linear_binary.onnx': linearBinary(),
+    'regressor.onnx': regressor(),
+    'multiclass.onnx': multiclass(),
+    'per_column.onnx': perColumn(),
+    'zipmap_int.onnx': zipmapClassifier('zipmap_int', [0, 1, 2]),
+    'zipmap_string.onnx': zipmapClassifier('zipmap_string', ['setosa', 'versicolor', 'virginica']),
+    'fixed_batch.onnx': fixedBatch(),
+    'int4_output.onnx': int4Output(),
+    'per_column_types.onnx': perColumnTypes(),
+    'float64_regressor.onnx': float64Regressor(),
+    'needs20.onnx': needs20(),
+  };
+}
+
+// Writes every fixture model into outDir and returns the file names written.
+export function writeFixtures(outDir: string): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const models = fixtureModels();
+  for (const [file, bytes] of Object.entries(models)) writeFileSync(join(outDir, file), bytes);
+  return Object.keys(models);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const outDir = process.argv[2] ?? 'fixtures/models';
+  for (const file of writeFixtures(outDir)) console.log(join(outDir, file));
+}
