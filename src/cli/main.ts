@@ -1,1 +1,88 @@
-export {};
+// The serve-batch command line: parses arguments, calls the core, prints through reporters and sets the
+// exit code. The only layer that prints.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { messageOf, SbError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { createLogger, type LogFormat } from './logger.js';
+import { inspectCommand } from './inspect.js';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+
+export interface GlobalOptions {
+  logFormat?: LogFormat;
+  debug?: boolean;
+}
+
+function program(): Command {
+  const p = new Command('serve-batch')
+    .description('Scheduled batch prediction with ONNX models: job files in, result tables out.')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--log-format <format>', 'log lines as text or JSON (default: text on a TTY, json otherwise)').choices(['text', 'json']))
+    .option('--debug', 'show stack traces for internal errors')
+    .showHelpAfterError('(run serve-batch --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  p.command('run')
+    .description('score every input of each job once and write the result tables')
+    .argument('<job...>', 'job files (.yaml)')
+    .option('--input <path>', "score this file instead of input.path ('-' = stdin)")
+    .option('--output <path>', "write results here instead of output.path ('-' = stdout)")
+    .addOption(new Option('--format <format>', 'output format when --output has no extension').choices(['csv', 'tsv']))
+    .option('--limit <n>', 'score only the first N rows of each input', positiveInt)
+    .option('--dry-run', 'validate and list what would be written; write nothing')
+    .option('--json', 'print the run record as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (jobs: string[], o, cmd: Command) => {
+      process.exitCode = await runCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
+    });
+
+  p.command('validate')
+    .description('check job files, their models and the first rows of their data; write nothing')
+    .argument('<job...>', 'job files (.yaml)')
+    .option('--json', 'print the reports as JSON on stdout')
+    .action(async (jobs: string[], o, cmd: Command) => {
+      process.exitCode = await validateCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
+    });
+
+  p.command('inspect')
+    .description("show a model's inputs, outputs, opsets and metadata, with a starter features/predictions snippet")
+    .argument('<model>', 'an .onnx file')
+    .option('--json', 'print as JSON')
+    .action(async (model: string, o, cmd: Command) => {
+      process.exitCode = await inspectCommand(model, { ...cmd.optsWithGlobals(), ...o });
+    });
+  return p;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number of rows, 1 or more.');
+  return n;
+}
+
+// Entry point: run the program and map every failure to a one-line message and an exit code.
+export async function main(argv: string[]): Promise<number> {
+  const p = program();
+  try {
+    await p.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    const logger = createLogger({ format: (p.opts() as GlobalOptions).logFormat });
+    if (err instanceof SbError) {
+      logger.log('error', 'error', err.describe());
+      return err.code === 'USAGE' ? 2 : 1;
+    }
+    logger.log('error', 'internal_error', `internal error: ${messageOf(err)} (please report this; --debug shows the stack)`);
+    if ((p.opts() as GlobalOptions).debug) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

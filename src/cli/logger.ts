@@ -1,0 +1,47 @@
+// Log lines on stderr: text on a TTY, JSON lines otherwise (or as asked with --log-format). stdout is kept
+// for results (`--output -`, `--json`, reports).
+
+export type LogFormat = 'text' | 'json';
+export type Level = 'info' | 'warn' | 'error';
+
+export interface Logger {
+  readonly format: LogFormat;
+  log(level: Level, event: string, message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface LoggerOptions {
+  format?: LogFormat;
+  stream?: NodeJS.WriteStream;
+  quiet?: boolean;
+}
+
+// The default format for a stream: text for people, JSON for machines.
+export function defaultLogFormat(stream: NodeJS.WriteStream = process.stderr): LogFormat {
+  return stream.isTTY ? 'text' : 'json';
+}
+
+export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
+  return Boolean(stream.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+}
+
+export function createLogger(o: LoggerOptions = {}): Logger {
+  const stream = o.stream ?? process.stderr;
+  const format = o.format ?? defaultLogFormat(stream);
+  const color = useColor(stream);
+  const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return {
+    format,
+    log(level, event, message, fields = {}) {
+      if (o.quiet && level === 'info') return;
+      if (format === 'json') {
+        stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, event, msg: message, ...fields })}\n`);
+        return;
+      }
+      const prefix = level === 'error' ? paint('31', 'error: ') : level === 'warn' ? paint('33', 'warning: ') : '';
+      stream.write(`${prefix}${message}\n`);
+    },
+  };
+}
+
+// A logger that drops everything (tests, --quiet JSON callers).
+export const silentLogger: Logger = { format: 'text', log: () => undefined };

@@ -1,0 +1,87 @@
+// One error taxonomy for everything a user can cause. The CLI maps `code` to an exit code in one place
+// (exitCodeOf); the core throws or returns SbError and never prints.
+
+export type ErrorCode =
+  | 'USAGE' // bad command line
+  | 'JOB_INVALID' // job file: YAML, schema, environment variables
+  | 'PATH_NOT_FOUND' // a literal input, model or directory that does not exist
+  | 'MODEL_INVALID' // the model file cannot be read or loaded
+  | 'MODEL_MISMATCH' // job and model disagree (names, types, feature counts)
+  | 'OUTPUT_INVALID' // output template problems found before reading data
+  | 'INPUT_FAILED' // an input could not be read or parsed as a whole
+  | 'REJECT_LIMIT' // rejected rows above errors.max_rejected
+  | 'MODEL_RUNTIME' // session.run failed on real rows
+  | 'WRITE_FAILED' // a result or rejects file could not be written
+  | 'RECONCILE' // rows_in != rows_out + rows_rejected
+  | 'LOCKED' // another run of the same job holds its lock
+  | 'INTERRUPTED'; // SIGINT/SIGTERM
+
+export interface ErrorContext {
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Dotted path into the job file, e.g. `input.csv.delimiter`. */
+  yamlPath?: string;
+  /** Further problems of the same kind, one line each (schema validation reports all at once). */
+  problems?: string[];
+}
+
+export class SbError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SbError';
+    this.code = code;
+    this.context = context;
+  }
+
+  /** The one-line form: `file:line:column: message (at a.b)`. */
+  describe(): string {
+    return describeProblem(this.message, this.context);
+  }
+}
+
+const EXIT_CODES: Record<ErrorCode, number> = {
+  USAGE: 2,
+  JOB_INVALID: 2,
+  PATH_NOT_FOUND: 2,
+  MODEL_INVALID: 2,
+  MODEL_MISMATCH: 2,
+  OUTPUT_INVALID: 2,
+  INPUT_FAILED: 1,
+  REJECT_LIMIT: 1,
+  MODEL_RUNTIME: 1,
+  WRITE_FAILED: 1,
+  RECONCILE: 1,
+  LOCKED: 3,
+  INTERRUPTED: 130,
+};
+
+// The process exit code for an error; anything that is not an SbError is a bug and exits 1.
+export function exitCodeOf(err: unknown): number {
+  return err instanceof SbError ? EXIT_CODES[err.code] : 1;
+}
+
+// `file:line:column: message (at yaml.path)`, leaving out whatever part is unknown.
+export function describeProblem(message: string, where: ErrorContext): string {
+  let prefix = '';
+  if (where.file) {
+    prefix = where.file;
+    if (where.line !== undefined) {
+      prefix += `:${where.line}`;
+      if (where.column !== undefined) prefix += `:${where.column}`;
+    }
+    prefix += ': ';
+  }
+  const at = where.yamlPath ? ` (at ${where.yamlPath})` : '';
+  return `${prefix}${message}${at}`;
+}
+
+// Narrow an unknown thrown value to a message without a stack.
+export function messageOf(err: unknown): string {
+  if (err instanceof SbError) return err.describe();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

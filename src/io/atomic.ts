@@ -1,0 +1,175 @@
+// Files that appear complete or not at all: written to a hidden temporary name in the target directory and
+// renamed over the final name only when complete (rename is atomic within one file system). Temporary names
+// carry the writer's pid so a later run can remove leftovers of a killed one.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { SbError } from '../errors.js';
+
+export interface ByteSink {
+  write(data: string | Uint8Array): Promise<void>;
+  /** Make the bytes visible under the final name. */
+  commit(): Promise<void>;
+  /** Drop everything written; the final name is untouched. */
+  abort(): Promise<void>;
+  /** Bytes written so far; `rollback(mark)` forgets everything after it (not possible on stdout: false). */
+  mark(): Promise<number>;
+  rollback(mark: number): Promise<boolean>;
+  /** Where the bytes end up ('-' for stdout). */
+  readonly target: string;
+}
+
+const SUFFIX = '.sb-tmp';
+const BUFFER_BYTES = 1 << 20;
+
+// `.name.<pid>.<random>.sb-tmp` next to `file`.
+function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${SUFFIX}`);
+}
+
+// Open an atomic file for `file`, creating its directory.
+export async function openAtomic(file: string): Promise<ByteSink> {
+  const temp = tempName(file);
+  let handle: FileHandle;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await removeStaleTemps(file);
+    handle = await open(temp, 'wx');
+  } catch (err) {
+    throw writeError(file, err);
+  }
+  return new AtomicSink(file, temp, handle);
+}
+
+class AtomicSink implements ByteSink {
+  private pending: (string | Uint8Array)[] = [];
+  private pendingBytes = 0;
+  private position = 0;
+  private closed = false;
+
+  constructor(
+    readonly target: string,
+    private readonly temp: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  async write(data: string | Uint8Array): Promise<void> {
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= BUFFER_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const parts = this.pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      const { bytesWritten } = await this.handle.writev(parts, this.position);
+      this.position += bytesWritten;
+    } catch (err) {
+      throw writeError(this.target, err);
+    }
+  }
+
+  async mark(): Promise<number> {
+    await this.flush();
+    return this.position;
+  }
+
+  async rollback(mark: number): Promise<boolean> {
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.handle.truncate(mark);
+    this.position = mark;
+    return true;
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.flush();
+      await this.handle.sync();
+      await this.close();
+      await rename(this.temp, this.target);
+    } catch (err) {
+      await this.abort();
+      throw err instanceof SbError ? err : writeError(this.target, err);
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.pending = [];
+    await this.close();
+    await unlink(this.temp).catch(() => undefined);
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+// Remove temporary files for `file` left by processes that no longer exist.
+export async function removeStaleTemps(file: string): Promise<string[]> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(SUFFIX)) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || isAlive(pid)) continue;
+    await unlink(path.join(dir, name)).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
+}
+
+// Whether a process with this pid exists (on this machine).
+export function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Bytes to standard output (not atomic: a pipe has no rename).
+export function stdoutSink(): ByteSink {
+  return {
+    target: '-',
+    write: (data) =>
+      new Promise<void>((resolve, reject) => {
+        process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
+      }),
+    commit: async () => undefined,
+    abort: async () => undefined,
+    mark: async () => 0,
+    rollback: async () => false,
+  };
+}
+
+function writeError(file: string, err: unknown): SbError {
+  const e = err as NodeJS.ErrnoException;
+  const why =
+    e.code === 'EACCES' || e.code === 'EPERM'
+      ? 'permission denied'
+      : e.code === 'ENOSPC'
+        ? 'no space left on the device'
+        : e.code === 'ENOTDIR'
+          ? 'a parent of it is a file, not a directory'
+          : e.code === 'EROFS'
+            ? 'read-only file system'
+            : e.message;
+  return new SbError('WRITE_FAILED', `cannot write ${file}: ${why}`, { file });
+}

@@ -1,0 +1,317 @@
+// CSV/TSV → chunks. The file is read in blocks and cut into units of whole lines; each unit is parsed by
+// csv-parse (the reference path). Line numbers are physical lines counted here from the bytes (csv-parse's
+// own counter miscounts CRLF inside quoted fields). A record csv-parse cannot parse (bad quotes) becomes a
+// reject for the physical line it starts on, and parsing resumes on the next line: csv-parse's own
+// skip_records_with_error resumes in the wrong state and swallows the following good rows.
+import { isUtf8 } from 'node:buffer';
+import { parse } from 'csv-parse/sync';
+import { SbError } from '../errors.js';
+import { ChunkBuilder, type ColumnNeed, type SourceChunk } from '../pipeline/chunk.js';
+import { didYouMean } from '../util/suggest.js';
+
+export interface CsvReadOptions {
+  delimiter: string;
+  /** Empty string: no quoting. */
+  quote: string;
+  header: boolean | string[];
+  encoding: 'utf8' | 'latin1';
+  relaxQuotes: boolean;
+}
+
+export interface ReadContext {
+  /** The input's path as shown in messages. */
+  file: string;
+  needs: ColumnNeed[];
+  batchSize: number;
+  /** Stop after this many data rows (accepted + rejected). */
+  limit?: number;
+}
+
+/** A record longer than this is treated as broken (an unclosed quote), not buffered further. */
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+const LF = 10;
+const CR = 13;
+
+// Chunks of rows from a byte stream of CSV text.
+export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvReadOptions, ctx: ReadContext): AsyncGenerator<SourceChunk> {
+  const state = new CsvState(options, ctx);
+  let carry: Buffer = Buffer.alloc(0);
+  let want = 0;
+  for await (const block of source) {
+    carry = carry.length === 0 ? Buffer.from(block.buffer, block.byteOffset, block.byteLength) : Buffer.concat([carry, block]);
+    if (carry.length < want) continue;
+    const cut = unitEnd(carry);
+    if (cut > 0) {
+      const used = state.feed(carry.subarray(0, cut), false);
+      carry = Buffer.from(carry.subarray(used));
+      // An open quoted record: wait until the buffer has doubled before parsing it again.
+      want = used < cut ? carry.length * 2 : 0;
+    } else {
+      want = carry.length * 2;
+    }
+    if (carry.length > MAX_RECORD_BYTES) {
+      // Either one line longer than the limit, or a quote left open for that long: the latter is a broken
+      // record (rejected, parsing resumes on its next line); the former cannot be split safely.
+      const cut = unitEnd(carry);
+      if (cut === 0) state.lineTooLong();
+      carry = Buffer.from(carry.subarray(state.feed(carry.subarray(0, cut), false, true)));
+      want = 0;
+    }
+    yield* state.drain();
+    if (state.done) return;
+  }
+  if (!state.done) state.feed(carry, true);
+  yield* state.drain();
+  state.finish();
+  yield* state.drain();
+}
+
+// Offset just past the last line break of `buf`; a trailing CR is held back (its LF may follow).
+function unitEnd(buf: Uint8Array): number {
+  for (let i = buf.length - 2; i >= 0; i--) {
+    const b = buf[i];
+    if (b === LF || b === CR) return i + 1;
+  }
+  return buf.length > 0 && buf[buf.length - 1] === LF ? buf.length : 0;
+}
+
+// Parsing state across units: header, line counter, the chunk being filled.
+class CsvState {
+  done = false;
+  private header?: string[];
+  private builder?: ChunkBuilder;
+  private readonly ready: SourceChunk[] = [];
+  private line = 1;
+  private seen = 0;
+  private first = true;
+  private readonly parseOptions: Record<string, unknown>;
+
+  constructor(
+    private readonly o: CsvReadOptions,
+    private readonly ctx: ReadContext,
+  ) {
+    this.parseOptions = {
+      delimiter: o.delimiter,
+      quote: o.quote === '' ? false : o.quote,
+      escape: o.quote === '' ? false : o.quote,
+      relax_column_count: true,
+      relax_quotes: o.relaxQuotes,
+      skip_empty_lines: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      encoding: o.encoding,
+      max_record_size: MAX_RECORD_BYTES,
+    };
+    if (Array.isArray(o.header)) this.setHeader(o.header.map(String));
+  }
+
+  // Parse one unit of whole lines; returns how many bytes were used (less than the unit when a quoted
+  // record is still open and more input may close it). `forceEnd`: treat an open quote as broken.
+  feed(unit: Buffer, final: boolean, forceEnd = false): number {
+    let buf = unit;
+    let base = 0;
+    if (this.first && unit.length > 0) {
+      this.first = false;
+      if (this.o.encoding === 'utf8' && unit[0] === 0xef && unit[1] === 0xbb && unit[2] === 0xbf) base = 3;
+    }
+    if (this.o.encoding === 'utf8' && !isUtf8(buf.subarray(base))) this.failEncoding(buf, base);
+    const lines = new LineCursor(buf, this.line);
+    let pos = base;
+    lines.moveTo(pos);
+    while (pos < buf.length && !this.done) {
+      const records: { fields: string[]; end: number }[] = [];
+      let error: (Error & { code?: string }) | undefined;
+      try {
+        parse(buf.subarray(pos), {
+          ...this.parseOptions,
+          on_record: (fields: string[], info: { bytes: number }) => {
+            records.push({ fields, end: pos + info.bytes });
+            return null;
+          },
+        });
+      } catch (err) {
+        error = err as Error & { code?: string };
+      }
+      for (const r of records) {
+        if (this.done) break;
+        const start = lines.skipBreaks();
+        this.deliver(r.fields, start);
+        lines.moveTo(r.end);
+      }
+      if (this.done) break;
+      if (!error) {
+        pos = buf.length;
+        break;
+      }
+      const recStart = records.length > 0 ? records[records.length - 1].end : pos;
+      lines.moveTo(recStart);
+      const startLine = lines.skipBreaks();
+      const startOffset = lines.offset;
+      if (error.code === 'CSV_QUOTE_NOT_CLOSED' && !final && !forceEnd) {
+        this.line = startLine;
+        return startOffset;
+      }
+      const lineEnd = nextBreak(buf, startOffset);
+      const raw = buf.subarray(startOffset, lineEnd).toString(this.o.encoding);
+      this.rejectRaw(startLine, this.quoteMessage(error), raw.split(this.o.delimiter));
+      lines.moveTo(lineEnd);
+      lines.skipOneBreak();
+      pos = lines.offset;
+    }
+    lines.moveTo(Math.min(pos, buf.length));
+    this.line = lines.line;
+    return buf.length;
+  }
+
+  // Completed chunks, oldest first.
+  *drain(): Generator<SourceChunk> {
+    while (this.ready.length > 0) yield this.ready.shift() as SourceChunk;
+  }
+
+  // End of input: flush the last partial chunk; a file without any record has no header.
+  finish(): void {
+    if (!this.header) {
+      throw new SbError('INPUT_FAILED', 'the input is empty: no header line (write the column names on the first line, or set input.csv.header)', { file: this.ctx.file });
+    }
+    this.flush();
+  }
+
+  private deliver(fields: string[], line: number): void {
+    if (!this.header) {
+      if (this.o.header === false) {
+        this.setHeader(fields.map((_, i) => String(i + 1)));
+      } else {
+        this.setHeader(fields, line);
+        return;
+      }
+    }
+    this.ensureBuilder().addRecord(fields, line);
+    this.counted();
+  }
+
+  private rejectRaw(line: number, error: string, fields: string[]): void {
+    if (!this.header && this.o.header !== false) {
+      throw new SbError('INPUT_FAILED', `the header line cannot be parsed: ${error}`, { file: this.ctx.file, line });
+    }
+    if (!this.header) this.setHeader(fields.map((_, i) => String(i + 1)));
+    this.ensureBuilder().reject(line, error, fields);
+    this.counted();
+  }
+
+  private counted(): void {
+    this.seen++;
+    if (this.builder?.full) this.flush();
+    if (this.ctx.limit !== undefined && this.seen >= this.ctx.limit) {
+      this.flush();
+      this.done = true;
+    }
+  }
+
+  private flush(): void {
+    const b = this.builder;
+    if (b && (b.rows > 0 || b.rejects.length > 0)) this.ready.push(b.build());
+    this.builder = undefined;
+  }
+
+  lineTooLong(): never {
+    throw new SbError('INPUT_FAILED', `a line longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB without a line break; is this a CSV file?`, {
+      file: this.ctx.file,
+      line: this.line,
+    });
+  }
+
+  private ensureBuilder(): ChunkBuilder {
+    if (!this.builder) this.builder = new ChunkBuilder(this.header as string[], this.indexed, this.ctx.batchSize);
+    return this.builder;
+  }
+
+  private indexed: (ColumnNeed & { index: number })[] = [];
+
+  private setHeader(names: string[], line?: number): void {
+    this.header = names;
+    this.indexed = resolveColumns(names, this.ctx.needs, this.ctx.file, line);
+  }
+
+  private quoteMessage(err: Error & { code?: string }): string {
+    switch (err.code) {
+      case 'CSV_QUOTE_NOT_CLOSED':
+        return 'a quoted field opened on this line is never closed';
+      case 'INVALID_OPENING_QUOTE':
+        return 'quote character inside an unquoted field: quote the whole field, or set input.csv.relax_quotes: true';
+      case 'CSV_INVALID_CLOSING_QUOTE':
+        return `text after a closing quote: ${err.message.replace(/^Invalid Closing Quote: /, '').replace(/ at line \d+ instead of.*$/, '')} (a quote inside a quoted field must be doubled)`;
+      case 'CSV_MAX_RECORD_SIZE':
+        return `record longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB`;
+      default:
+        return err.message;
+    }
+  }
+
+  private failEncoding(buf: Buffer, base: number): never {
+    let start = base;
+    let line = this.line;
+    for (;;) {
+      const end = nextBreak(buf, start);
+      if (!isUtf8(buf.subarray(start, end))) {
+        throw new SbError('INPUT_FAILED', 'bytes that are not valid UTF-8: set input.csv.encoding: latin1 if the file is Latin-1/Windows-1252, or convert it to UTF-8', {
+          file: this.ctx.file,
+          line,
+        });
+      }
+      start = end < buf.length && buf[end] === CR && buf[end + 1] === LF ? end + 2 : end + 1;
+      line++;
+    }
+  }
+}
+
+// Map needed column names to header positions; a missing or duplicated name fails the input.
+export function resolveColumns(header: string[], needs: ColumnNeed[], file: string, line?: number): (ColumnNeed & { index: number })[] {
+  return needs.map((n) => {
+    const index = header.indexOf(n.name);
+    if (index === -1) {
+      const shown = header.length > 12 ? `${header.slice(0, 12).join(', ')}, …` : header.join(', ');
+      throw new SbError('INPUT_FAILED', `column '${n.name}' is not in the header${didYouMean(n.name, header)} (columns: ${shown})`, { file, line });
+    }
+    const again = header.indexOf(n.name, index + 1);
+    if (again !== -1) {
+      throw new SbError('INPUT_FAILED', `column '${n.name}' appears twice in the header (fields ${index + 1} and ${again + 1}); rename one`, { file, line });
+    }
+    return { ...n, index };
+  });
+}
+
+// Offset of the next CR or LF at or after `from` (or the end).
+function nextBreak(buf: Uint8Array, from: number): number {
+  for (let i = from; i < buf.length; i++) if (buf[i] === LF || buf[i] === CR) return i;
+  return buf.length;
+}
+
+// Walks a unit forward, counting physical lines (LF, CRLF and lone CR each end one line).
+class LineCursor {
+  offset = 0;
+  constructor(
+    private readonly buf: Uint8Array,
+    public line: number,
+  ) {}
+
+  moveTo(target: number): void {
+    const b = this.buf;
+    for (let i = this.offset; i < target; i++) {
+      if (b[i] === LF || (b[i] === CR && b[i + 1] !== LF)) this.line++;
+    }
+    this.offset = Math.max(this.offset, target);
+  }
+
+  // Skip blank lines; returns the line the next record starts on.
+  skipBreaks(): number {
+    const b = this.buf;
+    while (this.offset < b.length && (b[this.offset] === LF || b[this.offset] === CR)) this.moveTo(this.offset + 1);
+    return this.line;
+  }
+
+  skipOneBreak(): void {
+    const b = this.buf;
+    if (b[this.offset] === CR && b[this.offset + 1] === LF) this.moveTo(this.offset + 2);
+    else if (b[this.offset] === CR || b[this.offset] === LF) this.moveTo(this.offset + 1);
+  }
+}

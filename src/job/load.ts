@@ -1,0 +1,130 @@
+// Job file → JobConfig: read, parse YAML, expand ${VAR}, check the schema and the output templates,
+// and report every problem at once, each as `file:line:col: message (at a.b)`.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { describeProblem, SbError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
+import { normalizeJob, type JobConfig } from './config.js';
+import { expandEnv, type EnvProblem } from './env.js';
+import { jobSchema, knownKeysAt } from './schema.js';
+import { templateProblems } from './template.js';
+
+type YamlPath = (string | number)[];
+
+interface Located {
+  message: string;
+  path: YamlPath;
+  /** For unknown keys, point at the key rather than the parent object. */
+  key?: string;
+}
+
+// Load and validate a job file. Throws SbError(JOB_INVALID) listing every problem.
+export function loadJob(file: string, env: NodeJS.ProcessEnv = process.env): JobConfig {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SbError('PATH_NOT_FOUND', `job file not found: ${file}`);
+    if (code === 'EISDIR') throw new SbError('USAGE', `${file} is a directory; give a job file (.yaml)`);
+    throw new SbError('JOB_INVALID', `cannot read job file ${file}: ${(err as Error).message}`);
+  }
+  return parseJob(text, abs, env);
+}
+
+// Validate job text that came from `file` (used for error positions and relative paths).
+export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = process.env): JobConfig {
+  const display = path.relative(process.cwd(), file) || file;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return describeProblem(`YAML syntax error: ${firstLine(e.message)}`, { file: display, line: pos.line, column: pos.col });
+    });
+    throw invalid(display, problems);
+  }
+  const data = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw invalid(display, [describeProblem('a job file must be a YAML mapping (key: value lines)', { file: display, line: 1 })]);
+  }
+  const envProblems: EnvProblem[] = [];
+  const expanded = expandEnv(data, env, envProblems);
+  const located: Located[] = envProblems.map((p) => ({ message: p.message, path: p.path }));
+  const parsed = jobSchema.safeParse(expanded);
+  if (!parsed.success) located.push(...parsed.error.issues.flatMap(fromIssue));
+  if (parsed.success) {
+    const job = normalizeJob(parsed.data, file);
+    for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
+    if (located.length === 0) return job;
+  }
+  throw invalid(
+    display,
+    located.map((p) => locate(doc, lines, display, p)),
+  );
+}
+
+function invalid(display: string, problems: string[]): SbError {
+  const n = problems.length;
+  return new SbError('JOB_INVALID', `job file ${display} is invalid (${n} problem${n === 1 ? '' : 's'})`, { problems });
+}
+
+// A zod issue → our messages (one per unknown key).
+function fromIssue(issue: z.core.$ZodIssue): Located[] {
+  const p = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(p);
+    return issue.keys.map((key) => ({
+      message: `unknown key '${key}'${didYouMean(key, known)}`,
+      path: [...p, key],
+      key,
+    }));
+  }
+  if (issue.code === 'invalid_type') {
+    const got = 'input' in issue ? describeValue(issue.input) : undefined;
+    const message = got === 'missing' ? `required key is missing` : `expected ${issue.expected}${got ? `, got ${got}` : ''}`;
+    return [{ message, path: p }];
+  }
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    return [{ message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, path: p }];
+  }
+  return [{ message: issue.message, path: p }];
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return 'missing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+// Attach file:line:col from the YAML source to a problem at a path.
+function locate(doc: Document, lines: LineCounter, display: string, p: Located): string {
+  const offset = offsetOf(doc, p);
+  const pos = offset === undefined ? undefined : lines.linePos(offset);
+  return describeProblem(p.message, { file: display, line: pos?.line, column: pos?.col, yamlPath: p.path.join('.') || undefined });
+}
+
+function offsetOf(doc: Document, p: Located): number | undefined {
+  for (let n = p.path.length; n >= 0; n--) {
+    const sub = p.path.slice(0, n);
+    const parent = sub.length === 0 ? doc.contents : doc.getIn(sub.slice(0, -1), true);
+    if (sub.length > 0 && isMap(parent)) {
+      const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === String(sub[sub.length - 1]));
+      const target = p.key !== undefined && n === p.path.length ? pair?.key : (pair?.value ?? pair?.key);
+      const range = (target as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return range[0];
+    }
+    const node = doc.getIn(sub, true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return node.range[0];
+  }
+  return undefined;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim();
+}

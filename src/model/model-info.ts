@@ -1,0 +1,181 @@
+// What an ONNX file declares: inputs/outputs with element types and shapes, opsets, producer, metadata,
+// ZipMap nodes and class labels. Read from the bytes (onnx-wire), before any session exists.
+import { fields, int, ints, messages, str, strs, type WireField } from './onnx-wire.js';
+
+export const ELEM_TYPES: Record<number, string> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  14: 'complex64',
+  15: 'complex128',
+  16: 'bfloat16',
+  17: 'float8e4m3fn',
+  18: 'float8e4m3fnuz',
+  19: 'float8e5m2',
+  20: 'float8e5m2fnuz',
+  21: 'uint4',
+  22: 'int4',
+  23: 'float4e2m1',
+};
+
+export type Dim = number | string;
+
+export type TypeInfo =
+  | { kind: 'tensor'; elemType: string; dims?: Dim[] }
+  | { kind: 'sequence'; elem?: TypeInfo }
+  | { kind: 'map'; keyType: string; value?: TypeInfo }
+  | { kind: 'other'; what: string };
+
+export interface ValueInfo {
+  name: string;
+  type: TypeInfo;
+}
+
+export interface ZipMapInfo {
+  /** The graph output ZipMap produces (e.g. `output_probability`). */
+  output: string;
+  /** The float tensor [N, K] that feeds it. */
+  input: string;
+  labels: (string | number)[];
+}
+
+export interface ModelInfo {
+  irVersion?: number;
+  producerName?: string;
+  producerVersion?: string;
+  domain?: string;
+  modelVersion?: number;
+  docString?: string;
+  opsets: { domain: string; version: number }[];
+  metadata: Record<string, string>;
+  graphName?: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  zipmaps: ZipMapInfo[];
+  /** Class labels of the classifier node that produces each output (e.g. `output_label`). */
+  classLabels: Record<string, (string | number)[]>;
+}
+
+const CLASSIFIERS = new Set(['LinearClassifier', 'TreeEnsembleClassifier', 'SVMClassifier']);
+
+// Parse ModelProto bytes into ModelInfo. Throws a plain Error if the bytes are not a model.
+export function readModelInfo(bytes: Uint8Array): ModelInfo {
+  const model = fields(bytes);
+  const graphBytes = messages(model, 7)[0];
+  if (!graphBytes) throw new Error('no graph in the file (is it an ONNX model?)');
+  const graph = fields(graphBytes);
+  const initNames = new Set(messages(graph, 5).map((t) => str(fields(t), 8)));
+  const nodes = messages(graph, 1).map(fields);
+  const info: ModelInfo = {
+    irVersion: int(model, 1),
+    producerName: str(model, 2),
+    producerVersion: str(model, 3),
+    domain: str(model, 4),
+    modelVersion: int(model, 5),
+    docString: str(model, 6),
+    opsets: messages(model, 8).map((m) => {
+      const f = fields(m);
+      return { domain: str(f, 1) ?? '', version: int(f, 2) ?? 0 };
+    }),
+    metadata: Object.fromEntries(
+      messages(model, 14).map((m) => {
+        const f = fields(m);
+        return [str(f, 1) ?? '', str(f, 2) ?? ''];
+      }),
+    ),
+    graphName: str(graph, 2),
+    inputs: messages(graph, 11).map(valueInfo).filter((v) => !initNames.has(v.name)),
+    outputs: messages(graph, 12).map(valueInfo),
+    zipmaps: [],
+    classLabels: {},
+  };
+  const outputNames = new Set(info.outputs.map((o) => o.name));
+  for (const node of nodes) {
+    const op = str(node, 4);
+    const outs = strs(node, 2);
+    if (op === 'ZipMap' && outputNames.has(outs[0])) {
+      info.zipmaps.push({ output: outs[0], input: strs(node, 1)[0], labels: labelsOf(node) });
+    } else if (op && CLASSIFIERS.has(op) && outs[0]) {
+      const labels = labelsOf(node);
+      if (labels.length > 0) info.classLabels[outs[0]] = labels;
+    }
+  }
+  return info;
+}
+
+// classlabels_int64s / classlabels_ints / classlabels_strings of a node's attributes.
+function labelsOf(node: WireField[]): (string | number)[] {
+  for (const a of messages(node, 5).map(fields)) {
+    const name = str(a, 1);
+    if (name === 'classlabels_strings') return strs(a, 9);
+    if (name === 'classlabels_int64s' || name === 'classlabels_ints') return ints(a, 8);
+  }
+  return [];
+}
+
+function valueInfo(bytes: Uint8Array): ValueInfo {
+  const f = fields(bytes);
+  const type = messages(f, 2)[0];
+  return { name: str(f, 1) ?? '', type: type ? typeInfo(type) : { kind: 'other', what: 'unknown type' } };
+}
+
+function typeInfo(bytes: Uint8Array): TypeInfo {
+  const f = fields(bytes);
+  const tensor = messages(f, 1)[0];
+  if (tensor) {
+    const t = fields(tensor);
+    const elem = int(t, 1) ?? 0;
+    const shape = messages(t, 2)[0];
+    return {
+      kind: 'tensor',
+      elemType: ELEM_TYPES[elem] ?? `type ${elem}`,
+      dims: shape ? messages(fields(shape), 1).map(dimOf) : undefined,
+    };
+  }
+  const seq = messages(f, 4)[0];
+  if (seq) {
+    const elem = messages(fields(seq), 1)[0];
+    return { kind: 'sequence', elem: elem ? typeInfo(elem) : undefined };
+  }
+  const map = messages(f, 5)[0];
+  if (map) {
+    const m = fields(map);
+    const value = messages(m, 2)[0];
+    return { kind: 'map', keyType: ELEM_TYPES[int(m, 1) ?? 0] ?? '?', value: value ? typeInfo(value) : undefined };
+  }
+  if (messages(f, 9).length) return { kind: 'other', what: 'optional' };
+  if (messages(f, 8).length) return { kind: 'other', what: 'sparse tensor' };
+  return { kind: 'other', what: 'unknown type' };
+}
+
+// A dimension: its fixed size, its symbolic name, or '' when unnamed.
+function dimOf(bytes: Uint8Array): Dim {
+  const f = fields(bytes);
+  const v = int(f, 1);
+  if (v !== undefined) return v;
+  return str(f, 2) ?? '';
+}
+
+// Human form of a type: `float32 [N, 4]`, `sequence(map(int64, float32))`.
+export function typeToString(t: TypeInfo): string {
+  switch (t.kind) {
+    case 'tensor':
+      return t.dims ? `${t.elemType} [${t.dims.map((d) => (d === '' ? '?' : String(d))).join(', ')}]` : `${t.elemType} [?]`;
+    case 'sequence':
+      return `sequence(${t.elem ? typeToString(t.elem) : '?'})`;
+    case 'map':
+      return `map(${t.keyType}, ${t.value ? typeToString(t.value).replace(/ \[.*\]$/, '') : '?'})`;
+    default:
+      return t.what;
+  }
+}

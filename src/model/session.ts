@@ -1,0 +1,101 @@
+// Loading a model: bytes → ModelInfo → (ZipMap stripped) → one ONNX Runtime session, reused for every chunk
+// and input of a job.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { SbError } from '../errors.js';
+import type { Optimization } from '../job/config.js';
+import { readModelInfo, type ModelInfo, type TypeInfo, type ValueInfo } from './model-info.js';
+import { stripZipMaps } from './zipmap.js';
+
+export interface SessionOptions {
+  threads?: number;
+  interThreads?: number;
+  optimization?: Optimization;
+}
+
+export interface LoadedModel {
+  path: string;
+  sha256: string;
+  bytes: number;
+  /** As declared in the file (ZipMap outputs still non-tensor), for `inspect`. */
+  declared: ModelInfo;
+  /** What the session exposes: inputs, and outputs with ZipMaps turned into float tensors. */
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  session: ort.InferenceSession;
+}
+
+// Severity 4 (fatal): ONNX Runtime otherwise prints its own `[E:onnxruntime:...]` lines on stderr; its
+// errors reach us as exceptions and are reported in our own words.
+const QUIET = 4;
+
+// Read a model file. Errors are SbErrors naming the file.
+export async function readModelFile(file: string): Promise<{ bytes: Uint8Array; sha256: string }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SbError('PATH_NOT_FOUND', `model file not found: ${file}`, { yamlPath: 'model' });
+    throw new SbError('MODEL_INVALID', `cannot read model ${file}: ${(err as Error).message}`, { yamlPath: 'model' });
+  }
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+// The model's declared structure, or MODEL_INVALID.
+export function parseModel(file: string, bytes: Uint8Array): ModelInfo {
+  try {
+    return readModelInfo(bytes);
+  } catch (err) {
+    throw new SbError('MODEL_INVALID', `${file} is not a valid ONNX model (${(err as Error).message}); re-export it`, { yamlPath: 'model' });
+  }
+}
+
+// Load a model and create its session.
+export async function loadModel(file: string, options: SessionOptions = {}): Promise<LoadedModel> {
+  const { bytes, sha256 } = await readModelFile(file);
+  const declared = parseModel(file, bytes);
+  const runnable = stripZipMaps(bytes, declared.zipmaps);
+  let session: ort.InferenceSession;
+  try {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      logSeverityLevel: QUIET,
+      graphOptimizationLevel: options.optimization ?? 'all',
+      executionMode: 'sequential',
+    };
+    // ONNX Runtime rejects keys set to undefined, and silently ignores unknown ones: set only what is given.
+    if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
+    if (options.interThreads !== undefined) sessionOptions.interOpNumThreads = options.interThreads;
+    session = await ort.InferenceSession.create(runnable, sessionOptions);
+  } catch (err) {
+    throw new SbError('MODEL_INVALID', `${file} cannot be loaded by ONNX Runtime: ${cleanOrtMessage(err)}`, { yamlPath: 'model' });
+  }
+  return {
+    path: file,
+    sha256,
+    bytes: bytes.length,
+    declared,
+    inputs: declared.inputs,
+    outputs: declared.outputs.map((o) => (declared.zipmaps.some((z) => z.output === o.name) ? zipMapAsTensor(o, declared) : o)),
+    session,
+  };
+}
+
+function zipMapAsTensor(o: ValueInfo, info: ModelInfo): ValueInfo {
+  const z = info.zipmaps.find((x) => x.output === o.name);
+  const type: TypeInfo = { kind: 'tensor', elemType: 'float32', dims: ['N', z && z.labels.length > 0 ? z.labels.length : ''] };
+  return { name: o.name, type };
+}
+
+// ONNX Runtime messages carry C++ file names and template signatures; keep the sentence a user can act on.
+export function cleanOrtMessage(err: unknown): string {
+  let msg = err instanceof Error ? err.message : String(err);
+  const status = msg.indexOf('Status Message: ');
+  if (status !== -1) msg = msg.slice(status + 'Status Message: '.length);
+  const sig = msg.lastIndexOf('] ');
+  if (sig !== -1 && /^\/|^[A-Za-z]:\\/.test(msg)) msg = msg.slice(sig + 2);
+  return msg.replace(/\s+/g, ' ').trim();
+}
+
+export const ORT_VERSION: string = (ort.env.versions as { common?: string }).common ?? 'unknown';

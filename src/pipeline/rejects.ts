@@ -1,0 +1,49 @@
+// The rejects file (errors.rejects): `_file, _line, _error`, then the row's original fields. Opened on the
+// first reject, written atomically like results; also keeps the first few rejects for messages.
+import { unlink } from 'node:fs/promises';
+import { stringify } from 'csv-stringify/sync';
+import { openAtomic, type ByteSink } from '../io/atomic.js';
+import type { Reject } from './chunk.js';
+
+export interface RejectsSink {
+  add(file: string, header: string[], rejects: Reject[]): Promise<void>;
+  /** Publish the file if anything was rejected; otherwise remove an old file at that path (it would lie). */
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  readonly count: number;
+  readonly target: string | undefined;
+}
+
+export function rejectsSink(target: string | undefined, delimiter: string): RejectsSink {
+  let sink: ByteSink | undefined;
+  let count = 0;
+  return {
+    target,
+    get count() {
+      return count;
+    },
+    async add(file, header, rejects) {
+      if (rejects.length === 0) return;
+      count += rejects.length;
+      if (!target) return;
+      const rows = rejects.map((r) => [file, String(r.line), r.error, ...r.fields]);
+      if (!sink) {
+        sink = await openAtomic(target);
+        rows.unshift(['_file', '_line', '_error', ...header]);
+      }
+      await sink.write(stringify(rows, { delimiter, record_delimiter: '\n' }));
+    },
+    async commit() {
+      if (sink) await sink.commit();
+      else if (target) await unlink(target).catch(() => undefined);
+    },
+    async abort() {
+      await sink?.abort();
+    },
+  };
+}
+
+// `line 5: column 'x': 'abc' is not a number; line 9: …` for messages.
+export function describeRejects(rejects: readonly (Reject & { file: string })[]): string {
+  return rejects.map((r) => `${r.file}:${r.line}: ${r.error}`).join('; ');
+}

@@ -1,0 +1,108 @@
+// The streaming run of one input: read chunks → featurize → model → assemble → write, counting rows so that
+// rows_in = rows_out + rows_rejected, and stopping as soon as errors.max_rejected (as a count) is exceeded.
+import type { JobConfig, RejectLimit } from '../job/config.js';
+import { SbError } from '../errors.js';
+import { readCsv } from '../io/csv-reader.js';
+import type { TableWriter } from '../io/csv-writer.js';
+import { delimiterOf } from '../io/formats.js';
+import { openSource } from '../io/source.js';
+import type { TextFormat } from '../job/config.js';
+import { runModel, type RunSpec } from '../model/runner.js';
+import type { LoadedModel } from '../model/session.js';
+import { assemble } from './assemble.js';
+import type { Reject } from './chunk.js';
+import { featurize } from './featurize.js';
+import type { RunPlan } from './plan.js';
+import { describeRejects, type RejectsSink } from './rejects.js';
+
+export interface ScoreContext {
+  job: JobConfig;
+  plan: RunPlan;
+  model: LoadedModel;
+  runSpec: RunSpec;
+  writer: TableWriter;
+  rejects: RejectsSink;
+  limit?: number;
+  signal?: AbortSignal;
+  /** Called after each chunk with the rows and bytes of this input so far. */
+  onProgress?: (rows: number, bytes: number) => void;
+}
+
+export interface InputCounts {
+  rowsIn: number;
+  rowsOut: number;
+  rowsRejected: number;
+  bytes: number;
+  sha256?: string;
+}
+
+/** An input failure with the counts reached before it. */
+export class InputFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly counts: InputCounts,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+  }
+}
+
+// Score one input into ctx.writer. Throws InputFailure (wrapping the cause) when the input fails.
+export async function scoreInput(file: string, display: string, format: TextFormat, ctx: ScoreContext): Promise<InputCounts> {
+  const counts: InputCounts = { rowsIn: 0, rowsOut: 0, rowsRejected: 0, bytes: 0 };
+  const firstRejects: (Reject & { file: string })[] = [];
+  const writtenBefore = ctx.writer.rows;
+  const source = openSource(file, display);
+  const csv = ctx.job.input.csv;
+  try {
+    const chunks = readCsv(source.blocks, { ...csv, delimiter: csv.delimiter ?? delimiterOf(format) }, {
+      file: display,
+      needs: ctx.plan.needs,
+      batchSize: ctx.job.batchSize,
+      limit: ctx.limit,
+    });
+    for await (const chunk of chunks) {
+      if (ctx.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted');
+      const features = featurize(chunk, ctx.plan);
+      if (features.rows > 0) {
+        const outputs = await runModel(ctx.model, features.feeds, features.rows, ctx.runSpec);
+        await ctx.writer.write(assemble(chunk, features, outputs, ctx.plan));
+      }
+      const rejects = mergeByLine(chunk.rejects, features.rejects);
+      await ctx.rejects.add(display, chunk.header, rejects);
+      for (const r of rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
+      counts.rowsIn += chunk.rows + chunk.rejects.length;
+      counts.rowsOut += features.rows;
+      counts.rowsRejected += rejects.length;
+      counts.bytes = source.bytesRead;
+      ctx.onProgress?.(counts.rowsIn, counts.bytes);
+      checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, false);
+    }
+    counts.bytes = source.bytesRead;
+    counts.sha256 = source.sha256();
+    checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, true);
+    const written = ctx.writer.rows - writtenBefore;
+    if (counts.rowsIn !== written + counts.rowsRejected) {
+      throw new SbError('RECONCILE', `counts do not reconcile: ${counts.rowsIn} rows read, ${written} written, ${counts.rowsRejected} rejected`, { file: display });
+    }
+    return counts;
+  } catch (err) {
+    counts.bytes = source.bytesRead;
+    throw new InputFailure(err, counts);
+  }
+}
+
+// Above the limit: a count fails as soon as it is exceeded, a percentage once all rows are known.
+function checkRejectLimit(limit: RejectLimit, counts: InputCounts, ctx: ScoreContext, first: (Reject & { file: string })[], final: boolean): void {
+  const n = counts.rowsRejected;
+  const over = limit.kind === 'count' ? n > limit.count : final && n > (limit.percent / 100) * counts.rowsIn;
+  if (!over) return;
+  const allowed = limit.kind === 'count' ? String(limit.count) : `${limit.percent}% = ${Math.floor((limit.percent / 100) * counts.rowsIn)} of ${counts.rowsIn} rows`;
+  const where = ctx.rejects.target ? `; all rejects in ${ctx.rejects.target}` : '; set errors.rejects to keep them';
+  throw new SbError('REJECT_LIMIT', `${n}${final ? '' : '+'} rows rejected, above errors.max_rejected (${allowed}); first: ${describeRejects(first)}${where}`);
+}
+
+function mergeByLine(a: Reject[], b: Reject[]): Reject[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  return [...a, ...b].sort((x, y) => x.line - y.line);
+}

@@ -1,0 +1,83 @@
+// One lock per job in state_dir, taken by every entry point (run, the scheduler's runs, CI), so two runs of
+// a job never overlap. A lock whose process is gone (same host) is taken over.
+//
+// Creation is `link(temp, lock)`, which fails if the lock exists. Takeover renames the stale lock away (only
+// one contender's rename succeeds), checks that what it moved is the stale lock it saw, and links its own.
+import { hostname } from 'node:os';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isAlive } from '../io/atomic.js';
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  run_id: string;
+  started_at: string;
+}
+
+export type LockResult = { held: true; release: () => Promise<void> } | { held: false; owner: LockOwner | undefined };
+
+export function lockPath(stateDir: string, job: string): string {
+  return path.join(stateDir, 'locks', `${job}.lock`);
+}
+
+// Try to take the job's lock (never waits).
+export async function acquireLock(stateDir: string, job: string, runId: string): Promise<LockResult> {
+  const file = lockPath(stateDir, job);
+  await mkdir(path.dirname(file), { recursive: true });
+  const me: LockOwner = { pid: process.pid, host: hostname(), run_id: runId, started_at: new Date().toISOString() };
+  const temp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}`;
+  await writeFile(temp, JSON.stringify(me));
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await link(temp, file);
+        return { held: true, release: () => release(file, me) };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = await readOwner(file);
+      if (owner === undefined) continue; // released meanwhile: try again
+      if (!isStale(owner)) return { held: false, owner };
+      await takeOver(file, owner);
+    }
+    return { held: false, owner: await readOwner(file) };
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+// A lock is stale when its process is gone; only decidable on the host that wrote it.
+function isStale(owner: LockOwner): boolean {
+  return owner.host === hostname() && !isAlive(owner.pid);
+}
+
+async function takeOver(file: string, stale: LockOwner): Promise<void> {
+  const moved = `${file}.stale.${process.pid}`;
+  try {
+    await rename(file, moved);
+  } catch {
+    return; // someone else moved it first
+  }
+  const what = await readOwner(moved);
+  if (what && (what.pid !== stale.pid || what.run_id !== stale.run_id)) {
+    // We moved a fresh lock another contender had just created: put it back.
+    await link(moved, file).catch(() => undefined);
+  }
+  await unlink(moved).catch(() => undefined);
+}
+
+async function readOwner(file: string): Promise<LockOwner | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as LockOwner;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // Unreadable or half-written lock: treat as held by an unknown owner.
+    return { pid: -1, host: '?', run_id: '?', started_at: '?' };
+  }
+}
+
+async function release(file: string, me: LockOwner): Promise<void> {
+  const owner = await readOwner(file);
+  if (owner && owner.pid === me.pid && owner.run_id === me.run_id) await unlink(file).catch(() => undefined);
+}

@@ -1,0 +1,71 @@
+// The run record (SPEC "Run record"): one JSON file per run in state_dir/runs/<job>/<run_id>.json, written
+// atomically; `run --json` prints the same object.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { openAtomic } from '../io/atomic.js';
+
+export type InputStatus = 'ok' | 'failed' | 'skipped';
+export type RunStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'invalid' | 'dry-run';
+
+export interface InputRecord {
+  path: string;
+  bytes: number | null;
+  sha256: string | null;
+  rows_in: number;
+  rows_out: number;
+  rows_rejected: number;
+  output: string | null;
+  rejects: string | null;
+  status: InputStatus;
+  error: string | null;
+  duration_ms: number;
+}
+
+export interface RunRecord {
+  job: string;
+  job_file: string;
+  run_id: string;
+  trigger: 'cli' | 'schedule';
+  started_at: string;
+  ended_at: string;
+  duration_ms: number;
+  status: RunStatus;
+  exit_code: number;
+  error: string | null;
+  model: { path: string; sha256: string | null };
+  versions: { serve_batch: string; onnxruntime: string; node: string };
+  totals: { inputs: number; failed: number; rows_in: number; rows_out: number; rows_rejected: number };
+  inputs: InputRecord[];
+  warnings: string[];
+  /** Where this record was written (null for dry runs). */
+  record: string | null;
+}
+
+// A sortable, unique run id: `20261124T223355Z-1a2b`.
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export function recordPath(stateDir: string, job: string, runId: string): string {
+  return path.join(stateDir, 'runs', job, `${runId}.json`);
+}
+
+// Totals over the inputs; rows_in = rows_out + rows_rejected holds for each input and so for the sum.
+export function totals(inputs: InputRecord[]): RunRecord['totals'] {
+  const t = { inputs: inputs.length, failed: 0, rows_in: 0, rows_out: 0, rows_rejected: 0 };
+  for (const i of inputs) {
+    t.rows_in += i.rows_in;
+    t.rows_out += i.rows_out;
+    t.rows_rejected += i.rows_rejected;
+    if (i.status === 'failed') t.failed++;
+  }
+  return t;
+}
+
+// Write the record atomically.
+export async function writeRecord(file: string, record: RunRecord): Promise<void> {
+  const sink = await openAtomic(file);
+  await sink.write(`${JSON.stringify(record, null, 2)}\n`);
+  await sink.commit();
+}

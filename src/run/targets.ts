@@ -1,0 +1,66 @@
+// Which file each input's results (and rejects) go to: output templates rendered per input, or one combined
+// file. Collisions (two inputs → one file, a result over an input) are found before anything runs.
+import path from 'node:path';
+import { SbError } from '../errors.js';
+import type { JobConfig, TextFormat } from '../job/config.js';
+import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
+import { formatOf } from '../io/formats.js';
+import type { InputFile } from '../io/inputs.js';
+
+export interface Target {
+  input: InputFile;
+  /** The input as shown in messages and in the rejects file. */
+  display: string;
+  format: TextFormat;
+  output: string;
+  rejects?: string;
+}
+
+export interface TargetPlan {
+  targets: Target[];
+  /** True when every input goes to one result file. */
+  combined: boolean;
+  outputFormat: TextFormat;
+}
+
+// Path as shown to users: relative to the working directory when inside it.
+export function displayPath(p: string): string {
+  if (p === '-') return 'stdin';
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
+export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenValues, outputTemplate: string, outputFormat?: TextFormat): TargetPlan {
+  const perInput = isPerInput(outputTemplate) && outputTemplate !== '-';
+  const rejectsPerInput = job.errors.rejects !== undefined && isPerInput(job.errors.rejects);
+  const targets = inputs.map((input): Target => {
+    const values: TokenValues = { ...tokens, input_stem: stemOf(input.path === '-' ? 'stdin' : input.path), input_name: path.basename(input.path === '-' ? 'stdin' : input.path) };
+    const format = job.input.format ?? (input.path === '-' ? undefined : formatOf(input.path));
+    if (!format) {
+      throw new SbError('USAGE', `cannot tell the format of ${displayPath(input.path)} from its name: set input.format (csv or tsv)`, { yamlPath: 'input.format' });
+    }
+    return {
+      input,
+      display: displayPath(input.path),
+      format,
+      output: outputTemplate === '-' ? '-' : render(outputTemplate, values),
+      rejects: job.errors.rejects ? render(job.errors.rejects, rejectsPerInput ? values : { ...tokens }) : undefined,
+    };
+  });
+  const seen = new Map<string, string>();
+  const inputPaths = new Set(inputs.map((i) => i.path));
+  for (const t of targets) {
+    if (inputPaths.has(t.output) || (t.rejects && inputPaths.has(t.rejects))) {
+      throw new SbError('OUTPUT_INVALID', `the result for ${t.display} would overwrite an input (${displayPath(t.output)}); write results to another directory`, { yamlPath: 'output.path' });
+    }
+    if (perInput && t.output !== '-') {
+      const other = seen.get(t.output);
+      if (other) {
+        throw new SbError('OUTPUT_INVALID', `${other} and ${t.display} would both write ${displayPath(t.output)}; use {input_name} or a finer template`, { yamlPath: 'output.path' });
+      }
+      seen.set(t.output, t.display);
+    }
+  }
+  const format = outputFormat ?? job.output.format ?? (outputTemplate === '-' ? 'csv' : (formatOf(outputTemplate.replace(/\{[^}]*\}/g, 'x')) ?? 'csv'));
+  return { targets, combined: !perInput, outputFormat: format };
+}

@@ -1,0 +1,108 @@
+// validateJob(): everything `run` would check before reading data, plus the first rows of the first input
+// pushed through the model (which catches models that need more features than the job gives). Writes nothing.
+import { SbError } from '../errors.js';
+import { loadJob } from '../job/load.js';
+import type { JobConfig } from '../job/config.js';
+import type { ResultChunk } from '../pipeline/assemble.js';
+import type { TableWriter } from '../io/csv-writer.js';
+import { resolveInputs } from '../io/inputs.js';
+import { loadModel } from '../model/session.js';
+import { planRun } from '../pipeline/plan.js';
+import { probeWidths } from '../pipeline/probe.js';
+import { rejectsSink } from '../pipeline/rejects.js';
+import { InputFailure, scoreInput } from '../pipeline/score-input.js';
+import { planTargets, type TargetPlan } from './targets.js';
+
+export const SAMPLE_ROWS = 100;
+
+export interface ValidateReport {
+  file: string;
+  job?: string;
+  ok: boolean;
+  /** Exit-2 problems, one line each. */
+  problems: string[];
+  warnings: string[];
+  inputs?: number;
+  outputs?: string[];
+  sample?: { input: string; rows_in: number; rows_out: number; rows_rejected: number };
+}
+
+// Validate one job file. Never throws for user mistakes: the report lists them.
+export async function validateJob(file: string): Promise<ValidateReport> {
+  const report: ValidateReport = { file, ok: false, problems: [], warnings: [] };
+  let job: JobConfig;
+  try {
+    job = loadJob(file);
+  } catch (err) {
+    if (!(err instanceof SbError)) throw err;
+    report.problems.push(...(err.context.problems ?? [err.describe()]));
+    return report;
+  }
+  report.job = job.name;
+  try {
+    const model = await loadModel(job.model.path, { threads: job.model.threads, optimization: job.model.optimization });
+    const plan = planRun(job, model);
+    await probeWidths(model, plan);
+    report.warnings.push(...plan.warnings);
+    const inputs = await resolveInputs(job.input.patterns, job.input.format);
+    const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: '0' }, job.output.template);
+    report.inputs = inputs.length;
+    report.outputs = [...plan.passthrough, ...plan.columns.flatMap((c) => (c.kind === 'threshold' ? [c.name] : c.names))];
+    const first = targets.targets[0];
+    if (!first) {
+      report.warnings.push('no input files match input.path right now: the data could not be checked against the model');
+    } else {
+      const writer = discardWriter();
+      const rejects = rejectsSink(undefined, ',');
+      try {
+        const c = await scoreInput(first.input.path, first.display, first.format, {
+          job: { ...job, errors: { ...job.errors, maxRejected: { kind: 'percent', percent: 100 } } },
+          plan,
+          model,
+          runSpec: { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch },
+          writer,
+          rejects,
+          limit: SAMPLE_ROWS,
+        });
+        report.sample = { input: first.display, rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected };
+        if (c.rowsRejected > 0) report.warnings.push(`${c.rowsRejected} of the first ${c.rowsIn} rows of ${first.display} would be rejected`);
+      } catch (err) {
+        const cause = err instanceof InputFailure ? err.error : err;
+        if (cause instanceof SbError && cause.code === 'MODEL_RUNTIME') {
+          throw new SbError('MODEL_MISMATCH', `the model fails on the first rows of ${first.display}: ${cause.message.replace(/^the model failed on this data: /, '')}${featureHint(job, cause.message)}`);
+        }
+        throw cause;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof SbError)) throw err;
+    report.problems.push(err.describe());
+    return report;
+  }
+  report.ok = true;
+  return report;
+}
+
+// Tree ensembles index features by position; name how many the job gives.
+function featureHint(job: JobConfig, message: string): string {
+  const m = /requests feature (\d+) but input tensor has (\d+) features/.exec(message);
+  if (!m || job.features.mode !== 'columns') return '';
+  return ` — the model needs at least ${Number(m[1]) + 1} features, features.columns lists ${job.features.columns.length}`;
+}
+
+function discardWriter(): TableWriter {
+  let rows = 0;
+  return {
+    write: async (c: ResultChunk) => {
+      rows += c.rows;
+    },
+    commit: async () => undefined,
+    abort: async () => undefined,
+    get rows() {
+      return rows;
+    },
+    mark: async () => ({ bytes: 0, rows, headerDone: true }),
+    rollback: async () => false,
+  };
+}
+

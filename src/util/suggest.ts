@@ -1,0 +1,37 @@
+// "Did you mean" for misspelt names: the closest candidate within a small edit distance.
+
+// Levenshtein distance, case-insensitive.
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= s.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= t.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (s[i - 1] === t[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[t.length];
+}
+
+// The candidate closest to `name`, if it is close enough to be a plausible typo.
+export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return bestDistance <= limit ? best : undefined;
+}
+
+// `, did you mean 'x'?` or an empty string.
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  const c = closest(name, candidates);
+  return c === undefined ? '' : `, did you mean '${c}'?`;
+}
