@@ -8,7 +8,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 // `data/a.csv → out/a.csv: 1,000 rows, 3 rejected (0.4s)`
 export function inputLine(i: InputRecord): string {
   const src = displayPath(i.path);
-  if (i.status === 'failed') return `${src}: failed: ${i.error}`;
+  if (i.status === 'failed') return i.error?.startsWith(src) ? `failed: ${i.error}` : `${src}: failed: ${i.error}`;
   if (i.status === 'skipped') return `${src} → ${i.output ? displayPath(i.output) : '-'}: would be scored`;
   const rejected = i.rows_rejected > 0 ? `, ${n(i.rows_rejected)} rejected${i.rejects ? ` (${displayPath(i.rejects)})` : ''}` : '';
   return `${src} → ${i.output === '-' ? 'stdout' : displayPath(i.output ?? '')}: ${n(i.rows_out)} rows${rejected} in ${formatDuration(i.duration_ms)}`;

@@ -122,9 +122,11 @@ export async function removeStaleTemps(file: string): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(SUFFIX)) continue;
-    const pid = Number(name.slice(prefix.length).split('.')[0]);
-    if (!Number.isInteger(pid) || isAlive(pid)) continue;
+    // Exactly `<pid>.<8 hex>.sb-tmp` after the prefix: the temp of `out.csv.123` is not one of `out.csv`.
+    const m = /^(\d+)\.[0-9a-f]{8}\.sb-tmp$/.exec(name.slice(prefix.length));
+    if (!name.startsWith(prefix) || !m) continue;
+    const pid = Number(m[1]);
+    if (isAlive(pid)) continue;
     await unlink(path.join(dir, name)).then(
       () => removed.push(name),
       () => undefined,
@@ -166,10 +168,10 @@ function writeError(file: string, err: unknown): SbError {
       ? 'permission denied'
       : e.code === 'ENOSPC'
         ? 'no space left on the device'
-        : e.code === 'ENOTDIR'
+        : e.code === 'ENOTDIR' || e.code === 'EEXIST'
           ? 'a parent of it is a file, not a directory'
           : e.code === 'EROFS'
             ? 'read-only file system'
             : e.message;
-  return new SbError('WRITE_FAILED', `cannot write ${file}: ${why}`, { file });
+  return new SbError('WRITE_FAILED', `cannot write ${file}: ${why}`);
 }

@@ -41,11 +41,12 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0]);
-      return describeProblem(`YAML syntax error: ${firstLine(e.message)}`, { file: display, line: pos.line, column: pos.col });
-    });
-    throw invalid(display, problems);
+    // Only the first: later YAML errors are usually echoes of it.
+    const e = doc.errors[0];
+    const pos = lines.linePos(e.pos[0]);
+    const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
+    const hint = /\{\w+\}/.test(lineText) ? "; a value with {tokens} inside a { ... } mapping must be quoted, e.g. rejects: 'out/{input_stem}.csv'" : '';
+    throw invalid(display, [describeProblem(`YAML syntax error: ${firstLine(e.message)}${hint}`, { file: display, line: pos.line, column: pos.col })]);
   }
   const data = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -55,7 +56,7 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   const expanded = expandEnv(data, env, envProblems);
   const located: Located[] = envProblems.map((p) => ({ message: p.message, path: p.path }));
   const parsed = jobSchema.safeParse(expanded);
-  if (!parsed.success) located.push(...parsed.error.issues.flatMap(fromIssue));
+  if (!parsed.success) located.push(...parsed.error.issues.flatMap((i) => fromIssue(i, expanded)));
   if (parsed.success) {
     const job = normalizeJob(parsed.data, file);
     for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
@@ -73,7 +74,7 @@ function invalid(display: string, problems: string[]): SbError {
 }
 
 // A zod issue → our messages (one per unknown key).
-function fromIssue(issue: z.core.$ZodIssue): Located[] {
+function fromIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
   const p = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(p);
@@ -84,14 +85,20 @@ function fromIssue(issue: z.core.$ZodIssue): Located[] {
     }));
   }
   if (issue.code === 'invalid_type') {
-    const got = 'input' in issue ? describeValue(issue.input) : undefined;
-    const message = got === 'missing' ? `required key is missing` : `expected ${issue.expected}${got ? `, got ${got}` : ''}`;
+    const got = describeValue(valueAt(data, p));
+    const message = got === 'missing' ? `required key is missing` : `expected ${issue.expected}, got ${got}`;
     return [{ message, path: p }];
   }
   if (issue.code === 'invalid_value' && 'values' in issue) {
     return [{ message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, path: p }];
   }
   return [{ message: issue.message, path: p }];
+}
+
+function valueAt(data: unknown, p: YamlPath): unknown {
+  let v = data;
+  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
 }
 
 function describeValue(v: unknown): string {

@@ -4,6 +4,7 @@
 import * as ort from 'onnxruntime-node';
 import type { MissingPolicy } from '../job/config.js';
 import { isMissingText, trimCell } from '../io/numbers.js';
+import { quoteCell } from '../util/quote.js';
 import { INVALID, MISSING, type Reject, type SourceChunk } from './chunk.js';
 import type { FeedType, RunPlan, TensorPlan } from './plan.js';
 
@@ -83,7 +84,7 @@ function convertColumn(chunk: SourceChunk, t: TensorPlan, name: string, missing:
       const v = trimCell(cell).toLowerCase();
       if (TRUE_TEXT.has(v)) out[r] = 1;
       else if (FALSE_TEXT.has(v)) out[r] = 0;
-      else if (!isMissingText(cell)) fail(r, `column '${name}': '${cell}' is not a boolean (true/false, 1/0, yes/no)`);
+      else if (!isMissingText(cell)) fail(r, `column '${name}': ${quoteCell(cell)} is not a boolean (true/false, 1/0, yes/no)`);
       else if (missing.kind === 'fill') out[r] = missing.value !== 0 ? 1 : 0;
       else fail(r, emptyMessage(name, cell, missing.kind, 'bool'));
     }
@@ -118,7 +119,7 @@ function convertColumn(chunk: SourceChunk, t: TensorPlan, name: string, missing:
       fail(r, notNumber(name, chunk, r));
       continue;
     }
-    if (!Number.isInteger(v) || v < lo || v > hi) fail(r, `column '${name}': ${cellText(chunk, name, r)} is not a whole number in ${type} range [${lo}, ${hi}]`);
+    if (!Number.isInteger(v) || v < lo || v > hi) fail(r, `column '${name}': ${quoteCell(cellText(chunk, name, r))} is not a whole number in ${type} range [${lo}, ${hi}]`);
     else out[r] = v;
   }
   return out;
@@ -142,7 +143,7 @@ function convertBigInt(chunk: SourceChunk, name: string, type: 'int64' | 'uint64
       }
       v = BigInt(missing.value);
     } else {
-      fail(r, `column '${name}': '${cell}' is not a whole number (model input is ${type})`);
+      fail(r, `column '${name}': ${quoteCell(cell)} is not a whole number (model input is ${type})`);
       continue;
     }
     if (v < lo || v > hi) fail(r, `column '${name}': ${s} is out of ${type} range`);
@@ -170,13 +171,13 @@ function newIntArray(type: string, n: number): Int32Array | Int16Array | Int8Arr
 
 // The message for an empty/NA cell the policy does not fill.
 function emptyMessage(name: string, cell: string, policy: MissingPolicy['kind'], type?: FeedType): string {
-  const what = trimCell(cell) === '' ? 'empty value' : `missing value '${cell}'`;
+  const what = trimCell(cell) === '' ? 'empty value' : `missing value ${quoteCell(cell)}`;
   if (policy === 'reject') return `column '${name}': ${what} (features.missing: reject)`;
   return `column '${name}': ${what}; a ${type} input cannot hold NaN, so the row is rejected (set features.missing for '${name}' to a number to fill it)`;
 }
 
 function notNumber(name: string, chunk: SourceChunk, r: number): string {
-  return `column '${name}': '${cellText(chunk, name, r)}' is not a number`;
+  return `column '${name}': ${quoteCell(cellText(chunk, name, r))} is not a number`;
 }
 
 function cellText(chunk: SourceChunk, name: string, r: number): string {

@@ -96,9 +96,10 @@ function checkRejectLimit(limit: RejectLimit, counts: InputCounts, ctx: ScoreCon
   const n = counts.rowsRejected;
   const over = limit.kind === 'count' ? n > limit.count : final && n > (limit.percent / 100) * counts.rowsIn;
   if (!over) return;
-  const allowed = limit.kind === 'count' ? String(limit.count) : `${limit.percent}% = ${Math.floor((limit.percent / 100) * counts.rowsIn)} of ${counts.rowsIn} rows`;
+  const allowed = limit.kind === 'count' ? String(limit.count) : `${limit.percent}% = ${Math.floor((limit.percent / 100) * counts.rowsIn)} rows`;
   const where = ctx.rejects.target ? `; all rejects in ${ctx.rejects.target}` : '; set errors.rejects to keep them';
-  throw new SbError('REJECT_LIMIT', `${n}${final ? '' : '+'} rows rejected, above errors.max_rejected (${allowed}); first: ${describeRejects(first)}${where}`);
+  const seen = final ? `${n} of ${counts.rowsIn} rows` : `${n} rows (reading stopped)`;
+  throw new SbError('REJECT_LIMIT', `too many rejected rows: ${seen}, errors.max_rejected is ${allowed}; first: ${describeRejects(first)}${where}`);
 }
 
 function mergeByLine(a: Reject[], b: Reject[]): Reject[] {

@@ -1,8 +1,10 @@
 // One lock per job in state_dir, taken by every entry point (run, the scheduler's runs, CI), so two runs of
 // a job never overlap. A lock whose process is gone (same host) is taken over.
 //
-// Creation is `link(temp, lock)`, which fails if the lock exists. Takeover renames the stale lock away (only
-// one contender's rename succeeds), checks that what it moved is the stale lock it saw, and links its own.
+// Creation is `link(temp, lock)`, which fails if the lock exists. Taking over a stale lock needs a token
+// named after that stale owner, created the same exclusive way, so only one contender replaces it (by an
+// atomic rename); the winner checks the lock is still the stale one first, since a slower contender may
+// win the token after an earlier takeover finished.
 import { hostname } from 'node:os';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,7 +41,7 @@ export async function acquireLock(stateDir: string, job: string, runId: string):
       const owner = await readOwner(file);
       if (owner === undefined) continue; // released meanwhile: try again
       if (!isStale(owner)) return { held: false, owner };
-      await takeOver(file, owner);
+      if (await takeOver(file, owner, temp)) return { held: true, release: () => release(file, me) };
     }
     return { held: false, owner: await readOwner(file) };
   } finally {
@@ -52,19 +54,22 @@ function isStale(owner: LockOwner): boolean {
   return owner.host === hostname() && !isAlive(owner.pid);
 }
 
-async function takeOver(file: string, stale: LockOwner): Promise<void> {
-  const moved = `${file}.stale.${process.pid}`;
+// Replace a stale lock by ours (true), unless another contender is doing it or did it (false).
+async function takeOver(file: string, stale: LockOwner, mine: string): Promise<boolean> {
+  const token = `${file}.takeover-${stale.pid}-${String(stale.run_id).replace(/[^\w.-]/g, '_')}`;
   try {
-    await rename(file, moved);
+    await link(mine, token);
   } catch {
-    return; // someone else moved it first
+    return false;
   }
-  const what = await readOwner(moved);
-  if (what && (what.pid !== stale.pid || what.run_id !== stale.run_id)) {
-    // We moved a fresh lock another contender had just created: put it back.
-    await link(moved, file).catch(() => undefined);
+  try {
+    const now = await readOwner(file);
+    if (!now || now.pid !== stale.pid || now.run_id !== stale.run_id) return false;
+    await rename(mine, file);
+    return true;
+  } finally {
+    await unlink(token).catch(() => undefined);
   }
-  await unlink(moved).catch(() => undefined);
 }
 
 async function readOwner(file: string): Promise<LockOwner | undefined> {

@@ -35,7 +35,8 @@ export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenVa
   const rejectsPerInput = job.errors.rejects !== undefined && isPerInput(job.errors.rejects);
   const targets = inputs.map((input): Target => {
     const values: TokenValues = { ...tokens, input_stem: stemOf(input.path === '-' ? 'stdin' : input.path), input_name: path.basename(input.path === '-' ? 'stdin' : input.path) };
-    const format = job.input.format ?? (input.path === '-' ? undefined : formatOf(input.path));
+    // stdin has no name: the job's own input pattern tells the format, else CSV.
+    const format = job.input.format ?? (input.path === '-' ? (formatOf(job.input.patterns[0]) ?? 'csv') : formatOf(input.path));
     if (!format) {
       throw new SbError('USAGE', `cannot tell the format of ${displayPath(input.path)} from its name: set input.format (csv or tsv)`, { yamlPath: 'input.format' });
     }
@@ -48,7 +49,7 @@ export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenVa
     };
   });
   const seen = new Map<string, string>();
-  const inputPaths = new Set(inputs.map((i) => i.path));
+  const inputPaths = new Set(inputs.map((i) => i.path).filter((p) => p !== '-'));
   for (const t of targets) {
     if (inputPaths.has(t.output) || (t.rejects && inputPaths.has(t.rejects))) {
       throw new SbError('OUTPUT_INVALID', `the result for ${t.display} would overwrite an input (${displayPath(t.output)}); write results to another directory`, { yamlPath: 'output.path' });

@@ -15,11 +15,17 @@ export function editDistance(a: string, b: string): number {
   return prev[t.length];
 }
 
-// The candidate closest to `name`, if it is close enough to be a plausible typo.
+const loose = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+// The candidate closest to `name`, if it is close enough to be a plausible typo. A candidate equal to it
+// but for case and punctuation (`x2` ~ `X_2`) wins over one at the same edit distance.
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates];
+  const same = list.find((c) => loose(c) === loose(name));
+  if (same !== undefined) return same;
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const c of candidates) {
+  for (const c of list) {
     const d = editDistance(name, c);
     if (d < bestDistance) {
       best = c;

@@ -1,0 +1,79 @@
+// Model loading: declared structure from the bytes, ZipMap outputs turned into tensors, ORT's own output kept
+// off stderr.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { readModelInfo } from '../../src/model/model-info.js';
+import { cleanOrtMessage, loadModel } from '../../src/model/session.js';
+import { opTypes, stripZipMaps } from '../../src/model/zipmap.js';
+import { model } from '../support/cli.js';
+
+describe('readModelInfo', () => {
+  it('reads inputs, outputs, shapes, opsets and producer', () => {
+    const info = readModelInfo(readFileSync(model('per_column')));
+    expect(info.inputs.map((i) => [i.name, i.type])).toEqual([
+      ['city', { kind: 'tensor', elemType: 'string', dims: ['N', 1] }],
+      ['age', { kind: 'tensor', elemType: 'float32', dims: ['N', 1] }],
+      ['visits', { kind: 'tensor', elemType: 'int64', dims: ['N', 1] }],
+    ]);
+    expect(info.outputs).toEqual([{ name: 'score', type: { kind: 'tensor', elemType: 'float32', dims: ['N', 1] } }]);
+    expect(info.producerName).toBe('serve-batch-fixtures');
+    expect(info.opsets).toContainEqual({ domain: '', version: 17 });
+  });
+
+  it('finds ZipMap outputs with their class labels, and classifier labels', () => {
+    const info = readModelInfo(readFileSync(model('zipmap_string')));
+    expect(info.outputs[1].type).toEqual({ kind: 'sequence', elem: { kind: 'map', keyType: 'string', value: { kind: 'tensor', elemType: 'float32', dims: undefined } } });
+    expect(info.zipmaps).toEqual([{ output: 'output_probability', input: 'probabilities', labels: ['setosa', 'versicolor', 'virginica'] }]);
+    expect(info.classLabels.output_label).toEqual(['setosa', 'versicolor', 'virginica']);
+  });
+
+  it('rejects bytes that are not a model', () => {
+    expect(() => readModelInfo(new TextEncoder().encode('hello world'))).toThrow();
+  });
+});
+
+describe('stripZipMaps', () => {
+  it('replaces ZipMap by Identity and leaves every other byte of the model as it was', async () => {
+    const bytes = readFileSync(model('zipmap_int'));
+    const info = readModelInfo(bytes);
+    const stripped = stripZipMaps(bytes, info.zipmaps);
+    expect(opTypes(bytes)).toContain('ZipMap');
+    expect(opTypes(stripped)).not.toContain('ZipMap');
+    expect(opTypes(stripped)).toContain('Identity');
+    const after = readModelInfo(stripped);
+    expect(after.outputs[1]).toEqual({ name: 'output_probability', type: { kind: 'tensor', elemType: 'float32', dims: ['N', 3] } });
+    expect(after.inputs).toEqual(info.inputs);
+    expect(after.opsets).toEqual(info.opsets);
+    // The probabilities equal the tensor that fed ZipMap, fetched from the original model.
+    const x = new ort.Tensor('float32', Float32Array.from([0.5, -1, 2, 0.25, -3, 1]), [3, 2]);
+    const original = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4 });
+    const rewritten = await ort.InferenceSession.create(stripped, { logSeverityLevel: 4 });
+    await expect(original.run({ float_input: x })).rejects.toThrow(/Non tensor type/);
+    const a = await original.run({ float_input: x }, ['output_label']);
+    const b = await rewritten.run({ float_input: x });
+    expect(b.output_label.data).toEqual(a.output_label.data);
+    expect(b.output_probability.dims).toEqual([3, 3]);
+    const p = b.output_probability.data as Float32Array;
+    for (let r = 0; r < 3; r++) expect(p[r * 3] + p[r * 3 + 1] + p[r * 3 + 2]).toBeCloseTo(1, 5);
+  });
+
+  it('returns models without ZipMap unchanged', () => {
+    const bytes = readFileSync(model('linear_binary'));
+    expect(stripZipMaps(bytes, [])).toBe(bytes);
+  });
+});
+
+describe('loadModel', () => {
+  it('exposes ZipMap outputs as float tensors with the class count', async () => {
+    const m = await loadModel(model('zipmap_string'));
+    expect(m.outputs[1]).toEqual({ name: 'output_probability', type: { kind: 'tensor', elemType: 'float32', dims: ['N', 3] } });
+    expect(m.declared.outputs[1].type.kind).toBe('sequence');
+    expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keeps the sentence a user can act on from ORT messages', () => {
+    const raw = new Error("Non-zero status code returned while running TreeEnsembleRegressor node. Name:'T' Status Message: /onnxruntime_src/onnxruntime/core/providers/cpu/ml/tree_ensemble_common.h:624 void f(const AGG&) const [with AGG = x] One path in the graph requests feature 19 but input tensor has 2 features.");
+    expect(cleanOrtMessage(raw)).toBe('One path in the graph requests feature 19 but input tensor has 2 features.');
+  });
+});

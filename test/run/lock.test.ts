@@ -1,0 +1,56 @@
+// The per-job lock: exclusive while held, released after, taken over when its process is gone.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireLock, lockPath } from '../../src/run/lock.js';
+import { tempDir } from '../support/cli.js';
+
+// The pid of a process that has exited (and so can hold no lock).
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+describe('acquireLock', () => {
+  it('is exclusive while held and free after release', async () => {
+    const d = tempDir();
+    const a = await acquireLock(d, 'job', 'run-a');
+    expect(a.held).toBe(true);
+    const b = await acquireLock(d, 'job', 'run-b');
+    expect(b).toMatchObject({ held: false, owner: { pid: process.pid, run_id: 'run-a' } });
+    if (a.held) await a.release();
+    expect(existsSync(lockPath(d, 'job'))).toBe(false);
+    const c = await acquireLock(d, 'job', 'run-c');
+    expect(c.held).toBe(true);
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    const d = tempDir();
+    const file = lockPath(d, 'job');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const pid = deadPid();
+    writeFileSync(file, JSON.stringify({ pid, host: hostname(), run_id: 'old', started_at: '2020-01-01T00:00:00Z' }));
+    const r = await acquireLock(d, 'job', 'new');
+    expect(r.held).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, run_id: 'new' });
+  });
+
+  it('does not take over a lock held on another host', async () => {
+    const d = tempDir();
+    const file = lockPath(d, 'job');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ pid: deadPid(), host: 'elsewhere', run_id: 'old', started_at: 'x' }));
+    expect((await acquireLock(d, 'job', 'new')).held).toBe(false);
+  });
+
+  it('lets exactly one of many concurrent contenders take over a stale lock', async () => {
+    const d = tempDir();
+    const file = lockPath(d, 'job');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ pid: deadPid(), host: hostname(), run_id: 'old', started_at: 'x' }));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => acquireLock(d, 'job', `r${i}`)));
+    expect(results.filter((r) => r.held)).toHaveLength(1);
+  });
+});
