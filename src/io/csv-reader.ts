@@ -69,11 +69,13 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
 
 // Offset just past the last line break of `buf`; a trailing CR is held back (its LF may follow).
 function unitEnd(buf: Uint8Array): number {
+  // A final LF first: otherwise the CR of a trailing CRLF would be taken as the cut, splitting the pair.
+  if (buf.length > 0 && buf[buf.length - 1] === LF) return buf.length;
   for (let i = buf.length - 2; i >= 0; i--) {
     const b = buf[i];
     if (b === LF || b === CR) return i + 1;
   }
-  return buf.length > 0 && buf[buf.length - 1] === LF ? buf.length : 0;
+  return 0;
 }
 
 // Parsing state across units: header, line counter, the chunk being filled.
@@ -114,7 +116,10 @@ class CsvState {
       this.first = false;
       if (this.o.encoding === 'utf8' && unit[0] === 0xef && unit[1] === 0xbb && unit[2] === 0xbf) base = 3;
     }
-    if (this.o.encoding === 'utf8' && !isUtf8(buf.subarray(base))) this.failEncoding(buf, base);
+    // Invalid UTF-8 fails the input at its line only after the lines before it were read, so the outcome
+    // (an earlier header error, a limit reached first) does not depend on where the blocks happen to end.
+    const bad = this.o.encoding === 'utf8' && !isUtf8(buf.subarray(base)) ? this.firstBadLine(buf, base) : undefined;
+    if (bad) buf = buf.subarray(0, bad.offset);
     const lines = new LineCursor(buf, this.line);
     let pos = base;
     lines.moveTo(pos);
@@ -160,6 +165,7 @@ class CsvState {
     }
     lines.moveTo(Math.min(pos, buf.length));
     this.line = lines.line;
+    if (bad && !this.done) this.failEncoding(bad.line);
     return buf.length;
   }
 
@@ -247,20 +253,24 @@ class CsvState {
     }
   }
 
-  private failEncoding(buf: Buffer, base: number): never {
+  // Offset and line of the first physical line of `buf` (from `base`) that is not valid UTF-8.
+  private firstBadLine(buf: Buffer, base: number): { offset: number; line: number } {
     let start = base;
     let line = this.line;
-    for (;;) {
+    while (start < buf.length) {
       const end = nextBreak(buf, start);
-      if (!isUtf8(buf.subarray(start, end))) {
-        throw new SbError('INPUT_FAILED', 'bytes that are not valid UTF-8: set input.csv.encoding: latin1 if the file is Latin-1/Windows-1252, or convert it to UTF-8', {
-          file: this.ctx.file,
-          line,
-        });
-      }
+      if (!isUtf8(buf.subarray(start, end))) break;
       start = end < buf.length && buf[end] === CR && buf[end + 1] === LF ? end + 2 : end + 1;
       line++;
     }
+    return { offset: Math.min(start, buf.length), line };
+  }
+
+  private failEncoding(line: number): never {
+    throw new SbError('INPUT_FAILED', 'bytes that are not valid UTF-8: set input.csv.encoding: latin1 if the file is Latin-1/Windows-1252, or convert it to UTF-8', {
+      file: this.ctx.file,
+      line,
+    });
   }
 }
 

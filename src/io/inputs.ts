@@ -18,8 +18,8 @@ export async function resolveInputs(patterns: string[], explicitFormat?: string)
   for (const p of patterns) {
     if (p === '-') return [{ path: '-' }];
     if (isDynamicPattern(p, { caseSensitiveMatch: true })) {
-      const cwd = path.parse(p).root;
-      for (const f of await glob(p.slice(cwd.length), { cwd, absolute: true, onlyFiles: true, dot: false, expandDirectories: false })) {
+      const { cwd, pattern } = await splitGlob(p);
+      for (const f of await glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false, expandDirectories: false })) {
         if (!isHidden(f)) found.add(path.normalize(f));
       }
       continue;
@@ -42,6 +42,21 @@ export async function resolveInputs(patterns: string[], explicitFormat?: string)
   }
   const files = [...found].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return Promise.all(files.map(async (f) => ({ path: f, bytes: (await stat(f).catch(() => undefined))?.size })));
+}
+
+// The longest leading part of a glob that is an existing directory is taken literally, so a job directory
+// named like `Data (2024)` or `x[1]` is not read as glob syntax; the rest is the pattern.
+async function splitGlob(p: string): Promise<{ cwd: string; pattern: string }> {
+  const root = path.parse(p).root;
+  const parts = p.slice(root.length).split(path.sep);
+  let cwd = root;
+  let i = 0;
+  for (; i < parts.length - 1; i++) {
+    const next = path.join(cwd, parts[i]);
+    if (!(await stat(next).catch(() => undefined))?.isDirectory()) break;
+    cwd = next;
+  }
+  return { cwd, pattern: parts.slice(i).join('/') };
 }
 
 // Hidden files (`.name`) are never inputs: landing folders hold partial uploads and our own temp files there.

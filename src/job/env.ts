@@ -29,10 +29,16 @@ export function expandString(
     onProblem(`environment variable ${name} is not set: export it or write \${${name}:-default}`);
     return '';
   });
-  if (!whole) return out;
+  // Only text that is a YAML number, boolean or null changes type: parsing anything else as YAML would turn
+  // `#1` (a comment) into null, fail on `a: b: c`, or read `1 # x` as 1.
+  if (!whole || (out !== '' && !CORE_SCALAR.test(out.trim()))) return out;
   const scalar = parseYamlScalar(out);
   return typeof scalar === 'number' || typeof scalar === 'boolean' || scalar === null ? scalar : out;
 }
+
+// YAML 1.2 core schema: null, booleans, integers (decimal, 0o, 0x) and floats.
+const CORE_SCALAR =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
 // Expand every string value (not keys) of a parsed YAML tree, collecting every problem with its path.
 export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, problems: EnvProblem[], path: (string | number)[] = []): unknown {

@@ -56,7 +56,9 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   const expanded = expandEnv(data, env, envProblems);
   const located: Located[] = envProblems.map((p) => ({ message: p.message, path: p.path }));
   const parsed = jobSchema.safeParse(expanded);
-  if (!parsed.success) located.push(...parsed.error.issues.flatMap((i) => fromIssue(i, expanded)));
+  // A value whose variable is unset was reported above; its schema complaint (`got null`) would be an echo.
+  const envPaths = new Set(envProblems.map((p) => p.path.join('.')));
+  if (!parsed.success) located.push(...parsed.error.issues.flatMap((i) => fromIssue(i, expanded)).filter((p) => !envPaths.has(p.path.join('.'))));
   if (parsed.success) {
     const job = normalizeJob(parsed.data, file);
     for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
