@@ -1,6 +1,6 @@
 // Text renderings of core results for people (JSON callers get the objects themselves).
 import type { InputRecord, RunRecord } from '../run/record.js';
-import { displayPath } from '../run/targets.js';
+import { displayPath } from '../util/display.js';
 import { formatDuration } from '../util/duration.js';
 
 const n = (x: number) => x.toLocaleString('en-US');

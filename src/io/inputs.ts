@@ -16,7 +16,10 @@ export interface InputFile {
 export async function resolveInputs(patterns: string[], explicitFormat?: string): Promise<InputFile[]> {
   const found = new Set<string>();
   for (const p of patterns) {
-    if (p === '-') return [{ path: '-' }];
+    if (p === '-') {
+      if (patterns.length > 1) throw new SbError('USAGE', "'-' (standard input) cannot be combined with other inputs", { yamlPath: 'input.path' });
+      return [{ path: '-' }];
+    }
     if (isDynamicPattern(p, { caseSensitiveMatch: true })) {
       const { cwd, pattern } = await splitGlob(p);
       for (const f of await glob(pattern, { cwd, absolute: true, onlyFiles: true, dot: false, expandDirectories: false })) {

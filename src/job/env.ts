@@ -23,8 +23,9 @@ export function expandString(
       return match;
     }
     if (offset === 0 && match.length === raw.length) whole = true;
+    // As in POSIX sh: ${VAR:-d} uses d when VAR is unset or empty; ${VAR} may be set to the empty string.
     const value = env[name];
-    if (value !== undefined && value !== '') return value;
+    if (value !== undefined && (value !== '' || fallback === undefined)) return value;
     if (fallback !== undefined) return fallback;
     onProblem(`environment variable ${name} is not set: export it or write \${${name}:-default}`);
     return '';

@@ -6,9 +6,10 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml
 import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
+import { displayPath } from '../util/display.js';
 import { normalizeJob, type JobConfig } from './config.js';
 import { expandEnv, type EnvProblem } from './env.js';
-import { jobSchema, knownKeysAt } from './schema.js';
+import { JOB_NAME, jobSchema, knownKeysAt } from './schema.js';
 import { templateProblems } from './template.js';
 
 type YamlPath = (string | number)[];
@@ -37,7 +38,7 @@ export function loadJob(file: string, env: NodeJS.ProcessEnv = process.env): Job
 
 // Validate job text that came from `file` (used for error positions and relative paths).
 export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = process.env): JobConfig {
-  const display = path.relative(process.cwd(), file) || file;
+  const display = displayPath(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -45,7 +46,9 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
     const e = doc.errors[0];
     const pos = lines.linePos(e.pos[0]);
     const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
-    const hint = /\{\w+\}/.test(lineText) ? "; a value with {tokens} inside a { ... } mapping must be quoted, e.g. rejects: 'out/{input_stem}.csv'" : '';
+    const hint = /\{\w+\}/.test(lineText)
+      ? "; inside [ ... ] or { ... }, quote values that contain braces ({tokens}, ${VAR}), e.g. { rejects: 'out/{input_stem}.csv' }"
+      : '';
     throw invalid(display, [describeProblem(`YAML syntax error: ${firstLine(e.message)}${hint}`, { file: display, line: pos.line, column: pos.col })]);
   }
   const data = doc.toJS();
@@ -62,6 +65,9 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   if (parsed.success) {
     const job = normalizeJob(parsed.data, file);
     for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
+    if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
+      located.push({ message: `the job name '${job.name}' (from the file name) must be letters, digits, ".", "_" or "-": set name:`, path: [] });
+    }
     if (located.length === 0) return job;
   }
   throw invalid(
@@ -89,6 +95,15 @@ function fromIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
   if (issue.code === 'invalid_type') {
     const got = describeValue(valueAt(data, p));
     const message = got === 'missing' ? `required key is missing` : `expected ${issue.expected}, got ${got}`;
+    return [{ message, path: p }];
+  }
+  if (issue.code === 'invalid_union') {
+    // A union's own "Invalid input" says nothing: name the accepted types, or the first branch's message.
+    const branches = issue.errors.flat();
+    const expected = [...new Set(branches.filter((b) => b.code === 'invalid_type').map((b) => (b as { expected: string }).expected))];
+    const other = branches.find((b) => b.code !== 'invalid_type' && b.path.length === 0);
+    const got = describeValue(valueAt(data, p));
+    const message = other && expected.length <= 1 ? other.message : `expected ${expected.join(' or ')}, got ${got}`;
     return [{ message, path: p }];
   }
   if (issue.code === 'invalid_value' && 'values' in issue) {

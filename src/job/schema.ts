@@ -32,12 +32,16 @@ const modelSchema = z.preprocess(
 );
 
 const csvSchema = z.strictObject({
-  delimiter: z.string().optional(),
+  delimiter: z
+    .string()
+    .min(1, 'must not be empty')
+    .refine((d) => !/[\r\n]/.test(d), 'cannot contain a line break')
+    .optional(),
   quote: z.string().optional(),
   header: z.union([z.boolean(), z.array(name).min(1)]).optional(),
   encoding: z.enum(['utf8', 'utf-8', 'latin1', 'iso-8859-1']).optional(),
   relax_quotes: z.boolean().optional(),
-});
+}).refine((c) => c.quote === undefined || c.quote === '' || c.delimiter === undefined || c.delimiter !== c.quote, { message: 'delimiter and quote must differ' });
 
 export const formatName = z.enum(['csv', 'tsv']);
 
@@ -97,7 +101,10 @@ const outputSchema = z.preprocess(
 
 const maxRejected = z.union([
   z.number().int().min(0),
-  z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$/, 'must be a count like 10 or a percentage like "0.5%"'),
+  z.string().superRefine((v, ctx) => {
+    if (!/^\s*\d+(\.\d+)?\s*%\s*$/.test(v)) ctx.addIssue({ code: 'custom', message: 'must be a count like 10 or a percentage like "0.5%"' });
+    else if (Number(v.replace('%', '')) > 100) ctx.addIssue({ code: 'custom', message: 'a percentage cannot exceed 100%' });
+  }),
 ]);
 
 const errorsSchema = z.strictObject({
@@ -117,10 +124,13 @@ const scheduleSchema = z.preprocess(
   }),
 );
 
+export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 export const jobSchema = z.strictObject({
   name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-" (it names files in state_dir)')
+    .union([z.string(), z.number()])
+    .transform(String)
+    .refine((n) => JOB_NAME.test(n), 'must be letters, digits, ".", "_" or "-" (it names files in state_dir)')
     .optional(),
   model: modelSchema,
   input: inputSchema,

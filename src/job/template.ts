@@ -24,11 +24,12 @@ export function render(template: string, values: TokenValues): string {
   return template.replace(TOKEN_RE, (m, name: string) => values[name as Token] ?? m);
 }
 
-// A file name without its extensions: `a.csv.gz` → `a`, `b.tsv` → `b`, `.hidden` → `.hidden`.
+// A file name without its format extension (and a compression suffix): `a.csv.gz` → `a`,
+// `sales.2024-01.csv` → `sales.2024-01`, `.hidden` → `.hidden`.
 export function stemOf(file: string): string {
-  const base = path.basename(file);
-  const i = base.indexOf('.', 1);
-  return i === -1 ? base : base.slice(0, i);
+  const base = path.basename(file).replace(/\.(gz|gzip)$/i, '');
+  const i = base.lastIndexOf('.');
+  return i <= 0 ? base : base.slice(0, i);
 }
 
 // Unknown tokens in the job's templates, with their YAML paths.

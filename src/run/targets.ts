@@ -5,6 +5,7 @@ import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
 import { formatOf } from '../io/formats.js';
+import { displayPath } from '../util/display.js';
 import type { InputFile } from '../io/inputs.js';
 
 export interface Target {
@@ -23,12 +24,6 @@ export interface TargetPlan {
   outputFormat: TextFormat;
 }
 
-// Path as shown to users: relative to the working directory when inside it.
-export function displayPath(p: string): string {
-  if (p === '-') return 'stdin';
-  const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-}
 
 export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenValues, outputTemplate: string, outputFormat?: TextFormat): TargetPlan {
   const perInput = isPerInput(outputTemplate) && outputTemplate !== '-';

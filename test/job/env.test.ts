@@ -52,8 +52,9 @@ describe('expandString: problems', () => {
     expect(r.value).toBe('/m.onnx');
   });
 
-  it('an empty variable without default is a problem too', () => {
-    expect(expand('${X}', { X: '' }).problems).toHaveLength(1);
+  it('an empty variable is empty (as in sh); with a default, the default is used', () => {
+    expect(expand('a${X}b', { X: '' })).toEqual({ value: 'ab', problems: [] });
+    expect(expand('${X:-d}', { X: '' }).value).toBe('d');
   });
 
   it('each unset variable is its own problem', () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_FLOAT_PRECISION } from '../../src/job/config.js';
 import { loadJob, parseJob } from '../../src/job/load.js';
+import { displayPath } from '../../src/util/display.js';
 
 let root: string;
 let jobsDir: string;
@@ -41,8 +42,8 @@ function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): { err: SbError; 
     const e = err as SbError;
     expect(e.code).toBe('JOB_INVALID');
     const problems = e.context.problems ?? [];
-    expect(e.message).toBe(`job file ${path.relative(process.cwd(), file)} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
-    return { err: e, problems, shown: path.relative(process.cwd(), file) };
+    expect(e.message).toBe(`job file ${displayPath(file)} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+    return { err: e, problems, shown: displayPath(file) };
   }
   throw new Error('expected the job to be invalid');
 }
@@ -86,7 +87,7 @@ describe('loadJob: a minimal job and its defaults', () => {
 
   it('paths do not depend on the working directory, and a relative job path works', () => {
     const file = jobFile(MINIMAL);
-    const rel = path.relative(process.cwd(), file);
+    const rel = displayPath(file);
     expect(loadJob(rel, {}).model.path).toBe(r('models/m.onnx'));
     expect(loadJob(rel, {}).file).toBe(file);
   });
@@ -333,9 +334,9 @@ describe('loadJob: environment variables', () => {
     expect(problem).toMatch(/:5:13: environment variable BATCH is not set.*\(at batch_size\)$/);
   });
 
-  it('an empty variable counts as unset', () => {
+  it('an empty whole-value variable is an empty YAML value (null), which a required key then rejects', () => {
     const { problem } = oneProblem(MINIMAL.replace('../models/m.onnx', '${M}'), { M: '' });
-    expect(problem).toContain('environment variable M is not set');
+    expect(problem).toContain('got null (at model)');
   });
 
   it('every unset variable is reported, each with its own path', () => {
@@ -444,6 +445,7 @@ batch_size: "abc"
     expect(oneProblem(`${MINIMAL}errors: { max_rejected: "5" }\n`).problem).toContain('(at errors.max_rejected)');
     expect(oneProblem(`${MINIMAL}errors: { max_rejected: -1 }\n`).problem).toContain('(at errors.max_rejected)');
     expect(oneProblem(`${MINIMAL}errors: { max_rejected: 1.5 }\n`).problem).toContain('(at errors.max_rejected)');
+    expect(oneProblem(`${MINIMAL}errors: { max_rejected: "150%" }\n`).problem).toContain('a percentage cannot exceed 100% (at errors.max_rejected)');
   });
 
   it('missing must be reject, nan or a number, also per column', () => {

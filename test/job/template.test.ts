@@ -69,7 +69,7 @@ describe('stemOf', () => {
     ['/d/no-ext', 'no-ext'],
     ['/d/.hidden', '.hidden'],
     ['/d/.hidden.csv', '.hidden'],
-    ['/d/sales.2024-01.csv', 'sales'], // everything after the first dot is taken as extensions
+    ['/d/sales.2024-01.csv', 'sales.2024-01'], // only the format extension goes
     ['/dir.with.dots/x.csv', 'x'],
     ['stdin', 'stdin'],
   ])('%j → %j', (file, stem) => {
