@@ -41,26 +41,48 @@ export interface SourceChunk {
   header: string[];
 }
 
-// Rows read so far, column by column, until the chunk is full.
+/** How a fast reader's row can be split again later: its bytes and the way to cut them into fields. */
+export interface RowBytes {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
+// Rows read so far, column by column, until the chunk is full. Readers write cells by header position:
+// `numberAt[f]` / `textAt[f]` are the columns fed by field f (undefined when field f is not needed).
 export class ChunkBuilder {
   rows = 0;
   readonly lines: Float64Array;
   readonly numbers = new Map<string, NumberColumn>();
   readonly texts = new Map<string, string[]>();
+  readonly numberAt: (NumberColumn | undefined)[];
+  readonly textAt: (string[] | undefined)[];
   readonly rejects: Reject[] = [];
-  private readonly records: string[][] = [];
+  private readonly records: (string[] | RowBytes)[] = [];
   private readonly parsed = { status: OK as CellStatus };
 
   constructor(
     readonly header: string[],
     /** Needed columns with their field index in the header. */
-    private readonly needs: (ColumnNeed & { index: number })[],
+    needs: (ColumnNeed & { index: number })[],
     readonly capacity: number,
+    /** Splits the bytes of a row kept by a fast reader back into fields. */
+    private readonly split: (row: RowBytes) => string[] = () => [],
   ) {
     this.lines = new Float64Array(capacity);
+    this.numberAt = new Array(header.length).fill(undefined);
+    this.textAt = new Array(header.length).fill(undefined);
     for (const n of needs) {
-      if (n.number) this.numbers.set(n.name, { values: new Float64Array(capacity), status: new Uint8Array(capacity) });
-      if (n.text) this.texts.set(n.name, []);
+      if (n.number) {
+        const col = { values: new Float64Array(capacity), status: new Uint8Array(capacity) };
+        this.numbers.set(n.name, col);
+        this.numberAt[n.index] = col;
+      }
+      if (n.text) {
+        const col = new Array<string>(capacity);
+        this.texts.set(n.name, col);
+        this.textAt[n.index] = col;
+      }
     }
   }
 
@@ -74,18 +96,23 @@ export class ChunkBuilder {
       this.reject(line, `expected ${this.header.length} fields, got ${fields.length}`, fields);
       return;
     }
-    const i = this.rows++;
-    this.lines[i] = line;
-    this.records.push(fields);
-    for (const n of this.needs) {
-      const cell = fields[n.index];
-      if (n.number) {
-        const col = this.numbers.get(n.name) as NumberColumn;
-        col.values[i] = parseNumberCell(cell, this.parsed);
-        col.status[i] = this.parsed.status;
+    const i = this.rows;
+    for (let f = 0; f < fields.length; f++) {
+      const num = this.numberAt[f];
+      if (num) {
+        num.values[i] = parseNumberCell(fields[f], this.parsed);
+        num.status[i] = this.parsed.status;
       }
-      if (n.text) (this.texts.get(n.name) as string[]).push(cell);
+      const text = this.textAt[f];
+      if (text) text[i] = fields[f];
     }
+    this.accept(line, fields);
+  }
+
+  // The row whose cells were just written at index `rows` is complete.
+  accept(line: number, record: string[] | RowBytes): void {
+    this.lines[this.rows++] = line;
+    this.records.push(record);
   }
 
   reject(line: number, error: string, fields: string[]): void {
@@ -97,14 +124,20 @@ export class ChunkBuilder {
     const n = this.rows;
     const numbers = new Map<string, NumberColumn>();
     for (const [k, c] of this.numbers) numbers.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
+    const texts = new Map<string, string[]>();
+    for (const [k, c] of this.texts) texts.set(k, c.length === n ? c : c.slice(0, n));
     const records = this.records;
+    const split = this.split;
     return {
       rows: n,
       lines: this.lines.subarray(0, n),
       numbers,
-      texts: this.texts,
+      texts,
       rejects: this.rejects,
-      record: (i) => records[i],
+      record: (i) => {
+        const r = records[i];
+        return Array.isArray(r) ? r : split(r);
+      },
       header: this.header,
     };
   }

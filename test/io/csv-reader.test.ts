@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
 import { readCsv, resolveColumns, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
-import { INVALID, MISSING, OK, type ColumnNeed, type SourceChunk } from '../../src/pipeline/chunk.js';
+import { INVALID, MISSING, OK, type ColumnNeed } from '../../src/pipeline/chunk.js';
+import { blocksOf, bytes, oneByteBlocks, plain, splitAt, type Input, type PlainChunk } from '../support/csv.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers: feed bytes we control, collect chunks into plain data that can be compared with toEqual.
@@ -12,55 +13,6 @@ const AB: ColumnNeed[] = [
   { name: 'a', number: true, text: true },
   { name: 'b', number: false, text: true },
 ];
-
-type Input = string | Uint8Array;
-
-const bytes = (s: Input): Buffer => (typeof s === 'string' ? Buffer.from(s, 'utf8') : Buffer.from(s));
-
-async function* blocksOf(parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
-  for (const p of parts) yield p;
-}
-
-// Cut `buf` at the given offsets (sorted, deduplicated, inside the buffer).
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const at = [...new Set(cuts.filter((c) => c > 0 && c < buf.length))].sort((x, y) => x - y);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of at) {
-    out.push(buf.subarray(prev, c));
-    prev = c;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
-
-const oneByteBlocks = (buf: Buffer): Buffer[] => Array.from({ length: buf.length }, (_, i) => buf.subarray(i, i + 1));
-
-interface PlainChunk {
-  rows: number;
-  lines: number[];
-  header: string[];
-  texts: Record<string, string[]>;
-  numbers: Record<string, { values: number[]; status: number[] }>;
-  records: string[][];
-  rejects: { line: number; error: string; fields: string[] }[];
-}
-
-function plain(c: SourceChunk): PlainChunk {
-  const texts: PlainChunk['texts'] = {};
-  for (const [k, v] of c.texts) texts[k] = [...v];
-  const numbers: PlainChunk['numbers'] = {};
-  for (const [k, v] of c.numbers) numbers[k] = { values: [...v.values], status: [...v.status] };
-  return {
-    rows: c.rows,
-    lines: [...c.lines],
-    header: [...c.header],
-    texts,
-    numbers,
-    records: Array.from({ length: c.rows }, (_, i) => [...c.record(i)]),
-    rejects: c.rejects.map((r) => ({ ...r, fields: [...r.fields] })),
-  };
-}
 
 function ctxOf(over: Partial<ReadContext> = {}): ReadContext {
   return { file: 'in.csv', needs: AB, batchSize: 1000, ...over };

@@ -1,0 +1,178 @@
+// Decimal text → double straight from bytes, for the quote-free CSV fast path. Handles what real files hold
+// (`-0.397652`, `1.23457e-05`, `42`) exactly: with at most 15 significant digits and a power of ten up to
+// 10^22 both factors are exact doubles, so one multiplication or division rounds correctly (Clinger's fast
+// path) and the result is the double Number() returns. Anything else — more digits, NA strings, `inf`, stray
+// characters — reports FALLBACK and the caller uses the reference parseNumberCell on the text, so both paths
+// always agree.
+import { MISSING, OK } from './numbers.js';
+
+export const FALLBACK = 3;
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const SPACE = 32;
+const TAB = 9;
+
+// Parse bytes [start, end) of `buf`; `out.status` is OK, MISSING (empty after trimming) or FALLBACK.
+export function parseDecimalBytes(buf: Uint8Array, start: number, end: number, out: { status: number }): number {
+  let i = start;
+  let j = end;
+  while (i < j && (buf[i] === SPACE || buf[i] === TAB)) i++;
+  while (j > i && (buf[j - 1] === SPACE || buf[j - 1] === TAB)) j--;
+  if (i === j) {
+    out.status = MISSING;
+    return NaN;
+  }
+  let negative = false;
+  let c = buf[i];
+  if (c === 45 /* - */ || c === 43 /* + */) {
+    negative = c === 45;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0; // significant digits taken into the mantissa
+  let seen = 0; // digits seen at all
+  let scale = 0; // power of ten to apply
+  let dot = false;
+  for (; i < j; i++) {
+    c = buf[i];
+    if (c >= 48 && c <= 57) {
+      seen++;
+      if (mantissa === 0 && c === 48) {
+        if (dot) scale--;
+        continue;
+      }
+      if (digits === 15) {
+        out.status = FALLBACK;
+        return NaN;
+      }
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (dot) scale--;
+    } else if (c === 46 /* . */ && !dot) {
+      dot = true;
+    } else break;
+  }
+  if (seen === 0) {
+    out.status = FALLBACK;
+    return NaN;
+  }
+  if (i < j) {
+    c = buf[i];
+    if (c !== 101 && c !== 69) {
+      out.status = FALLBACK;
+      return NaN;
+    }
+    i++;
+    let expNegative = false;
+    if (buf[i] === 45 || buf[i] === 43) {
+      expNegative = buf[i] === 45;
+      i++;
+    }
+    if (i === j || j - i > 4) {
+      out.status = FALLBACK;
+      return NaN;
+    }
+    let exp = 0;
+    for (; i < j; i++) {
+      c = buf[i];
+      if (c < 48 || c > 57) {
+        out.status = FALLBACK;
+        return NaN;
+      }
+      exp = exp * 10 + (c - 48);
+    }
+    scale += expNegative ? -exp : exp;
+  }
+  let value: number;
+  if (mantissa === 0) value = 0;
+  else if (scale >= 0 && scale <= 22) value = mantissa * POW10[scale];
+  else if (scale < 0 && scale >= -22) value = mantissa / POW10[-scale];
+  else {
+    out.status = FALLBACK;
+    return NaN;
+  }
+  out.status = OK;
+  return negative ? -value : value;
+}
+
+/** Result of scanDecimalField (module-level to avoid an allocation per cell). */
+export const scanned = { value: 0, status: 0, end: 0 };
+
+// Scan one field from `start` up to the delimiter, CR, LF or `len`, parsing it as a decimal on the way (one
+// pass over the bytes). Sets scanned.end to the offset of the byte that ended the field, scanned.status to
+// OK, MISSING or FALLBACK and scanned.value. Same rules as parseDecimalBytes.
+export function scanDecimalField(buf: Uint8Array, start: number, len: number, delim: number): void {
+  let i = start;
+  let c = i < len ? buf[i] : 10;
+  while ((c === SPACE || c === TAB) && c !== delim) c = ++i < len ? buf[i] : 10;
+  let negative = false;
+  if (c === 45 || c === 43) {
+    negative = c === 45;
+    c = ++i < len ? buf[i] : 10;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let seen = 0;
+  let scale = 0;
+  let dot = false;
+  let ok = true;
+  for (;;) {
+    if (c >= 48 && c <= 57) {
+      seen++;
+      if (mantissa !== 0 || c !== 48) {
+        if (digits === 15) ok = false;
+        mantissa = mantissa * 10 + (c - 48);
+        digits++;
+        if (dot) scale--;
+      } else if (dot) scale--;
+    } else if (c === 46 && !dot) dot = true;
+    else break;
+    c = ++i < len ? buf[i] : 10;
+  }
+  if ((c === 101 || c === 69) && seen > 0) {
+    c = ++i < len ? buf[i] : 10;
+    let expNegative = false;
+    if (c === 45 || c === 43) {
+      expNegative = c === 45;
+      c = ++i < len ? buf[i] : 10;
+    }
+    let exp = 0;
+    let expDigits = 0;
+    while (c >= 48 && c <= 57) {
+      exp = exp * 10 + (c - 48);
+      expDigits++;
+      c = ++i < len ? buf[i] : 10;
+    }
+    if (expDigits === 0 || expDigits > 4) ok = false;
+    scale += expNegative ? -exp : exp;
+  }
+  while ((c === SPACE || c === TAB) && c !== delim) c = ++i < len ? buf[i] : 10;
+  if (c !== delim && c !== 10 && c !== 13) {
+    ok = false;
+    while (c !== delim && c !== 10 && c !== 13) c = ++i < len ? buf[i] : 10;
+  }
+  scanned.end = i;
+  if (!ok || seen === 0) {
+    // Empty after trimming is missing; anything else unusual goes to the reference parser.
+    scanned.status = ok && !negative && i === start + countBlank(buf, start, i) ? MISSING : FALLBACK;
+    scanned.value = NaN;
+    return;
+  }
+  let value: number;
+  if (mantissa === 0) value = 0;
+  else if (scale >= 0 && scale <= 22) value = mantissa * POW10[scale];
+  else if (scale < 0 && scale >= -22) value = mantissa / POW10[-scale];
+  else {
+    scanned.status = FALLBACK;
+    scanned.value = NaN;
+    return;
+  }
+  scanned.status = OK;
+  scanned.value = negative ? -value : value;
+}
+
+function countBlank(buf: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (buf[i] === SPACE || buf[i] === TAB) n++;
+  return n;
+}
