@@ -2,6 +2,7 @@
 // [1, F]) are called in slices of that size, the last one padded, and the outputs stitched back together.
 import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
+import type { Feed } from '../pipeline/featurize.js';
 import { cleanOrtMessage, type LoadedModel } from './session.js';
 
 export type Outputs = Record<string, ort.Tensor>;
@@ -13,7 +14,9 @@ export interface RunSpec {
 }
 
 // Score `rows` rows. Throws SbError(MODEL_RUNTIME) with ONNX Runtime's reason.
-export async function runModel(model: LoadedModel, feeds: Outputs, rows: number, spec: RunSpec): Promise<Outputs> {
+export async function runModel(model: LoadedModel, input: Feed[], rows: number, spec: RunSpec): Promise<Outputs> {
+  const feeds: Outputs = {};
+  for (const f of input) feeds[f.input] = new ort.Tensor(f.type, f.data as never, f.dims);
   const b = spec.fixedBatch;
   if (b === undefined || rows === b) return runOnce(model, feeds, spec.fetch);
   const parts: Outputs[] = [];

@@ -1,9 +1,8 @@
 // Passthrough columns + fetched outputs → result columns, in the plan's order, one row per kept input row.
 import type * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
-import type { SourceChunk } from './chunk.js';
-import type { Features } from './featurize.js';
 import type { ColumnPlan, RunPlan } from './plan.js';
+import type { PreparedChunk } from './prepare.js';
 
 export type ResultColumn =
   | { name: string; kind: 'text'; values: string[] }
@@ -24,13 +23,9 @@ export function resultNames(plan: RunPlan): string[] {
 }
 
 // Build the result chunk for one scored chunk.
-export function assemble(chunk: SourceChunk, features: Features, outputs: Record<string, ort.Tensor>, plan: RunPlan): ResultChunk {
-  const rows = features.rows;
-  const keep = features.keep;
-  const columns: ResultColumn[] = plan.passthrough.map((name) => {
-    const all = chunk.texts.get(name) as string[];
-    return { name, kind: 'text', values: keep ? Array.from(keep, (r) => all[r]) : all };
-  });
+export function assemble(chunk: PreparedChunk, outputs: Record<string, ort.Tensor>, plan: RunPlan): ResultChunk {
+  const rows = chunk.rows;
+  const columns: ResultColumn[] = plan.passthrough.map((name, i) => ({ name, kind: 'text', values: chunk.passthrough[i] }));
   for (const c of plan.columns) columns.push(...outputColumns(c, outputs[c.output], rows));
   return { rows, columns };
 }

@@ -1,23 +1,32 @@
 // Source chunk → model input tensors. Each needed cell is converted to the model input's element type with
 // the job's missing policy; a row with any cell that cannot be converted is rejected (with the column and
 // reason) and left out of every tensor, so rows and outputs stay aligned.
-import * as ort from 'onnxruntime-node';
 import type { MissingPolicy } from '../job/config.js';
 import { isMissingText, trimCell } from '../io/numbers.js';
 import { quoteCell } from '../util/quote.js';
 import { INVALID, MISSING, type Reject, type SourceChunk } from './chunk.js';
 import type { FeedType, RunPlan, TensorPlan } from './plan.js';
 
+export type FeedData = Float32Array | Float64Array | BigInt64Array | BigUint64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | string[];
+
+/** A model input as plain data (so it can cross threads); the model stage makes the ORT tensor. */
+export interface Feed {
+  input: string;
+  type: FeedType;
+  data: FeedData;
+  dims: number[];
+}
+
 export interface Features {
   /** Rows kept (fed to the model). */
   rows: number;
   /** Chunk row index of each kept row; undefined when every row is kept. */
   keep?: Uint32Array;
-  feeds: Record<string, ort.Tensor>;
+  feeds: Feed[];
   rejects: Reject[];
 }
 
-type Converted = Float32Array | Float64Array | BigInt64Array | BigUint64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | string[];
+type Converted = FeedData;
 
 const INT_RANGE: Record<string, [number, number]> = {
   int32: [-2147483648, 2147483647],
@@ -53,10 +62,7 @@ export function featurize(chunk: SourceChunk, plan: RunPlan): Features {
     keep = Uint32Array.from(kept);
   }
   const rows = keep ? keep.length : n;
-  const feeds: Record<string, ort.Tensor> = {};
-  plan.tensors.forEach((t, i) => {
-    feeds[t.input] = toTensor(t, converted[i], rows, keep);
-  });
+  const feeds = plan.tensors.map((t, i) => toFeed(t, converted[i], rows, keep));
   return { rows, keep, feeds, rejects };
 }
 
@@ -185,33 +191,29 @@ function cellText(chunk: SourceChunk, name: string, r: number): string {
   return chunk.record(r)[i] ?? '';
 }
 
-const ORT_TYPE: Record<FeedType, ort.Tensor.Type> = {
-  float32: 'float32',
-  float64: 'float64',
-  int64: 'int64',
-  uint64: 'uint64',
-  int32: 'int32',
-  int16: 'int16',
-  int8: 'int8',
-  uint32: 'uint32',
-  uint16: 'uint16',
-  uint8: 'uint8',
-  bool: 'bool',
-  string: 'string',
-};
-
-// Columns → one tensor, row-major, kept rows only.
-function toTensor(t: TensorPlan, cols: Converted[], rows: number, keep: Uint32Array | undefined): ort.Tensor {
+// Columns → one feed, row-major [rows, columns] (or [rows]), kept rows only.
+function toFeed(t: TensorPlan, cols: Converted[], rows: number, keep: Uint32Array | undefined): Feed {
   const width = cols.length;
   const dims = t.rank === 1 ? [rows] : [rows, width];
-  if (width === 1 && !keep) return new ort.Tensor(ORT_TYPE[t.type], cols[0] as never, dims);
+  if (width === 1 && !keep) return { input: t.input, type: t.type, data: cols[0], dims };
   const first = cols[0];
-  const out: Converted = Array.isArray(first) ? new Array<string>(rows * width) : new (first.constructor as new (n: number) => Exclude<Converted, string[]>)(rows * width);
-  for (let c = 0; c < width; c++) {
-    const src = cols[c] as ArrayLike<unknown>;
+  let out: Converted;
+  if (first instanceof Float32Array || first instanceof Float64Array) {
+    // The hot case (a float [N, F] input): typed copies the compiler can keep monomorphic.
+    const dst = first instanceof Float32Array ? new Float32Array(rows * width) : new Float64Array(rows * width);
+    for (let c = 0; c < width; c++) {
+      const src = cols[c] as Float32Array | Float64Array;
+      if (keep) for (let r = 0; r < rows; r++) dst[r * width + c] = src[keep[r]];
+      else for (let r = 0, o = c; r < rows; r++, o += width) dst[o] = src[r];
+    }
+    out = dst;
+  } else {
+    out = Array.isArray(first) ? new Array<string>(rows * width) : new (first.constructor as new (n: number) => Exclude<Converted, string[]>)(rows * width);
     const dst = out as unknown as { [i: number]: unknown };
-    if (keep) for (let r = 0; r < rows; r++) dst[r * width + c] = src[keep[r]];
-    else for (let r = 0; r < rows; r++) dst[r * width + c] = src[r];
+    for (let c = 0; c < width; c++) {
+      const src = cols[c] as ArrayLike<unknown>;
+      for (let r = 0; r < rows; r++) dst[r * width + c] = src[keep ? keep[r] : r];
+    }
   }
-  return new ort.Tensor(ORT_TYPE[t.type], out as never, dims);
+  return { input: t.input, type: t.type, data: out, dims };
 }

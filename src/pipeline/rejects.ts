@@ -4,6 +4,7 @@ import { unlink } from 'node:fs/promises';
 import { stringify } from 'csv-stringify/sync';
 import { openAtomic, type ByteSink } from '../io/atomic.js';
 import type { Reject } from './chunk.js';
+import { CSV_OPTIONS } from '../io/csv-writer.js';
 
 export interface RejectsSink {
   add(file: string, header: string[], rejects: Reject[]): Promise<void>;
@@ -31,7 +32,7 @@ export function rejectsSink(target: string | undefined, delimiter: string): Reje
         sink = await openAtomic(target);
         rows.unshift(['_file', '_line', '_error', ...header]);
       }
-      await sink.write(stringify(rows, { delimiter, record_delimiter: '\n' }));
+      await sink.write(stringify(rows, CSV_OPTIONS(delimiter)));
     },
     async commit() {
       if (sink) await sink.commit();

@@ -1,19 +1,20 @@
-// The streaming run of one input: read chunks → featurize → model → assemble → write, counting rows so that
-// rows_in = rows_out + rows_rejected, and stopping as soon as errors.max_rejected (as a count) is exceeded.
-import type { JobConfig, RejectLimit } from '../job/config.js';
+// The streaming run of one input: prepared chunks (read → parse → featurize, in a worker thread for large
+// files) → model → assemble → write, counting rows so that rows_in = rows_out + rows_rejected, and stopping
+// as soon as errors.max_rejected (as a count) is exceeded.
+import type { JobConfig, RejectLimit, TextFormat } from '../job/config.js';
 import { SbError } from '../errors.js';
-import { readCsv } from '../io/csv-reader.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { delimiterOf } from '../io/formats.js';
-import { openSource } from '../io/source.js';
-import type { TextFormat } from '../job/config.js';
 import { runModel, type RunSpec } from '../model/runner.js';
 import type { LoadedModel } from '../model/session.js';
 import { assemble } from './assemble.js';
 import type { Reject } from './chunk.js';
-import { featurize } from './featurize.js';
 import type { RunPlan } from './plan.js';
+import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
+
+/** Inputs at least this big are read in a worker thread, in parallel with the model and the writer. */
+export const WORKER_MIN_BYTES = 8 * 1024 * 1024;
 
 export interface ScoreContext {
   job: JobConfig;
@@ -47,38 +48,39 @@ export class InputFailure extends Error {
 }
 
 // Score one input into ctx.writer. Throws InputFailure (wrapping the cause) when the input fails.
-export async function scoreInput(file: string, display: string, format: TextFormat, ctx: ScoreContext): Promise<InputCounts> {
+export async function scoreInput(file: string, display: string, format: TextFormat, ctx: ScoreContext, bytes?: number): Promise<InputCounts> {
   const counts: InputCounts = { rowsIn: 0, rowsOut: 0, rowsRejected: 0, bytes: 0 };
   const firstRejects: (Reject & { file: string })[] = [];
   const writtenBefore = ctx.writer.rows;
-  const source = openSource(file, display);
   const csv = ctx.job.input.csv;
+  const spec: PrepareSpec = {
+    file,
+    display,
+    csv: { ...csv, delimiter: csv.delimiter ?? delimiterOf(format) },
+    plan: { needs: ctx.plan.needs, tensors: ctx.plan.tensors, passthrough: ctx.plan.passthrough },
+    batchSize: ctx.job.batchSize,
+    limit: ctx.limit,
+  };
+  const prepared = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES ? prepareInWorker(spec) : prepareHere(spec);
   try {
-    const chunks = readCsv(source.blocks, { ...csv, delimiter: csv.delimiter ?? delimiterOf(format) }, {
-      file: display,
-      needs: ctx.plan.needs,
-      batchSize: ctx.job.batchSize,
-      limit: ctx.limit,
-    });
-    for await (const chunk of chunks) {
+    for await (const chunk of prepared.chunks) {
       if (ctx.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted');
-      const features = featurize(chunk, ctx.plan);
-      if (features.rows > 0) {
-        const outputs = await runModel(ctx.model, features.feeds, features.rows, ctx.runSpec);
-        await ctx.writer.write(assemble(chunk, features, outputs, ctx.plan));
+      if (chunk.rows > 0) {
+        const outputs = await runModel(ctx.model, chunk.feeds, chunk.rows, ctx.runSpec);
+        await ctx.writer.write(assemble(chunk, outputs, ctx.plan));
       }
-      const rejects = mergeByLine(chunk.rejects, features.rejects);
-      await ctx.rejects.add(display, chunk.header, rejects);
-      for (const r of rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
-      counts.rowsIn += chunk.rows + chunk.rejects.length;
-      counts.rowsOut += features.rows;
-      counts.rowsRejected += rejects.length;
-      counts.bytes = source.bytesRead;
+      await ctx.rejects.add(display, chunk.header, chunk.rejects);
+      for (const r of chunk.rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
+      counts.rowsIn += chunk.rowsIn;
+      counts.rowsOut += chunk.rows;
+      counts.rowsRejected += chunk.rejects.length;
+      counts.bytes = prepared.bytes();
       ctx.onProgress?.(counts.rowsIn, counts.bytes);
       checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, false);
     }
-    counts.bytes = source.bytesRead;
-    counts.sha256 = source.sha256();
+    const end = prepared.end();
+    counts.bytes = end.bytes;
+    counts.sha256 = end.sha256;
     checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, true);
     const written = ctx.writer.rows - writtenBefore;
     if (counts.rowsIn !== written + counts.rowsRejected) {
@@ -86,8 +88,10 @@ export async function scoreInput(file: string, display: string, format: TextForm
     }
     return counts;
   } catch (err) {
-    counts.bytes = source.bytesRead;
+    counts.bytes = prepared.bytes();
     throw new InputFailure(err, counts);
+  } finally {
+    await prepared.close();
   }
 }
 
@@ -100,10 +104,4 @@ function checkRejectLimit(limit: RejectLimit, counts: InputCounts, ctx: ScoreCon
   const where = ctx.rejects.target ? `; all rejects in ${ctx.rejects.target}` : '; set errors.rejects to keep them';
   const seen = final ? `${n} of ${counts.rowsIn} rows` : `${n} rows (reading stopped)`;
   throw new SbError('REJECT_LIMIT', `too many rejected rows: ${seen}, errors.max_rejected is ${allowed}; first: ${describeRejects(first)}${where}`);
-}
-
-function mergeByLine(a: Reject[], b: Reject[]): Reject[] {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  return [...a, ...b].sort((x, y) => x.line - y.line);
 }

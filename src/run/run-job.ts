@@ -201,7 +201,7 @@ async function scoreAll(
           limit: options.limit,
           signal: options.signal,
           onProgress: (rows, bytes) => options.onProgress?.({ input: t.display, rows, bytes, totalBytes: t.input.bytes }),
-        });
+        }, t.input.bytes);
         Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: c.bytes, sha256: c.sha256 ?? null });
         if (c.rowsRejected === 0) rec.rejects = null;
         if (!tp.combined) await writer.commit();

@@ -30,7 +30,7 @@ function chunkOf(p: RunPlan, cells: string[]) {
 function run(type: FeedType, cells: string[], missing?: Missing) {
   const p = plan(type, missing);
   const f = featurize(chunkOf(p, cells), p);
-  return { data: Array.from(f.feeds.x.data as ArrayLike<unknown>), dims: f.feeds.x.dims, rejects: f.rejects.map((r) => [r.line, r.error]) };
+  return { data: Array.from(f.feeds[0].data as ArrayLike<unknown>), dims: f.feeds[0].dims, rejects: f.rejects.map((r) => [r.line, r.error]) };
 }
 
 describe('featurize', () => {
@@ -88,8 +88,8 @@ describe('featurize', () => {
     b.addRecord(['x', '1', '2'], 3);
     b.addRecord(['6', '4', '5'], 4);
     const f = featurize(b.build(), p);
-    expect(f.feeds.x.dims).toEqual([2, 3]);
-    expect(Array.from(f.feeds.x.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(f.feeds[0].dims).toEqual([2, 3]);
+    expect(Array.from(f.feeds[0].data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(f.keep ?? [])).toEqual([0, 2]);
     expect(f.rejects).toEqual([{ line: 3, error: "column 'c': 'x' is not a number", fields: ['x', '1', '2'] }]);
   });

@@ -1,0 +1,162 @@
+// The reading half of an input's run: bytes → chunks → model feeds, with every reject (reader and
+// featurizer) and the passthrough cells of the kept rows. Pure data in and out, so it runs either here or in
+// a worker thread (prepare-worker.ts) while this thread runs the model and writes results: parsing is the
+// largest cost of a run (see README "Performance"), so overlapping it with the rest is what pays.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
+import { readCsv, type CsvReadOptions } from '../io/csv-reader.js';
+import { openSource } from '../io/source.js';
+import type { Reject } from './chunk.js';
+import { featurize, type Feed } from './featurize.js';
+import type { RunPlan } from './plan.js';
+
+export interface PreparedChunk {
+  /** Data rows read (accepted by the reader + rejected by it). */
+  rowsIn: number;
+  /** Rows fed to the model. */
+  rows: number;
+  feeds: Feed[];
+  /** One array per passthrough column, kept rows only. */
+  passthrough: string[][];
+  /** Reader and featurizer rejects, in line order. */
+  rejects: Reject[];
+  header: string[];
+}
+
+export interface PrepareSpec {
+  file: string;
+  display: string;
+  csv: CsvReadOptions;
+  plan: Pick<RunPlan, 'needs' | 'tensors' | 'passthrough'>;
+  batchSize: number;
+  limit?: number;
+}
+
+/** What the whole input came to, once every chunk was read. */
+export interface PrepareEnd {
+  bytes: number;
+  sha256?: string;
+}
+
+export interface Prepared {
+  chunks: AsyncIterable<PreparedChunk>;
+  /** Bytes read so far. */
+  bytes(): number;
+  /** Valid after the chunks are exhausted. */
+  end(): PrepareEnd;
+  /** Stop early (errors, interruption) and release the reader. */
+  close(): Promise<void>;
+}
+
+// Read, parse and featurize in this thread.
+export function prepareHere(spec: PrepareSpec): Prepared {
+  const source = openSource(spec.file, spec.display);
+  const chunks = readCsv(source.blocks, spec.csv, { file: spec.display, needs: spec.plan.needs, batchSize: spec.batchSize, limit: spec.limit });
+  async function* prepared(): AsyncGenerator<PreparedChunk> {
+    for await (const chunk of chunks) {
+      const f = featurize(chunk, spec.plan as RunPlan);
+      const passthrough = spec.plan.passthrough.map((name) => {
+        const all = chunk.texts.get(name) as string[];
+        return f.keep ? Array.from(f.keep, (r) => all[r]) : all;
+      });
+      const rejects = chunk.rejects.length === 0 ? f.rejects : f.rejects.length === 0 ? chunk.rejects : [...chunk.rejects, ...f.rejects].sort((a, b) => a.line - b.line);
+      yield { rowsIn: chunk.rows + chunk.rejects.length, rows: f.rows, feeds: f.feeds, passthrough, rejects, header: chunk.header };
+    }
+  }
+  const it = prepared();
+  return {
+    chunks: it,
+    bytes: () => source.bytesRead,
+    end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }),
+    close: async () => {
+      await it.return(undefined);
+    },
+  };
+}
+
+/** Chunks the worker may run ahead of the consumer. */
+const AHEAD = 3;
+
+type FromWorker =
+  | { kind: 'chunk'; chunk: PreparedChunk; bytes: number }
+  | { kind: 'end'; end: PrepareEnd }
+  | { kind: 'error'; error: { code?: ErrorCode; message: string; context?: ErrorContext; stack?: string } };
+
+// The worker's script: next to this file in the build; tests that run the TypeScript sources use the build.
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return path.join(path.dirname(here), 'prepare-worker.js');
+  const built = path.resolve(path.dirname(here), '../../dist/src/pipeline/prepare-worker.js');
+  if (!existsSync(built)) throw new Error(`the worker needs the build (${built}): run npm run build`);
+  return built;
+}
+
+// Read, parse and featurize in a worker thread, at most AHEAD chunks ahead of the consumer.
+export function prepareInWorker(spec: PrepareSpec): Prepared {
+  const worker = new Worker(workerFile(), { workerData: spec });
+  const queue: FromWorker[] = [];
+  let wake: (() => void) | undefined;
+  let bytes = 0;
+  let end: PrepareEnd | undefined;
+  let exited = false;
+  const push = (m: FromWorker) => {
+    queue.push(m);
+    wake?.();
+  };
+  worker.on('message', push);
+  worker.on('error', (err) => push({ kind: 'error', error: { message: err.message, stack: err.stack } }));
+  worker.on('exit', () => {
+    exited = true;
+    wake?.();
+  });
+  async function* prepared(): AsyncGenerator<PreparedChunk> {
+    try {
+      for (;;) {
+        while (queue.length === 0) {
+          if (exited) throw new Error('the reader thread stopped unexpectedly');
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        const m = queue.shift() as FromWorker;
+        if (m.kind === 'end') {
+          end = m.end;
+          return;
+        }
+        if (m.kind === 'error') {
+          if (m.error.code) throw new SbError(m.error.code, m.error.message, m.error.context);
+          const e = new Error(m.error.message);
+          e.stack = m.error.stack;
+          throw e;
+        }
+        bytes = m.bytes;
+        worker.postMessage('next');
+        yield m.chunk;
+      }
+    } finally {
+      await worker.terminate();
+    }
+  }
+  for (let i = 0; i < AHEAD; i++) worker.postMessage('next');
+  const it = prepared();
+  return {
+    chunks: it,
+    bytes: () => bytes,
+    end: () => end ?? { bytes },
+    close: async () => {
+      await it.return(undefined);
+      await worker.terminate();
+    },
+  };
+}
+
+// Transferable buffers of a chunk (typed-array feeds), so posting it moves them instead of copying.
+export function transferList(chunk: PreparedChunk): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const f of chunk.feeds) {
+    if (!Array.isArray(f.data) && f.data.buffer instanceof ArrayBuffer && f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength && !out.includes(f.data.buffer)) out.push(f.data.buffer);
+  }
+  return out;
+}
