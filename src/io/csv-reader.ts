@@ -263,9 +263,8 @@ class CsvState {
         if (pos >= len || buf[pos] !== delim) break;
         pos++;
       }
-      const rowBytes: RowBytes = { buf, start: rowStart, end: pos };
-      if (field === width) builder.accept(line, rowBytes);
-      else builder.reject(line, `expected ${width} fields, got ${field}`, this.splitRow(rowBytes));
+      if (field === width) builder.acceptBytes(line, buf, rowStart, pos);
+      else builder.reject(line, `expected ${width} fields, got ${field}`, this.splitRow({ buf, start: rowStart, end: pos }));
       this.counted();
       if (pos < len) {
         pos += buf[pos] === CR && buf[pos + 1] === LF ? 2 : 1;

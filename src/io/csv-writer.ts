@@ -5,6 +5,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
 import type { ByteSink } from './atomic.js';
+import { ByteOut } from './byte-out.js';
 import { formatFloat } from './format.js';
 
 export interface TableWriter {
@@ -92,34 +93,35 @@ export function cellsOf(c: ResultColumn, rows: number, precision: number): strin
   return out;
 }
 
-// The rows of a chunk as CSV text in one string, quoting exactly as csv-stringify does: a field is quoted
-// when it holds the delimiter, a quote or a line break, and its quotes are doubled.
-export function fastRows(chunk: ResultChunk, delimiter: string, precision: number): string {
+// The rows of a chunk as CSV bytes, quoting exactly as csv-stringify does: a field is quoted when it holds
+// the delimiter, a quote or a line break, and its quotes are doubled.
+export function fastRows(chunk: ResultChunk, delimiter: string, precision: number): Buffer {
   const cols = chunk.columns;
   const n = cols.length;
   const special = new RegExp(`[${delimiter === ']' || delimiter === '\\' || delimiter === '^' || delimiter === '-' ? `\\${delimiter}` : delimiter}"\r\n]`);
-  let out = '';
+  const d = delimiter.charCodeAt(0);
+  const out = new ByteOut(chunk.rows * n * 12);
   for (let r = 0; r < chunk.rows; r++) {
     for (let k = 0; k < n; k++) {
-      if (k > 0) out += delimiter;
+      if (k > 0) out.byte(d);
       const c = cols[k];
       switch (c.kind) {
         case 'float':
-          out += formatFloat(c.values[r * c.stride + c.offset], precision);
+          out.float(c.values[r * c.stride + c.offset], precision);
           break;
         case 'text': {
           const v = c.values[r];
-          out += special.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+          out.text(special.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
           break;
         }
         case 'bool':
-          out += c.values[r * c.stride + c.offset] ? 'true' : 'false';
+          out.text(c.values[r * c.stride + c.offset] ? 'true' : 'false');
           break;
         default:
-          out += String((c.values as ArrayLike<number | bigint>)[r * c.stride + c.offset]);
+          out.integer((c.values as ArrayLike<number | bigint>)[r * c.stride + c.offset]);
       }
     }
-    out += '\n';
+    out.byte(10);
   }
-  return out;
+  return out.take();
 }

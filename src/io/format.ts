@@ -1,14 +1,14 @@
 // Cell text for result values.
 //
 // The meaning is fixed by the reference `String(Number(x.toPrecision(p)))`: `p` significant digits in the
-// shortest form (`0.5`, `1e-7`, `12345.7`). That takes ~600 ns a value; formatFloat gets the same digits
-// with one scaled multiplication and falls back to the reference whenever rounding could differ (a value
-// within a few ulps of a rounding tie, a scale beyond the exact powers of ten, or p > 15). Proven equal by
-// test/io/format.test.ts (property test over doubles and float32 values).
+// shortest form (`0.5`, `1e-7`, `12345.7`). That takes ~600 ns a value; floatDigits gets the same digits
+// with one scaled multiplication and reports a fallback to the reference whenever rounding could differ (a
+// value within a few ulps of a rounding tie, a scale beyond the exact powers of ten, or p > 15). Proven equal
+// by test/io/format.test.ts (property test over doubles and float32 values).
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact as doubles up to 1e22
 
-// The reference formatter (also the fallback).
+// The reference formatter (also the fallback). NaN is an empty cell, infinities are `inf`/`-inf`.
 export function formatFloatReference(x: number, precision: number): string {
   if (Number.isNaN(x)) return '';
   if (x === Infinity) return 'inf';
@@ -16,38 +16,49 @@ export function formatFloatReference(x: number, precision: number): string {
   return String(Number(x.toPrecision(precision)));
 }
 
-// A float with `precision` significant digits in its shortest form; NaN is an empty cell (missing),
-// infinities are `inf`/`-inf` as pandas writes them.
-export function formatFloat(x: number, precision: number): string {
-  if (x === 0) return '0';
-  if (!Number.isFinite(x) || precision > 15) return formatFloatReference(x, precision);
+/** Output of floatDigits: |x| rounded is `digits` × 10^(point − count), `digits` without trailing zeros. */
+export const fd = { digits: 0, count: 0, point: 0, negative: false };
+
+// The rounded significant digits of a finite non-zero x, or false when only the reference can be trusted.
+export function floatDigits(x: number, precision: number): boolean {
+  if (precision > 15) return false;
   const ax = x < 0 ? -x : x;
   let e = Math.floor(Math.log10(ax));
-  if (e < -21 || e > 21) return formatFloatReference(x, precision);
+  if (e < -21 || e > 21) return false;
   // log10 can be off by one next to powers of ten.
   if (e >= 0 ? ax < POW10[e] : ax * POW10[-e] < 1) e--;
   else if (e + 1 >= 0 ? ax >= POW10[e + 1] : ax * POW10[-(e + 1)] >= 1) e++;
   const k = precision - 1 - e; // scale ax by 10^k to get `precision` digits before the point
-  if (k > 22 || k < -22) return formatFloatReference(x, precision);
+  if (k > 22 || k < -22) return false;
   const scaled = k >= 0 ? ax * POW10[k] : ax / POW10[-k];
   const floor = Math.floor(scaled);
   const frac = scaled - floor;
-  // Too close to a tie (or to the ends of the digit range) to trust one rounding step: use the reference.
+  // Too close to a tie (or to the ends of the digit range) to trust one rounding step.
   const slack = scaled * 4.5e-16 + 1e-300;
-  if (Math.abs(frac - 0.5) <= slack || frac <= slack || 1 - frac <= slack) return formatFloatReference(x, precision);
+  if (Math.abs(frac - 0.5) <= slack || frac <= slack || 1 - frac <= slack) return false;
   let n = frac > 0.5 ? floor + 1 : floor;
   let exp = e;
   if (n >= POW10[precision]) {
     n /= 10;
     exp++;
-  } else if (n < POW10[precision - 1]) {
-    return formatFloatReference(x, precision);
+  } else if (n < POW10[precision - 1]) return false;
+  let count = precision;
+  while (count > 1 && n % 10 === 0) {
+    n /= 10;
+    count--;
   }
-  let digits = String(n);
-  let end = digits.length;
-  while (end > 1 && digits.charCodeAt(end - 1) === 48) end--;
-  if (end !== digits.length) digits = digits.slice(0, end);
-  return (x < 0 ? '-' : '') + place(digits, exp + 1);
+  fd.digits = n;
+  fd.count = count;
+  fd.point = exp + 1;
+  fd.negative = x < 0;
+  return true;
+}
+
+// A float with `precision` significant digits in its shortest form.
+export function formatFloat(x: number, precision: number): string {
+  if (x === 0) return '0';
+  if (!Number.isFinite(x) || !floatDigits(x, precision)) return formatFloatReference(x, precision);
+  return (fd.negative ? '-' : '') + place(String(fd.digits), fd.point);
 }
 
 // ECMAScript Number::toString layout for digits `s` (no trailing zeros) times 10^(n - s.length).

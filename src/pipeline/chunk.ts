@@ -41,7 +41,7 @@ export interface SourceChunk {
   header: string[];
 }
 
-/** How a fast reader's row can be split again later: its bytes and the way to cut them into fields. */
+/** Where a fast reader's row lies, so it can be split into fields again if it is rejected later. */
 export interface RowBytes {
   buf: Buffer;
   start: number;
@@ -58,7 +58,10 @@ export class ChunkBuilder {
   readonly numberAt: (NumberColumn | undefined)[];
   readonly textAt: (string[] | undefined)[];
   readonly rejects: Reject[] = [];
-  private readonly records: (string[] | RowBytes)[] = [];
+  /** Per row: its fields (generic readers) or the buffer holding its bytes (fast readers, with starts/ends). */
+  private readonly records: (string[] | Buffer)[] = [];
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
   private readonly parsed = { status: OK as CellStatus };
 
   constructor(
@@ -70,6 +73,8 @@ export class ChunkBuilder {
     private readonly split: (row: RowBytes) => string[] = () => [],
   ) {
     this.lines = new Float64Array(capacity);
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
     this.numberAt = new Array(header.length).fill(undefined);
     this.textAt = new Array(header.length).fill(undefined);
     for (const n of needs) {
@@ -110,9 +115,18 @@ export class ChunkBuilder {
   }
 
   // The row whose cells were just written at index `rows` is complete.
-  accept(line: number, record: string[] | RowBytes): void {
+  accept(line: number, record: string[]): void {
     this.lines[this.rows++] = line;
     this.records.push(record);
+  }
+
+  // The same for a fast reader's row: bytes [start, end) of `buf`.
+  acceptBytes(line: number, buf: Buffer, start: number, end: number): void {
+    const i = this.rows++;
+    this.lines[i] = line;
+    this.starts[i] = start;
+    this.ends[i] = end;
+    this.records.push(buf);
   }
 
   reject(line: number, error: string, fields: string[]): void {
@@ -126,8 +140,7 @@ export class ChunkBuilder {
     for (const [k, c] of this.numbers) numbers.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
     const texts = new Map<string, string[]>();
     for (const [k, c] of this.texts) texts.set(k, c.length === n ? c : c.slice(0, n));
-    const records = this.records;
-    const split = this.split;
+    const { records, split, starts, ends } = this;
     return {
       rows: n,
       lines: this.lines.subarray(0, n),
@@ -136,7 +149,7 @@ export class ChunkBuilder {
       rejects: this.rejects,
       record: (i) => {
         const r = records[i];
-        return Array.isArray(r) ? r : split(r);
+        return Array.isArray(r) ? r : split({ buf: r, start: starts[i], end: ends[i] });
       },
       header: this.header,
     };

@@ -49,7 +49,16 @@ export function featurize(chunk: SourceChunk, plan: RunPlan): Features {
     errors ??= new Array(n);
     errors[row] ??= message;
   };
-  const converted = plan.tensors.map((t) => t.columns.map((c) => convertColumn(chunk, t, c.name, c.missing, fail)));
+  // Float inputs are written straight into their row-major tensor; other types column by column.
+  const direct = plan.tensors.map((t) => (t.type === 'float32' ? new Float32Array(n * t.columns.length) : t.type === 'float64' ? new Float64Array(n * t.columns.length) : undefined));
+  const converted = plan.tensors.map((t, i) => {
+    const target = direct[i];
+    if (target) {
+      t.columns.forEach((c, k) => convertFloats(chunk, c.name, c.missing, fail, target, k, t.columns.length));
+      return [];
+    }
+    return t.columns.map((c) => convertColumn(chunk, t, c.name, c.missing, fail));
+  });
   let keep: Uint32Array | undefined;
   const rejects: Reject[] = [];
   if (errors) {
@@ -62,8 +71,36 @@ export function featurize(chunk: SourceChunk, plan: RunPlan): Features {
     keep = Uint32Array.from(kept);
   }
   const rows = keep ? keep.length : n;
-  const feeds = plan.tensors.map((t, i) => toFeed(t, converted[i], rows, keep));
+  const feeds = plan.tensors.map((t, i) => {
+    const target = direct[i];
+    return target ? keptRows(t, target, rows, keep) : toFeed(t, converted[i], rows, keep);
+  });
   return { rows, keep, feeds, rejects };
+}
+
+// A row-major float tensor with only the kept rows (compacted into a new array when rows were dropped).
+function keptRows(t: TensorPlan, data: Float32Array | Float64Array, rows: number, keep: Uint32Array | undefined): Feed {
+  const width = t.columns.length;
+  const dims = t.rank === 1 ? [rows] : [rows, width];
+  if (!keep) return { input: t.input, type: t.type, data, dims };
+  const out = data instanceof Float32Array ? new Float32Array(rows * width) : new Float64Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(keep[r] * width, keep[r] * width + width), r * width);
+  return { input: t.input, type: t.type, data: out, dims };
+}
+
+// One numeric source column into column `k` of a row-major float tensor of `width` columns.
+function convertFloats(chunk: SourceChunk, name: string, missing: MissingPolicy, fail: (row: number, msg: string) => void, out: Float32Array | Float64Array, k: number, width: number): void {
+  const col = chunk.numbers.get(name);
+  if (!col) throw new Error(`internal: column ${name} was not read as numbers`);
+  const { values, status } = col;
+  const n = chunk.rows;
+  const fill = missing.kind === 'fill' ? missing.value : NaN;
+  for (let r = 0, o = k; r < n; r++, o += width) {
+    const s = status[r];
+    if (s === 0) out[o] = values[r];
+    else if (s === MISSING && missing.kind !== 'reject') out[o] = fill;
+    else fail(r, s === INVALID ? notNumber(name, chunk, r) : emptyMessage(name, cellText(chunk, name, r), 'reject'));
+  }
 }
 
 // One source column as the tensor's element type; bad cells are reported through `fail`.
@@ -99,17 +136,6 @@ function convertColumn(chunk: SourceChunk, t: TensorPlan, name: string, missing:
   const col = chunk.numbers.get(name);
   if (!col) throw new Error(`internal: column ${name} was not read as numbers`);
   const { values, status } = col;
-  if (type === 'float32' || type === 'float64') {
-    const out = type === 'float32' ? new Float32Array(n) : new Float64Array(n);
-    const fill = missing.kind === 'fill' ? missing.value : NaN;
-    for (let r = 0; r < n; r++) {
-      const s = status[r];
-      if (s === 0) out[r] = values[r];
-      else if (s === MISSING && missing.kind !== 'reject') out[r] = fill;
-      else fail(r, s === INVALID ? notNumber(name, chunk, r) : emptyMessage(name, cellText(chunk, name, r), 'reject'));
-    }
-    return out;
-  }
   const [lo, hi] = INT_RANGE[type];
   const out = newIntArray(type, n);
   for (let r = 0; r < n; r++) {
@@ -197,23 +223,11 @@ function toFeed(t: TensorPlan, cols: Converted[], rows: number, keep: Uint32Arra
   const dims = t.rank === 1 ? [rows] : [rows, width];
   if (width === 1 && !keep) return { input: t.input, type: t.type, data: cols[0], dims };
   const first = cols[0];
-  let out: Converted;
-  if (first instanceof Float32Array || first instanceof Float64Array) {
-    // The hot case (a float [N, F] input): typed copies the compiler can keep monomorphic.
-    const dst = first instanceof Float32Array ? new Float32Array(rows * width) : new Float64Array(rows * width);
-    for (let c = 0; c < width; c++) {
-      const src = cols[c] as Float32Array | Float64Array;
-      if (keep) for (let r = 0; r < rows; r++) dst[r * width + c] = src[keep[r]];
-      else for (let r = 0, o = c; r < rows; r++, o += width) dst[o] = src[r];
-    }
-    out = dst;
-  } else {
-    out = Array.isArray(first) ? new Array<string>(rows * width) : new (first.constructor as new (n: number) => Exclude<Converted, string[]>)(rows * width);
-    const dst = out as unknown as { [i: number]: unknown };
-    for (let c = 0; c < width; c++) {
-      const src = cols[c] as ArrayLike<unknown>;
-      for (let r = 0; r < rows; r++) dst[r * width + c] = src[keep ? keep[r] : r];
-    }
+  const out: Converted = Array.isArray(first) ? new Array<string>(rows * width) : new (first.constructor as new (n: number) => Exclude<Converted, string[]>)(rows * width);
+  const dst = out as unknown as { [i: number]: unknown };
+  for (let c = 0; c < width; c++) {
+    const src = cols[c] as ArrayLike<unknown>;
+    for (let r = 0; r < rows; r++) dst[r * width + c] = src[keep ? keep[r] : r];
   }
   return { input: t.input, type: t.type, data: out, dims };
 }

@@ -96,7 +96,7 @@ function workerFile(): string {
 
 // Read, parse and featurize in a worker thread, at most AHEAD chunks ahead of the consumer.
 export function prepareInWorker(spec: PrepareSpec): Prepared {
-  const worker = new Worker(workerFile(), { workerData: spec });
+  const worker = new Worker(workerFile(), { workerData: spec, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   const queue: FromWorker[] = [];
   let wake: (() => void) | undefined;
   let bytes = 0;

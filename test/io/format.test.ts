@@ -1,6 +1,7 @@
 // The fast float formatter is the reference formatter, digit for digit.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ByteOut } from '../../src/io/byte-out.js';
 import { formatFloat, formatFloatReference } from '../../src/io/format.js';
 
 const nearPowersOfTen = fc.tuple(fc.integer({ min: -25, max: 25 }), fc.integer({ min: -3, max: 3 })).map(([e, ulps]) => {
@@ -21,6 +22,19 @@ describe('formatFloat', () => {
         expect(formatFloat(x, p)).toBe(formatFloatReference(x, p));
       }),
       { numRuns: 200_000 },
+    );
+  });
+
+  it('writes the same text as bytes (ByteOut) as formatFloat does, and integers as String does', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.float().map(Math.fround), nearPowersOfTen, ties), fc.integer({ min: 1, max: 17 }), fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.bigInt()), (x, p, i) => {
+        const out = new ByteOut(1);
+        out.float(x, p);
+        out.byte(32);
+        out.integer(i);
+        expect(out.take().toString()).toBe(`${formatFloatReference(x, p)} ${String(i)}`);
+      }),
+      { numRuns: 100_000 },
     );
   });
 
