@@ -31,6 +31,13 @@ export class ByteOut {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
+  // Bytes [a, b) of `src`, as they are.
+  bytes(src: Uint8Array, a: number, b: number): void {
+    this.ensure(b - a);
+    this.buf.set(src.subarray(a, b), this.pos);
+    this.pos += b - a;
+  }
+
   // A non-negative integer below 2^53.
   private digits(n: number, count: number): void {
     for (let i = count - 1; i >= 0; i--) {

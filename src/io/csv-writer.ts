@@ -7,6 +7,7 @@ import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
 import type { ByteSink } from './atomic.js';
 import { ByteOut } from './byte-out.js';
 import { formatFloat } from './format.js';
+import { unpackText } from '../pipeline/packed.js';
 
 export interface TableWriter {
   write(chunk: ResultChunk): Promise<void>;
@@ -43,7 +44,7 @@ export function csvWriter(sink: ByteSink, o: CsvWriteOptions): TableWriter {
   let rows = 0;
   const line = (cells: string[][]) => stringify(cells, CSV_OPTIONS(o.delimiter));
   // Numbers, booleans and `inf` are written unquoted: only a delimiter that cannot occur in them is fast.
-  const fast = o.fast !== false && o.delimiter.length === 1 && !/[\w.+\-"\r\n]/.test(o.delimiter);
+  const fast = o.fast !== false && o.delimiter.length === 1 && o.delimiter.charCodeAt(0) < 0x80 && !/[\w.+\-"\r\n]/.test(o.delimiter);
   const header = async (names: string[]) => {
     if (headerDone) return;
     headerDone = true;
@@ -85,6 +86,7 @@ export function csvWriter(sink: ByteSink, o: CsvWriteOptions): TableWriter {
 // One result column as cell texts.
 export function cellsOf(c: ResultColumn, rows: number, precision: number): string[] {
   if (c.kind === 'text') return c.values;
+  if (c.kind === 'packed') return Array.from({ length: rows }, (_, r) => unpackText(c.values, r));
   const out = new Array<string>(rows);
   const { values, stride, offset } = c;
   if (c.kind === 'float') for (let r = 0; r < rows; r++) out[r] = formatFloat(c.values[r * stride + offset], precision);
@@ -114,6 +116,16 @@ export function fastRows(chunk: ResultChunk, delimiter: string, precision: numbe
           out.text(special.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
           break;
         }
+        case 'packed': {
+          const { bytes, offsets } = c.values;
+          const a = offsets[r];
+          const b = offsets[r + 1];
+          if (needsQuotes(bytes, a, b, d)) {
+            const v = unpackText(c.values, r);
+            out.text(`"${v.replaceAll('"', '""')}"`);
+          } else out.bytes(bytes, a, b);
+          break;
+        }
         case 'bool':
           out.text(c.values[r * c.stride + c.offset] ? 'true' : 'false');
           break;
@@ -124,4 +136,13 @@ export function fastRows(chunk: ResultChunk, delimiter: string, precision: numbe
     out.byte(10);
   }
   return out.take();
+}
+
+// Whether bytes [a, b) hold the delimiter, a quote, CR or LF.
+function needsQuotes(bytes: Uint8Array, a: number, b: number, delimiter: number): boolean {
+  for (let i = a; i < b; i++) {
+    const c = bytes[i];
+    if (c === delimiter || c === 34 || c === 10 || c === 13) return true;
+  }
+  return false;
 }

@@ -66,6 +66,9 @@ export interface ModelInfo {
   classLabels: Record<string, (string | number)[]>;
 }
 
+const TENSOR_NAME = new Set([8]);
+/** NodeProto input, output, name, op_type, attribute, domain. */
+const NODE_FIELDS = new Set([1, 2, 3, 4, 5, 7]);
 const CLASSIFIERS = new Set(['LinearClassifier', 'TreeEnsembleClassifier', 'SVMClassifier']);
 
 // Parse ModelProto bytes into ModelInfo. Throws a plain Error if the bytes are not a model.
@@ -74,8 +77,8 @@ export function readModelInfo(bytes: Uint8Array): ModelInfo {
   const graphBytes = messages(model, 7)[0];
   if (!graphBytes) throw new Error('no graph in the file (is it an ONNX model?)');
   const graph = fields(graphBytes);
-  const initNames = new Set(messages(graph, 5).map((t) => str(fields(t), 8)));
-  const nodes = messages(graph, 1).map(fields);
+  const initNames = new Set(messages(graph, 5).map((t) => str(fields(t, TENSOR_NAME), 8)));
+  const nodes = messages(graph, 1).map((n) => fields(n, NODE_FIELDS));
   const info: ModelInfo = {
     irVersion: int(model, 1),
     producerName: str(model, 2),
@@ -113,12 +116,14 @@ export function readModelInfo(bytes: Uint8Array): ModelInfo {
   return info;
 }
 
+const NAME_ONLY = new Set([1]);
+
 // classlabels_int64s / classlabels_ints / classlabels_strings of a node's attributes.
 function labelsOf(node: WireField[]): (string | number)[] {
-  for (const a of messages(node, 5).map(fields)) {
-    const name = str(a, 1);
-    if (name === 'classlabels_strings') return strs(a, 9);
-    if (name === 'classlabels_int64s' || name === 'classlabels_ints') return ints(a, 8);
+  for (const bytes of messages(node, 5)) {
+    const name = str(fields(bytes, NAME_ONLY), 1);
+    if (name === 'classlabels_strings') return strs(fields(bytes), 9);
+    if (name === 'classlabels_int64s' || name === 'classlabels_ints') return ints(fields(bytes), 8);
   }
   return [];
 }

@@ -22,8 +22,9 @@ export interface WireField {
   f32?: number;
 }
 
-// Every top-level field of one message, in order.
-export function fields(buf: Uint8Array): WireField[] {
+// The top-level fields of one message, in order; with `only`, just those field numbers (the others are
+// skipped without making objects: a tree ensemble's attributes hold millions of unpacked values).
+export function fields(buf: Uint8Array, only?: ReadonlySet<number>): WireField[] {
   const r = Reader.create(buf);
   const out: WireField[] = [];
   while (r.pos < r.len) {
@@ -31,6 +32,10 @@ export function fields(buf: Uint8Array): WireField[] {
     const tag = r.uint32();
     const no = tag >>> 3;
     const wireType = tag & 7;
+    if (only && !only.has(no)) {
+      r.skipType(wireType);
+      continue;
+    }
     const f: WireField = { no, wireType, start, end: start };
     if (wireType === 0) f.varint = Number(r.int64().toString());
     else if (wireType === 2) {

@@ -1,11 +1,13 @@
 // Passthrough columns + fetched outputs → result columns, in the plan's order, one row per kept input row.
 import type * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
+import type { PackedText } from './packed.js';
 import type { ColumnPlan, RunPlan } from './plan.js';
 import type { PreparedChunk } from './prepare.js';
 
 export type ResultColumn =
   | { name: string; kind: 'text'; values: string[] }
+  | { name: string; kind: 'packed'; values: PackedText }
   | { name: string; kind: 'float'; values: Float32Array | Float64Array; stride: number; offset: number }
   | { name: string; kind: 'int'; values: ArrayLike<number> | ArrayLike<bigint>; stride: number; offset: number }
   | { name: string; kind: 'bool'; values: Uint8Array; stride: number; offset: number };
@@ -25,7 +27,7 @@ export function resultNames(plan: RunPlan): string[] {
 // Build the result chunk for one scored chunk.
 export function assemble(chunk: PreparedChunk, outputs: Record<string, ort.Tensor>, plan: RunPlan): ResultChunk {
   const rows = chunk.rows;
-  const columns: ResultColumn[] = plan.passthrough.map((name, i) => ({ name, kind: 'text', values: chunk.passthrough[i] }));
+  const columns: ResultColumn[] = plan.passthrough.map((name, i) => ({ name, kind: 'packed', values: chunk.passthrough[i] }));
   for (const c of plan.columns) columns.push(...outputColumns(c, outputs[c.output], rows));
   return { rows, columns };
 }

@@ -11,6 +11,7 @@ import { readCsv, type CsvReadOptions } from '../io/csv-reader.js';
 import { openSource } from '../io/source.js';
 import type { Reject } from './chunk.js';
 import { featurize, type Feed } from './featurize.js';
+import { packTexts, type PackedText } from './packed.js';
 import type { RunPlan } from './plan.js';
 
 export interface PreparedChunk {
@@ -19,8 +20,8 @@ export interface PreparedChunk {
   /** Rows fed to the model. */
   rows: number;
   feeds: Feed[];
-  /** One array per passthrough column, kept rows only. */
-  passthrough: string[][];
+  /** One packed column per passthrough column, kept rows only. */
+  passthrough: PackedText[];
   /** Reader and featurizer rejects, in line order. */
   rejects: Reject[];
   header: string[];
@@ -58,10 +59,7 @@ export function prepareHere(spec: PrepareSpec): Prepared {
   async function* prepared(): AsyncGenerator<PreparedChunk> {
     for await (const chunk of chunks) {
       const f = featurize(chunk, spec.plan as RunPlan);
-      const passthrough = spec.plan.passthrough.map((name) => {
-        const all = chunk.texts.get(name) as string[];
-        return f.keep ? Array.from(f.keep, (r) => all[r]) : all;
-      });
+      const passthrough = spec.plan.passthrough.map((name) => packTexts(chunk.texts.get(name) as string[], f.keep));
       const rejects = chunk.rejects.length === 0 ? f.rejects : f.rejects.length === 0 ? chunk.rejects : [...chunk.rejects, ...f.rejects].sort((a, b) => a.line - b.line);
       yield { rowsIn: chunk.rows + chunk.rejects.length, rows: f.rows, feeds: f.feeds, passthrough, rejects, header: chunk.header };
     }
@@ -152,11 +150,16 @@ export function prepareInWorker(spec: PrepareSpec): Prepared {
   };
 }
 
-// Transferable buffers of a chunk (typed-array feeds), so posting it moves them instead of copying.
+// Transferable buffers of a chunk (typed-array feeds, packed texts), so posting it moves them.
 export function transferList(chunk: PreparedChunk): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  for (const f of chunk.feeds) {
-    if (!Array.isArray(f.data) && f.data.buffer instanceof ArrayBuffer && f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength && !out.includes(f.data.buffer)) out.push(f.data.buffer);
+  const add = (a: ArrayBufferView) => {
+    if (a.buffer instanceof ArrayBuffer && !out.includes(a.buffer)) out.push(a.buffer);
+  };
+  for (const f of chunk.feeds) if (!Array.isArray(f.data)) add(f.data);
+  for (const p of chunk.passthrough) {
+    add(p.bytes);
+    add(p.offsets);
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ByteSink } from '../../src/io/atomic.js';
 import { csvWriter } from '../../src/io/csv-writer.js';
 import type { ResultChunk, ResultColumn } from '../../src/pipeline/assemble.js';
+import { packTexts } from '../../src/pipeline/packed.js';
 
 function memorySink(): ByteSink & { text: () => string } {
   const parts: string[] = [];
@@ -32,6 +33,7 @@ const rows = 5;
 const text = fc.array(fc.oneof(fc.string(), fc.constantFrom('', ',', '"', 'a"b', '\r', '\n', '\r\n', ' x ', '\t', ';', '|', 'é日本')), { minLength: rows, maxLength: rows });
 const column: fc.Arbitrary<ResultColumn> = fc.oneof(
   text.map((values): ResultColumn => ({ name: 'txt', kind: 'text', values })),
+  text.map((values): ResultColumn => ({ name: 'packed', kind: 'packed', values: packTexts(values) })),
   fc.array(fc.double(), { minLength: rows * 2, maxLength: rows * 2 }).map((v): ResultColumn => ({ name: 'f64', kind: 'float', values: Float64Array.from(v), stride: 2, offset: 1 })),
   fc.array(fc.float(), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'f32', kind: 'float', values: Float32Array.from(v), stride: 1, offset: 0 })),
   fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'i64', kind: 'int', values: BigInt64Array.from(v), stride: 1, offset: 0 })),
@@ -42,7 +44,7 @@ const column: fc.Arbitrary<ResultColumn> = fc.oneof(
 describe('csv writer', () => {
   it('writes the same bytes in bulk as through csv-stringify, for any values and delimiter', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(column, { minLength: 1, maxLength: 5 }), { maxLength: 3 }), fc.constantFrom(',', '\t', ';', '|', ' ', '^', ']', '-'), async (chunks, delimiter) => {
+      fc.asyncProperty(fc.array(fc.array(column, { minLength: 1, maxLength: 5 }), { maxLength: 3 }), fc.constantFrom(',', '\t', ';', '|', ' ', '^', ']', '-', '¦'), async (chunks, delimiter) => {
         const list: ResultChunk[] = chunks.map((columns) => ({ rows, columns }));
         expect(await write(list, delimiter, true)).toBe(await write(list, delimiter, false));
       }),
