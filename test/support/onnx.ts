@@ -13,3 +13,9 @@ export function withFloatOutputs(bytes: Uint8Array, names: string[]): Uint8Array
   for (const name of names) outputs.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }));
   return onnx.ModelProto.encode(m).finish();
 }
+
+// Names of the tensors that feed the model's ZipMap nodes, in node order.
+export function zipMapInputs(bytes: Uint8Array): string[] {
+  const m = onnx.ModelProto.decode(bytes);
+  return (m.graph?.node ?? []).filter((n) => n.opType === 'ZipMap').map((n) => (n.input ?? [])[0]);
+}
