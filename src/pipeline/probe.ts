@@ -35,7 +35,7 @@ export async function probeWidths(model: LoadedModel, plan: RunPlan, job?: JobCo
   const dynamicWidth = plan.tensors.some((t) => {
     const input = model.inputs.find((i) => i.name === t.input);
     const dims = input?.type.kind === 'tensor' ? input.type.dims : undefined;
-    return t.rank === 2 && t.columns.length > 1 && typeof dims?.[1] !== 'number';
+    return t.rank === 2 && typeof dims?.[1] !== 'number';
   });
   if (plan.unresolved.length === 0 && !dynamicWidth) return;
   const feeds: Record<string, ort.Tensor> = {};
