@@ -76,6 +76,14 @@ describe('starterJob', () => {
     expect(load(short.yaml).features).toMatchObject({ columns: ['a', 'b', 'f2', 'f3'] });
   });
 
+  it('feeds a single [N, 1] input from the column of its name', () => {
+    const m: ModelInfo = { ...info('regressor'), inputs: [{ name: 'age', type: { kind: 'tensor', elemType: 'float32', dims: ['N', 1] } }] };
+    const job = starter(m, ['id', 'Age', 'x'], [['1', '30', '2']]);
+    expect(load(job.yaml).features).toMatchObject({ mode: 'columns', columns: ['Age'] });
+    expect(job.notes).toEqual(["feature 'age' matched column 'Age' ignoring case and punctuation"]);
+    expect(job.unmatched).toEqual([]);
+  });
+
   it('comments out outputs onnxruntime-node cannot return', () => {
     const job = starter(info('int4_output'), ['a', 'b'], [['1', '2']]);
     expect(job.yaml).toContain('  # - output: q   # int4 [N, 2]: onnxruntime-node cannot return it\n');
