@@ -214,6 +214,7 @@ function labelsFor(job: JobConfig, output: string): string[] | undefined {
   return p?.kind === 'output' ? p.labels : undefined;
 }
 
+/** Output element types onnxruntime-node 1.30 returns as JS values; converting int4/uint4 aborts the process. */
 export const RETURNABLE = new Set(['float32', 'float64', 'int64', 'uint64', 'int32', 'int16', 'int8', 'uint32', 'uint16', 'uint8', 'bool', 'string', 'float16']);
 
 // The output a prediction names, if the session can return it.
