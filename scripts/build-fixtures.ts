@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DT, attr, type AttrValue, initializer, mlNode, model, node, seqMapInfo, valueInfo } from './onnx-builder.js';
+import { DT, attr, type AttrValue, initializer, mlNode, model, node, seqMapInfo, seqTensorInfo, valueInfo } from './onnx-builder.js';
 
 const { int, ints, float, floats, string, strings } = attr;
 
@@ -199,6 +199,43 @@ function needs20(): Uint8Array {
   });
 }
 
+// classes_357: what skl2onnx writes for a one-vs-rest LogisticRegression trained on classes 3, 5 and 7:
+// LinearClassifier (LOGISTIC) -> label -> Cast -> output_label; its scores -> Normalizer (L1) ->
+// ZipMap -> output_probability. So p_k = sigmoid(z_k) / sum_j sigmoid(z_j), z = x·W_k + b_k, and the label
+// is the class of the largest score. The metadata names the two features, as some exporters record them.
+function classes357(): Uint8Array {
+  const labels = [3, 5, 7];
+  return model({
+    graphName: 'classes_357',
+    inputs: [valueInfo('float_input', DT.FLOAT, ['N', 2])],
+    outputs: [valueInfo('output_label', DT.INT64, ['N']), seqMapInfo('output_probability', DT.INT64, DT.FLOAT)],
+    metadata: { feature_names: '["petal length", "petal width"]' },
+    nodes: [
+      mlNode('LinearClassifier', ['float_input'], ['label', 'probability_tensor'], {
+        classlabels_ints: ints(labels),
+        coefficients: floats([2, 0, -1, 1, -1, -1]),
+        intercepts: floats([-1, 0, 1]),
+        multi_class: int(0),
+        post_transform: string('LOGISTIC'),
+      }),
+      node('Cast', ['label'], ['output_label'], { to: int(DT.INT64) }),
+      mlNode('Normalizer', ['probability_tensor'], ['probabilities'], { norm: string('L1') }),
+      mlNode('ZipMap', ['probabilities'], ['output_probability'], { classlabels_int64s: ints(labels) }),
+    ],
+  });
+}
+
+// sequence_output: y = input (a tensor) and seq = SequenceConstruct(input), a sequence(tensor(float)) that
+// onnxruntime-node cannot return; the product must leave it out or refuse it.
+function sequenceOutput(): Uint8Array {
+  return model({
+    graphName: 'sequence_output',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 2])],
+    outputs: [valueInfo('y', DT.FLOAT, ['N', 2]), seqTensorInfo('seq', DT.FLOAT)],
+    nodes: [node('Identity', ['input'], ['y']), node('SequenceConstruct', ['input'], ['seq'])],
+  });
+}
+
 // All fixture models by file name, built fresh.
 export function fixtureModels(): Record<string, Uint8Array> {
   return {
@@ -213,6 +250,8 @@ export function fixtureModels(): Record<string, Uint8Array> {
     'per_column_types.onnx': perColumnTypes(),
     'float64_regressor.onnx': float64Regressor(),
     'needs20.onnx': needs20(),
+    'classes_357.onnx': classes357(),
+    'sequence_output.onnx': sequenceOutput(),
   };
 }
 

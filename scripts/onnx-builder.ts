@@ -69,6 +69,11 @@ export function seqMapInfo(name: string, keyType: DataType, valueType: DataType 
   return { name, type: { sequenceType: { elemType: { mapType } } } };
 }
 
+// ValueInfoProto for a sequence(tensor(elemType)) output, as produced by SequenceConstruct.
+export function seqTensorInfo(name: string, elemType: DataType): ValueInfo {
+  return { name, type: { sequenceType: { elemType: tensorType(elemType) } } };
+}
+
 // Little-endian raw_data bytes of numbers, `width` bytes each (same bytes on any host).
 function rawBytes(count: number, width: number, put: (view: DataView, offset: number, i: number) => void): Uint8Array {
   const out = new Uint8Array(count * width);

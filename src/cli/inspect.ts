@@ -1,6 +1,7 @@
 // `serve-batch inspect model.onnx`: what the model takes and gives, and a job snippet to start from.
 import path from 'node:path';
 import { SbError } from '../errors.js';
+import { modelSnippet } from '../job/init.js';
 import { typeToString, type ModelInfo, type ValueInfo } from '../model/model-info.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
@@ -20,7 +21,7 @@ export async function inspectCommand(file: string, o: InspectOptions): Promise<n
     createLogger({ format: o.logFormat }).log('error', 'error', err.describe().replace(/ \(at model\)$/, ''));
     return 2;
   }
-  if (o.json) process.stdout.write(`${JSON.stringify({ file: path.resolve(file), ...info })}\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ file: path.resolve(file), ...info, snippet: snippetText(info) })}\n`);
   else process.stdout.write(renderInspect(file, info));
   return 0;
 }
@@ -44,5 +45,18 @@ export function renderInspect(file: string, info: ModelInfo): string {
   for (const [output, labels] of Object.entries(info.classLabels)) out += `class labels of ${output}: ${labels.join(', ')}\n`;
   const meta = Object.entries(info.metadata);
   if (meta.length) out += `metadata:\n${meta.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`;
+  const snippet = snippetText(info);
+  out += snippet.startsWith('#') ? `\njob snippet: ${snippet.slice(2)}` : `\njob snippet (paste into a job file; serve-batch init maps it onto a sample's header):\n${snippet}`;
   return out;
+}
+
+// The features/predictions YAML for this model, or `# why not` when serve-batch cannot feed it.
+function snippetText(info: ModelInfo): string {
+  try {
+    const s = modelSnippet(info);
+    return `${[...s.features, ...s.predictions].join('\n')}\n`;
+  } catch (err) {
+    if (err instanceof SbError) return `# none: ${err.message}\n`;
+    throw err;
+  }
 }

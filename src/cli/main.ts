@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { messageOf, SbError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
@@ -51,6 +52,16 @@ function program(): Command {
     .option('--json', 'print as JSON')
     .action(async (model: string, o, cmd: Command) => {
       process.exitCode = await inspectCommand(model, { ...cmd.optsWithGlobals(), ...o });
+    });
+
+  p.command('init')
+    .description("write a starter job file from a model and a sample of the data (matched by the sample's header)")
+    .requiredOption('--model <model>', 'the .onnx file')
+    .requiredOption('--input <sample>', 'a CSV/TSV sample of the data to score (its header names the columns)')
+    .option('-o, --output <job.yaml>', 'write the job here instead of standard output')
+    .option('--force', 'replace an existing -o file')
+    .action(async (o, cmd: Command) => {
+      process.exitCode = await initCommand({ ...cmd.optsWithGlobals(), ...o });
     });
   return p;
 }

@@ -62,7 +62,11 @@ export interface ModelInfo {
   inputs: ValueInfo[];
   outputs: ValueInfo[];
   zipmaps: ZipMapInfo[];
-  /** Class labels of the classifier node that produces each output (e.g. `output_label`). */
+  /**
+   * Class labels of the classifier behind each graph output: its label output (e.g. `output_label`) and, for
+   * exports without ZipMap, its probability output. Followed through the steps skl2onnx and onnxmltools put
+   * after the classifier (Cast, Identity, Normalizer). ZipMap outputs have theirs in `zipmaps`.
+   */
   classLabels: Record<string, (string | number)[]>;
 }
 
@@ -70,6 +74,8 @@ const TENSOR_NAME = new Set([8]);
 /** NodeProto input, output, name, op_type, attribute, domain. */
 const NODE_FIELDS = new Set([1, 2, 3, 4, 5, 7]);
 const CLASSIFIERS = new Set(['LinearClassifier', 'TreeEnsembleClassifier', 'SVMClassifier']);
+/** Ops that keep a classifier output's meaning (same rows, same class axis), so its labels still apply. */
+const KEEPS_CLASSES = new Set(['Identity', 'Cast', 'Normalizer']);
 
 // Parse ModelProto bytes into ModelInfo. Throws a plain Error if the bytes are not a model.
 export function readModelInfo(bytes: Uint8Array): ModelInfo {
@@ -103,20 +109,40 @@ export function readModelInfo(bytes: Uint8Array): ModelInfo {
     classLabels: {},
   };
   const outputNames = new Set(info.outputs.map((o) => o.name));
+  // value name → the values computed from it by class-keeping steps.
+  const next = new Map<string, string[]>();
+  for (const node of nodes) {
+    const op = str(node, 4);
+    const [input] = strs(node, 1);
+    const [output] = strs(node, 2);
+    if (op && KEEPS_CLASSES.has(op) && input && output) next.set(input, [...(next.get(input) ?? []), output]);
+  }
+  // The graph outputs a value reaches through class-keeping steps (itself included).
+  const reach = (name: string, seen = new Set<string>()): string[] => {
+    if (seen.has(name)) return [];
+    seen.add(name);
+    return [...(outputNames.has(name) ? [name] : []), ...(next.get(name) ?? []).flatMap((n) => reach(n, seen))];
+  };
   for (const node of nodes) {
     const op = str(node, 4);
     const outs = strs(node, 2);
     if (op === 'ZipMap' && outputNames.has(outs[0])) {
       info.zipmaps.push({ output: outs[0], input: strs(node, 1)[0], labels: labelsOf(node) });
-    } else if (op && CLASSIFIERS.has(op) && outs[0]) {
+    } else if (op && CLASSIFIERS.has(op)) {
       const labels = labelsOf(node);
-      if (labels.length > 0) info.classLabels[outs[0]] = labels;
+      if (labels.length === 0) continue;
+      for (const out of outs.filter(Boolean).flatMap((o) => reach(o))) info.classLabels[out] = labels;
     }
   }
   return info;
 }
 
 const NAME_ONLY = new Set([1]);
+
+// The class labels that name the columns of a 2-D output: its ZipMap's, else its classifier's.
+export function outputClasses(info: ModelInfo, output: string): (string | number)[] | undefined {
+  return info.zipmaps.find((z) => z.output === output)?.labels ?? info.classLabels[output];
+}
 
 // classlabels_int64s / classlabels_ints / classlabels_strings of a node's attributes.
 function labelsOf(node: WireField[]): (string | number)[] {
@@ -177,7 +203,7 @@ export function typeToString(t: TypeInfo): string {
     case 'tensor':
       return t.dims ? `${t.elemType} [${t.dims.map((d) => (d === '' ? '?' : String(d))).join(', ')}]` : `${t.elemType} [?]`;
     case 'sequence':
-      return `sequence(${t.elem ? typeToString(t.elem) : '?'})`;
+      return `sequence(${t.elem ? typeToString(t.elem).replace(/ \[.*\]$/, '') : '?'})`;
     case 'map':
       return `map(${t.keyType}, ${t.value ? typeToString(t.value).replace(/ \[.*\]$/, '') : '?'})`;
     default:

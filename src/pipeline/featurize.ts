@@ -205,7 +205,8 @@ function newIntArray(type: string, n: number): Int32Array | Int16Array | Int8Arr
 function emptyMessage(name: string, cell: string, policy: MissingPolicy['kind'], type?: FeedType): string {
   const what = trimCell(cell) === '' ? 'empty value' : `missing value ${quoteCell(cell)}`;
   if (policy === 'reject') return `column '${name}': ${what} (features.missing: reject)`;
-  return `column '${name}': ${what}; a ${type} input cannot hold NaN, so the row is rejected (set features.missing for '${name}' to a number to fill it)`;
+  const article = type?.startsWith('int') ? 'an' : 'a';
+  return `column '${name}': ${what}; ${article} ${type} input cannot hold NaN, so the row is rejected (set features.missing for '${name}' to a number to fill it)`;
 }
 
 function notNumber(name: string, chunk: SourceChunk, r: number): string {

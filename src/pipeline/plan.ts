@@ -2,13 +2,13 @@
 // Every job/model mismatch is found here, before any data is read (exit 2).
 import { SbError } from '../errors.js';
 import type { JobConfig, MissingPolicy, PredictionSpec } from '../job/config.js';
-import { typeToString, type Dim, type ValueInfo } from '../model/model-info.js';
+import { outputClasses, typeToString, type Dim, type ValueInfo } from '../model/model-info.js';
 import type { LoadedModel } from '../model/session.js';
 import { didYouMean } from '../util/suggest.js';
 import type { ColumnNeed } from './chunk.js';
 
 export type FeedType = 'float32' | 'float64' | 'int64' | 'uint64' | 'int32' | 'int16' | 'int8' | 'uint32' | 'uint16' | 'uint8' | 'bool' | 'string';
-const FEEDABLE = new Set<string>(['float32', 'float64', 'int64', 'uint64', 'int32', 'int16', 'int8', 'uint32', 'uint16', 'uint8', 'bool', 'string']);
+export const FEEDABLE = new Set<string>(['float32', 'float64', 'int64', 'uint64', 'int32', 'int16', 'int8', 'uint32', 'uint16', 'uint8', 'bool', 'string']);
 /** Element types parsed from text exactly (no detour through a double). */
 const FROM_TEXT = new Set<string>(['int64', 'uint64', 'bool', 'string']);
 
@@ -53,7 +53,7 @@ export function planRun(job: JobConfig, model: LoadedModel): RunPlan {
   };
   for (const t of tensors) for (const c of t.columns) need(c.name, !FROM_TEXT.has(t.type), FROM_TEXT.has(t.type));
   for (const p of job.passthrough) need(p, false, true);
-  const { fetch, columns, unresolved } = planOutputs(job, model);
+  const { fetch, columns, unresolved } = planOutputs(job, model, warnings);
   const names = [...job.passthrough];
   for (const c of columns) names.push(...(c.kind === 'threshold' ? [c.name] : c.names));
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -140,9 +140,8 @@ function checkFill(t: TensorPlan, m: MissingPolicy, column: string): void {
   }
 }
 
-function planOutputs(job: JobConfig, model: LoadedModel): { fetch: string[]; columns: ColumnPlan[]; unresolved: string[] } {
-  const specs: PredictionSpec[] =
-    job.predictions ?? model.outputs.filter((o) => o.type.kind === 'tensor').map((o) => ({ kind: 'output', output: o.name, column: o.name }));
+function planOutputs(job: JobConfig, model: LoadedModel, warnings: string[]): { fetch: string[]; columns: ColumnPlan[]; unresolved: string[] } {
+  const specs: PredictionSpec[] = job.predictions ?? defaultPredictions(model, warnings);
   const fetch: string[] = [];
   const columns: ColumnPlan[] = [];
   const unresolved: string[] = [];
@@ -150,9 +149,11 @@ function planOutputs(job: JobConfig, model: LoadedModel): { fetch: string[]; col
     const yamlPath = job.predictions ? `predictions.${i}` : 'predictions';
     const out = checkOutput(model, spec.output, yamlPath);
     if (!fetch.includes(spec.output)) fetch.push(spec.output);
-    const zipLabels = model.declared.zipmaps.find((z) => z.output === spec.output)?.labels;
     const dims = out.type.kind === 'tensor' ? out.type.dims : undefined;
     const width = dims && dims.length === 2 ? dims[1] : dims && dims.length <= 1 ? 1 : undefined;
+    // Class names for the columns of a 2-D output (ZipMap's or the classifier's), when they fit its width.
+    const modelClasses = outputClasses(model.declared, spec.output);
+    const zipLabels = modelClasses && (typeof width !== 'number' || width === modelClasses.length) ? modelClasses : undefined;
     if (spec.kind === 'threshold') {
       const labels = labelsFor(job, spec.output) ?? zipLabels?.map(String);
       const classIndex = labels ? labels.indexOf(spec.cls) : /^\d+$/.test(spec.cls) ? Number(spec.cls) : -1;
@@ -188,12 +189,33 @@ function planOutputs(job: JobConfig, model: LoadedModel): { fetch: string[]; col
   return { fetch, columns, unresolved };
 }
 
+// Without predictions: every output the session can return. Non-tensor outputs (other than ZipMap, already
+// turned into a tensor) are left out with a warning; an unreturnable tensor type is refused, since leaving it
+// out silently would change what "every output" means.
+function defaultPredictions(model: LoadedModel, warnings: string[]): PredictionSpec[] {
+  const tensors = model.outputs.filter((o) => o.type.kind === 'tensor');
+  for (const o of model.outputs) {
+    if (o.type.kind !== 'tensor') warnings.push(`model output '${o.name}' is a ${typeToString(o.type)}, which onnxruntime-node cannot return: it is left out of the results`);
+  }
+  const unreturnable = tensors.find((o) => o.type.kind === 'tensor' && !RETURNABLE.has(o.type.elemType));
+  if (unreturnable && unreturnable.type.kind === 'tensor') {
+    const ok = tensors.filter((o) => o.type.kind === 'tensor' && RETURNABLE.has(o.type.elemType)).map((o) => o.name);
+    const list = ok.length ? `list the outputs to write, e.g. predictions: [${ok.join(', ')}]` : 're-export the model with it cast to float32 or int32';
+    throw new SbError('MODEL_MISMATCH', `model output '${unreturnable.name}' has element type ${unreturnable.type.elemType}, which onnxruntime-node cannot return (fetching it aborts the process); ${list}`, where('predictions'));
+  }
+  if (tensors.length === 0) {
+    throw new SbError('MODEL_MISMATCH', `the model has no output onnxruntime-node can return (outputs: ${model.outputs.map((o) => `${o.name} ${typeToString(o.type)}`).join(', ')}); re-export it with tensor outputs`, where('predictions'));
+  }
+  return tensors.map((o) => ({ kind: 'output', output: o.name, column: o.name }));
+}
+
 function labelsFor(job: JobConfig, output: string): string[] | undefined {
   const p = job.predictions?.find((s) => s.kind === 'output' && s.output === output && s.labels);
   return p?.kind === 'output' ? p.labels : undefined;
 }
 
-const RETURNABLE = new Set(['float32', 'float64', 'int64', 'uint64', 'int32', 'int16', 'int8', 'uint32', 'uint16', 'uint8', 'bool', 'string', 'float16']);
+/** Output element types onnxruntime-node 1.30 returns as JS values; converting int4/uint4 aborts the process. */
+export const RETURNABLE = new Set(['float32', 'float64', 'int64', 'uint64', 'int32', 'int16', 'int8', 'uint32', 'uint16', 'uint8', 'bool', 'string', 'float16']);
 
 // The output a prediction names, if the session can return it.
 function checkOutput(model: LoadedModel, name: string, yamlPath: string): ValueInfo {
@@ -203,10 +225,12 @@ function checkOutput(model: LoadedModel, name: string, yamlPath: string): ValueI
     throw new SbError('MODEL_MISMATCH', `model has no output '${name}'${didYouMean(name, names)} (outputs: ${names.join(', ')})`, where(`${yamlPath}.output`));
   }
   if (out.type.kind !== 'tensor') {
-    throw new SbError('MODEL_MISMATCH', `output '${name}' is a ${typeToString(out.type)}, which onnxruntime-node cannot return; fetch a tensor output instead, or re-export without it (skl2onnx: options={'zipmap': False})`, where(`${yamlPath}.output`));
+    const zipmapLike = out.type.kind === 'sequence' && out.type.elem?.kind === 'map';
+    const fix = zipmapLike ? "or re-export the classifier without ZipMap (skl2onnx: options={'zipmap': False})" : 'or re-export the model with this output as a tensor';
+    throw new SbError('MODEL_MISMATCH', `output '${name}' is a ${typeToString(out.type)}, which onnxruntime-node cannot return; write a tensor output instead, ${fix}`, where(`${yamlPath}.output`));
   }
   if (!RETURNABLE.has(out.type.elemType)) {
-    throw new SbError('MODEL_MISMATCH', `output '${name}' has element type ${out.type.elemType}, which onnxruntime-node cannot return (it can abort the process); re-export with it cast to float32 or int32, or leave it out of predictions`, where(`${yamlPath}.output`));
+    throw new SbError('MODEL_MISMATCH', `output '${name}' has element type ${out.type.elemType}, which onnxruntime-node cannot return (fetching it aborts the process); re-export with it cast to float32 or int32, or leave it out of predictions`, where(`${yamlPath}.output`));
   }
   return out;
 }

@@ -1,7 +1,14 @@
-// Output widths a model does not declare ([N, ?]) are learnt by running it once on zero rows, so every
-// result file of a job has the same header, even for an input without rows.
+// One model call on zero rows, before any data is read, for two things the declared shapes do not tell:
+// - output widths a model does not declare ([N, ?]), so every result file of a job has the same header, even
+//   for an input without rows;
+// - whether an [N, ?] input gets enough features: tree ensembles check the feature indices they use against
+//   the input's width even on an empty batch ("requests feature 19 but input tensor has 2 features"), so a
+//   job that lists too few columns is refused here (exit 2) rather than failing on its first chunk.
 import * as ort from 'onnxruntime-node';
+import { SbError } from '../errors.js';
+import type { JobConfig } from '../job/config.js';
 import type { LoadedModel } from '../model/session.js';
+import { cleanOrtMessage } from '../model/session.js';
 import type { RunPlan } from './plan.js';
 
 const EMPTY: Record<string, () => ort.Tensor['data']> = {
@@ -19,16 +26,29 @@ const EMPTY: Record<string, () => ort.Tensor['data']> = {
   bool: () => new Uint8Array(0),
 };
 
-// Fill in the names of unresolved outputs; leaves them unresolved if the model refuses an empty batch
-// (they are then named from the first real chunk).
-export async function probeWidths(model: LoadedModel, plan: RunPlan): Promise<void> {
-  if (plan.unresolved.length === 0 || plan.tensors.some((t) => t.fixedBatch !== undefined)) return;
+const TOO_FEW_FEATURES = /requests feature (\d+) but input tensor has (\d+) features/;
+
+// Fill in the names of unresolved outputs, and refuse too few features for an [N, ?] input (MODEL_MISMATCH).
+// Any other refusal of the empty batch is ignored: widths are then named from the first real chunk.
+export async function probeWidths(model: LoadedModel, plan: RunPlan, job?: JobConfig): Promise<void> {
+  if (plan.tensors.some((t) => t.fixedBatch !== undefined)) return;
+  const dynamicWidth = plan.tensors.some((t) => {
+    const input = model.inputs.find((i) => i.name === t.input);
+    const dims = input?.type.kind === 'tensor' ? input.type.dims : undefined;
+    return t.rank === 2 && typeof dims?.[1] !== 'number';
+  });
+  if (plan.unresolved.length === 0 && !dynamicWidth) return;
   const feeds: Record<string, ort.Tensor> = {};
   for (const t of plan.tensors) feeds[t.input] = new ort.Tensor(t.type, EMPTY[t.type]() as never, t.rank === 1 ? [0] : [0, t.columns.length]);
   let outputs: Record<string, ort.Tensor>;
   try {
-    outputs = await model.session.run(feeds, plan.unresolved);
-  } catch {
+    outputs = await model.session.run(feeds, plan.unresolved.length > 0 ? plan.unresolved : plan.fetch);
+  } catch (err) {
+    const message = cleanOrtMessage(err).replace(/\.$/, '');
+    if (TOO_FEW_FEATURES.test(message)) {
+      const yamlPath = job?.features.mode === 'columns' ? 'features.columns' : 'features';
+      throw new SbError('MODEL_MISMATCH', `the model refuses the features it is given: ${message}${featureHint(job, message)}`, { yamlPath });
+    }
     return;
   }
   for (const c of plan.columns) {
@@ -37,4 +57,12 @@ export async function probeWidths(model: LoadedModel, plan: RunPlan): Promise<vo
     for (let k = 0; k < t.dims[1]; k++) c.names.push(`${c.base}_${k}`);
   }
   plan.unresolved = plan.unresolved.filter((o) => !plan.columns.some((c) => c.kind === 'values' && c.output === o && c.names.length > 0));
+}
+
+// Tree ensembles index features by position: name how many the model needs and how many the job gives.
+export function featureHint(job: JobConfig | undefined, message: string): string {
+  const m = TOO_FEW_FEATURES.exec(message);
+  if (!m) return '';
+  const given = job?.features.mode === 'columns' ? `features.columns lists ${job.features.columns.length}` : `it is given ${m[2]}`;
+  return ` — the model needs at least ${Number(m[1]) + 1} features, ${given}`;
 }

@@ -80,7 +80,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     const model = await loadModel(job.model.path, { threads: job.model.threads, interThreads: job.model.interThreads, optimization: job.model.optimization });
     record.model.sha256 = model.sha256;
     const plan = planRun(job, model);
-    await probeWidths(model, plan);
+    await probeWidths(model, plan, job);
     for (const w of plan.warnings) {
       record.warnings.push(w);
       emit({ type: 'warning', job: job.name, message: w });

@@ -8,7 +8,7 @@ import type { TableWriter } from '../io/csv-writer.js';
 import { resolveInputs } from '../io/inputs.js';
 import { loadModel } from '../model/session.js';
 import { planRun } from '../pipeline/plan.js';
-import { probeWidths } from '../pipeline/probe.js';
+import { featureHint, probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { planTargets, type TargetPlan } from './targets.js';
@@ -42,7 +42,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
   try {
     const model = await loadModel(job.model.path, { threads: job.model.threads, optimization: job.model.optimization });
     const plan = planRun(job, model);
-    await probeWidths(model, plan);
+    await probeWidths(model, plan, job);
     report.warnings.push(...plan.warnings);
     const inputs = await resolveInputs(job.input.patterns, job.input.format);
     const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: '0' }, job.output.template);
@@ -81,13 +81,6 @@ export async function validateJob(file: string): Promise<ValidateReport> {
   }
   report.ok = true;
   return report;
-}
-
-// Tree ensembles index features by position; name how many the job gives.
-function featureHint(job: JobConfig, message: string): string {
-  const m = /requests feature (\d+) but input tensor has (\d+) features/.exec(message);
-  if (!m || job.features.mode !== 'columns') return '';
-  return ` — the model needs at least ${Number(m[1]) + 1} features, features.columns lists ${job.features.columns.length}`;
 }
 
 function discardWriter(): TableWriter {

@@ -87,12 +87,13 @@ describe('serve-batch validate', () => {
     expect(lines.join('\n')).toMatch(/\(at input\.formt\)[\s\S]*\(at batch_size\)[\s\S]*\(at errors\.max_rejected\)/);
   });
 
-  it('pushes the first rows through the model and names the missing features', () => {
+  it('runs the model before reading data and names the missing features', () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': `model: ${model('needs20')}\ninput: in.csv\nfeatures: { columns: [a, b] }\noutput: o.csv\n`, 'in.csv': 'a,b\n1,2\n' });
     const r = cli(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/the model fails on the first rows of .*in\.csv: .*requests feature 19 but input tensor has 2 features.*needs at least 20 features, features\.columns lists 2/);
+    expect(expectOneLineError(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/the model refuses the features it is given: .*requests feature 19 but input tensor has 2 features — the model needs at least 20 features, features\.columns lists 2 \(at features\.columns\)/);
     expect(r.stderr).not.toContain('onnxruntime:');
     expect(listFiles(d)).toEqual(['in.csv', 'job.yaml']);
   });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { readModelInfo } from '../../src/model/model-info.js';
+import { outputClasses, readModelInfo, typeToString } from '../../src/model/model-info.js';
 import { cleanOrtMessage, loadModel } from '../../src/model/session.js';
 import { opTypes, stripZipMaps } from '../../src/model/zipmap.js';
 import { model } from '../support/cli.js';
@@ -26,6 +26,24 @@ describe('readModelInfo', () => {
     expect(info.outputs[1].type).toEqual({ kind: 'sequence', elem: { kind: 'map', keyType: 'string', value: { kind: 'tensor', elemType: 'float32', dims: undefined } } });
     expect(info.zipmaps).toEqual([{ output: 'output_probability', input: 'probabilities', labels: ['setosa', 'versicolor', 'virginica'] }]);
     expect(info.classLabels.output_label).toEqual(['setosa', 'versicolor', 'virginica']);
+  });
+
+  it('follows class labels through the Cast and Normalizer skl2onnx puts after the classifier', () => {
+    const bytes = readFileSync(model('classes_357'));
+    const info = readModelInfo(bytes);
+    expect(info.classLabels).toEqual({ output_label: [3, 5, 7] });
+    expect(info.zipmaps).toEqual([{ output: 'output_probability', input: 'probabilities', labels: [3, 5, 7] }]);
+    expect(outputClasses(info, 'output_probability')).toEqual([3, 5, 7]);
+    // Without the ZipMap (as after our rewrite, or an export with zipmap=False) the probability tensor keeps them.
+    const stripped = readModelInfo(stripZipMaps(bytes, info.zipmaps));
+    expect(stripped.zipmaps).toEqual([]);
+    expect(stripped.classLabels).toEqual({ output_label: [3, 5, 7], output_probability: [3, 5, 7] });
+    expect(outputClasses(stripped, 'output_label')).toEqual([3, 5, 7]);
+  });
+
+  it('describes non-tensor types', () => {
+    const info = readModelInfo(readFileSync(model('sequence_output')));
+    expect(info.outputs.map((o) => typeToString(o.type))).toEqual(['float32 [N, 2]', 'sequence(float32)']);
   });
 
   it('rejects bytes that are not a model', () => {

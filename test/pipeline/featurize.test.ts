@@ -54,7 +54,7 @@ describe('featurize', () => {
     const r = run('int64', ['9007199254740993', '-5', '3.0', '2.5', ''], { kind: 'nan' });
     expect(r.data).toEqual([9007199254740993n, -5n, 3n]);
     expect(r.rejects[0]).toEqual([5, "column 'v': '2.5' is not a whole number (model input is int64)"]);
-    expect(r.rejects[1][1]).toMatch(/empty value; a int64 input cannot hold NaN, so the row is rejected \(set features\.missing for 'v' to a number to fill it\)/);
+    expect(r.rejects[1][1]).toMatch(/empty value; an int64 input cannot hold NaN, so the row is rejected \(set features\.missing for 'v' to a number to fill it\)/);
     expect(run('int64', ['', '4'], { kind: 'fill', value: 0 }).data).toEqual([0n, 4n]);
   });
 
@@ -75,6 +75,21 @@ describe('featurize', () => {
     expect(run('string', ['', 'B']).rejects).toHaveLength(1);
     expect(run('string', ['', 'B'], { kind: 'nan' }).data).toEqual(['', 'B']);
     expect(run('string', ['NA', 'B'], { kind: 'fill', value: 0 }).data).toEqual(['0', 'B']);
+  });
+
+  it('integers and booleans have no NaN: missing cells under nan are rejected, saying to set a number', () => {
+    for (const type of ['int32', 'int8', 'uint16', 'bool'] as const) {
+      const r = run(type, ['1', 'NA'], { kind: 'nan' });
+      expect(r.data).toEqual([1]);
+      const article = type === 'int32' || type === 'int8' ? 'an' : 'a';
+      expect(r.rejects).toEqual([[3, `column 'v': missing value 'NA'; ${article} ${type} input cannot hold NaN, so the row is rejected (set features.missing for 'v' to a number to fill it)`]]);
+    }
+    expect(run('uint16', ['', '2'], { kind: 'fill', value: 7 }).data).toEqual([7, 2]);
+    expect(run('bool', ['', 'no'], { kind: 'fill', value: 1 }).data).toEqual([1, 0]);
+  });
+
+  it('string: numbers stay the text they are (a string-typed category like pclass "1" gets "1")', () => {
+    expect(run('string', ['1', '2', '3.0', 'NA'], { kind: 'fill', value: 3 }).data).toEqual(['1', '2', '3.0', '3']);
   });
 
   it('builds [n, F] row-major from several columns, kept rows only', () => {

@@ -1,0 +1,60 @@
+// `serve-batch init --model M --input SAMPLE [-o job.yaml]`: a starter job mapped from the model's inputs and
+// the sample's header. Prints the job (or writes it with -o) and says on stderr what it could not match.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SbError } from '../errors.js';
+import { readSample } from '../io/sample.js';
+import { starterJob } from '../job/init.js';
+import { parseModel, readModelFile } from '../model/session.js';
+import { createLogger, type LogFormat } from './logger.js';
+
+export interface InitOptions {
+  model: string;
+  input: string;
+  output?: string;
+  force?: boolean;
+  logFormat?: LogFormat;
+}
+
+export async function initCommand(o: InitOptions): Promise<number> {
+  const logger = createLogger({ format: o.logFormat });
+  try {
+    if (o.output && o.output !== '-' && existsSync(o.output) && !o.force) {
+      throw new SbError('USAGE', `${o.output} already exists; choose another -o or add --force to replace it`);
+    }
+    const { bytes } = await readModelFile(o.model);
+    const info = parseModel(o.model, bytes);
+    const sample = await readSample(o.input);
+    // Paths in a job file are relative to the job file; on stdout, to the working directory.
+    const base = o.output && o.output !== '-' ? path.dirname(path.resolve(o.output)) : process.cwd();
+    // Relative unless that climbs to the filesystem root (the files then have nothing in common but it).
+    const rel = (p: string) => {
+      const r = path.relative(base, path.resolve(p)) || '.';
+      const ups = r.split(path.sep).filter((x) => x === '..').length;
+      return ups > 0 && ups >= base.split(path.sep).filter(Boolean).length ? path.resolve(p) : r;
+    };
+    const job = starterJob(info, { modelPath: rel(o.model), inputPath: rel(o.input), sample });
+    if (o.output && o.output !== '-') {
+      try {
+        mkdirSync(path.dirname(path.resolve(o.output)), { recursive: true });
+        writeFileSync(o.output, job.yaml, { flag: o.force ? 'w' : 'wx' });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'EEXIST' ? 'it already exists (add --force to replace it)' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent of it is a file' : (err as Error).message;
+        throw new SbError('USAGE', `cannot write ${o.output}: ${why}`);
+      }
+    } else {
+      process.stdout.write(job.yaml);
+    }
+    for (const n of job.notes) logger.log('warn', 'init_note', n);
+    if (job.unmatched.length) {
+      logger.log('warn', 'init_unmatched', `not matched to a column of ${o.input}: ${job.unmatched.join(', ')}; edit the lines marked CHECK`, { unmatched: job.unmatched });
+    }
+    if (o.output && o.output !== '-') logger.log('info', 'init_written', `wrote ${o.output}; next: serve-batch validate ${o.output}`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof SbError)) throw err;
+    logger.log('error', 'error', err.describe().replace(/ \(at model\)$/, ''));
+    return 2;
+  }
+}

@@ -1,0 +1,183 @@
+// End-to-end: the kinds of models real exporters write, through the real CLI — ZipMap classifiers, class
+// labels, per-column inputs of every type, float64, fixed batches, and models that must be refused safely.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { cli, csvRows, expectOneLineError, listFiles, model, tempDir, writeFiles } from '../support/cli.js';
+import { withFloatOutputs } from '../support/onnx.js';
+
+const points = 'id,x1,x2\na,3,0\nb,0,3\nc,-2,-2\nd,0.2,0.1\ne,1,-1\n';
+const pointRows = [[3, 0], [0, 3], [-2, -2], [0.2, 0.1], [1, -1]];
+
+// The probabilities ONNX Runtime computes before the ZipMap, fetched from the unmodified graph.
+async function behindZipMap(file: string, rows: number[][]): Promise<number[][]> {
+  const s = await ort.InferenceSession.create(withFloatOutputs(readFileSync(file), ['probabilities']), { logSeverityLevel: 3 });
+  const out = await s.run({ float_input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 2]) }, ['probabilities']);
+  const p = Array.from(out.probabilities.data as Float32Array);
+  const k = out.probabilities.dims[1];
+  return rows.map((_, r) => p.slice(r * k, r * k + k));
+}
+
+// Write files, run `serve-batch <command> <dir>/job.yaml ...`, return the result and the directory.
+function runJob(files: Record<string, string>, command = 'run', extra: string[] = []) {
+  const d = tempDir();
+  writeFiles(d, files);
+  const r = cli([command, path.join(d, 'job.yaml'), '--log-format', 'text', ...extra], { cwd: d });
+  const out = path.join(d, 'out.csv');
+  return { r, d, rows: existsSync(out) ? csvRows(readFileSync(out, 'utf8')) : undefined };
+}
+
+describe('ZipMap classifiers (skl2onnx defaults)', () => {
+  it.each([
+    ['zipmap_int', ['0', '1', '2']],
+    ['zipmap_string', ['setosa', 'versicolor', 'virginica']],
+  ])('%s: every output by default, probabilities equal to the tensor behind ZipMap', async (name, classes) => {
+    const { r, rows } = runJob({
+      'in.csv': points,
+      'job.yaml': `model: ${model(name)}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\npassthrough: [id]\noutput: { path: out.csv, float_precision: 9 }\n`,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(rows?.[0]).toEqual(['id', 'output_label', ...classes.map((c) => `output_probability_${c}`)]);
+    const expected = await behindZipMap(model(name), pointRows);
+    rows?.slice(1).forEach((row, i) => {
+      const p = row.slice(2).map(Number);
+      p.forEach((v, k) => expect(Math.abs(v - expected[i][k])).toBeLessThan(1e-8));
+      expect(row[1]).toBe(classes[p.indexOf(Math.max(...p))]);
+    });
+  });
+
+  it('classes 3, 5, 7: labels map class values (not positions), probabilities and thresholds use the classes', async () => {
+    const { r, rows } = runJob({
+      'in.csv': 'id,petal length,petal width\na,1,0\nb,0,2\nc,-1,-1\nd,3,3\n',
+      'job.yaml': [
+        `model: ${model('classes_357')}`,
+        'input: in.csv',
+        "features: { columns: ['petal length', 'petal width'] }",
+        'passthrough: [id]',
+        'predictions:',
+        '  - { output: output_label, column: class }',
+        '  - { output: output_label, column: name, labels: [three, five, seven] }',
+        '  - { output: output_probability, column: p }',
+        '  - { threshold: { output: output_probability, class: 5, at: 0.3, column: maybe5 } }',
+        'output: out.csv',
+      ].join('\n'),
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(rows).toEqual([
+      ['id', 'class', 'name', 'p_3', 'p_5', 'p_7', 'maybe5'],
+      ['a', '3', 'three', '0.487372', '0.179294', '0.333333', '0'],
+      ['b', '5', 'five', '0.189572', '0.620857', '0.189572', '1'],
+      ['c', '7', 'seven', '0.0316172', '0.333333', '0.635049', '1'],
+      ['d', '3', 'three', '0.662205', '0.333333', '0.00446194', '1'],
+    ]);
+    const expected = await behindZipMap(model('classes_357'), [[1, 0], [0, 2], [-1, -1], [3, 3]]);
+    rows?.slice(1).forEach((row, i) => row.slice(3, 6).forEach((v, k) => expect(Number(v)).toBeCloseTo(expected[i][k], 6)));
+  });
+
+  it('refuses labels on a label output that already holds class names (exit 2, one line)', () => {
+    const { r, d } = runJob({
+      'in.csv': points,
+      'job.yaml': `model: ${model('zipmap_string')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\npredictions: [{ output: output_label, labels: [a, b, c] }]\noutput: out.csv\n`,
+    });
+    expect(r.status).toBe(2);
+    expect(expectOneLineError(r.stderr).join('\n')).toContain("output 'output_label' already holds class names (strings); remove labels (at predictions.0.labels)");
+    expect(existsSync(path.join(d, 'out.csv'))).toBe(false);
+  });
+
+  it('inspect shows the ZipMap classes and the classes behind the label output', () => {
+    const r = cli(['inspect', model('classes_357')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('output_probability  sequence(map(int64, float32))  ZipMap: read as float32 [N, 3], classes 3, 5, 7\n');
+    expect(r.stdout).toContain('class labels of output_label: 3, 5, 7\n');
+    expect(JSON.parse(cli(['inspect', model('classes_357'), '--json']).stdout).classLabels).toEqual({ output_label: [3, 5, 7] });
+  });
+});
+
+describe('outputs onnxruntime-node cannot return are refused before any session.run', () => {
+  const int4Job = (predictions = '') => `model: ${model('int4_output')}\ninput: in.csv\nfeatures: { columns: [a, b] }\n${predictions}output: out.csv\n`;
+
+  it.each([
+    ['run', '', /model output 'q' has element type int4, which onnxruntime-node cannot return \(fetching it aborts the process\); list the outputs to write, e\.g\. predictions: \[y\] \(at predictions\)/],
+    ['validate', '', /model output 'q' has element type int4/],
+    ['run', 'predictions: [q]\n', /output 'q' has element type int4, .*leave it out of predictions \(at predictions\.0\.output\)/],
+    ['validate', 'predictions: [y, q]\n', /output 'q' has element type int4, .*\(at predictions\.1\.output\)/],
+  ])('int4 output: %s %j → exit 2, no crash, nothing written', (command, predictions, message) => {
+    const { r, d } = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': int4Job(predictions) }, command);
+    expect(r.signal).toBeNull();
+    expect(r.status, r.stderr).toBe(2);
+    expect(expectOneLineError(r.stderr).some((l) => message.test(l)), r.stderr).toBe(true);
+    expect(listFiles(d).filter((f) => !f.startsWith('.serve-batch/runs/'))).toEqual(['in.csv', 'job.yaml']);
+  });
+
+  it('int4 model: the other outputs score when predictions leave q out', () => {
+    const { r, rows } = runJob({ 'in.csv': 'a,b\n1.5,-2\n', 'job.yaml': int4Job('predictions: [y]\n') });
+    expect(r.status, r.stderr).toBe(0);
+    expect(rows).toEqual([['y_0', 'y_1'], ['1.5', '-2']]);
+  });
+
+  it('a sequence output is left out by default with a warning, and refused when named', () => {
+    const job = (p: string) => `model: ${model('sequence_output')}\ninput: in.csv\nfeatures: { columns: [a, b] }\n${p}output: out.csv\n`;
+    const ok = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': job('') });
+    expect(ok.r.status, ok.r.stderr).toBe(0);
+    expect(ok.r.stderr).toContain("warning: model output 'seq' is a sequence(float32), which onnxruntime-node cannot return: it is left out of the results");
+    expect(ok.rows).toEqual([['y_0', 'y_1'], ['1', '2']]);
+    const named = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': job('predictions: [seq]\n') }, 'validate');
+    expect(named.r.status).toBe(2);
+    expect(expectOneLineError(named.r.stderr).join('\n')).toContain("output 'seq' is a sequence(float32), which onnxruntime-node cannot return; write a tensor output instead, or re-export the model with this output as a tensor (at predictions.0.output)");
+  });
+});
+
+describe('inputs', () => {
+  it('per-column string, int64, float, double and bool inputs, each with the missing policy of its type', () => {
+    const { r, rows, d } = runJob({
+      'in.csv': 'id,s,i,f,d,b\n1,a,3,0.5,0.1,true\n2,,-4,,,no\n3,zzz,,1,2,1\n4,b,9007199254740993,NA,1e300,N\n',
+      'job.yaml': [
+        `model: ${model('per_column_types')}`,
+        'input: in.csv',
+        'features:',
+        '  inputs: [s, i, f, d, b]',
+        '  missing: { default: nan }',
+        'passthrough: [id]',
+        'output: { path: out.csv, float_precision: 17 }',
+        'errors: { max_rejected: 1, rejects: rejects.csv }',
+      ].join('\n'),
+    });
+    expect(r.status, r.stderr).toBe(0);
+    // i_out = 2i, f_out = f + 1, d_out = 3d, b_out = b, s_out = (a 1, b 2, else 0); NaN is an empty cell.
+    expect(rows).toEqual([
+      ['id', 'i_out', 'f_out', 'd_out', 'b_out', 's_out'],
+      ['1', '6', '1.5', String(0.1 * 3), '1', '1'],
+      ['2', '-8', '', '', '0', '0'],
+      ['4', '18014398509481986', '', '3e+300', '0', '2'],
+    ]);
+    const rejects = csvRows(readFileSync(path.join(d, 'rejects.csv'), 'utf8'));
+    expect(rejects[1].slice(1, 3)).toEqual(['4', "column 'i': empty value; an int64 input cannot hold NaN, so the row is rejected (set features.missing for 'i' to a number to fill it)"]);
+  });
+
+  it('float64 models keep double precision end to end', () => {
+    const { r, rows } = runJob({
+      'in.csv': 'x1,x2\n0.1,0.2\n123456789.123456789,1e-9\n',
+      'job.yaml': `model: ${model('float64_regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: { path: out.csv, float_precision: 17 }\n`,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(rows).toEqual([['variable'], [String(0.1 * 0.25 + 0.2 * 4 - 1)], [String(123456789.123456789 * 0.25 + 1e-9 * 4 - 1)]]);
+  });
+
+  it('validate warns why a fixed [1, F] model is slow, and still passes', () => {
+    const { r } = runJob({ 'in.csv': 'a,b,c\n1,1,1\n', 'job.yaml': `model: ${model('fixed_batch')}\ninput: in.csv\nfeatures: { columns: [a, b, c] }\noutput: out.csv\n` }, 'validate');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("warning: model input 'input' has a fixed batch dimension of 1: rows are scored 1 at a time, which is much slower than a dynamic batch; re-export with a dynamic first dimension");
+    expect(r.stdout).toMatch(/^ok: .*result columns variable; first 1 rows/);
+  });
+
+  it.each([2, 1])('a model that needs 20 features, given %i, is refused by run before any data is read (exit 2)', (n) => {
+    const columns = ['a', 'b'].slice(0, n);
+    const { r, d } = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': `model: ${model('needs20')}\ninput: in.csv\nfeatures: { columns: [${columns}] }\noutput: out.csv\n` }, 'run', ['--json']);
+    expect(r.status).toBe(2);
+    const rec = JSON.parse(r.stdout);
+    expect(rec).toMatchObject({ status: 'invalid', exit_code: 2, inputs: [] });
+    expect(rec.error).toBe(`the model refuses the features it is given: One path in the graph requests feature 19 but input tensor has ${n} features — the model needs at least 20 features, features.columns lists ${n} (at features.columns)`);
+    expect(existsSync(path.join(d, 'out.csv'))).toBe(false);
+  });
+});
