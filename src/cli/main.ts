@@ -5,6 +5,7 @@ import { messageOf, SbError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { inspectCommand } from './inspect.js';
+import { nextCommand } from './next.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
@@ -52,7 +53,25 @@ function program(): Command {
     .action(async (model: string, o, cmd: Command) => {
       process.exitCode = await inspectCommand(model, { ...cmd.optsWithGlobals(), ...o });
     });
+  p.command('next')
+    .description("show the next fire times of a job's schedule, in its time zone and in UTC (exactly what `schedule` will do)")
+    .argument('<job>', 'a job file (.yaml) with a schedule')
+    .option('-n, --count <n>', 'how many fires to show', countOf(1000), 5)
+    .option('--from <instant>', 'plan from this ISO 8601 instant instead of now, e.g. 2025-03-07T12:00:00Z')
+    .option('--json', 'print {"job", "timezone", "fires": [{"utc", "local"}]} on stdout')
+    .action(async (job: string, o, cmd: Command) => {
+      process.exitCode = await nextCommand(job, { ...cmd.optsWithGlobals(), ...o });
+    });
   return p;
+}
+
+// A parser for a count from 1 to max.
+function countOf(max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`give a whole number from 1 to ${max}.`);
+    return n;
+  };
 }
 
 function positiveInt(v: string): number {

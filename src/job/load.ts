@@ -10,6 +10,7 @@ import { normalizeJob, type JobConfig } from './config.js';
 import { expandEnv, type EnvProblem } from './env.js';
 import { jobSchema, knownKeysAt } from './schema.js';
 import { templateProblems } from './template.js';
+import { scheduleProblems } from '../schedule/check.js';
 
 type YamlPath = (string | number)[];
 
@@ -59,6 +60,8 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   if (parsed.success) {
     const job = normalizeJob(parsed.data, file);
     for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
+    const shorthand = typeof (expanded as { schedule?: unknown }).schedule === 'string';
+    for (const p of job.schedule ? scheduleProblems(job.schedule) : []) located.push({ message: p.message, path: shorthand ? ['schedule'] : ['schedule', p.key] });
     if (located.length === 0) return job;
   }
   throw invalid(
