@@ -6,6 +6,7 @@ import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { inspectCommand } from './inspect.js';
 import { nextCommand } from './next.js';
+import { DEFAULT_GRACE, scheduleCommand } from './schedule.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
@@ -53,6 +54,14 @@ function program(): Command {
     .action(async (model: string, o, cmd: Command) => {
       process.exitCode = await inspectCommand(model, { ...cmd.optsWithGlobals(), ...o });
     });
+  p.command('schedule')
+    .description('run the scheduler: fire every job that has a schedule, each run in its own process, until SIGTERM/SIGINT; SIGHUP reloads the job files')
+    .argument('[paths...]', 'job files or directories of them (default: ./jobs)')
+    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', DEFAULT_GRACE)
+    .action(async (paths: string[], o, cmd: Command) => {
+      process.exitCode = await scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o });
+    });
+
   p.command('next')
     .description("show the next fire times of a job's schedule, in its time zone and in UTC (exactly what `schedule` will do)")
     .argument('<job>', 'a job file (.yaml) with a schedule')
