@@ -27,49 +27,92 @@ export async function scheduleCommand(targets: string[], o: ScheduleOptions): Pr
     return 2;
   }
   const paths = targets.length > 0 ? targets : ['jobs'];
-  let set = await loadJobSet(paths, (job) => checkInChild(job));
-  logWarnings(logger, set);
-  if (set.problems.length > 0) {
-    for (const p of set.problems) logger.log('error', 'problem', p);
-    logger.log('error', 'invalid', `the scheduler did not start: ${set.problems.length} problem${set.problems.length === 1 ? '' : 's'} in the job files`);
-    return 2;
+  // Signals are ours from the start: a SIGHUP's default action would kill the scheduler.
+  const signals = startSignals();
+  try {
+    let set = await loadJobSet(paths, (job) => checkInChild(job));
+    logWarnings(logger, set);
+    if (set.problems.length > 0) {
+      for (const p of set.problems) logger.log('error', 'problem', p);
+      logger.log('error', 'invalid', `the scheduler did not start: ${set.problems.length} problem${set.problems.length === 1 ? '' : 's'} in the job files`);
+      return 2;
+    }
+    if (signals.stopRequested()) {
+      logger.log('info', 'stopped', 'stopped before the scheduler started');
+      return 0;
+    }
+    const daemon = new Daemon({
+      runner: childRunner({ killAfterMs: KILL_AFTER_MS }),
+      emit: (e) => {
+        const line = describeEvent(e);
+        if (line) logger.log(line.level, line.event, line.message, line.fields);
+      },
+    });
+    await daemon.start(set.jobs);
+    warnIfIdle(logger, set.jobs);
+    // Reloads run one after another; signals that came during start-up are handled now.
+    const reload = async () => {
+      const next = await loadJobSet(paths, (job) => checkInChild(job), set.byFile);
+      logWarnings(logger, next);
+      for (const p of next.problems) logger.log('error', 'problem', `${p} (reload: the previous version of this job, if any, stays)`);
+      set = next;
+      await daemon.update(next.jobs);
+      warnIfIdle(logger, next.jobs);
+    };
+    await signals.serve({
+      reload: () =>
+        reload().catch((err: unknown) => {
+          if (!(err instanceof SbError)) throw err;
+          logger.log('error', 'error', `reload failed: ${err.describe()}`);
+        }),
+      stop: () => daemon.stop(graceMs, KILL_AFTER_MS),
+    });
+    return 0;
+  } finally {
+    signals.close();
   }
-  const daemon = new Daemon({
-    runner: childRunner({ killAfterMs: KILL_AFTER_MS }),
-    emit: (e) => {
-      const line = describeEvent(e);
-      if (line) logger.log(line.level, line.event, line.message, line.fields);
+}
+
+// SIGTERM/SIGINT/SIGHUP listeners installed before anything else; serve() handles them (and those that came
+// earlier) until a stop completes. Every stop signal is passed on: the daemon escalates on repeats.
+function startSignals() {
+  let handlers: { reload: () => Promise<void>; stop: () => Promise<void> } | undefined;
+  let stopRequested = 0;
+  let reloadRequested = false;
+  let chain = Promise.resolve();
+  let stopped: Promise<void> | undefined;
+  let done: () => void = () => undefined;
+  const onStop = () => {
+    stopRequested++;
+    if (handlers) stopped = handlers.stop();
+    void stopped?.then(done);
+  };
+  const onHup = () => {
+    if (!handlers) {
+      reloadRequested = true;
+      return;
+    }
+    const h = handlers;
+    chain = chain.then(() => h.reload());
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+  return {
+    serve(h: { reload: () => Promise<void>; stop: () => Promise<void> }): Promise<void> {
+      handlers = h;
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      if (reloadRequested) onHup();
+      if (stopRequested > 0) onStop();
+      return finished;
     },
-  });
-  await daemon.start(set.jobs);
-  warnIfIdle(logger, set.jobs);
-  return new Promise<number>((resolve) => {
-    let reloading = Promise.resolve();
-    const onHup = () => {
-      reloading = reloading.then(async () => {
-        const next = await loadJobSet(paths, (job) => checkInChild(job), set.byFile);
-        logWarnings(logger, next);
-        for (const p of next.problems) logger.log('error', 'problem', `${p} (reload: the previous version of this job, if any, stays)`);
-        set = next;
-        await daemon.update(next.jobs);
-        warnIfIdle(logger, next.jobs);
-      }).catch((err: unknown) => {
-        if (!(err instanceof SbError)) throw err;
-        logger.log('error', 'error', `reload failed: ${err.describe()}`);
-      });
-    };
-    const onStop = () => {
-      void daemon.stop(graceMs, KILL_AFTER_MS).then(() => {
-        process.off('SIGTERM', onStop);
-        process.off('SIGINT', onStop);
-        process.off('SIGHUP', onHup);
-        resolve(0);
-      });
-    };
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
-    process.on('SIGHUP', onHup);
-  });
+    stopRequested: () => stopRequested > 0,
+    close() {
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      process.off('SIGHUP', onHup);
+    },
+  };
 }
 
 function logWarnings(logger: Logger, set: JobSet): void {

@@ -152,7 +152,7 @@ export function writeCsv(file: string, rows: number): void {
 }
 
 // A job file in `dir`; `extra` is appended YAML (schedule:, metrics_file:, ...).
-export function writeJob(dir: string, name: string, o: { model?: string; input?: string; output?: string; extra?: string } = {}): string {
+export function writeJob(dir: string, name: string, o: { model?: string; input?: string; output?: string; stateDir?: string; extra?: string } = {}): string {
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -164,7 +164,7 @@ export function writeJob(dir: string, name: string, o: { model?: string; input?:
       '  columns: [a, b, c]',
       'passthrough: [id]',
       `output: ${o.output ?? `out/${name}/{input_stem}.csv`}`,
-      'state_dir: state',
+      `state_dir: ${o.stateDir ?? 'state'}`,
       o.extra ?? '',
     ].join('\n'),
   );
