@@ -20,7 +20,7 @@ export const DEFAULT_GRACE = '30s';
 export const KILL_AFTER_MS = 10_000;
 
 export async function scheduleCommand(targets: string[], o: ScheduleOptions): Promise<number> {
-  const logger = createLogger({ format: o.logFormat });
+  const logger = createLogger({ format: o.logFormat, timestamps: true });
   const graceMs = parseDuration(o.grace ?? DEFAULT_GRACE);
   if (graceMs === undefined) {
     logger.log('error', 'usage', `--grace must be a duration like 30s, 2m or 1h (got "${o.grace}")`);

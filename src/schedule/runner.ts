@@ -35,7 +35,9 @@ function keep(tail: string[], line: string): void {
 
 // Start the child process for one request, relaying its output lines.
 function spawnChild(childPath: string, onLine: (stream: 'stdout' | 'stderr', line: string) => void): ChildProcess {
-  const child = fork(childPath, [], { execPath: process.execPath, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+  // Node flags (e.g. --max-old-space-size) carry over, except the inspector, whose port the scheduler holds.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+  const child = fork(childPath, [], { execPath: process.execPath, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
   for (const stream of ['stdout', 'stderr'] as const) {
     createInterface({ input: child[stream]!, crlfDelay: Infinity }).on('line', (line) => {
       if (line.trim() !== '') onLine(stream, line);

@@ -26,6 +26,9 @@ async function stop(d: Running): Promise<{ code: number | null; ms: number }> {
   return { code: r.code, ms: Date.now() - t };
 }
 
+// A text log line without its leading timestamp.
+const untimed = (line: string) => line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '');
+
 // Files that must not survive a clean stop: temporaries and locks.
 const leftovers = (dir: string) => listFiles(dir).filter((f) => f.endsWith('.sb-tmp') || f.endsWith('.lock') || f.includes('.stale.'));
 
@@ -91,7 +94,7 @@ describe('serve-batch schedule', () => {
     writeJob(jobs, 'nomodel', { model: 'missing.onnx', input: '../in/*.csv', stateDir: '../state', extra: 'schedule: "0 2 * * *"' });
     const r = await cli(['schedule', jobs, '--log-format', 'text']);
     expect(r.code).toBe(2);
-    const lines = r.stderr.trim().split('\n');
+    const lines = r.stderr.trim().split('\n').map(untimed);
     expect(lines).toEqual([
       expect.stringMatching(/^error: .*badcron\.yaml:9:\d+: invalid cron expression "0 2 \* \* 8": field 5 \(day-of-week\) value 8 is out of range 0-7 \(at schedule\.cron\)$/),
       expect.stringMatching(/^error: .*badcron\.yaml:9:\d+: unknown time zone "Europe\/Pariss", did you mean 'Europe\/Paris'\? \(at schedule\.timezone\)$/),
@@ -105,7 +108,8 @@ describe('serve-batch schedule', () => {
   it('exit 2 when the default ./jobs directory does not exist', async () => {
     const r = await cli(['schedule', '--log-format', 'text'], { cwd: tempDir() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('error: jobs: no such file or directory\nerror: the scheduler did not start: 1 problem in the job files\n');
+    expect(r.stderr.trim().split('\n').map(untimed)).toEqual(['error: jobs: no such file or directory', 'error: the scheduler did not start: 1 problem in the job files']);
+    expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z error: jobs/);
   });
 
   it('SIGHUP reloads the job files: added jobs fire, removed ones stop, an invalid file keeps its previous version', async () => {
