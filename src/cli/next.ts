@@ -42,6 +42,7 @@ export function planNext(file: string, count: number, from: Date): NextReport {
   return { job: job.name, cron: s.cron, timezone: s.timezone, from: from.toISOString(), fires };
 }
 
+// Print the next fires of a job; 0, or 2 for anything the user can fix.
 export async function nextCommand(file: string, o: NextOptions): Promise<number> {
   const logger = createLogger({ format: o.logFormat });
   let report: NextReport;

@@ -19,6 +19,7 @@ export const DEFAULT_GRACE = '30s';
 /** After the grace period (or a timeout), a run that ignores SIGTERM is killed this much later. */
 export const KILL_AFTER_MS = 10_000;
 
+// Validate the jobs, then schedule them until a stop signal; 0 on a clean stop, 2 if a job file is invalid.
 export async function scheduleCommand(targets: string[], o: ScheduleOptions): Promise<number> {
   const logger = createLogger({ format: o.logFormat, timestamps: true });
   const graceMs = parseDuration(o.grace ?? DEFAULT_GRACE);
@@ -115,10 +116,12 @@ function startSignals() {
   };
 }
 
+// Warnings from loading the jobs (model checks), one line each.
 function logWarnings(logger: Logger, set: JobSet): void {
   for (const w of set.warnings) logger.log('warn', 'warning', `${displayPath(w.file)}: ${w.message}`, { file: w.file });
 }
 
+// Say so when nothing will ever fire.
 function warnIfIdle(logger: Logger, jobs: JobConfig[]): void {
   if (!jobs.some((j) => j.schedule)) logger.log('warn', 'idle', 'no job has a schedule: nothing will fire until a reload (SIGHUP) brings one');
 }

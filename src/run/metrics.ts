@@ -115,6 +115,7 @@ function render(samples: Sample[]): string {
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
+// Unix seconds of an ISO instant.
 function seconds(iso: string): number {
   return Date.parse(iso) / 1000;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { JobConfig } from '../job/config.js';
 import { SbError } from '../errors.js';
 import { loadJob } from '../job/load.js';
+import { displayPath as display } from '../run/targets.js';
 import type { CheckResult } from './runner.js';
 
 export interface JobSet {
@@ -92,8 +93,4 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
-}
-
-function display(file: string): string {
-  return path.relative(process.cwd(), file) || file;
 }

@@ -18,6 +18,7 @@ export interface StateStore {
   write(job: Pick<JobConfig, 'name' | 'stateDir'>, state: ScheduleState): Promise<void>;
 }
 
+// Where a job's schedule state lives.
 export function statePath(stateDir: string, job: string): string {
   return path.join(stateDir, 'schedule', `${job}.json`);
 }
