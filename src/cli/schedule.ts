@@ -1,7 +1,7 @@
 // `serve-batch schedule`: check every job, then run the scheduler until SIGTERM/SIGINT (exit 0); SIGHUP
 // reloads the job files. Each fire runs in its own process (src/schedule/runner.ts).
 import type { JobConfig } from '../job/config.js';
-import { SbError } from '../errors.js';
+import { messageOf } from '../errors.js';
 import { Daemon } from '../schedule/daemon.js';
 import { loadJobSet, type JobSet } from '../schedule/jobs.js';
 import { checkInChild, childRunner } from '../schedule/runner.js';
@@ -54,6 +54,11 @@ export async function scheduleCommand(targets: string[], o: ScheduleOptions): Pr
     // Reloads run one after another; signals that came during start-up are handled now.
     const reload = async () => {
       const next = await loadJobSet(paths, (job) => checkInChild(job), set.byFile);
+      if (next.unreadable.length > 0) {
+        // A job directory that vanished (a deploy replacing it) must not unschedule everything in it.
+        for (const p of next.unreadable) logger.log('error', 'reload_failed', `reload refused, the loaded jobs stay: ${p}`);
+        return;
+      }
       logWarnings(logger, next);
       for (const p of next.problems) logger.log('error', 'problem', `${p} (reload: the previous version of this job, if any, stays)`);
       set = next;
@@ -61,11 +66,8 @@ export async function scheduleCommand(targets: string[], o: ScheduleOptions): Pr
       warnIfIdle(logger, next.jobs);
     };
     await signals.serve({
-      reload: () =>
-        reload().catch((err: unknown) => {
-          if (!(err instanceof SbError)) throw err;
-          logger.log('error', 'error', `reload failed: ${err.describe()}`);
-        }),
+      // A reload must never take the scheduler down: whatever fails is logged and the old jobs keep running.
+      reload: () => reload().catch((err: unknown) => logger.log('error', 'reload_failed', `reload failed, the loaded jobs stay: ${messageOf(err)}`)),
       stop: () => daemon.stop(graceMs, KILL_AFTER_MS),
     });
     return 0;

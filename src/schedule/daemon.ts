@@ -68,6 +68,8 @@ interface Slot {
   cancelRetry?: () => void;
   current?: { runId: string; pid?: number };
   removed?: boolean;
+  /** State writes of this job, in order (a slow write must not land after a newer one). */
+  saving?: Promise<void>;
 }
 
 interface Active {
@@ -249,9 +251,12 @@ export class Daemon {
   // Save how far the job's fires are handled (errors are logged, never fatal).
   private persist(slot: Slot): void {
     const job = slot.job;
-    this.state.write(job, { handledUntil: new Date(slot.since), lastFire: slot.lastFire }).catch((err: unknown) => {
-      this.o.emit({ event: 'warning', job: job.name, message: `cannot save the schedule state: ${messageOf(err)}` });
-    });
+    const state = { handledUntil: new Date(slot.since), lastFire: slot.lastFire };
+    slot.saving = (slot.saving ?? Promise.resolve()).then(() =>
+      this.state.write(job, state).catch((err: unknown) => {
+        this.o.emit({ event: 'warning', job: job.name, message: `cannot save the schedule state: ${messageOf(err)}` });
+      }),
+    );
   }
 
   private async drain(graceMs: number, killAfterMs: number): Promise<void> {

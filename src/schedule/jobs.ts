@@ -14,29 +14,40 @@ export interface JobSet {
   /** Job file → its job, for keeping the previous version of a file that became invalid. */
   byFile: Map<string, JobConfig>;
   problems: string[];
+  /** Paths that could not be read at all (on a reload: nothing is changed then). */
+  unreadable: string[];
   warnings: { file: string; message: string }[];
 }
 
 const JOB_FILE = /\.ya?ml$/i;
 
 // Job files named by `targets`: files as given, directories' *.yaml/*.yml (not hidden), sorted.
-export async function findJobFiles(targets: string[]): Promise<{ files: string[]; problems: string[] }> {
+export async function findJobFiles(targets: string[]): Promise<{ files: string[]; problems: string[]; unreadable: string[] }> {
   const files: string[] = [];
   const problems: string[] = [];
+  const unreadable: string[] = [];
   for (const t of targets) {
     const abs = path.resolve(t);
-    const s = await stat(abs).catch(() => undefined);
-    if (!s) {
-      problems.push(`${t}: no such file or directory`);
-    } else if (s.isDirectory()) {
-      const names = (await readdir(abs)).filter((n) => JOB_FILE.test(n) && !n.startsWith('.')).sort();
+    let s;
+    let names: string[] = [];
+    try {
+      s = await stat(abs);
+      if (s.isDirectory()) names = (await readdir(abs)).filter((n) => JOB_FILE.test(n) && !n.startsWith('.')).sort();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const problem = code === 'ENOENT' ? `${t}: no such file or directory` : `${t}: cannot read it: ${(err as Error).message}`;
+      problems.push(problem);
+      unreadable.push(problem);
+      continue;
+    }
+    if (s.isDirectory()) {
       if (names.length === 0) problems.push(`${t}: no job files (*.yaml, *.yml) in this directory`);
       files.push(...names.map((n) => path.join(abs, n)));
     } else {
       files.push(abs);
     }
   }
-  return { files: [...new Set(files)], problems };
+  return { files: [...new Set(files)], problems, unreadable };
 }
 
 // Load and check every job file; `previous` (a reload) supplies the old version of files that became invalid.
@@ -46,7 +57,7 @@ export async function loadJobSet(
   previous?: Map<string, JobConfig>,
 ): Promise<JobSet> {
   const found = await findJobFiles(targets);
-  const set: JobSet = { jobs: [], byFile: new Map(), problems: [...found.problems], warnings: [] };
+  const set: JobSet = { jobs: [], byFile: new Map(), problems: [...found.problems], unreadable: found.unreadable, warnings: [] };
   const loaded: JobConfig[] = [];
   for (const file of found.files) {
     try {

@@ -1,5 +1,5 @@
 // `serve-batch schedule` end to end: the real CLI, real child processes, real files.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, listFiles, logLines, runRecords, startCli, tempDir, writeCsv, writeJob, type Running } from './helpers.js';
@@ -105,6 +105,12 @@ describe('serve-batch schedule', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('exit 2 for a bad --grace, with one line', async () => {
+    const r = await cli(['schedule', '--grace', 'soon', '--log-format', 'text']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').map(untimed)).toEqual(['error: --grace must be a duration like 30s, 2m or 1h (got "soon")']);
+  });
+
   it('exit 2 when the default ./jobs directory does not exist', async () => {
     const r = await cli(['schedule', '--log-format', 'text'], { cwd: tempDir() });
     expect(r.code).toBe(2);
@@ -128,6 +134,12 @@ describe('serve-batch schedule', () => {
     await d.waitForLog((e) => e.event === 'reloaded' && (e.removed as string[]).includes('first'));
     expect(logsAt()[1]).toMatchObject({ added: [], changed: [], removed: ['first'], unchanged: ['second'] });
     expect(logLines(d.stderr()).find((e) => e.event === 'problem')?.msg).toMatch(/second\.yaml:\d+:1: unknown key 'bogus' .*\(reload: the previous version of this job, if any, stays\)$/);
+    // The job directory vanishing (a deploy swapping it) does not unschedule its jobs.
+    renameSync(jobs, `${jobs}.old`);
+    d.child.kill('SIGHUP');
+    expect((await d.waitForLog((e) => e.event === 'reload_failed')).msg).toMatch(/^reload refused, the loaded jobs stay: .*jobs: no such file or directory$/);
+    const finishedBefore = logLines(d.stderr()).filter((e) => e.event === 'finished').length;
+    await d.waitForLog((e) => e.event === 'finished' && logLines(d.stderr()).filter((x) => x.event === 'finished').length > finishedBefore);
     const { code } = await stop(d);
     expect(code).toBe(0);
     expect(runRecords(path.join(dir, 'state'), 'first')).toEqual([]);

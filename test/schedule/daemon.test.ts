@@ -196,6 +196,17 @@ describe('Daemon: missed fires', () => {
     expect(t.state.saved.get('h')?.handledUntil).toEqual(new Date(T0));
   });
 
+  it('an unreadable state is reported and the job starts as if new', async () => {
+    const t = setup({ now: T1 });
+    t.state.read = async () => {
+      throw new Error('the schedule state /s/h.json is not valid; it is ignored and rewritten');
+    };
+    await t.daemon.start([hourly('run-once')]);
+    expect(t.names()).toEqual(['warning', 'loaded']);
+    expect(t.runner.runs).toHaveLength(0);
+    expect(t.state.saved.get('h')?.handledUntil).toEqual(new Date(T1));
+  });
+
   it('a restart a few seconds after a fire still runs it as scheduled', async () => {
     const t = setup({ state: { h: '2026-11-23T23:59:50.000Z' }, now: T0 + 5_000 });
     await t.daemon.start([hourly('skip')]);

@@ -27,6 +27,7 @@ describe('findJobFiles', () => {
     const empty = jobsDir({});
     const r = await findJobFiles(['/no/such/jobs', empty]);
     expect(r.problems).toEqual(['/no/such/jobs: no such file or directory', `${empty}: no job files (*.yaml, *.yml) in this directory`]);
+    expect(r.unreadable).toEqual(['/no/such/jobs: no such file or directory']);
   });
 });
 
