@@ -77,10 +77,9 @@ export function childRunner(o: ChildRunnerOptions): FireRunner {
           onEvent({ type: 'run', event: m.event });
         }
       });
+      // A failed send means the child is already gone; its exit (below) says how.
       const request: ChildRequest = { type: 'run', job, runId: run.runId, fire: run.fire };
-      child.send(request, (err) => {
-        if (err) spawnError ??= err;
-      });
+      child.send(request, () => undefined);
       const timeoutMs = job.schedule?.timeoutMs;
       if (timeoutMs !== undefined) {
         timers.push(
@@ -120,9 +119,11 @@ export function childRunner(o: ChildRunnerOptions): FireRunner {
             .catch((err: unknown) => own.warnings.push(`the run record could not be written: ${messageOf(err)}`))
             .finally(() => resolve(own));
         };
+        // 'error' also reports signals that could not be delivered; only a process that never started ends here.
         child.on('error', (err) => {
+          if (child.pid !== undefined) return;
           spawnError ??= err;
-          if (child.pid === undefined) end(null, null);
+          end(null, null);
         });
         child.on('close', end);
       });
@@ -152,7 +153,6 @@ export function checkInChild(job: JobConfig, childPath = CHILD_PATH): Promise<Ch
   return new Promise((resolve) => {
     const tail: string[] = [];
     let result: CheckResult | undefined;
-    let spawnError: Error | undefined;
     const child = spawnChild(childPath, (stream, line) => {
       if (stream === 'stderr') keep(tail, line);
     });
@@ -160,17 +160,14 @@ export function checkInChild(job: JobConfig, childPath = CHILD_PATH): Promise<Ch
       if (m.type === 'checked') result = { problems: m.problems, warnings: m.warnings };
     });
     child.on('error', (err) => {
-      spawnError ??= err;
       if (child.pid === undefined) resolve({ problems: [`the model check could not be started: ${err.message}`], warnings: [] });
     });
     child.on('close', (code, signal) => {
       if (result) return resolve(result);
-      const how = describeExit(code, signal, spawnError, tail).replace("the run's process", 'the process checking its model');
+      const how = describeExit(code, signal, undefined, tail).replace("the run's process", 'the process checking its model');
       resolve({ problems: [how], warnings: [] });
     });
     const request: ChildRequest = { type: 'check', job };
-    child.send(request, (err) => {
-      if (err) spawnError ??= err;
-    });
+    child.send(request, () => undefined);
   });
 }
