@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { scheduleProblems } from '../schedule/check.js';
 import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
@@ -10,7 +11,6 @@ import { normalizeJob, type JobConfig } from './config.js';
 import { expandEnv, type EnvProblem } from './env.js';
 import { jobSchema, knownKeysAt } from './schema.js';
 import { templateProblems } from './template.js';
-import { scheduleProblems } from '../schedule/check.js';
 
 type YamlPath = (string | number)[];
 
@@ -59,9 +59,9 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   if (!parsed.success) located.push(...parsed.error.issues.flatMap(fromIssue));
   if (parsed.success) {
     const job = normalizeJob(parsed.data, file);
-    for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
     const shorthand = typeof (expanded as { schedule?: unknown }).schedule === 'string';
     for (const p of job.schedule ? scheduleProblems(job.schedule) : []) located.push({ message: p.message, path: shorthand ? ['schedule'] : ['schedule', p.key] });
+    for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
     if (located.length === 0) return job;
   }
   throw invalid(
