@@ -5,7 +5,7 @@ import { messageOf } from '../errors.js';
 import { Daemon } from '../schedule/daemon.js';
 import { loadJobSet, type JobSet } from '../schedule/jobs.js';
 import { checkInChild, childRunner } from '../schedule/runner.js';
-import { displayPath } from '../run/targets.js';
+import { displayPath } from '../util/display.js';
 import { parseDuration } from '../util/duration.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { describeEvent } from './schedule-log.js';

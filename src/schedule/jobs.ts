@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { JobConfig } from '../job/config.js';
 import { SbError } from '../errors.js';
 import { loadJob } from '../job/load.js';
-import { displayPath as display } from '../run/targets.js';
+import { displayPath as display } from '../util/display.js';
 import type { CheckResult } from './runner.js';
 
 export interface JobSet {

@@ -1,0 +1,8 @@
+// Paths as shown to users: relative to the working directory when inside it, absolute otherwise.
+import path from 'node:path';
+
+export function displayPath(p: string): string {
+  if (p === '-') return 'stdin';
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
