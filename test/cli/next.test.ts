@@ -1,7 +1,7 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir.js';
 import { parseInstant, planNext } from '../../src/cli/next.js';
 
 describe('parseInstant', () => {
@@ -20,7 +20,7 @@ describe('parseInstant', () => {
 
 describe('planNext', () => {
   it('plans with the job time zone; the schedule shorthand defaults to UTC', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'sb-next-unit-'));
+    const dir = tempDir('sb-next-unit-');
     const file = path.join(dir, 'j.yaml');
     writeFileSync(file, 'model: m.onnx\ninput: a.csv\nfeatures: {columns: [a]}\noutput: o.csv\nschedule: "0 0 1 * 1"\n');
     const r = planNext(file, 3, new Date('2026-11-24T00:00:00Z'));

@@ -1,26 +1,14 @@
 // Helpers for end-to-end tests: spawn the built CLI (bin/serve-batch.js → dist/) with real files in a
 // temporary directory, and read what it wrote.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll } from 'vitest';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/serve-batch.js');
 export const MODELS = path.join(ROOT, 'fixtures/models');
 
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-
-// A fresh temporary directory, removed after the test file.
-export function tempDir(prefix = 'sb-e2e-'): string {
-  const d = mkdtempSync(path.join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
+export { tempDir } from '../temp-dir.js';
 
 export interface CliResult {
   code: number | null;

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir.js';
 import { mergeMetrics, writeMetrics } from '../../src/run/metrics.js';
 import type { RunRecord } from '../../src/run/record.js';
 
@@ -106,7 +106,7 @@ describe('mergeMetrics', () => {
 
 describe('writeMetrics', () => {
   it('several jobs sharing one file, writing at once, lose no job and leave no temporary or lock file', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'sb-metrics-'));
+    const dir = tempDir('sb-metrics-');
     const file = path.join(dir, 'serve_batch.prom');
     const jobs = ['a', 'b', 'c', 'd', 'e', 'f'];
     await Promise.all(jobs.flatMap((j) => [1, 2, 3].map((i) => writeMetrics(file, rec(j, 'ok', `2026-11-24T0${i}:00:00.000Z`)))));

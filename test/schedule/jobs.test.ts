@@ -1,14 +1,14 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir.js';
 import { findJobFiles, loadJobSet } from '../../src/schedule/jobs.js';
 
 const ok = async () => ({ problems: [], warnings: [] });
 
 // A directory of job files.
 function jobsDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sb-jobs-'));
+  const dir = tempDir('sb-jobs-');
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;
 }

@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../temp-dir.js';
 import { fileStateStore, parseState, statePath } from '../../src/schedule/state.js';
 
 describe('schedule state files', () => {
   it('round-trips through state_dir/schedule/<job>.json, atomically', async () => {
-    const stateDir = mkdtempSync(path.join(tmpdir(), 'sb-state-'));
+    const stateDir = tempDir('sb-state-');
     const job = { name: 'nightly', stateDir };
     expect(await fileStateStore.read(job)).toBeUndefined();
     const s = { handledUntil: new Date('2026-11-24T17:00:05Z'), lastFire: new Date('2026-11-24T17:00:00Z') };
@@ -16,7 +16,7 @@ describe('schedule state files', () => {
   });
 
   it('an unreadable state is an error the scheduler reports (and then ignores)', async () => {
-    const stateDir = mkdtempSync(path.join(tmpdir(), 'sb-state-'));
+    const stateDir = tempDir('sb-state-');
     mkdirSync(path.join(stateDir, 'schedule'));
     writeFileSync(statePath(stateDir, 'j'), '{"handled_until": "yesterday"}');
     await expect(fileStateStore.read({ name: 'j', stateDir })).rejects.toThrow(/the schedule state .*j\.json is not valid; it is ignored and rewritten/);
