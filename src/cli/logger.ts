@@ -13,6 +13,8 @@ export interface LoggerOptions {
   format?: LogFormat;
   stream?: NodeJS.WriteStream;
   quiet?: boolean;
+  /** Text lines start with the time (the scheduler's log is read long after the fact). */
+  timestamps?: boolean;
 }
 
 // The default format for a stream: text for people, JSON for machines.
@@ -38,7 +40,8 @@ export function createLogger(o: LoggerOptions = {}): Logger {
         return;
       }
       const prefix = level === 'error' ? paint('31', 'error: ') : level === 'warn' ? paint('33', 'warning: ') : '';
-      stream.write(`${prefix}${message}\n`);
+      const time = o.timestamps ? `${paint('2', new Date().toISOString())} ` : '';
+      stream.write(`${time}${prefix}${message}\n`);
     },
   };
 }

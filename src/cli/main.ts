@@ -6,6 +6,8 @@ import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { initCommand } from './init.js';
 import { inspectCommand } from './inspect.js';
+import { nextCommand } from './next.js';
+import { DEFAULT_GRACE, scheduleCommand } from './schedule.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
@@ -63,7 +65,34 @@ function program(): Command {
     .action(async (o, cmd: Command) => {
       process.exitCode = await initCommand({ ...cmd.optsWithGlobals(), ...o });
     });
+
+  p.command('schedule')
+    .description('run the scheduler: fire every job that has a schedule, each run in its own process, until SIGTERM/SIGINT; SIGHUP reloads the job files')
+    .argument('[paths...]', 'job files or directories of them (default: ./jobs)')
+    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', DEFAULT_GRACE)
+    .action(async (paths: string[], o, cmd: Command) => {
+      process.exitCode = await scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o });
+    });
+
+  p.command('next')
+    .description("show the next fire times of a job's schedule, in its time zone and in UTC (exactly what `schedule` will do)")
+    .argument('<job>', 'a job file (.yaml) with a schedule')
+    .option('-n, --count <n>', 'how many fires to show', countOf(1000), 5)
+    .option('--from <instant>', 'plan from this ISO 8601 instant instead of now, e.g. 2025-03-07T12:00:00Z')
+    .option('--json', 'print {"job", "timezone", "fires": [{"utc", "local"}]} on stdout')
+    .action(async (job: string, o, cmd: Command) => {
+      process.exitCode = await nextCommand(job, { ...cmd.optsWithGlobals(), ...o });
+    });
   return p;
+}
+
+// A parser for a count from 1 to max.
+function countOf(max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`give a whole number from 1 to ${max}.`);
+    return n;
+  };
 }
 
 function positiveInt(v: string): number {

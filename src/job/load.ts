@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { scheduleProblems } from '../schedule/check.js';
 import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
@@ -64,6 +65,8 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   if (!parsed.success) located.push(...parsed.error.issues.flatMap((i) => fromIssue(i, expanded)).filter((p) => !envPaths.has(p.path.join('.'))));
   if (parsed.success) {
     const job = normalizeJob(parsed.data, file);
+    const shorthand = typeof (expanded as { schedule?: unknown }).schedule === 'string';
+    for (const p of job.schedule ? scheduleProblems(job.schedule) : []) located.push({ message: p.message, path: shorthand ? ['schedule'] : ['schedule', p.key] });
     for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
       located.push({ message: `the job name '${job.name}' (from the file name) must be letters, digits, ".", "_" or "-": set name:`, path: [] });

@@ -25,7 +25,11 @@ export function lockPath(stateDir: string, job: string): string {
 
 // Try to take the job's lock (never waits).
 export async function acquireLock(stateDir: string, job: string, runId: string): Promise<LockResult> {
-  const file = lockPath(stateDir, job);
+  return acquireLockFile(lockPath(stateDir, job), runId);
+}
+
+// Try to take the lock file `file` (never waits); also used for short critical sections such as metrics files.
+export async function acquireLockFile(file: string, runId: string): Promise<LockResult> {
   await mkdir(path.dirname(file), { recursive: true });
   const me: LockOwner = { pid: process.pid, host: hostname(), run_id: runId, started_at: new Date().toISOString() };
   const temp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}`;

@@ -21,11 +21,21 @@ export interface InputRecord {
   duration_ms: number;
 }
 
+export type FireReason = 'schedule' | 'missed' | 'retry';
+
+export interface FireInfo {
+  scheduled_for: string;
+  attempt: number;
+  reason: FireReason;
+}
+
 export interface RunRecord {
   job: string;
   job_file: string;
   run_id: string;
   trigger: 'cli' | 'schedule';
+  /** Scheduled runs only: the planned fire instant, the attempt (1 = the fire itself) and why it ran. */
+  schedule?: FireInfo;
   started_at: string;
   ended_at: string;
   duration_ms: number;

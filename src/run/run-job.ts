@@ -1,7 +1,7 @@
 // runJob(): one run of one job — lock, model, plan, inputs, per-input scoring, run record. Shared by the
 // `run` command and the scheduler; returns a RunRecord for success and failure alike and never prints.
 import path from 'node:path';
-import { exitCodeOf, messageOf, SbError } from '../errors.js';
+import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import type { TokenValues } from '../job/template.js';
@@ -18,7 +18,8 @@ import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import type { RunSpec } from '../model/runner.js';
 import { VERSION } from '../version.js';
 import { acquireLock } from './lock.js';
-import { newRunId, recordPath, totals, writeRecord, type InputRecord, type RunRecord } from './record.js';
+import { newRunId, totals, type FireInfo, type InputRecord, type RunRecord } from './record.js';
+import { saveRecord } from './save.js';
 import { planTargets, type Target, type TargetPlan } from './targets.js';
 
 export type RunEvent =
@@ -29,6 +30,10 @@ export type RunEvent =
 
 export interface RunOptions {
   trigger?: 'cli' | 'schedule';
+  /** The run id to use (the scheduler picks it before starting the run's process); default: a new one. */
+  runId?: string;
+  /** Scheduled runs: which fire this is, copied into the record. */
+  fire?: FireInfo;
   /** Replaces input.path (paths relative to the working directory; '-' = stdin). */
   input?: string;
   /** Replaces output.path ('-' = stdout). */
@@ -46,12 +51,13 @@ export interface RunOptions {
 export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<RunRecord> {
   const now = options.now ?? (() => new Date());
   const started = now();
-  const runId = newRunId(started);
+  const runId = options.runId ?? newRunId(started);
   const record: RunRecord = {
     job: job.name,
     job_file: job.file,
     run_id: runId,
     trigger: options.trigger ?? 'cli',
+    ...(options.fire ? { schedule: options.fire } : {}),
     started_at: started.toISOString(),
     ended_at: started.toISOString(),
     duration_ms: 0,
@@ -115,16 +121,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   record.ended_at = ended.toISOString();
   record.duration_ms = ended.getTime() - started.getTime();
   record.totals = totals(record.inputs);
-  if (!options.dryRun) {
-    const file = recordPath(job.stateDir, job.name, runId);
-    record.record = file;
-    try {
-      await writeRecord(file, record);
-    } catch (err) {
-      record.record = null;
-      record.warnings.push(`the run record could not be written: ${messageOf(err)}`);
-    }
-  }
+  if (!options.dryRun) await saveRecord(job, record);
   return record;
 }
 

@@ -1,0 +1,121 @@
+// metrics_file: a Prometheus textfile for node_exporter's textfile collector, rewritten atomically after every
+// run by whichever entry point ran the job (run, the scheduler, CI).
+//
+// Several jobs may share one file. Every sample carries a `job_name` label — not `job`, which Prometheus sets
+// to the scrape job ("node") and would rename ours to `exported_job` — and a writer replaces only its own job's
+// samples, under a short lock file next to the metrics file, so two jobs finishing together never lose each
+// other's lines. The file belongs to serve-batch: lines that are not serve-batch samples are dropped.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SbError } from '../errors.js';
+import { openAtomic } from '../io/atomic.js';
+import { acquireLockFile } from './lock.js';
+import type { RunRecord } from './record.js';
+
+const P = 'serve_batch_';
+// Name → help text, in the order they are written.
+const HELP: Record<string, string> = {
+  [`${P}last_run_timestamp_seconds`]: 'Unix time the last run of the job ended (runs skipped because of the lock do not count).',
+  [`${P}last_success_timestamp_seconds`]: 'Unix time the last successful run of the job ended.',
+  [`${P}last_run_status`]: 'Status of the last run: 1 for its status, 0 for the others.',
+  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted).',
+  [`${P}last_run_duration_seconds`]: 'Duration of the last run.',
+  [`${P}last_run_inputs`]: 'Input files of the last run.',
+  [`${P}last_run_rows_in`]: 'Rows read by the last run.',
+  [`${P}last_run_rows_out`]: 'Result rows written by the last run.',
+  [`${P}last_run_rows_rejected`]: 'Rows rejected by the last run.',
+  [`${P}last_skipped_timestamp_seconds`]: 'Unix time a run of the job was last skipped because another run held its lock.',
+};
+const STATUSES = ['ok', 'failed', 'invalid', 'interrupted'] as const;
+const LOCK_WAIT_MS = 5000;
+
+interface Sample {
+  name: string;
+  labels: string;
+  job: string;
+  value: string;
+}
+
+// The metrics file's new text: `existing` with this record's job's samples replaced.
+export function mergeMetrics(existing: string, r: RunRecord): string {
+  const samples = parseSamples(existing);
+  const others = samples.filter((s) => s.job !== r.job);
+  const mine = samples.filter((s) => s.job === r.job);
+  const kept = (name: string) => mine.filter((s) => s.name === `${P}${name}`);
+  const ended = seconds(r.ended_at);
+  const job = `job_name="${r.job}"`;
+  const put = (name: string, value: number | string, extra = '') => ({ name: `${P}${name}`, labels: job + extra, job: r.job, value: String(value) });
+  let next: Sample[];
+  if (r.status === 'skipped') {
+    next = [...mine.filter((s) => s.name !== `${P}last_skipped_timestamp_seconds`), put('last_skipped_timestamp_seconds', ended)];
+  } else {
+    next = [
+      put('last_run_timestamp_seconds', ended),
+      ...(r.status === 'ok' ? [put('last_success_timestamp_seconds', ended)] : kept('last_success_timestamp_seconds')),
+      ...STATUSES.map((s) => put('last_run_status', s === r.status ? 1 : 0, `,status="${s}"`)),
+      put('last_run_exit_code', r.exit_code),
+      put('last_run_duration_seconds', r.duration_ms / 1000),
+      put('last_run_inputs', r.totals.inputs),
+      put('last_run_rows_in', r.totals.rows_in),
+      put('last_run_rows_out', r.totals.rows_out),
+      put('last_run_rows_rejected', r.totals.rows_rejected),
+      ...kept('last_skipped_timestamp_seconds'),
+    ];
+  }
+  return render([...others, ...next]);
+}
+
+// Rewrite `file` with this run's samples; waits briefly for another writer of the same file.
+export async function writeMetrics(file: string, r: RunRecord): Promise<void> {
+  const lockFile = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    const lock = await acquireLockFile(lockFile, r.run_id).catch((err: unknown) => {
+      throw new SbError('WRITE_FAILED', `cannot write ${file}: ${(err as Error).message}`, { file });
+    });
+    if (lock.held) {
+      try {
+        const existing = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return '';
+          throw new SbError('WRITE_FAILED', `cannot read ${file}: ${err.message}`, { file });
+        });
+        const sink = await openAtomic(file);
+        await sink.write(mergeMetrics(existing, r));
+        await sink.commit();
+        return;
+      } finally {
+        await lock.release();
+      }
+    }
+    if (Date.now() > deadline) throw new SbError('WRITE_FAILED', `cannot write ${file}: another process kept ${lockFile} for ${LOCK_WAIT_MS / 1000}s`, { file });
+    await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 30));
+  }
+}
+
+// serve-batch samples of a textfile (everything else is dropped).
+function parseSamples(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)\s*$/.exec(line);
+    if (!m || !(m[1] in HELP)) continue;
+    const job = /(?:^|,)job_name="([^"]*)"/.exec(m[2])?.[1];
+    if (job !== undefined) out.push({ name: m[1], labels: m[2], job, value: m[3] });
+  }
+  return out;
+}
+
+// The textfile: each metric once with HELP and TYPE, its samples together, sorted by labels.
+function render(samples: Sample[]): string {
+  const lines: string[] = [];
+  for (const [name, help] of Object.entries(HELP)) {
+    const these = samples.filter((s) => s.name === name).sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
+    if (these.length === 0) continue;
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...these.map((s) => `${name}{${s.labels}} ${s.value}`));
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+// Unix seconds of an ISO instant.
+function seconds(iso: string): number {
+  return Date.parse(iso) / 1000;
+}

@@ -1,0 +1,25 @@
+// The end of every run, whoever ran it (runJob, or the scheduler for a run whose process died): the metrics
+// file first, then the run record, so a metrics problem is still reported in the record.
+import type { JobConfig } from '../job/config.js';
+import { messageOf } from '../errors.js';
+import { writeMetrics } from './metrics.js';
+import { recordPath, writeRecord, type RunRecord } from './record.js';
+
+// Write the job's metrics (if it has a metrics_file) and the run record; failures become warnings.
+export async function saveRecord(job: Pick<JobConfig, 'name' | 'stateDir' | 'metricsFile'>, record: RunRecord): Promise<void> {
+  if (job.metricsFile && record.status !== 'dry-run') {
+    try {
+      await writeMetrics(job.metricsFile, record);
+    } catch (err) {
+      record.warnings.push(`the metrics file could not be written: ${messageOf(err)}`);
+    }
+  }
+  const file = recordPath(job.stateDir, job.name, record.run_id);
+  record.record = file;
+  try {
+    await writeRecord(file, record);
+  } catch (err) {
+    record.record = null;
+    record.warnings.push(`the run record could not be written: ${messageOf(err)}`);
+  }
+}

@@ -1,0 +1,148 @@
+// `serve-batch schedule` end to end: the real CLI, real child processes, real files.
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, listFiles, logLines, runRecords, startCli, tempDir, writeCsv, writeJob, type Running } from './helpers.js';
+
+// A directory with jobs/, in/a.csv and state/ (job paths are relative to jobs/).
+function workspace(): { dir: string; jobs: string } {
+  const dir = tempDir('sb-sched-');
+  mkdirSync(path.join(dir, 'jobs'));
+  mkdirSync(path.join(dir, 'in'));
+  writeCsv(path.join(dir, 'in/a.csv'), 20);
+  return { dir, jobs: path.join(dir, 'jobs') };
+}
+
+// A job in jobs/ reading ../in and writing ../out, with state in ../state.
+function job(jobs: string, name: string, extra: string): string {
+  return writeJob(jobs, name, { input: '../in/*.csv', output: `../out/${name}/{input_stem}.csv`, stateDir: '../state', extra });
+}
+
+// SIGTERM the daemon and measure how long it takes to exit.
+async function stop(d: Running): Promise<{ code: number | null; ms: number }> {
+  const t = Date.now();
+  d.child.kill('SIGTERM');
+  const r = await d.done;
+  return { code: r.code, ms: Date.now() - t };
+}
+
+// A text log line without its leading timestamp.
+const untimed = (line: string) => line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '');
+
+// Files that must not survive a clean stop: temporaries and locks.
+const leftovers = (dir: string) => listFiles(dir).filter((f) => f.endsWith('.sb-tmp') || f.endsWith('.lock') || f.includes('.stale.'));
+
+describe('serve-batch schedule', () => {
+  it('fires a 2-second schedule about 3 times in 7 s, a run record per fire, and stops cleanly on SIGTERM', async () => {
+    const { dir, jobs } = workspace();
+    job(jobs, 'every2', 'schedule: "*/2 * * * * *"');
+    job(jobs, 'adhoc', '');
+    const d = startCli(['schedule', jobs]);
+    const loaded = await d.waitForLog((e) => e.event === 'loaded');
+    expect(loaded).toMatchObject({ job: 'every2', cron: '*/2 * * * * *', timezone: 'UTC' });
+    expect(await d.waitForLog((e) => e.event === 'on_demand')).toMatchObject({ job: 'adhoc' });
+    const from = Date.parse(loaded.time as string);
+    await new Promise((r) => setTimeout(r, 7000));
+    const until = Date.now();
+    const { code, ms } = await stop(d);
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(5000);
+    const logs = logLines(d.stderr());
+    const fired = logs.filter((e) => e.event === 'fired');
+    // Even seconds in (loaded, SIGTERM]: what the planner says the daemon fires.
+    const planned = Math.floor(until / 2000) - Math.floor(from / 2000);
+    expect(fired.length).toBeGreaterThanOrEqual(Math.max(2, planned - 1));
+    expect(fired.length).toBeLessThanOrEqual(planned);
+    expect(fired.length).toBeGreaterThanOrEqual(3 - 1);
+    for (const f of fired) expect(Date.parse(f.scheduled_for as string) % 2000).toBe(0);
+    const records = runRecords(path.join(dir, 'state'), 'every2');
+    expect(records.map((r) => r.run_id).sort()).toEqual(fired.map((f) => f.run_id).sort());
+    for (const r of records) expect(r).toMatchObject({ trigger: 'schedule', status: 'ok', exit_code: 0, schedule: { attempt: 1, reason: 'schedule' } });
+    expect(logs.filter((e) => e.event === 'finished')).toHaveLength(records.length);
+    expect(logs.map((e) => e.event).slice(-1)).toEqual(['stopped']);
+    expect(existsSync(path.join(dir, 'out/every2/a.csv'))).toBe(true);
+    expect(leftovers(dir)).toEqual([]);
+    console.log(`[timing] 2-second schedule: ${fired.length} fires in ${((until - from) / 1000).toFixed(1)}s after loading; exit ${ms}ms after SIGTERM`);
+  });
+
+  it('a per-second job fires, records its runs and exits 0 within 5 s of SIGTERM with no temporary files', async () => {
+    const { dir, jobs } = workspace();
+    job(jobs, 'persec', 'schedule: "* * * * * *"\nmetrics_file: ../metrics/serve_batch.prom');
+    const started = Date.now();
+    const d = startCli(['schedule', path.join(jobs, 'persec.yaml')]);
+    await d.waitForLog((e) => e.event === 'finished');
+    await d.waitForLog((e) => e.event === 'fired' && e.run_id !== logLines(d.stderr()).find((x) => x.event === 'finished')?.run_id);
+    const { code, ms } = await stop(d);
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(5000);
+    const logs = logLines(d.stderr());
+    const fired = logs.filter((e) => e.event === 'fired' || (e.event === 'skipped' && e.reason === 'busy'));
+    const records = runRecords(path.join(dir, 'state'), 'persec');
+    expect(records.length).toBeGreaterThanOrEqual(2);
+    expect(records.length).toBe(fired.length);
+    for (const r of records) expect(['ok', 'skipped']).toContain(r.status);
+    expect(records.filter((r) => r.status === 'ok').length).toBeGreaterThanOrEqual(2);
+    expect(listFiles(path.join(dir, 'metrics'))).toEqual(['serve_batch.prom']);
+    expect(leftovers(dir)).toEqual([]);
+    console.log(`[timing] per-second job: ${records.length} runs in ${((Date.now() - started) / 1000).toFixed(1)}s; exit ${ms}ms after SIGTERM`);
+  });
+
+  it('refuses to start (exit 2) listing every problem, one line each, no stack', async () => {
+    const { jobs } = workspace();
+    job(jobs, 'badcron', 'schedule: { cron: "0 2 * * 8", timezone: Europe/Pariss }');
+    job(jobs, 'badkey', 'schedule: "0 2 * * *"\nretires: 3');
+    writeJob(jobs, 'nomodel', { model: 'missing.onnx', input: '../in/*.csv', stateDir: '../state', extra: 'schedule: "0 2 * * *"' });
+    const r = await cli(['schedule', jobs, '--log-format', 'text']);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n').map(untimed);
+    expect(lines).toEqual([
+      expect.stringMatching(/^error: .*badcron\.yaml:9:\d+: invalid cron expression "0 2 \* \* 8": field 5 \(day-of-week\) value 8 is out of range 0-7 \(at schedule\.cron\)$/),
+      expect.stringMatching(/^error: .*badcron\.yaml:9:\d+: unknown time zone "Europe\/Pariss", did you mean 'Europe\/Paris'\? \(at schedule\.timezone\)$/),
+      expect.stringMatching(/^error: .*badkey\.yaml:10:1: unknown key 'retires' \(at retires\)$/),
+      expect.stringMatching(/^error: .*nomodel\.yaml: .*missing\.onnx/),
+      'error: the scheduler did not start: 4 problems in the job files',
+    ]);
+    expect(r.stdout).toBe('');
+  });
+
+  it('exit 2 for a bad --grace, with one line', async () => {
+    const r = await cli(['schedule', '--grace', 'soon', '--log-format', 'text']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').map(untimed)).toEqual(['error: --grace must be a duration like 30s, 2m or 1h (got "soon")']);
+  });
+
+  it('exit 2 when the default ./jobs directory does not exist', async () => {
+    const r = await cli(['schedule', '--log-format', 'text'], { cwd: tempDir() });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').map(untimed)).toEqual(['error: jobs: no such file or directory', 'error: the scheduler did not start: 1 problem in the job files']);
+    expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z error: jobs/);
+  });
+
+  it('SIGHUP reloads the job files: added jobs fire, removed ones stop, an invalid file keeps its previous version', async () => {
+    const { dir, jobs } = workspace();
+    const a = job(jobs, 'first', 'schedule: "0 0 1 1 *"');
+    const d = startCli(['schedule', jobs]);
+    await d.waitForLog((e) => e.event === 'loaded' && e.job === 'first');
+    job(jobs, 'second', 'schedule: "* * * * * *"');
+    d.child.kill('SIGHUP');
+    expect(await d.waitForLog((e) => e.event === 'reloaded')).toMatchObject({ added: ['second'], changed: [], removed: [], unchanged: ['first'] });
+    await d.waitForLog((e) => e.event === 'finished' && e.job === 'second');
+    rmSync(a);
+    job(jobs, 'second', 'schedule: "* * * * * *"\nbogus: true');
+    d.child.kill('SIGHUP');
+    const logsAt = () => logLines(d.stderr()).filter((e) => e.event === 'reloaded');
+    await d.waitForLog((e) => e.event === 'reloaded' && (e.removed as string[]).includes('first'));
+    expect(logsAt()[1]).toMatchObject({ added: [], changed: [], removed: ['first'], unchanged: ['second'] });
+    expect(logLines(d.stderr()).find((e) => e.event === 'problem')?.msg).toMatch(/second\.yaml:\d+:1: unknown key 'bogus' .*\(reload: the previous version of this job, if any, stays\)$/);
+    // The job directory vanishing (a deploy swapping it) does not unschedule its jobs.
+    renameSync(jobs, `${jobs}.old`);
+    d.child.kill('SIGHUP');
+    expect((await d.waitForLog((e) => e.event === 'reload_failed')).msg).toMatch(/^reload refused, the loaded jobs stay: .*jobs: no such file or directory$/);
+    const finishedBefore = logLines(d.stderr()).filter((e) => e.event === 'finished').length;
+    await d.waitForLog((e) => e.event === 'finished' && logLines(d.stderr()).filter((x) => x.event === 'finished').length > finishedBefore);
+    const { code } = await stop(d);
+    expect(code).toBe(0);
+    expect(runRecords(path.join(dir, 'state'), 'first')).toEqual([]);
+    expect(leftovers(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,17 @@
+// A stand-in for dist/src/schedule/child.js in runner tests: does what the BEHAVE environment variable says
+// with the request it receives, so the runner's handling of each way a run can end is tested on a real process.
+const behave = process.env.BEHAVE;
+const input = { path: '/in/a.csv', bytes: 10, sha256: null, rows_in: 5, rows_out: 5, rows_rejected: 0, output: '/out/a.csv', rejects: null, status: 'ok', error: null, duration_ms: 1 };
+
+process.once('message', (req) => {
+  if (behave === 'record') {
+    process.send({ type: 'record', record: { job: req.job.name, run_id: req.runId, status: 'ok', exit_code: 0, from: 'child' } }, () => process.disconnect());
+  } else if (behave === 'sigkill-after-input') {
+    process.send({ type: 'event', event: { type: 'input_finished', job: req.job.name, input } }, () => process.kill(process.pid, 'SIGKILL'));
+  } else if (behave === 'exit-with-output') {
+    process.stderr.write('loading model\nterminate called: native failure\n', () => process.exit(134));
+  } else if (behave === 'hang-ignoring-sigterm') {
+    process.on('SIGTERM', () => undefined);
+    setInterval(() => undefined, 1000);
+  }
+});

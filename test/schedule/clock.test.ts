@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { armAt, MAX_TIMER_MS, RECHECK_MS } from '../../src/schedule/clock.js';
+import { FakeClock } from './fake-clock.js';
+
+describe('armAt', () => {
+  it('waits in steps of at most a minute, so delays past 2^31-1 ms work and a clock step is noticed', async () => {
+    const clock = new FakeClock(0);
+    const at = 40 * 86_400_000; // 40 days: more than setTimeout's 2^31-1 ms
+    let fired = 0;
+    armAt(clock, at, () => fired++);
+    expect(Math.max(...clock.delays)).toBeLessThanOrEqual(Math.min(RECHECK_MS, MAX_TIMER_MS));
+    await clock.advance(at - 1);
+    expect(fired).toBe(0);
+    await clock.advance(1);
+    expect(fired).toBe(1);
+    await clock.advance(10 * RECHECK_MS);
+    expect(fired).toBe(1);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('notices a wall-clock jump forward within one step', async () => {
+    const clock = new FakeClock(0);
+    let fired = 0;
+    armAt(clock, 3_600_000, () => fired++);
+    clock.t = 3_600_000; // the host slept for an hour; monotonic timers did not move
+    await clock.advance(RECHECK_MS);
+    expect(fired).toBe(1);
+  });
+
+  it('never calls back synchronously, and cancel stops it', async () => {
+    const clock = new FakeClock(100);
+    let fired = 0;
+    armAt(clock, 50, () => fired++);
+    expect(fired).toBe(0);
+    await clock.advance(0);
+    expect(fired).toBe(1);
+    const cancel = armAt(clock, 1000, () => fired++);
+    cancel();
+    await clock.advance(5000);
+    expect(fired).toBe(1);
+  });
+});
