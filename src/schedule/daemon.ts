@@ -185,7 +185,7 @@ export class Daemon {
     if (b.due) this.fire(slot, b.due, 'schedule', 1);
     if ((b.due || b.missed) && !atStart) this.persist(slot);
     slot.next = b.next;
-    if (b.next) slot.cancelTimer = armAt(this.clock, b.next.getTime(), () => this.beat(slot));
+    if (b.next) slot.cancelTimer = this.arm(b.next.getTime(), () => this.beat(slot));
   }
 
   // Start one run of a job, unless its previous run is still going (then a skipped record is written).
@@ -236,10 +236,14 @@ export class Daemon {
     if (!plan.retry) return;
     const scheduledFor = new Date(record.schedule?.scheduled_for ?? record.started_at);
     this.o.emit({ event: 'retry', job, timezone: schedule.timezone, run_id: record.run_id, attempt: plan.attempt, attempts: schedule.retries + 1, at: plan.at });
-    slot.cancelRetry = armAt(this.clock, plan.at.getTime(), () => {
+    slot.cancelRetry = this.arm(plan.at.getTime(), () => {
       slot.cancelRetry = undefined;
       this.fire(slot, scheduledFor, 'retry', plan.attempt);
     });
+  }
+
+  private arm(at: number, fn: () => void): () => void {
+    return this.clock.arm ? this.clock.arm(at, fn) : armAt(this.clock, at, fn);
   }
 
   private disarm(slot: Slot): void {

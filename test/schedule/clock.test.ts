@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { armAt, MAX_TIMER_MS, RECHECK_MS } from '../../src/schedule/clock.js';
+import { armAt, armWithNodeCron, MAX_TIMER_MS, RECHECK_MS } from '../../src/schedule/clock.js';
 import { FakeClock } from './fake-clock.js';
 
 describe('armAt', () => {
@@ -38,5 +38,22 @@ describe('armAt', () => {
     cancel();
     await clock.advance(5000);
     expect(fired).toBe(1);
+  });
+});
+
+// The system clock arms planned fires as one-shot node-cron tasks (real time, a few seconds).
+describe('armWithNodeCron', () => {
+  it('fires once at the planned UTC second, and a cancelled fire never runs', async () => {
+    const at = Math.ceil((Date.now() + 2500) / 1000) * 1000;
+    const fired: number[] = [];
+    let cancelledRan = false;
+    armWithNodeCron(at, () => fired.push(Date.now()));
+    const cancel = armWithNodeCron(at, () => (cancelledRan = true));
+    cancel();
+    await new Promise((r) => setTimeout(r, at - Date.now() + 1500));
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toBeGreaterThanOrEqual(at);
+    expect(fired[0] - at).toBeLessThan(1000);
+    expect(cancelledRan).toBe(false);
   });
 });
