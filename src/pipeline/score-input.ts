@@ -12,6 +12,7 @@ import type { Reject } from './chunk.js';
 import type { RunPlan } from './plan.js';
 import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
+import { fastPathEnabled } from '../util/fast-path.js';
 
 /** Inputs at least this big are read in a worker thread, in parallel with the model and the writer. */
 export const WORKER_MIN_BYTES = 8 * 1024 * 1024;
@@ -56,7 +57,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
   const spec: PrepareSpec = {
     file,
     display,
-    csv: { ...csv, delimiter: csv.delimiter ?? delimiterOf(format) },
+    csv: { ...csv, delimiter: csv.delimiter ?? delimiterOf(format), fastPath: fastPathEnabled() },
     plan: { needs: ctx.plan.needs, tensors: ctx.plan.tensors, passthrough: ctx.plan.passthrough },
     batchSize: ctx.job.batchSize,
     limit: ctx.limit,

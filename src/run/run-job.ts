@@ -17,6 +17,7 @@ import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import type { RunSpec } from '../model/runner.js';
 import { VERSION } from '../version.js';
+import { fastPathEnabled } from '../util/fast-path.js';
 import { acquireLock } from './lock.js';
 import { newRunId, totals, type FireInfo, type InputRecord, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
@@ -164,7 +165,7 @@ async function scoreAll(
   const runSpec: RunSpec = { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch };
   const delimiter = delimiterOf(tp.outputFormat);
   const openWriter = async (target: string): Promise<TableWriter> =>
-    csvWriter(target === '-' ? stdoutSink() : await openAtomic(target), { delimiter, floatPrecision: job.output.floatPrecision, names: () => resultNames(plan) });
+    csvWriter(target === '-' ? stdoutSink() : await openAtomic(target), { delimiter, floatPrecision: job.output.floatPrecision, names: () => resultNames(plan), fast: fastPathEnabled() });
   const rejectsDelimiter = (file: string | undefined) => (file && path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
   const records: InputRecord[] = [];
   let shared: TableWriter | undefined;

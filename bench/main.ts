@@ -1,0 +1,226 @@
+// `npm run bench`: serve-batch against the pandas + scikit-learn peer, in one run, as ratios.
+//
+// For each model (lr, gbr, rf, mlp) on a deterministic 1M-row, 30-float CSV: the ONNX Runtime floor
+// (preloaded tensors, chunks of 8192), the reader alone (parse + featurize), `serve-batch run` end to end
+// (wall, CPU, peak RSS, rows/s, MB/s), the overlap efficiency, and — when /usr/bin/python3 has pandas and
+// scikit-learn — the peer (../shared/bench/peer_pandas.py) on the same file with the same models, its
+// results compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
+// byte, and peak RSS on 10M rows against 1M rows.
+//
+// Options: --rows N (default 1000000), --models lr,rf, --skip-peer, --skip-flat, --threads N (model.threads).
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { prepareHere } from '../src/pipeline/prepare.js';
+import { FEATURES, ensureRows } from './data.js';
+import { cpuOf, measure, type Measured } from './measure.js';
+import { writeBenchModels, type BenchModel } from './models.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/serve-batch.js');
+const SHARED = path.resolve(ROOT, '../shared/bench');
+const CACHE = path.join(ROOT, '.bench');
+const PYTHON = '/usr/bin/python3';
+
+/** Targets: serve-batch end to end must be this many times faster than the peer. */
+const TARGETS: Record<BenchModel, number> = { lr: 2, gbr: 2, rf: 2.5, mlp: 5 };
+const RSS_LIMIT_MB = 200;
+
+const args = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+};
+const ROWS = Number(opt('--rows') ?? 1_000_000);
+const MODELS = (opt('--models') ?? 'lr,gbr,rf,mlp').split(',') as BenchModel[];
+const THREADS = opt('--threads');
+
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const f2 = (x: number) => x.toFixed(2);
+
+function peerAvailable(): boolean {
+  if (args.includes('--skip-peer') || !existsSync(PYTHON) || !existsSync(SHARED)) return false;
+  return spawnSync(PYTHON, ['-c', 'import pandas, sklearn, onnx'], { stdio: 'ignore' }).status === 0;
+}
+
+function job(dir: string, name: string, modelFile: string, input: string, output: string): string {
+  const cols = Array.from({ length: FEATURES }, (_, i) => `f${i}`).join(', ');
+  const threads = THREADS ? `  threads: ${THREADS}\n` : '';
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(file, `name: bench-${name}\nmodel:\n  path: ${modelFile}\n${threads}input: ${input}\nfeatures: { columns: [${cols}] }\npassthrough: [id]\noutput: ${output}\nstate_dir: ${path.join(dir, 'state')}\n`);
+  return file;
+}
+
+// ONNX Runtime alone: the same session options as a run, one chunk of 8192 real rows fed again and again.
+async function floor(modelFile: string, rows: number, sample: Float32Array): Promise<{ wall: number; cpu: number }> {
+  const options: ort.InferenceSession.SessionOptions = { logSeverityLevel: 4, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  if (THREADS) options.intraOpNumThreads = Number(THREADS);
+  const session = await ort.InferenceSession.create(modelFile, options);
+  const n = sample.length / FEATURES;
+  const { wall, cpu } = await cpuOf(async () => {
+    for (let done = 0; done < rows; done += n) {
+      const k = Math.min(n, rows - done);
+      await session.run({ input: new ort.Tensor('float32', sample.subarray(0, k * FEATURES), [k, FEATURES]) });
+    }
+  });
+  await session.release();
+  return { wall, cpu };
+}
+
+// The reading half alone (parse + featurize, no model, no writing), in this thread.
+async function readerCost(file: string): Promise<{ wall: number; cpu: number; sample: Float32Array }> {
+  let sample: Float32Array | undefined;
+  const needs = [{ name: 'id', number: false, text: true }, ...Array.from({ length: FEATURES }, (_, i) => ({ name: `f${i}`, number: true, text: false }))];
+  const tensors = [{ input: 'input', type: 'float32' as const, columns: needs.slice(1).map((n) => ({ name: n.name, missing: { kind: 'reject' as const } })), rank: 2 as const }];
+  const m = await cpuOf(async () => {
+    const p = prepareHere({ file, display: file, csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', relaxQuotes: false }, plan: { needs, tensors, passthrough: ['id'] }, batchSize: 8192 });
+    for await (const c of p.chunks) sample ??= c.feeds[0].data as Float32Array;
+  });
+  return { wall: m.wall, cpu: m.cpu, sample: sample as Float32Array };
+}
+
+// Compare our result with the peer's: same ids in order, labels equal, values within 1e-4 (relative to
+// values above 1: both sides are written with 6 significant digits).
+function comparePeer(ours: string, peer: string): { rows: number; maxDiff: number; labelMismatches: number } {
+  const a = readFileSync(ours, 'utf8').trimEnd().split('\n');
+  const b = readFileSync(peer, 'utf8').trimEnd().split('\n');
+  if (a.length !== b.length) throw new Error(`row counts differ: ${a.length} vs ${b.length}`);
+  let maxDiff = 0;
+  let labelMismatches = 0;
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i].split(',');
+    const y = b[i].split(',');
+    if (x[0] !== y[0]) throw new Error(`row ${i}: id ${x[0]} vs ${y[0]}`);
+    const labelled = y.length > 2;
+    if (labelled && x[1] !== y[1]) labelMismatches++;
+    for (let k = labelled ? 2 : 1; k < y.length; k++) maxDiff = Math.max(maxDiff, Math.abs(Number(x[k]) - Number(y[k])) / Math.max(1, Math.abs(Number(y[k]))));
+  }
+  return { rows: a.length - 1, maxDiff, labelMismatches };
+}
+
+// The first `rows` rows of a CSV (header included), for the bit-for-bit check against the reference paths.
+async function head(src: string, dst: string, rows: number): Promise<void> {
+  if (existsSync(dst)) return;
+  const text = readFileSync(src).subarray(0, 400 * (rows + 1)).toString('utf8').split('\n').slice(0, rows + 1).join('\n');
+  writeFileSync(dst, `${text}\n`);
+}
+
+// `times` copies of a CSV's data rows under its header.
+async function repeat(src: string, dst: string, times: number): Promise<void> {
+  if (existsSync(dst)) return;
+  const out = createWriteStream(`${dst}.partial`);
+  const data = readFileSync(src);
+  const body = data.subarray(data.indexOf(10) + 1);
+  out.write(data.subarray(0, data.indexOf(10) + 1));
+  for (let i = 0; i < times; i++) if (!out.write(body)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  renameSync(`${dst}.partial`, dst);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(CACHE, { recursive: true });
+  const work = path.join(CACHE, 'run');
+  mkdirSync(work, { recursive: true });
+  const data = path.join(CACHE, `rows-${ROWS}.csv`);
+  log(`serve-batch bench — ${os.cpus().length} cores, node ${process.version}, onnxruntime ${ort.env.versions.common}`);
+  log(`data: ${ROWS.toLocaleString('en-US')} rows × ${FEATURES} floats (deterministic)…`);
+  await ensureRows(data, ROWS);
+  const bytes = statSync(data).size;
+  log(`data: ${data} (${(bytes / 1e6).toFixed(0)} MB)`);
+
+  const peer = peerAvailable();
+  let models: Record<BenchModel, string>;
+  if (peer) {
+    const shared = path.join(CACHE, 'shared-models');
+    if (!existsSync(path.join(shared, 'mlp.pkl'))) {
+      log('peer: building ../shared/bench models (scikit-learn, about a minute)…');
+      const r = spawnSync(PYTHON, [path.join(SHARED, 'make_models.py'), shared], { stdio: 'inherit' });
+      if (r.status !== 0) throw new Error('make_models.py failed');
+    }
+    models = { lr: '', gbr: '', rf: '', mlp: '' };
+    for (const m of MODELS) models[m] = path.join(shared, `${m}.onnx`);
+    log('models: ../shared/bench/make_models.py exports (the same models the peer runs)');
+  } else {
+    models = writeBenchModels(path.join(CACHE, 'models'));
+    log(`models: the project's own equivalents (bench/models.ts); peer skipped (${existsSync(PYTHON) ? 'no pandas/scikit-learn' : 'no /usr/bin/python3'})`);
+  }
+
+  const reader = await readerCost(data);
+  log(`reader alone (parse + featurize, one thread): ${f2(reader.wall)} s wall, ${f2(reader.cpu)} s CPU, ${(bytes / 1e6 / reader.wall).toFixed(0)} MB/s`);
+
+  const rows: string[] = [];
+  let allMet = true;
+  for (const m of MODELS) {
+    const fl = await floor(models[m], ROWS, reader.sample);
+    const out = path.join(work, `${m}.csv`);
+    const jobFile = job(work, m, models[m], data, out);
+    const run = await measure(process.execPath, [BIN, 'run', jobFile, '--quiet']);
+    if (run.code !== 0) throw new Error(`serve-batch run ${m} failed: ${run.stderr}`);
+    let peerRun: Measured | undefined;
+    let cmp = '';
+    if (peer) {
+      const peerOut = path.join(work, `${m}.peer.csv`);
+      peerRun = await measure(PYTHON, [path.join(SHARED, 'peer_pandas.py'), models[m].replace(/\.onnx$/, '.pkl'), data, peerOut]);
+      if (peerRun.code !== 0) throw new Error(`peer ${m} failed: ${peerRun.stderr}`);
+      const c = comparePeer(out, peerOut);
+      cmp = `${c.maxDiff <= 1e-4 && c.labelMismatches === 0 ? 'equal' : 'DIFFERENT'} (max diff ${c.maxDiff.toExponential(1)}${c.labelMismatches ? `, ${c.labelMismatches} label(s) differ` : ''})`;
+      allMet &&= c.maxDiff <= 1e-4 && c.labelMismatches === 0;
+    }
+    const ideal = (reader.cpu + fl.cpu) / os.cpus().length;
+    const ratio = peerRun ? peerRun.wall / run.wall : undefined;
+    const met = (ratio === undefined || ratio >= TARGETS[m]) && run.peakRssMb <= RSS_LIMIT_MB;
+    allMet &&= met;
+    rows.push(
+      [
+        m.padEnd(4),
+        peerRun ? `${f2(peerRun.wall)} s / ${peerRun.peakRssMb.toFixed(0)} MB` : 'n/a',
+        `${f2(fl.wall)} s (${f2(fl.cpu)} CPU)`,
+        `${f2(run.wall)} s / ${f2(run.cpu)} CPU / ${run.peakRssMb.toFixed(0)} MB`,
+        `${((ROWS / run.wall) / 1000).toFixed(0)}k rows/s, ${(bytes / 1e6 / run.wall).toFixed(0)} MB/s`,
+        `${((ideal / run.wall) * 100).toFixed(0)}%`,
+        ratio === undefined ? 'n/a' : `${f2(ratio)}× (target ≥ ${TARGETS[m]}×)`,
+        met ? 'met' : 'NOT MET',
+        cmp,
+      ].join(' | '),
+    );
+  }
+  log('');
+  log('model | peer wall / peak RSS | ORT floor | serve-batch wall / CPU / peak RSS | throughput | overlap | peer ÷ serve-batch | target | peer results');
+  log('---|---|---|---|---|---|---|---|---');
+  for (const r of rows) log(r);
+  log(`overlap = (reader CPU + ORT CPU) / cores ÷ wall: 100% means the two cores were kept busy with nothing but parsing and inference`);
+
+  // Bit for bit: fast paths (quote-free reader, byte writer, reader thread) against the reference paths.
+  const small = path.join(CACHE, 'rows-100000.csv');
+  await head(data, small, 100_000);
+  for (const m of MODELS) {
+    const fast = path.join(work, `${m}.fast.csv`);
+    const slow = path.join(work, `${m}.reference.csv`);
+    await measure(process.execPath, [BIN, 'run', job(work, `${m}-f`, models[m], small, fast), '--quiet']);
+    await measure(process.execPath, [BIN, 'run', job(work, `${m}-r`, models[m], small, slow), '--quiet'], { ...process.env, SERVE_BATCH_FAST_PATH: '0' });
+    const same = readFileSync(fast).equals(readFileSync(slow));
+    allMet &&= same;
+    log(`fast path = reference path on 100,000 rows (${m}): ${same ? 'identical bytes' : 'DIFFERENT'}`);
+  }
+
+  if (!args.includes('--skip-flat') && MODELS.includes('lr')) {
+    const big = path.join(CACHE, `rows-${ROWS * 10}.csv`);
+    await repeat(data, big, 10);
+    const one = await measure(process.execPath, [BIN, 'run', job(work, 'flat1', models.lr, data, path.join(work, 'flat1.csv')), '--quiet']);
+    const ten = await measure(process.execPath, [BIN, 'run', job(work, 'flat10', models.lr, big, path.join(work, 'flat10.csv')), '--quiet']);
+    const flat = ten.peakRssMb <= one.peakRssMb * 1.1;
+    allMet &&= flat;
+    log(`flat memory (lr): ${(ROWS / 1e6).toFixed(0)}M rows ${one.peakRssMb.toFixed(0)} MB peak, ${((ROWS * 10) / 1e6).toFixed(0)}M rows ${ten.peakRssMb.toFixed(0)} MB peak (${f2(ten.wall)} s) — ${flat ? 'flat' : 'NOT flat'}`);
+  }
+  log(allMet ? '\nall targets met' : '\nsome targets NOT met');
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});
