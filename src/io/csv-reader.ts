@@ -119,7 +119,9 @@ class CsvState {
       max_record_size: MAX_RECORD_BYTES,
     };
     const single = (t: string) => (t.length === 1 && t.charCodeAt(0) < 0x80 && t !== '\r' && t !== '\n' ? t.charCodeAt(0) : -1);
-    this.delimiterByte = single(o.delimiter);
+    // The byte-level number scanner ends a number at the delimiter: one that can occur inside a number
+    // (a digit, `.`, `-`, `+`, `e`) leaves those files to csv-parse.
+    this.delimiterByte = /^[\d.+\-eE]$/.test(o.delimiter) ? -1 : single(o.delimiter);
     this.quoteByte = o.quote === '' ? -2 : single(o.quote);
     if (Array.isArray(o.header)) this.setHeader(o.header.map(String));
   }

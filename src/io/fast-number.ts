@@ -102,6 +102,45 @@ export const scanned = { value: 0, status: 0, end: 0 };
 // pass over the bytes). Sets scanned.end to the offset of the byte that ended the field, scanned.status to
 // OK, MISSING or FALLBACK and scanned.value. Same rules as parseDecimalBytes.
 export function scanDecimalField(buf: Uint8Array, start: number, len: number, delim: number): void {
+  if (scanPlain(buf, start, len, delim)) return;
+  scanGeneral(buf, start, len, delim);
+}
+
+// The shape nearly every cell has — `-?digits[.digits]` with at most 15 digits, right up to the field's
+// end — in two tight loops; false for anything else.
+function scanPlain(buf: Uint8Array, start: number, len: number, delim: number): boolean {
+  let i = start;
+  let c = i < len ? buf[i] : 10;
+  const negative = c === 45;
+  if (negative) c = ++i < len ? buf[i] : 10;
+  let mantissa = 0;
+  const intStart = i;
+  while (c >= 48 && c <= 57) {
+    mantissa = mantissa * 10 + (c - 48);
+    c = ++i < len ? buf[i] : 10;
+  }
+  let digits = i - intStart;
+  let scale = 0;
+  if (c === 46) {
+    c = ++i < len ? buf[i] : 10;
+    const fracStart = i;
+    while (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      c = ++i < len ? buf[i] : 10;
+    }
+    scale = fracStart - i;
+    digits += i - fracStart;
+  }
+  if (digits === 0 || digits > 15 || (c !== delim && c !== 10 && c !== 13)) return false;
+  const value = scale === 0 ? mantissa : mantissa / POW10[-scale];
+  scanned.end = i;
+  scanned.status = OK;
+  scanned.value = negative ? -value : value;
+  return true;
+}
+
+// Everything else: spaces, `+`, exponents, long mantissas, empty and odd cells.
+function scanGeneral(buf: Uint8Array, start: number, len: number, delim: number): void {
   let i = start;
   let c = i < len ? buf[i] : 10;
   while ((c === SPACE || c === TAB) && c !== delim) c = ++i < len ? buf[i] : 10;

@@ -74,6 +74,9 @@ describe('fast path = csv-parse', () => {
     ['no final newline', 'a,b\n1,2\n3,4'],
     ['spaces-only line', 'a,b\n   \n1,2\n'],
     ['semicolons', 'a;b\n1,5;2\n', { delimiter: ';' }],
+    ['a delimiter that occurs in numbers', 'a.b\n1.5.2\n-1.e\n', { delimiter: '.' }],
+    ['minus as delimiter', 'a-b\n1-2\n-3--4\n', { delimiter: '-' }],
+    ['space as delimiter', 'a b\n1 2\n 3  4\n', { delimiter: ' ' }],
   ];
   for (const [name, text, options] of awkward) {
     it(`on ${name}`, async () => {
