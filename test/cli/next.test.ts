@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 import { parseInstant, planNext } from '../../src/cli/next.js';
 
 describe('parseInstant', () => {

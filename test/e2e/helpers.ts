@@ -4,11 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const BIN = path.join(ROOT, 'bin/serve-batch.js');
-export const MODELS = path.join(ROOT, 'fixtures/models');
+import { BIN, MODELS, ROOT } from '../support/cli.js';
 
-export { tempDir } from '../temp-dir.js';
+export { BIN, listFiles, MODELS, ROOT, tempDir } from '../support/cli.js';
 
 export interface CliResult {
   code: number | null;
@@ -104,20 +102,6 @@ function parseLine(line: string): LogLine | undefined {
 // The JSON log lines of a stderr capture.
 export function logLines(stderr: string): LogLine[] {
   return stderr.split('\n').flatMap((l) => parseLine(l) ?? []);
-}
-
-// Every file under `dir` (relative paths, sorted).
-export function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(path.relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 // Run records of a job under a state dir, oldest first.

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 import { acquireLockFile } from '../../src/run/lock.js';
 
 // The pid of a process that has exited.

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 import { mergeMetrics, writeMetrics } from '../../src/run/metrics.js';
 import type { RunRecord } from '../../src/run/record.js';
 

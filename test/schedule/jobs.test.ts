@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 import { findJobFiles, loadJobSet } from '../../src/schedule/jobs.js';
 
 const ok = async () => ({ problems: [], warnings: [] });

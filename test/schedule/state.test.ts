@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 import { fileStateStore, parseState, statePath } from '../../src/schedule/state.js';
 
 describe('schedule state files', () => {

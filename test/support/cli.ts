@@ -1,27 +1,15 @@
 // Helpers for end-to-end tests: temp directories, job files, and the real CLI spawned as a child process.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/serve-batch.js');
 export const MODELS = path.join(ROOT, 'fixtures/models');
 export const model = (name: string) => path.join(MODELS, `${name}.onnx`);
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-// A fresh temporary directory, removed after the test.
-export function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'sb-test-'));
-  dirs.push(d);
-  return d;
-}
+export { tempDir } from './temp-dir.js';
 
 // Write files (relative path → content) under `dir`.
 export function writeFiles(dir: string, files: Record<string, string | Buffer>): void {
@@ -59,17 +47,6 @@ const baseEnv = () => ({ ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' });
 export function cli(args: string[], o: { cwd?: string; env?: Record<string, string>; input?: string | Buffer } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv(), ...o.env }, input: o.input, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-// Start the CLI without waiting (for signals and concurrency tests).
-export function cliAsync(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv(), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
-  return { child, done, output: () => ({ stdout, stderr }) };
 }
 
 // Parse CSV text the simple way (tests write unambiguous files): rows of fields.
