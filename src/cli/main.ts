@@ -4,12 +4,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { messageOf, SbError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
-import { initCommand } from './init.js';
-import { inspectCommand } from './inspect.js';
-import { nextCommand } from './next.js';
-import { DEFAULT_GRACE, scheduleCommand } from './schedule.js';
-import { runCommand } from './run.js';
-import { validateCommand } from './validate.js';
+
+// Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
 
 export interface GlobalOptions {
   logFormat?: LogFormat;
@@ -37,7 +33,7 @@ function program(): Command {
     .option('--json', 'print the run record as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (jobs: string[], o, cmd: Command) => {
-      process.exitCode = await runCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
+      process.exitCode = await (await import('./run.js')).runCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
     });
 
   p.command('validate')
@@ -45,7 +41,7 @@ function program(): Command {
     .argument('<job...>', 'job files (.yaml)')
     .option('--json', 'print the reports as JSON on stdout')
     .action(async (jobs: string[], o, cmd: Command) => {
-      process.exitCode = await validateCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
+      process.exitCode = await (await import('./validate.js')).validateCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
     });
 
   p.command('inspect')
@@ -53,7 +49,7 @@ function program(): Command {
     .argument('<model>', 'an .onnx file')
     .option('--json', 'print as JSON')
     .action(async (model: string, o, cmd: Command) => {
-      process.exitCode = await inspectCommand(model, { ...cmd.optsWithGlobals(), ...o });
+      process.exitCode = await (await import('./inspect.js')).inspectCommand(model, { ...cmd.optsWithGlobals(), ...o });
     });
 
   p.command('init')
@@ -63,15 +59,15 @@ function program(): Command {
     .option('-o, --output <job.yaml>', 'write the job here instead of standard output')
     .option('--force', 'replace an existing -o file')
     .action(async (o, cmd: Command) => {
-      process.exitCode = await initCommand({ ...cmd.optsWithGlobals(), ...o });
+      process.exitCode = await (await import('./init.js')).initCommand({ ...cmd.optsWithGlobals(), ...o });
     });
 
   p.command('schedule')
     .description('run the scheduler: fire every job that has a schedule, each run in its own process, until SIGTERM/SIGINT; SIGHUP reloads the job files')
     .argument('[paths...]', 'job files or directories of them (default: ./jobs)')
-    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', DEFAULT_GRACE)
+    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', '30s')
     .action(async (paths: string[], o, cmd: Command) => {
-      process.exitCode = await scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o });
+      process.exitCode = await (await import('./schedule.js')).scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o });
     });
 
   p.command('next')
@@ -81,7 +77,7 @@ function program(): Command {
     .option('--from <instant>', 'plan from this ISO 8601 instant instead of now, e.g. 2025-03-07T12:00:00Z')
     .option('--json', 'print {"job", "timezone", "fires": [{"utc", "local"}]} on stdout')
     .action(async (job: string, o, cmd: Command) => {
-      process.exitCode = await nextCommand(job, { ...cmd.optsWithGlobals(), ...o });
+      process.exitCode = await (await import('./next.js')).nextCommand(job, { ...cmd.optsWithGlobals(), ...o });
     });
   return p;
 }

@@ -15,14 +15,13 @@ export interface ScheduleOptions {
   logFormat?: LogFormat;
 }
 
-export const DEFAULT_GRACE = '30s';
 /** After the grace period (or a timeout), a run that ignores SIGTERM is killed this much later. */
 export const KILL_AFTER_MS = 10_000;
 
 // Validate the jobs, then schedule them until a stop signal; 0 on a clean stop, 2 if a job file is invalid.
 export async function scheduleCommand(targets: string[], o: ScheduleOptions): Promise<number> {
   const logger = createLogger({ format: o.logFormat, timestamps: true });
-  const graceMs = parseDuration(o.grace ?? DEFAULT_GRACE);
+  const graceMs = parseDuration(o.grace ?? '30s');
   if (graceMs === undefined) {
     logger.log('error', 'usage', `--grace must be a duration like 30s, 2m or 1h (got "${o.grace}")`);
     return 2;
