@@ -185,7 +185,7 @@ class CsvState {
       }
       const lineEnd = nextBreak(buf, startOffset);
       const raw = buf.subarray(startOffset, lineEnd).toString(this.o.encoding);
-      this.rejectRaw(startLine, this.quoteMessage(error), raw.split(this.o.delimiter));
+      this.rejectRaw(startLine, this.where(error) + this.quoteMessage(error), raw.split(this.o.delimiter));
       lines.moveTo(lineEnd);
       lines.skipOneBreak();
       pos = lines.offset;
@@ -331,6 +331,13 @@ class CsvState {
   private setHeader(names: string[], line?: number): void {
     this.header = names;
     this.indexed = resolveColumns(names, this.ctx.needs, this.ctx.file, line);
+  }
+
+  // `column 'x': ` (or `field 3: ` before the header or past its end) for the field csv-parse stopped in.
+  private where(err: Error & { index?: unknown }): string {
+    if (typeof err.index !== 'number') return '';
+    const name = this.header?.[err.index];
+    return name !== undefined ? `column '${name}': ` : `field ${err.index + 1}: `;
   }
 
   private quoteMessage(err: Error & { code?: string }): string {

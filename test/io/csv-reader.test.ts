@@ -164,14 +164,14 @@ describe('readCsv: rejected rows', () => {
   it('rejects a quote inside an unquoted field (a,5"6) on its line and reads the next rows', async () => {
     const chunks = await read('a,b\n1,5"6\n3,4\n');
     expect(rejectsOf(chunks)).toEqual([
-      { line: 2, error: expect.stringContaining('quote character inside an unquoted field'), fields: ['1', '5"6'] },
+      { line: 2, error: expect.stringMatching(/^column 'b': quote character inside an unquoted field/), fields: ['1', '5"6'] },
     ]);
     expect(rowsOf(chunks)).toEqual([[3, '3', '4']]);
   });
 
   it('rejects text after a closing quote ("x"y) and reads the next rows', async () => {
     const chunks = await read('a,b\n1,"x"y\n3,4\n5,6\n');
-    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: expect.stringContaining('text after a closing quote'), fields: ['1', '"x"y'] }]);
+    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: expect.stringMatching(/^column 'b': text after a closing quote/), fields: ['1', '"x"y'] }]);
     expect(rejectsOf(chunks)[0].error).toContain('must be doubled');
     expect(rowsOf(chunks)).toEqual([
       [3, '3', '4'],
@@ -192,7 +192,7 @@ describe('readCsv: rejected rows', () => {
     const chunks = await read('a,b\n1,2\n3,"open\nmore\n');
     expect(rowsOf(chunks)).toEqual([[2, '1', '2']]);
     expect(rejectsOf(chunks)).toEqual([
-      { line: 3, error: 'a quoted field opened on this line is never closed', fields: ['3', '"open'] },
+      { line: 3, error: "column 'b': a quoted field opened on this line is never closed", fields: ['3', '"open'] },
       // parsing resumed on the next physical line
       { line: 4, error: 'expected 2 fields, got 1', fields: ['more'] },
     ]);
@@ -200,7 +200,7 @@ describe('readCsv: rejected rows', () => {
 
   it('rejects a quote left open in the middle, and still reads the good rows that follow', async () => {
     const chunks = await read('a,b\n1,"x\n3,4\n5,6\n');
-    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: 'a quoted field opened on this line is never closed', fields: ['1', '"x'] }]);
+    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: "column 'b': a quoted field opened on this line is never closed", fields: ['1', '"x'] }]);
     expect(rowsOf(chunks)).toEqual([
       [3, '3', '4'],
       [4, '5', '6'],
