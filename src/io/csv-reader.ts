@@ -50,7 +50,7 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
   let want = 0;
   for await (const block of source) {
     carry = carry.length === 0 ? Buffer.from(block.buffer, block.byteOffset, block.byteLength) : Buffer.concat([carry, block]);
-    if (carry.length < want) continue;
+    if (carry.length < want && carry.length <= MAX_RECORD_BYTES) continue;
     const cut = unitEnd(carry);
     if (cut > 0) {
       const used = state.feed(carry.subarray(0, cut), false);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
-import { readCsv, resolveColumns, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
+import { MAX_RECORD_BYTES, readCsv, resolveColumns, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
 import { INVALID, MISSING, OK, type ColumnNeed } from '../../src/pipeline/chunk.js';
 import { blocksOf, bytes, oneByteBlocks, plain, splitAt, type Input, type PlainChunk } from '../support/csv.js';
 
@@ -220,6 +220,16 @@ describe('readCsv: rejected rows', () => {
       [2, '1', '"x'],
       [3, '"2', 'y"'],
     ]);
+  });
+
+  it('a line longer than MAX_RECORD_BYTES fails at its line, also when the file ends before the buffer would double', async () => {
+    // 1 MiB blocks of one unbroken line: the reader buffers at most MAX_RECORD_BYTES of it before giving up.
+    const block = Buffer.alloc(1 << 20, 0x37);
+    const parts = [Buffer.from('a,b\n1,2\n'), ...Array.from({ length: MAX_RECORD_BYTES / block.length + 1 }, () => block)];
+    const err = await readError(parts);
+    expect(err.code).toBe('INPUT_FAILED');
+    expect(err.message).toBe('a line longer than 64 MiB without a line break; is this a CSV file?');
+    expect(err.context).toMatchObject({ file: 'in.csv', line: 3 });
   });
 
   it('fails the input when the header itself cannot be parsed', async () => {
