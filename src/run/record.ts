@@ -79,6 +79,16 @@ export function totals(inputs: InputRecord[]): RunRecord['totals'] {
   return t;
 }
 
+// Where rows_in = rows_out + rows_rejected fails, for an input or the run's totals (a bug, never a data
+// problem: each input was already checked against what its writer counted).
+export function unreconciled(inputs: InputRecord[], t: RunRecord['totals'] = totals(inputs)): string | undefined {
+  for (const i of inputs) {
+    if (i.rows_in !== i.rows_out + i.rows_rejected) return `counts do not reconcile for ${i.path}: ${i.rows_in} rows in, ${i.rows_out} out, ${i.rows_rejected} rejected`;
+  }
+  if (t.rows_in !== t.rows_out + t.rows_rejected) return `the run's counts do not reconcile: ${t.rows_in} rows in, ${t.rows_out} out, ${t.rows_rejected} rejected`;
+  return undefined;
+}
+
 // Write the record atomically.
 export async function writeRecord(file: string, record: RunRecord): Promise<void> {
   const sink = await openAtomic(file);

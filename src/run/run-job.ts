@@ -21,7 +21,7 @@ import { VERSION } from '../version.js';
 import { beginJournal, endJournal, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { acquireLock } from './lock.js';
-import { newRunId, totals, type FireInfo, type InputRecord, type RunRecord } from './record.js';
+import { newRunId, totals, unreconciled, type FireInfo, type InputRecord, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
 import { planTargets, type Target, type TargetPlan } from './targets.js';
 
@@ -124,6 +124,8 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
       const failed = record.inputs.filter((i) => i.status === 'failed');
       if (options.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted: no partial results were kept');
+      const mismatch = unreconciled(record.inputs);
+      if (mismatch) throw new SbError('RECONCILE', mismatch);
       if (failed.length > 0) {
         record.status = 'failed';
         record.exit_code = 1;
