@@ -157,8 +157,8 @@ function stateDirError(job: JobConfig, err: unknown): SbError {
   return new SbError('OUTPUT_INVALID', `cannot write the job's state in ${job.stateDir}: ${why}`, { yamlPath: 'state_dir' });
 }
 
-// The ledger of an incremental job, unless this run must not use it: --limit scores part of each input,
-// --dry-run writes nothing.
+// The ledger of an incremental job (also read by --dry-run, to show what it would skip), unless this run must
+// not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring.
 async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, options: RunOptions, record: RunRecord): Promise<Ledger | undefined> {
   if (!job.input.incremental || options.limit !== undefined) return undefined;
   const ledger = await Ledger.open(job.stateDir, job.name, record.run_id, model.sha256, jobConfigHash(job, tp.outputFormat));
