@@ -30,6 +30,7 @@ function program(): Command {
     .addOption(new Option('--format <format>', 'output format when --output has no extension').choices(['csv', 'tsv']))
     .option('--limit <n>', 'score only the first N rows of each input', positiveInt)
     .option('--dry-run', 'validate and list what would be written; write nothing')
+    .option('--reprocess', 'incremental jobs: score every input again, even those the ledger says were scored (and update the ledger)')
     .option('--json', 'print the run record as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (jobs: string[], o, cmd: Command) => {

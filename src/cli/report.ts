@@ -9,6 +9,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 export function inputLine(i: InputRecord): string {
   const src = displayPath(i.path);
   if (i.status === 'failed') return i.error?.startsWith(src) ? `failed: ${i.error}` : `${src}: failed: ${i.error}`;
+  if (i.status === 'skipped' && i.reason) return `${src}: skipped, ${i.reason}`;
   if (i.status === 'skipped') return `${src} → ${i.output ? displayPath(i.output) : '-'}: would be scored`;
   const rejected = i.rows_rejected > 0 ? `, ${n(i.rows_rejected)} rejected${i.rejects ? ` (${displayPath(i.rejects)})` : ''}` : '';
   return `${src} → ${i.output === '-' ? 'stdout' : displayPath(i.output ?? '')}: ${n(i.rows_out)} rows${rejected} in ${formatDuration(i.duration_ms)}`;
@@ -17,12 +18,13 @@ export function inputLine(i: InputRecord): string {
 // One-line run summary.
 export function runLine(r: RunRecord): string {
   const t = r.totals;
-  const counts = `${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected`;
+  const skipped = t.skipped ? ` (${t.skipped} skipped: already scored)` : '';
+  const counts = `${t.inputs} input${t.inputs === 1 ? '' : 's'}${skipped}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected`;
   switch (r.status) {
     case 'ok':
       return t.inputs === 0 ? `job ${r.job}: no input files matched; nothing to do` : `job ${r.job}: ok — ${counts} in ${formatDuration(r.duration_ms)}`;
     case 'dry-run':
-      return `job ${r.job}: dry run — ${t.inputs} input${t.inputs === 1 ? '' : 's'} would be scored; nothing was written`;
+      return `job ${r.job}: dry run — ${t.inputs - (t.skipped ?? 0)} input${t.inputs - (t.skipped ?? 0) === 1 ? '' : 's'} would be scored${skipped}; nothing was written`;
     case 'skipped':
       return `job ${r.job}: skipped — ${r.error}`;
     default:

@@ -16,6 +16,7 @@ export interface RunCommandOptions {
   format?: TextFormat;
   limit?: number;
   dryRun?: boolean;
+  reprocess?: boolean;
   json?: boolean;
   quiet?: boolean;
   logFormat?: LogFormat;
@@ -47,6 +48,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
         outputFormat: o.format,
         limit: o.limit,
         dryRun: o.dryRun,
+        reprocess: o.reprocess,
         signal,
         onEvent: (e) => {
           progress.stop();

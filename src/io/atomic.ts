@@ -1,10 +1,13 @@
 // Files that appear complete or not at all: written to a hidden temporary name in the target directory and
 // renamed over the final name only when complete (rename is atomic within one file system). Temporary names
-// carry the writer's pid so a later run can remove leftovers of a killed one.
+// carry the writer's pid so a later run can remove leftovers of a killed one: the first file this process
+// opens in a directory removes every temp file there whose process is gone, whatever its target (a killed
+// run's `{date}` or `{run_id}` result is never written again under the same name).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
+import { failpoint } from './failpoint.js';
 
 export interface ByteSink {
   write(data: string | Uint8Array): Promise<void>;
@@ -33,7 +36,7 @@ export async function openAtomic(file: string): Promise<ByteSink> {
   let handle: FileHandle;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await removeStaleTemps(file);
+    await removeStaleTempsOnce(path.dirname(file));
     handle = await open(temp, 'wx');
   } catch (err) {
     throw writeError(file, err);
@@ -90,6 +93,7 @@ class AtomicSink implements ByteSink {
       await this.flush();
       await this.handle.sync();
       await this.close();
+      await failpoint('before-rename', this.target);
       await rename(this.temp, this.target);
     } catch (err) {
       await this.abort();
@@ -135,6 +139,36 @@ export async function removeStaleTemps(file: string): Promise<string[]> {
   return removed;
 }
 
+const cleaned = new Set<string>();
+
+// removeStaleTempsIn(dir), the first time this process writes into `dir` (temps of dead processes do not
+// reappear while it runs, and a landing folder of many files is read once, not once per result).
+async function removeStaleTempsOnce(dir: string): Promise<void> {
+  if (cleaned.has(dir)) return;
+  await removeStaleTempsIn(dir);
+  cleaned.add(dir);
+}
+
+// Remove every temporary file in `dir` (any target) left by a process that no longer exists.
+export async function removeStaleTempsIn(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.sb-tmp$/.exec(name);
+    if (!m || isAlive(Number(m[1]))) continue;
+    await unlink(path.join(dir, name)).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
+}
+
 // Whether a process with this pid exists (on this machine).
 export function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
@@ -172,6 +206,10 @@ function writeError(file: string, err: unknown): SbError {
           ? 'a parent of it is a file, not a directory'
           : e.code === 'EROFS'
             ? 'read-only file system'
-            : e.message;
+            : e.code === 'EISDIR'
+              ? 'a directory of that name is in the way'
+              : e.code === 'ENAMETOOLONG'
+                ? 'the file name is too long'
+                : e.message;
   return new SbError('WRITE_FAILED', `cannot write ${file}: ${why}`);
 }

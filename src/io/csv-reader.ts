@@ -50,7 +50,7 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
   let want = 0;
   for await (const block of source) {
     carry = carry.length === 0 ? Buffer.from(block.buffer, block.byteOffset, block.byteLength) : Buffer.concat([carry, block]);
-    if (carry.length < want) continue;
+    if (carry.length < want && carry.length <= MAX_RECORD_BYTES) continue;
     const cut = unitEnd(carry);
     if (cut > 0) {
       const used = state.feed(carry.subarray(0, cut), false);
@@ -187,7 +187,7 @@ class CsvState {
       }
       const lineEnd = nextBreak(buf, startOffset);
       const raw = buf.subarray(startOffset, lineEnd).toString(this.o.encoding);
-      this.rejectRaw(startLine, this.quoteMessage(error), raw.split(this.o.delimiter));
+      this.rejectRaw(startLine, this.where(error) + this.quoteMessage(error), raw.split(this.o.delimiter));
       lines.moveTo(lineEnd);
       lines.skipOneBreak();
       pos = lines.offset;
@@ -333,6 +333,13 @@ class CsvState {
   private setHeader(names: string[], line?: number): void {
     this.header = names;
     this.indexed = resolveColumns(names, this.ctx.needs, this.ctx.file, line);
+  }
+
+  // `column 'x': ` (or `field 3: ` before the header or past its end) for the field csv-parse stopped in.
+  private where(err: Error & { index?: unknown }): string {
+    if (typeof err.index !== 'number') return '';
+    const name = this.header?.[err.index];
+    return name !== undefined ? `column '${name}': ` : `field ${err.index + 1}: `;
   }
 
   private quoteMessage(err: Error & { code?: string }): string {

@@ -18,6 +18,8 @@ export interface InputRecord {
   rejects: string | null;
   status: InputStatus;
   error: string | null;
+  /** Incremental jobs: why the input was skipped or scored (the ledger's decision); otherwise null. */
+  reason?: string | null;
   duration_ms: number;
 }
 
@@ -44,7 +46,9 @@ export interface RunRecord {
   error: string | null;
   model: { path: string; sha256: string | null };
   versions: { serve_batch: string; onnxruntime: string; node: string };
-  totals: { inputs: number; failed: number; rows_in: number; rows_out: number; rows_rejected: number };
+  totals: { inputs: number; failed: number; skipped?: number; rows_in: number; rows_out: number; rows_rejected: number };
+  /** Incremental jobs: the ledger this run read and updated, and whether --reprocess ignored it. */
+  incremental?: { ledger: string; reprocess: boolean };
   inputs: InputRecord[];
   warnings: string[];
   /** Where this record was written (null for dry runs). */
@@ -63,14 +67,26 @@ export function recordPath(stateDir: string, job: string, runId: string): string
 
 // Totals over the inputs; rows_in = rows_out + rows_rejected holds for each input and so for the sum.
 export function totals(inputs: InputRecord[]): RunRecord['totals'] {
-  const t = { inputs: inputs.length, failed: 0, rows_in: 0, rows_out: 0, rows_rejected: 0 };
+  const t = { inputs: inputs.length, failed: 0, skipped: 0, rows_in: 0, rows_out: 0, rows_rejected: 0 };
   for (const i of inputs) {
     t.rows_in += i.rows_in;
     t.rows_out += i.rows_out;
     t.rows_rejected += i.rows_rejected;
     if (i.status === 'failed') t.failed++;
+    // Dry runs list every input as skipped ("would be scored"); `reason` marks those the ledger skipped.
+    if (i.status === 'skipped' && i.reason) t.skipped++;
   }
   return t;
+}
+
+// Where rows_in = rows_out + rows_rejected fails, for an input or the run's totals (a bug, never a data
+// problem: each input was already checked against what its writer counted).
+export function unreconciled(inputs: InputRecord[], t: RunRecord['totals'] = totals(inputs)): string | undefined {
+  for (const i of inputs) {
+    if (i.rows_in !== i.rows_out + i.rows_rejected) return `counts do not reconcile for ${i.path}: ${i.rows_in} rows in, ${i.rows_out} out, ${i.rows_rejected} rejected`;
+  }
+  if (t.rows_in !== t.rows_out + t.rows_rejected) return `the run's counts do not reconcile: ${t.rows_in} rows in, ${t.rows_out} out, ${t.rows_rejected} rejected`;
+  return undefined;
 }
 
 // Write the record atomically.

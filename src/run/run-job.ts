@@ -1,5 +1,6 @@
 // runJob(): one run of one job — lock, model, plan, inputs, per-input scoring, run record. Shared by the
 // `run` command and the scheduler; returns a RunRecord for success and failure alike and never prints.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
@@ -18,8 +19,10 @@ import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import type { RunSpec } from '../model/runner.js';
 import { VERSION } from '../version.js';
 import { fastPathEnabled } from '../util/fast-path.js';
+import { beginJournal, endJournal, recoverJournal } from './journal.js';
+import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { acquireLock } from './lock.js';
-import { newRunId, totals, type FireInfo, type InputRecord, type RunRecord } from './record.js';
+import { newRunId, totals, unreconciled, type FireInfo, type InputRecord, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
 import { planTargets, type Target, type TargetPlan } from './targets.js';
 
@@ -42,6 +45,8 @@ export interface RunOptions {
   outputFormat?: TextFormat;
   limit?: number;
   dryRun?: boolean;
+  /** Incremental jobs: score every input, whatever the ledger says (the ledger is still updated). */
+  reprocess?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
   onProgress?: (p: { input: string; rows: number; bytes: number; totalBytes?: number }) => void;
@@ -74,15 +79,23 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   };
   const emit = options.onEvent ?? (() => undefined);
   let release: (() => Promise<void>) | undefined;
+  let journaled = false;
   try {
     if (!options.dryRun) {
-      const lock = await acquireLock(job.stateDir, job.name, runId);
+      const lock = await acquireLock(job.stateDir, job.name, runId).catch((err: unknown) => {
+        throw stateDirError(job, err);
+      });
       if (!lock.held) {
         const o = lock.owner;
         const who = o ? `pid ${o.pid} on ${o.host} (run ${o.run_id}, since ${o.started_at})` : 'another process';
         throw new SbError('LOCKED', `job ${job.name} is already running: ${who}; this run was skipped`);
       }
       release = lock.release;
+      const recovered = await recoverJournal(job.stateDir, job.name);
+      if (recovered) {
+        record.warnings.push(recovered);
+        emit({ type: 'warning', job: job.name, message: recovered });
+      }
     }
     const model = await loadModel(job.model.path, { threads: job.model.threads, interThreads: job.model.interThreads, optimization: job.model.optimization });
     record.model.sha256 = model.sha256;
@@ -99,10 +112,21 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     if (options.dryRun) {
       record.status = 'dry-run';
       record.inputs = targets.targets.map((t) => inputRecord(t, 'skipped', null));
+      // An incremental job's plan says which inputs the ledger would skip.
+      const ledger = options.reprocess ? undefined : await openLedger(job, model, targets, options, record);
+      for (const [i, t] of targets.targets.entries()) {
+        const d = ledger && t.input.path !== '-' ? (await ledger.check(t.input.path)).decision : undefined;
+        if (d?.action === 'skip') Object.assign(record.inputs[i], { output: null, rejects: null, reason: d.reason });
+      }
     } else {
-      record.inputs = await scoreAll(job, model, plan, targets, options, emit);
+      const ledger = await openLedger(job, model, targets, options, record);
+      await beginJournal(job.stateDir, job.name, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-').map((f) => path.dirname(f)));
+      journaled = true;
+      await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
       const failed = record.inputs.filter((i) => i.status === 'failed');
       if (options.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted: no partial results were kept');
+      const mismatch = unreconciled(record.inputs);
+      if (mismatch) throw new SbError('RECONCILE', mismatch);
       if (failed.length > 0) {
         record.status = 'failed';
         record.exit_code = 1;
@@ -116,6 +140,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     record.status = err.code === 'LOCKED' ? 'skipped' : err.code === 'INTERRUPTED' ? 'interrupted' : record.exit_code === 2 ? 'invalid' : 'failed';
     if (err.code === 'INTERRUPTED' && options.signal?.reason === 'SIGTERM') record.exit_code = 143;
   } finally {
+    if (journaled) await endJournal(job.stateDir, job.name, runId).catch(() => undefined);
     await release?.();
   }
   const ended = now();
@@ -124,6 +149,22 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   record.totals = totals(record.inputs);
   if (!options.dryRun) await saveRecord(job, record);
   return record;
+}
+
+// The lock (the first thing a run writes) could not be taken: state_dir is not a usable directory.
+function stateDirError(job: JobConfig, err: unknown): SbError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a parent of it is a file, not a directory' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.message;
+  return new SbError('OUTPUT_INVALID', `cannot write the job's state in ${job.stateDir}: ${why}`, { yamlPath: 'state_dir' });
+}
+
+// The ledger of an incremental job (also read by --dry-run, to show what it would skip), unless this run must
+// not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring.
+async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, options: RunOptions, record: RunRecord): Promise<Ledger | undefined> {
+  if (!job.input.incremental || options.limit !== undefined) return undefined;
+  const ledger = await Ledger.open(job.stateDir, job.name, record.run_id, model.sha256, jobConfigHash(job, tp.outputFormat));
+  record.incremental = { ledger: ledgerPath(job.stateDir, job.name), reprocess: options.reprocess === true };
+  return ledger;
 }
 
 function tokenValues(job: JobConfig, runId: string, at: Date): TokenValues {
@@ -148,12 +189,14 @@ function inputRecord(t: Target, status: InputRecord['status'], error: string | n
     rejects: t.rejects ?? null,
     status,
     error,
+    reason: null,
     duration_ms: 0,
   };
 }
 
-// Score every input: per-input files are opened and committed one by one; a combined file is committed once,
-// with a failed input's rows rolled back so the others' results stay.
+// Score every input into `records`: per-input files are opened and committed one by one; a combined file is
+// committed once, with a failed input's rows rolled back so the others' results stay. A rejects file is
+// committed before its result, so a result never stands without the rejects that account for it.
 async function scoreAll(
   job: JobConfig,
   model: LoadedModel,
@@ -161,21 +204,34 @@ async function scoreAll(
   tp: TargetPlan,
   options: RunOptions,
   emit: (e: RunEvent) => void,
-): Promise<InputRecord[]> {
+  records: InputRecord[],
+  ledger?: Ledger,
+): Promise<void> {
   const runSpec: RunSpec = { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch };
   const delimiter = delimiterOf(tp.outputFormat);
   const openWriter = async (target: string): Promise<TableWriter> =>
     csvWriter(target === '-' ? stdoutSink() : await openAtomic(target), { delimiter, floatPrecision: job.output.floatPrecision, names: () => resultNames(plan), fast: fastPathEnabled() });
   const rejectsDelimiter = (file: string | undefined) => (file && path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
-  const records: InputRecord[] = [];
   let shared: TableWriter | undefined;
   const sharedRejects = tp.targets[0]?.rejects && tp.targets.every((t) => t.rejects === tp.targets[0].rejects) ? rejectsSink(tp.targets[0].rejects, rejectsDelimiter(tp.targets[0].rejects)) : undefined;
+  /** Inputs whose rows are in the combined result, and their ledger entries once it is committed. */
+  const inShared: InputRecord[] = [];
+  const sharedLedger: ScoredInput[] = [];
   try {
     for (const t of tp.targets) {
       if (options.signal?.aborted) break;
       const started = Date.now();
+      const checked = ledger && t.input.path !== '-' ? await ledger.check(t.input.path) : undefined;
+      if (checked?.decision.action === 'skip' && !options.reprocess) {
+        const rec = inputRecord(t, 'skipped', null);
+        Object.assign(rec, { output: null, rejects: null, bytes: checked.state?.size ?? rec.bytes, sha256: checked.state?.sha256 ?? null, reason: checked.decision.reason });
+        records.push(rec);
+        emit({ type: 'input_finished', job: job.name, input: rec });
+        continue;
+      }
       emit({ type: 'input_started', job: job.name, input: t.display, bytes: t.input.bytes ?? null });
       const rec = inputRecord(t, 'ok', null);
+      if (checked) rec.reason = options.reprocess ? `--reprocess (${checked.decision.reason})` : checked.decision.reason;
       let writer: TableWriter;
       try {
         writer = tp.combined ? (shared ??= await openWriter(t.output)) : await openWriter(t.output);
@@ -188,6 +244,7 @@ async function scoreAll(
       }
       const rejects = sharedRejects ?? rejectsSink(t.rejects, rejectsDelimiter(t.rejects));
       const mark = tp.combined ? await writer.mark() : undefined;
+      let scored: ScoredInput | undefined;
       try {
         const c = await scoreInput(t.input.path, t.display, t.format, {
           job,
@@ -202,8 +259,9 @@ async function scoreAll(
         }, t.input.bytes);
         Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: c.bytes, sha256: c.sha256 ?? null });
         if (c.rowsRejected === 0) rec.rejects = null;
-        if (!tp.combined) await writer.commit();
         if (!sharedRejects) await rejects.commit();
+        if (!tp.combined) await writer.commit();
+        if (checked && c.sha256) scored = await ledgerEntry(t, rec, c.sha256, checked, options);
       } catch (err) {
         const cause = err instanceof InputFailure ? err.error : err;
         if (!(cause instanceof SbError)) {
@@ -234,17 +292,71 @@ async function scoreAll(
       }
       rec.duration_ms = Date.now() - started;
       records.push(rec);
+      if (tp.combined && rec.status === 'ok') {
+        inShared.push(rec);
+        if (scored) sharedLedger.push(scored);
+      }
       emit({ type: 'input_finished', job: job.name, input: rec });
+      // Outside the input's try: its result is committed whatever happens to the ledger.
+      if (scored && !tp.combined) await ledger?.add([scored]);
     }
-    if (shared) {
-      if (records.some((r) => r.status === 'ok')) await shared.commit();
-      else await shared.abort();
-    }
-    await sharedRejects?.commit();
+    await finishShared(shared, sharedRejects, inShared);
+    if (inShared.some((r) => r.status === 'ok')) await ledger?.add(sharedLedger);
   } catch (err) {
     await shared?.abort();
     await sharedRejects?.abort();
     throw err;
   }
-  return records;
+}
+
+// Commit the shared rejects file, then the combined result once its row count reconciles with the inputs'
+// (every input's rows_out minus the rolled-back ones). If either cannot be committed, the inputs in the
+// combined result fail with that error; a shared rejects file that cannot be written fails the run.
+async function finishShared(shared: TableWriter | undefined, sharedRejects: ReturnType<typeof rejectsSink> | undefined, inShared: InputRecord[]): Promise<void> {
+  let error: SbError | undefined;
+  try {
+    await sharedRejects?.commit();
+  } catch (err) {
+    if (!(err instanceof SbError)) throw err;
+    error = err;
+  }
+  if (!shared) {
+    if (error) throw error;
+    return;
+  }
+  const expected = inShared.reduce((n, r) => n + r.rows_out, 0);
+  if (!error && inShared.length > 0 && shared.rows !== expected) {
+    error = new SbError('RECONCILE', `counts do not reconcile: the inputs put ${expected} rows into the combined result, which holds ${shared.rows}`, { file: inShared[0].output ?? undefined });
+  }
+  if (error || inShared.length === 0) {
+    await shared.abort();
+  } else {
+    try {
+      await shared.commit();
+    } catch (err) {
+      if (!(err instanceof SbError)) throw err;
+      error = err;
+    }
+  }
+  if (error) {
+    for (const r of inShared) Object.assign(r, { status: 'failed', error: error.describe(), output: null });
+    if (inShared.length === 0) throw error;
+  }
+}
+
+// The ledger entry of an input whose result was just committed.
+async function ledgerEntry(t: Target, rec: InputRecord, sha256: string, checked: Checked, options: RunOptions): Promise<ScoredInput> {
+  const mtimeMs = checked.state?.mtimeMs ?? (await stat(t.input.path).catch(() => undefined))?.mtimeMs ?? 0;
+  const now = options.now?.() ?? new Date();
+  return {
+    path: t.input.path,
+    size: rec.bytes ?? 0,
+    mtime_ms: mtimeMs,
+    sha256,
+    scored_at: now.toISOString(),
+    output: rec.output === '-' ? null : rec.output,
+    rows_in: rec.rows_in,
+    rows_out: rec.rows_out,
+    rows_rejected: rec.rows_rejected,
+  };
 }

@@ -1,21 +1,12 @@
 // User mistakes: each gives the documented exit code, a one-line message saying what and where, no stack
 // trace, and no result file.
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCase, type CliCase } from '../support/cases.js';
 import { cli, expectOneLineError, listFiles, model, tempDir, writeFiles } from '../support/cli.js';
 
-interface Case {
-  name: string;
-  files: Record<string, string | Buffer>;
-  /** Arguments after the command; `JOB` is replaced by the job file path. */
-  args?: string[];
-  command?: string;
-  exit: number;
-  message: RegExp;
-  env?: Record<string, string>;
-  before?: (dir: string) => void;
-}
+type Case = CliCase & { message: RegExp };
 
 const job = (body: string) => `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out/result.csv\n${body}`;
 const goodCsv = 'x1,x2\n1,2\n3,4\n';
@@ -49,21 +40,9 @@ const cases: Case[] = [
 describe('user mistakes', () => {
   const isRoot = process.getuid?.() === 0;
   for (const c of cases) {
+    // chmod does not bind root; test/cli/corpus.test.ts has unwritable outputs that do.
     const skip = isRoot && c.name === 'output directory not writable';
-    it.skipIf(skip)(`${c.name} → exit ${c.exit}`, () => {
-      const d = tempDir();
-      writeFiles(d, c.files);
-      c.before?.(d);
-      const jobFile = path.join(d, 'job.yaml');
-      const args = (c.args ?? ['JOB']).map((a) => (a === 'JOB' ? jobFile : a));
-      const r = cli([c.command ?? 'run', ...args, '--log-format', 'text'], { cwd: d, env: c.env });
-      expect(r.status, r.stderr).toBe(c.exit);
-      const lines = expectOneLineError(r.stderr);
-      expect(lines.some((l) => c.message.test(l)), r.stderr).toBe(true);
-      expect(existsSync(path.join(d, 'out/result.csv'))).toBe(false);
-      expect(existsSync(path.join(d, '.serve-batch/locks/job.lock'))).toBe(false);
-      expect(listFiles(d).filter((f) => f.includes('.sb-tmp'))).toEqual([]);
-    });
+    it.skipIf(skip)(`${c.name} → exit ${c.exit}`, () => runCase(c));
   }
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
-import { isAlive, openAtomic, removeStaleTemps } from '../../src/io/atomic.js';
+import { isAlive, openAtomic, removeStaleTemps, removeStaleTempsIn } from '../../src/io/atomic.js';
 
 let dir: string;
 beforeEach(() => {
@@ -112,7 +112,7 @@ describe('openAtomic: commit', () => {
     await sink.write('x');
     const err = await failure(sink.commit());
     expect(err.code).toBe('WRITE_FAILED');
-    expect(err.message).toContain(file);
+    expect(err.message).toBe(`cannot write ${file}: a directory of that name is in the way`);
     expect(temps()).toEqual([]);
   });
 });
@@ -242,6 +242,37 @@ describe('removeStaleTemps', () => {
 
   it('a directory that does not exist gives []', async () => {
     expect(await removeStaleTemps(path.join(dir, 'nope', 'out.csv'))).toEqual([]);
+    expect(await removeStaleTempsIn(path.join(dir, 'nope'))).toEqual([]);
+  });
+});
+
+describe('removeStaleTempsIn (a whole directory)', () => {
+  it("removes dead processes' temps of any target, keeps live ones and everything that is not our temp", async () => {
+    const dead = deadPid();
+    const names = {
+      dead: `.out.csv.${dead}.0123abcd.sb-tmp`,
+      deadOther: `.2026-01-01.csv.${dead}.0123abcd.sb-tmp`,
+      deadDotted: `.out.csv.20250101.${dead}.0123abcd.sb-tmp`,
+      live: `.out.csv.${process.pid}.89abcdef.sb-tmp`,
+      liveDotted: `.out.csv.20250101.${process.pid}.0123abcd.sb-tmp`,
+      notHex: `.out.csv.${dead}.0123abcz.sb-tmp`,
+      notHidden: `out.csv.${dead}.0123abcd.sb-tmp`,
+      final: 'out.csv',
+    };
+    for (const n of Object.values(names)) writeFileSync(path.join(dir, n), 'x');
+    expect((await removeStaleTempsIn(dir)).sort()).toEqual([names.dead, names.deadDotted, names.deadOther].sort());
+    expect(ls()).toEqual([names.final, names.live, names.liveDotted, names.notHex, names.notHidden].sort());
+  });
+
+  it("openAtomic removes a dead run's temp of another name in its directory (a {date} result)", async () => {
+    const stale = `.2026-01-01.csv.${deadPid()}.deadbeef.sb-tmp`;
+    const sub = path.join(dir, 'fresh');
+    mkdirSync(sub);
+    writeFileSync(path.join(sub, stale), 'partial');
+    const sink = await openAtomic(path.join(sub, '2026-01-02.csv'));
+    await sink.write('ok');
+    await sink.commit();
+    expect(ls(sub)).toEqual(['2026-01-02.csv']);
   });
 });
 

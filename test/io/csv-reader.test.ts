@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
-import { readCsv, resolveColumns, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
+import { MAX_RECORD_BYTES, readCsv, resolveColumns, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
 import { INVALID, MISSING, OK, type ColumnNeed } from '../../src/pipeline/chunk.js';
 import { blocksOf, bytes, oneByteBlocks, plain, splitAt, type Input, type PlainChunk } from '../support/csv.js';
 
@@ -164,14 +164,14 @@ describe('readCsv: rejected rows', () => {
   it('rejects a quote inside an unquoted field (a,5"6) on its line and reads the next rows', async () => {
     const chunks = await read('a,b\n1,5"6\n3,4\n');
     expect(rejectsOf(chunks)).toEqual([
-      { line: 2, error: expect.stringContaining('quote character inside an unquoted field'), fields: ['1', '5"6'] },
+      { line: 2, error: expect.stringMatching(/^column 'b': quote character inside an unquoted field/), fields: ['1', '5"6'] },
     ]);
     expect(rowsOf(chunks)).toEqual([[3, '3', '4']]);
   });
 
   it('rejects text after a closing quote ("x"y) and reads the next rows', async () => {
     const chunks = await read('a,b\n1,"x"y\n3,4\n5,6\n');
-    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: expect.stringContaining('text after a closing quote'), fields: ['1', '"x"y'] }]);
+    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: expect.stringMatching(/^column 'b': text after a closing quote/), fields: ['1', '"x"y'] }]);
     expect(rejectsOf(chunks)[0].error).toContain('must be doubled');
     expect(rowsOf(chunks)).toEqual([
       [3, '3', '4'],
@@ -192,7 +192,7 @@ describe('readCsv: rejected rows', () => {
     const chunks = await read('a,b\n1,2\n3,"open\nmore\n');
     expect(rowsOf(chunks)).toEqual([[2, '1', '2']]);
     expect(rejectsOf(chunks)).toEqual([
-      { line: 3, error: 'a quoted field opened on this line is never closed', fields: ['3', '"open'] },
+      { line: 3, error: "column 'b': a quoted field opened on this line is never closed", fields: ['3', '"open'] },
       // parsing resumed on the next physical line
       { line: 4, error: 'expected 2 fields, got 1', fields: ['more'] },
     ]);
@@ -200,7 +200,7 @@ describe('readCsv: rejected rows', () => {
 
   it('rejects a quote left open in the middle, and still reads the good rows that follow', async () => {
     const chunks = await read('a,b\n1,"x\n3,4\n5,6\n');
-    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: 'a quoted field opened on this line is never closed', fields: ['1', '"x'] }]);
+    expect(rejectsOf(chunks)).toEqual([{ line: 2, error: "column 'b': a quoted field opened on this line is never closed", fields: ['1', '"x'] }]);
     expect(rowsOf(chunks)).toEqual([
       [3, '3', '4'],
       [4, '5', '6'],
@@ -220,6 +220,16 @@ describe('readCsv: rejected rows', () => {
       [2, '1', '"x'],
       [3, '"2', 'y"'],
     ]);
+  });
+
+  it('a line longer than MAX_RECORD_BYTES fails at its line, also when the file ends before the buffer would double', async () => {
+    // 1 MiB blocks of one unbroken line: the reader buffers at most MAX_RECORD_BYTES of it before giving up.
+    const block = Buffer.alloc(1 << 20, 0x37);
+    const parts = [Buffer.from('a,b\n1,2\n'), ...Array.from({ length: MAX_RECORD_BYTES / block.length + 1 }, () => block)];
+    const err = await readError(parts);
+    expect(err.code).toBe('INPUT_FAILED');
+    expect(err.message).toBe('a line longer than 64 MiB without a line break; is this a CSV file?');
+    expect(err.context).toMatchObject({ file: 'in.csv', line: 3 });
   });
 
   it('fails the input when the header itself cannot be parsed', async () => {

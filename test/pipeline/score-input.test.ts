@@ -1,0 +1,86 @@
+// Reconciliation: rows_in = rows_out + rows_rejected is checked against what the writer itself counted, and
+// against the run's totals; a mismatch is a failure (RECONCILE, exit 1), never a log line.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exitCodeOf, SbError } from '../../src/errors.js';
+import type { TableWriter, WriterMark } from '../../src/io/csv-writer.js';
+import { parseJob } from '../../src/job/load.js';
+import { loadModel } from '../../src/model/session.js';
+import { planRun } from '../../src/pipeline/plan.js';
+import { rejectsSink } from '../../src/pipeline/rejects.js';
+import { InputFailure, scoreInput } from '../../src/pipeline/score-input.js';
+import { totals, unreconciled, type InputRecord } from '../../src/run/record.js';
+import { model } from '../support/cli.js';
+import { tempDir } from '../support/temp-dir.js';
+
+// A writer that counts `lose` fewer rows than it was given (a bug stand-in).
+function countingWriter(lose: number): TableWriter {
+  let rows = 0;
+  return {
+    write: async (chunk) => {
+      rows += Math.max(0, chunk.rows - lose);
+    },
+    commit: async () => undefined,
+    abort: async () => undefined,
+    get rows() {
+      return rows;
+    },
+    mark: async (): Promise<WriterMark> => ({ bytes: 0, rows, headerDone: true }),
+    rollback: async () => false,
+  };
+}
+
+async function score(lose: number) {
+  const d = tempDir();
+  const file = path.join(d, 'in.csv');
+  writeFileSync(file, 'x1,x2\n1,2\n3,4\nbad,5\n6,7\n');
+  const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nerrors: { max_rejected: 1 }\n`, path.join(d, 'job.yaml'));
+  const m = await loadModel(job.model.path);
+  const plan = planRun(job, m);
+  return scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer: countingWriter(lose), rejects: rejectsSink(undefined, ',') });
+}
+
+describe('scoreInput reconciles with the writer', () => {
+  it('counts that agree: rows_in = rows_out + rows_rejected', async () => {
+    expect(await score(0)).toMatchObject({ rowsIn: 4, rowsOut: 3, rowsRejected: 1 });
+  });
+
+  it('a writer that wrote fewer rows than were scored fails the input with RECONCILE (exit 1)', async () => {
+    const err = await score(1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputFailure);
+    const cause = (err as InputFailure).error as SbError;
+    expect(cause.code).toBe('RECONCILE');
+    expect(exitCodeOf(cause)).toBe(1);
+    expect(cause.describe()).toBe('in.csv: counts do not reconcile: 4 rows read, 2 written, 1 rejected');
+  });
+});
+
+describe('unreconciled (the run record)', () => {
+  const input = (rows_in: number, rows_out: number, rows_rejected: number): InputRecord => ({
+    path: '/in/a.csv',
+    bytes: 1,
+    sha256: null,
+    rows_in,
+    rows_out,
+    rows_rejected,
+    output: null,
+    rejects: null,
+    status: 'ok',
+    error: null,
+    duration_ms: 0,
+  });
+
+  it('is silent when every input and the totals reconcile', () => {
+    expect(unreconciled([input(5, 3, 2), input(0, 0, 0)])).toBeUndefined();
+  });
+
+  it('names the first input that does not', () => {
+    expect(unreconciled([input(5, 3, 2), input(4, 4, 1)])).toBe('counts do not reconcile for /in/a.csv: 4 rows in, 4 out, 1 rejected');
+  });
+
+  it('checks the totals too', () => {
+    const inputs = [input(5, 3, 2)];
+    expect(unreconciled(inputs, { ...totals(inputs), rows_out: 4 })).toBe("the run's counts do not reconcile: 5 rows in, 4 out, 2 rejected");
+  });
+});
