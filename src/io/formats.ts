@@ -14,3 +14,10 @@ export function formatOf(file: string): TextFormat | undefined {
 export function delimiterOf(format: TextFormat): string {
   return format === 'tsv' ? '\t' : ',';
 }
+
+const GZIP_SUFFIX = /\.(gz|gzip)$/i;
+
+// Whether a file name says gzip (`.gz`, `.gzip`).
+export function isGzipName(file: string): boolean {
+  return GZIP_SUFFIX.test(file);
+}
