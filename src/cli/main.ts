@@ -60,7 +60,7 @@ function program(): Command {
   p.command('init')
     .description("write a starter job file from a model and a sample of the data (matched by the sample's header)")
     .requiredOption('--model <model>', 'the .onnx file')
-    .requiredOption('--input <sample>', 'a CSV/TSV sample of the data to score (its header names the columns)')
+    .requiredOption('--input <sample>', 'a sample of the data to score: CSV/TSV (its header names the columns), JSON Lines or Parquet')
     .option('-o, --output <job.yaml>', 'write the job here instead of standard output')
     .option('--force', 'replace an existing -o file')
     .action(async (o, cmd: Command) => {

@@ -154,6 +154,18 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
   };
 }
 
+// The flat top-level columns of a Parquet file (what a job can read), in file order.
+export async function parquetColumns(bytes: ParquetBytes, file: string): Promise<string[]> {
+  try {
+    const tree = parquetSchema(await metadataOf(bytes, file));
+    return tree.children.filter((c) => c.children.length === 0 && c.element.repetition_type !== 'REPEATED').map((c) => c.element.name);
+  } catch (err) {
+    throw asInputError(err, file);
+  } finally {
+    await bytes.close();
+  }
+}
+
 async function metadataOf(bytes: ParquetBytes, file: string): Promise<FileMetaData> {
   if (bytes.size < 12) throw new SbError('INPUT_FAILED', `not a Parquet file: ${bytes.size === 0 ? 'it is empty' : `only ${bytes.size} bytes`}`, { file });
   const head = await bytes.read(0, 4);

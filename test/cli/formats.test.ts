@@ -161,6 +161,23 @@ describe('formats: standard input and output', () => {
   });
 });
 
+describe('formats: init from a JSON Lines or Parquet sample', () => {
+  it('maps the sample\'s columns and writes a job that runs', () => {
+    const d = tempDir();
+    writeFiles(d, { 'data/t.parquet': parquetBytes(), 'data/t.jsonl': jsonlText() });
+    for (const sample of ['data/t.parquet', 'data/t.jsonl']) {
+      const jobFile = `${path.basename(sample)}.yaml`;
+      const init = cli(['init', '--model', model('linear_binary'), '--input', sample, '-o', jobFile, '--log-format', 'text'], { cwd: d });
+      expect(init.status, init.stderr).toBe(0);
+      const yaml = readFileSync(path.join(d, jobFile), 'utf8');
+      expect(yaml).toMatch(/columns: \[a, b, c\]/);
+      const r = cli(['run', jobFile, '--output', `out/${path.basename(sample)}.csv`], { cwd: d });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(readFileSync(path.join(d, 'out/t.parquet.csv'), 'utf8')).toBe(readFileSync(path.join(d, 'out/t.jsonl.csv'), 'utf8'));
+  });
+});
+
 describe('formats: bad data and broken files', () => {
   it('rejects JSON Lines that are not objects or not JSON, with their line numbers', () => {
     const d = tempDir();
