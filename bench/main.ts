@@ -77,7 +77,7 @@ async function readerCost(file: string): Promise<{ wall: number; cpu: number; sa
   const needs = [{ name: 'id', number: false, text: true }, ...Array.from({ length: FEATURES }, (_, i) => ({ name: `f${i}`, number: true, text: false }))];
   const tensors = [{ input: 'input', type: 'float32' as const, columns: needs.slice(1).map((n) => ({ name: n.name, missing: { kind: 'reject' as const } })), rank: 2 as const }];
   const m = await cpuOf(async () => {
-    const p = prepareHere({ file, display: file, csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', relaxQuotes: false }, plan: { needs, tensors, passthrough: ['id'] }, batchSize: 8192 });
+    const p = prepareHere({ file, display: file, format: 'csv', csv: { delimiter: ',', quote: '"', header: true, encoding: 'utf8', relaxQuotes: false }, plan: { needs, tensors, passthrough: ['id'] }, batchSize: 8192 });
     for await (const c of p.chunks) sample ??= c.feeds[0].data as Float32Array;
   });
   return { wall: m.wall, cpu: m.cpu, sample: sample as Float32Array };

@@ -27,7 +27,8 @@ function program(): Command {
     .argument('<job...>', 'job files (.yaml)')
     .option('--input <path>', "score this file instead of input.path ('-' = stdin)")
     .option('--output <path>', "write results here instead of output.path ('-' = stdout)")
-    .addOption(new Option('--format <format>', 'output format when --output has no extension').choices(['csv', 'tsv']))
+    .addOption(new Option('--format <format>', 'output format when --output has no telling extension (e.g. -)').choices(['csv', 'tsv', 'jsonl', 'parquet']))
+    .addOption(new Option('--input-format <format>', 'input format when --input has no telling extension (e.g. -)').choices(['csv', 'tsv', 'jsonl', 'parquet']))
     .option('--limit <n>', 'score only the first N rows of each input', positiveInt)
     .option('--dry-run', 'validate and list what would be written; write nothing')
     .option('--reprocess', 'incremental jobs: score every input again, even those the ledger says were scored (and update the ledger)')
@@ -56,7 +57,7 @@ function program(): Command {
   p.command('init')
     .description("write a starter job file from a model and a sample of the data (matched by the sample's header)")
     .requiredOption('--model <model>', 'the .onnx file')
-    .requiredOption('--input <sample>', 'a CSV/TSV sample of the data to score (its header names the columns)')
+    .requiredOption('--input <sample>', 'a sample of the data to score: CSV/TSV (its header names the columns), JSON Lines or Parquet')
     .option('-o, --output <job.yaml>', 'write the job here instead of standard output')
     .option('--force', 'replace an existing -o file')
     .action(async (o, cmd: Command) => {

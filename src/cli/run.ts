@@ -14,6 +14,7 @@ export interface RunCommandOptions {
   input?: string;
   output?: string;
   format?: TextFormat;
+  inputFormat?: TextFormat;
   limit?: number;
   dryRun?: boolean;
   reprocess?: boolean;
@@ -46,6 +47,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
         input: o.input,
         output: o.output,
         outputFormat: o.format,
+        inputFormat: o.inputFormat,
         limit: o.limit,
         dryRun: o.dryRun,
         reprocess: o.reprocess,

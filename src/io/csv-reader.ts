@@ -378,17 +378,18 @@ class CsvState {
   }
 }
 
-// Map needed column names to header positions; a missing or duplicated name fails the input.
-export function resolveColumns(header: string[], needs: ColumnNeed[], file: string, line?: number): (ColumnNeed & { index: number })[] {
+// Map needed column names to header positions; a missing or duplicated name fails the input. `where` names
+// what holds the columns in messages (a CSV header; a Parquet file's schema).
+export function resolveColumns(header: string[], needs: ColumnNeed[], file: string, line?: number, where = 'the header'): (ColumnNeed & { index: number })[] {
   return needs.map((n) => {
     const index = header.indexOf(n.name);
     if (index === -1) {
       const shown = header.length > 12 ? `${header.slice(0, 12).join(', ')}, …` : header.join(', ');
-      throw new SbError('INPUT_FAILED', `column '${n.name}' is not in the header${didYouMean(n.name, header)} (columns: ${shown})`, { file, line });
+      throw new SbError('INPUT_FAILED', `column '${n.name}' is not in ${where}${didYouMean(n.name, header)} (columns: ${shown})`, { file, line });
     }
     const again = header.indexOf(n.name, index + 1);
     if (again !== -1) {
-      throw new SbError('INPUT_FAILED', `column '${n.name}' appears twice in the header (fields ${index + 1} and ${again + 1}); rename one`, { file, line });
+      throw new SbError('INPUT_FAILED', `column '${n.name}' appears twice in ${where} (fields ${index + 1} and ${again + 1}); rename one`, { file, line });
     }
     return { ...n, index };
   });

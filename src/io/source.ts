@@ -1,16 +1,24 @@
-// Input bytes as an async iterable of blocks, with the byte count and sha256 taken on the way.
+// Input bytes as an async iterable of blocks, with the byte count and sha256 taken on the way. Gzip input
+// (magic bytes 1f 8b, whatever the name) is decompressed here, so readers see plain text; the count and the
+// hash stay those of the bytes as stored, which is what the run record and the ledger describe.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { SbError } from '../errors.js';
+import { isGzipName } from './formats.js';
 
 export const BLOCK_BYTES = 1 << 20;
 
 export interface Source {
   blocks: AsyncIterable<Uint8Array>;
-  /** Bytes read so far. */
+  /** Bytes read so far (as stored, before decompression). */
   readonly bytesRead: number;
   /** sha256 of the whole input, once every block was read (undefined when reading stopped early). */
   sha256(): string | undefined;
+  /** True once the input turned out to be gzip data (known after the first block). */
+  readonly gzip: boolean;
 }
 
 // Open a file (or '-' for stdin) for reading.
@@ -18,8 +26,9 @@ export function openSource(file: string, display: string): Source {
   const hash: Hash = createHash('sha256');
   let bytesRead = 0;
   let digest: string | undefined;
+  let gzip = false;
   const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: BLOCK_BYTES });
-  async function* blocks(): AsyncGenerator<Uint8Array> {
+  async function* raw(): AsyncGenerator<Uint8Array> {
     try {
       for await (const block of stream as AsyncIterable<Buffer>) {
         hash.update(block);
@@ -35,11 +44,61 @@ export function openSource(file: string, display: string): Source {
       if (file !== '-') (stream as ReturnType<typeof createReadStream>).destroy();
     }
   }
+  async function* blocks(): AsyncGenerator<Uint8Array> {
+    const it = raw();
+    // Enough bytes to see the magic number (a pipe may deliver a single byte first).
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    while (headBytes < 2) {
+      const r = await it.next();
+      if (r.done) break;
+      head.push(r.value);
+      headBytes += r.value.length;
+    }
+    const first = head.length <= 1 ? head[0] : Buffer.concat(head);
+    gzip = first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+    if (!gzip && isGzipName(file)) {
+      await it.return(undefined);
+      throw new SbError('INPUT_FAILED', first === undefined ? 'the file is empty, not gzip data' : 'the name ends in .gz but the file is not gzip data (it does not start with the bytes 1f 8b)', { file: display });
+    }
+    const rest = async function* () {
+      if (first !== undefined) yield first;
+      yield* it;
+    };
+    if (!gzip) {
+      yield* rest();
+      return;
+    }
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    // Errors of either side surface through the iteration of `gunzip`; stopping early destroys the file stream.
+    pipeline(Readable.from(rest(), { objectMode: false }), gunzip, () => undefined);
+    try {
+      for await (const block of gunzip as AsyncIterable<Buffer>) yield block;
+    } catch (err) {
+      if (err instanceof SbError) throw err;
+      throw gzipError(err, display);
+    }
+  }
   return {
     blocks: blocks(),
     get bytesRead() {
       return bytesRead;
     },
     sha256: () => digest,
+    get gzip() {
+      return gzip;
+    },
   };
+}
+
+// A zlib failure as one line: corrupt data, or a file that ends early.
+function gzipError(err: unknown, file: string): SbError {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(e.message)) {
+    return new SbError('INPUT_FAILED', 'the gzip data ends early: the file is truncated', { file });
+  }
+  if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
+    return new SbError('INPUT_FAILED', `the gzip data is corrupt (${e.message})`, { file });
+  }
+  return new SbError('INPUT_FAILED', `cannot read input: ${e.message}`, { file });
 }

@@ -6,7 +6,8 @@ import { parseDuration } from '../util/duration.js';
 
 export type MissingPolicy = { kind: 'reject' } | { kind: 'nan' } | { kind: 'fill'; value: number };
 export type Optimization = 'disabled' | 'basic' | 'extended' | 'all';
-export type TextFormat = 'csv' | 'tsv';
+/** A table format (the name predates JSON Lines and Parquet). */
+export type TextFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
 
 export interface CsvOptions {
   /** Undefined: from the format (`,` for csv, tab for tsv). */

@@ -43,7 +43,7 @@ const csvSchema = z.strictObject({
   relax_quotes: z.boolean().optional(),
 }).refine((c) => c.quote === undefined || c.quote === '' || c.delimiter === undefined || c.delimiter !== c.quote, { message: 'delimiter and quote must differ' });
 
-export const formatName = z.enum(['csv', 'tsv']);
+export const formatName = z.enum(['csv', 'tsv', 'jsonl', 'parquet']);
 
 const inputSchema = z.preprocess(
   widen('path'),

@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
 import { readCsv, type CsvReadOptions } from '../io/csv-reader.js';
+import { readJsonl } from '../io/jsonl-reader.js';
+import { parquetBuffer, parquetFile, readParquet, readStdin, type ParquetInput } from '../io/parquet-reader.js';
 import { openSource } from '../io/source.js';
-import type { Reject } from './chunk.js';
+import type { TextFormat } from '../job/config.js';
+import type { Reject, SourceChunk } from './chunk.js';
 import { featurize, type Feed } from './featurize.js';
 import { packTexts, type PackedText } from './packed.js';
 import type { RunPlan } from './plan.js';
@@ -30,6 +33,7 @@ export interface PreparedChunk {
 export interface PrepareSpec {
   file: string;
   display: string;
+  format: TextFormat;
   csv: CsvReadOptions;
   plan: Pick<RunPlan, 'needs' | 'tensors' | 'passthrough'>;
   batchSize: number;
@@ -52,12 +56,35 @@ export interface Prepared {
   close(): Promise<void>;
 }
 
+/** A format's reader: source chunks, and what the input came to. */
+export interface TableReader {
+  chunks: AsyncIterable<SourceChunk>;
+  bytes(): number;
+  end(): PrepareEnd;
+}
+
+// The reader for the input's format: text formats over the (maybe gzipped) byte stream, Parquet by random
+// access to the file (standard input is read whole first: Parquet starts at its footer).
+export function openReader(spec: PrepareSpec): TableReader {
+  const ctx = { file: spec.display, needs: spec.plan.needs, batchSize: spec.batchSize, limit: spec.limit };
+  if (spec.format === 'parquet') {
+    let input: ParquetInput | undefined;
+    const chunks = async function* () {
+      input = readParquet(spec.file === '-' ? parquetBuffer(await readStdin()) : await parquetFile(spec.file, spec.display), ctx);
+      yield* input.chunks;
+    };
+    return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
+  }
+  const source = openSource(spec.file, spec.display);
+  const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, spec.csv, ctx);
+  return { chunks, bytes: () => source.bytesRead, end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }) };
+}
+
 // Read, parse and featurize in this thread.
 export function prepareHere(spec: PrepareSpec): Prepared {
-  const source = openSource(spec.file, spec.display);
-  const chunks = readCsv(source.blocks, spec.csv, { file: spec.display, needs: spec.plan.needs, batchSize: spec.batchSize, limit: spec.limit });
+  const reader = openReader(spec);
   async function* prepared(): AsyncGenerator<PreparedChunk> {
-    for await (const chunk of chunks) {
+    for await (const chunk of reader.chunks) {
       const f = featurize(chunk, spec.plan as RunPlan);
       const passthrough = spec.plan.passthrough.map((name) => packTexts(chunk.texts.get(name) as string[], f.keep));
       const rejects = chunk.rejects.length === 0 ? f.rejects : f.rejects.length === 0 ? chunk.rejects : [...chunk.rejects, ...f.rejects].sort((a, b) => a.line - b.line);
@@ -67,8 +94,8 @@ export function prepareHere(spec: PrepareSpec): Prepared {
   const it = prepared();
   return {
     chunks: it,
-    bytes: () => source.bytesRead,
-    end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }),
+    bytes: () => reader.bytes(),
+    end: () => reader.end(),
     close: async () => {
       await it.return(undefined);
     },

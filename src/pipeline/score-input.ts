@@ -57,6 +57,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
   const spec: PrepareSpec = {
     file,
     display,
+    format,
     csv: { ...csv, delimiter: csv.delimiter ?? delimiterOf(format), fastPath: fastPathEnabled() },
     plan: { needs: ctx.plan.needs, tensors: ctx.plan.tensors, passthrough: ctx.plan.passthrough },
     batchSize: ctx.job.batchSize,

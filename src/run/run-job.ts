@@ -6,13 +6,13 @@ import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import type { TokenValues } from '../job/template.js';
-import { openAtomic, stdoutSink } from '../io/atomic.js';
-import { csvWriter, type TableWriter } from '../io/csv-writer.js';
-import { delimiterOf } from '../io/formats.js';
+import type { TableWriter } from '../io/csv-writer.js';
 import { resolveInputs } from '../io/inputs.js';
+import { openTableWriter } from '../io/table-writer.js';
 import { loadModel, ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
 import { planRun, type RunPlan } from '../pipeline/plan.js';
+import { resultFields } from '../pipeline/result-fields.js';
 import { probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   /** Replaces output.path ('-' = stdout). */
   output?: string;
   outputFormat?: TextFormat;
+  /** Replaces input.format (for standard input, which has no name). */
+  inputFormat?: TextFormat;
   limit?: number;
   dryRun?: boolean;
   /** Incremental jobs: score every input, whatever the ledger says (the ledger is still updated). */
@@ -55,6 +57,7 @@ export interface RunOptions {
 
 // Run a job once. Never throws for anything a user can cause: the record says what happened.
 export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<RunRecord> {
+  if (options.inputFormat) job = { ...job, input: { ...job.input, format: options.inputFormat } };
   const now = options.now ?? (() => new Date());
   const started = now();
   const runId = options.runId ?? newRunId(started);
@@ -208,9 +211,8 @@ async function scoreAll(
   ledger?: Ledger,
 ): Promise<void> {
   const runSpec: RunSpec = { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch };
-  const delimiter = delimiterOf(tp.outputFormat);
-  const openWriter = async (target: string): Promise<TableWriter> =>
-    csvWriter(target === '-' ? stdoutSink() : await openAtomic(target), { delimiter, floatPrecision: job.output.floatPrecision, names: () => resultNames(plan), fast: fastPathEnabled() });
+  const openWriter = (target: string): Promise<TableWriter> =>
+    openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled() });
   const rejectsDelimiter = (file: string | undefined) => (file && path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
   let shared: TableWriter | undefined;
   const sharedRejects = tp.targets[0]?.rejects && tp.targets.every((t) => t.rejects === tp.targets[0].rejects) ? rejectsSink(tp.targets[0].rejects, rejectsDelimiter(tp.targets[0].rejects)) : undefined;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
-import { formatOf } from '../io/formats.js';
+import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
 import { displayPath } from '../util/display.js';
 import type { InputFile } from '../io/inputs.js';
 
@@ -33,7 +33,9 @@ export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenVa
     // stdin has no name: the job's own input pattern tells the format, else CSV.
     const format = job.input.format ?? (input.path === '-' ? (formatOf(job.input.patterns[0]) ?? 'csv') : formatOf(input.path));
     if (!format) {
-      throw new SbError('USAGE', `cannot tell the format of ${displayPath(input.path)} from its name: set input.format (csv or tsv)`, { yamlPath: 'input.format' });
+      const problem = formatProblem(input.path);
+      if (problem) throw new SbError('USAGE', `${displayPath(input.path)}: ${problem}`, { yamlPath: 'input.path' });
+      throw new SbError('USAGE', `cannot tell the format of ${displayPath(input.path)} from its name: set input.format (csv, tsv, jsonl or parquet)`, { yamlPath: 'input.format' });
     }
     return {
       input,
@@ -57,6 +59,12 @@ export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenVa
       seen.set(t.output, t.display);
     }
   }
-  const format = outputFormat ?? job.output.format ?? (outputTemplate === '-' ? 'csv' : (formatOf(outputTemplate.replace(/\{[^}]*\}/g, 'x')) ?? 'csv'));
+  const named = outputTemplate.replace(/\{[^}]*\}/g, 'x');
+  const format = outputFormat ?? job.output.format ?? (outputTemplate === '-' ? 'csv' : (formatOf(named) ?? 'csv'));
+  // Parquet compresses inside; a gzip around it would make a file no Parquet reader opens.
+  const gzipped = targets.find((t) => t.output !== '-' && isGzipName(t.output));
+  if ((format === 'parquet' && gzipped) || (!outputFormat && !job.output.format && formatProblem(named))) {
+    throw new SbError('OUTPUT_INVALID', `${displayPath(gzipped?.output ?? outputTemplate)}: ${formatProblem('x.parquet.gz')}`, { yamlPath: 'output.path' });
+  }
   return { targets, combined: !perInput, outputFormat: format };
 }

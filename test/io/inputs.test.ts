@@ -73,6 +73,11 @@ describe('resolveInputs: single paths', () => {
 });
 
 describe('resolveInputs: directories', () => {
+  it('a directory gives JSON Lines, Parquet and gzipped text files too (not gzipped Parquet)', async () => {
+    for (const f of ['a.jsonl', 'b.ndjson', 'c.parquet', 'd.csv.gz', 'e.jsonl.gz', 'f.tsv.gz', 'g.parquet.gz', 'h.gz']) put(`formats/${f}`);
+    expect(await paths([p('formats')])).toEqual(['a.jsonl', 'b.ndjson', 'c.parquet', 'd.csv.gz', 'e.jsonl.gz', 'f.tsv.gz'].map((f) => p('formats', f)));
+  });
+
   it('a directory gives its data files (csv/tsv by extension), sorted, not recursive, hidden skipped', async () => {
     expect(await paths([p('in')])).toEqual([p('in/C.csv'), p('in/a.csv'), p('in/b.csv'), p('in/c.tsv'), p('in/link.csv')]);
   });

@@ -436,7 +436,7 @@ batch_size: "abc"
   });
 
   it('enum values are listed', () => {
-    expect(oneProblem(MINIMAL.replace('input: ../data/*.csv', 'input: { path: x, format: parquet2 }')).problem).toMatch(/must be one of "csv", "tsv" \(at input\.format\)$/);
+    expect(oneProblem(MINIMAL.replace('input: ../data/*.csv', 'input: { path: x, format: parquet2 }')).problem).toMatch(/must be one of "csv", "tsv", "jsonl", "parquet" \(at input\.format\)$/);
     expect(oneProblem(`${MINIMAL}schedule: { cron: x, missed: sometimes }\n`).problem).toMatch(/must be one of "skip", "run-once" \(at schedule\.missed\)$/);
   });
 

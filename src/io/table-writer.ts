@@ -1,0 +1,36 @@
+// The result writer for an output format: CSV/TSV, JSON Lines or Parquet, into an atomic file (gzipped when
+// its name ends in .gz) or standard output.
+import type { TextFormat } from '../job/config.js';
+import type { ResultField } from '../pipeline/result-fields.js';
+import { openAtomic, stdoutSink, type ByteSink } from './atomic.js';
+import { csvWriter, type TableWriter } from './csv-writer.js';
+import { delimiterOf, isGzipName } from './formats.js';
+import { gzipSink } from './gzip-sink.js';
+import { jsonlWriter } from './jsonl-writer.js';
+import { parquetWriter } from './parquet-writer.js';
+
+export interface TableWriterOptions {
+  format: TextFormat;
+  floatPrecision: number;
+  batchSize: number;
+  /** Column names for a header written before any chunk (text formats). */
+  names: () => string[];
+  /** Column names and types (Parquet). */
+  fields: () => ResultField[];
+  /** false: CSV rows through csv-stringify (the reference path). */
+  fast?: boolean;
+}
+
+// Open the writer for `target` ('-' = standard output).
+export async function openTableWriter(target: string, o: TableWriterOptions): Promise<TableWriter> {
+  let sink: ByteSink = target === '-' ? stdoutSink() : await openAtomic(target);
+  if (target !== '-' && isGzipName(target)) sink = gzipSink(sink);
+  switch (o.format) {
+    case 'jsonl':
+      return jsonlWriter(sink, { floatPrecision: o.floatPrecision });
+    case 'parquet':
+      return parquetWriter(sink, { fields: o.fields, batchSize: o.batchSize });
+    default:
+      return csvWriter(sink, { delimiter: delimiterOf(o.format), floatPrecision: o.floatPrecision, names: o.names, fast: o.fast });
+  }
+}

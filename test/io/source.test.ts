@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { SbError } from '../../src/errors.js';
+import { openSource } from '../../src/io/source.js';
+import { tempDir } from '../support/temp-dir.js';
+
+async function readAll(file: string) {
+  const s = openSource(file, 'shown');
+  const parts: Uint8Array[] = [];
+  for await (const b of s.blocks) parts.push(b);
+  return { text: Buffer.concat(parts).toString('utf8'), bytes: s.bytesRead, sha256: s.sha256(), gzip: s.gzip };
+}
+
+async function readError(file: string): Promise<SbError> {
+  try {
+    await readAll(file);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SbError);
+    return err as SbError;
+  }
+  throw new Error('expected a failure');
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('openSource', () => {
+  const text = 'a,b\n1,2\n'.repeat(50_000);
+
+  it('reads plain files as they are', async () => {
+    const d = tempDir();
+    const f = path.join(d, 'x.csv');
+    writeFileSync(f, text);
+    expect(await readAll(f)).toEqual({ text, bytes: text.length, sha256: sha(Buffer.from(text)), gzip: false });
+  });
+
+  it('decompresses gzip by its magic bytes, whatever the name; counts and hashes the stored bytes', async () => {
+    const d = tempDir();
+    const gz = gzipSync(text);
+    for (const name of ['x.csv.gz', 'x.csv', 'x.gzip']) {
+      const f = path.join(d, name);
+      writeFileSync(f, gz);
+      expect(await readAll(f)).toEqual({ text, bytes: gz.length, sha256: sha(gz), gzip: true });
+    }
+  });
+
+  it('reads concatenated gzip members as one stream', async () => {
+    const d = tempDir();
+    const f = path.join(d, 'x.jsonl.gz');
+    writeFileSync(f, Buffer.concat([gzipSync('{"a": 1}\n'), gzipSync('{"a": 2}\n')]));
+    expect((await readAll(f)).text).toBe('{"a": 1}\n{"a": 2}\n');
+  });
+
+  it('fails in one line on a .gz name over plain bytes, an empty .gz, corrupt or truncated gzip', async () => {
+    const d = tempDir();
+    const put = (name: string, b: Buffer | string) => {
+      writeFileSync(path.join(d, name), b);
+      return path.join(d, name);
+    };
+    const gz = gzipSync(text);
+    expect((await readError(put('plain.csv.gz', 'a,b\n'))).message).toBe('the name ends in .gz but the file is not gzip data (it does not start with the bytes 1f 8b)');
+    expect((await readError(put('empty.csv.gz', ''))).message).toBe('the file is empty, not gzip data');
+    const corrupt = Buffer.from(gz);
+    corrupt.fill(0x55, 20, 60);
+    expect((await readError(put('corrupt.csv.gz', corrupt))).message).toMatch(/^the gzip data is corrupt \(.+\)$/);
+    const e = await readError(put('short.csv.gz', gz.subarray(0, gz.length >> 1)));
+    expect(e.message).toBe('the gzip data ends early: the file is truncated');
+    expect(e.context.file).toBe('shown');
+  });
+
+  it('stops early without leaking: the sha256 is then unknown', async () => {
+    const d = tempDir();
+    const f = path.join(d, 'x.csv.gz');
+    writeFileSync(f, gzipSync(text));
+    const s = openSource(f, f);
+    for await (const _ of s.blocks) break;
+    expect(s.sha256()).toBeUndefined();
+  });
+});
