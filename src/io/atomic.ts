@@ -10,6 +10,7 @@ import { SbError } from '../errors.js';
 import { failpoint } from './failpoint.js';
 
 export interface ByteSink {
+  /** Once the promise resolves the sink keeps no reference to `data`: the caller may reuse its buffer. */
   write(data: string | Uint8Array): Promise<void>;
   /** Make the bytes visible under the final name. */
   commit(): Promise<void>;
@@ -45,8 +46,9 @@ export async function openAtomic(file: string): Promise<ByteSink> {
 }
 
 class AtomicSink implements ByteSink {
-  private pending: (string | Uint8Array)[] = [];
-  private pendingBytes = 0;
+  /** Small writes are copied here and written out together (one reusable buffer, no per-write garbage). */
+  private readonly buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
+  private buffered = 0;
   private position = 0;
   private closed = false;
 
@@ -57,19 +59,31 @@ class AtomicSink implements ByteSink {
   ) {}
 
   async write(data: string | Uint8Array): Promise<void> {
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    if (this.pendingBytes >= BUFFER_BYTES) await this.flush();
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (this.buffered + bytes.length > BUFFER_BYTES) await this.flush();
+    if (bytes.length >= BUFFER_BYTES / 2) {
+      await this.writeOut(bytes);
+      return;
+    }
+    this.buffer.set(bytes, this.buffered);
+    this.buffered += bytes.length;
   }
 
   private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const parts = this.pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p));
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.buffered === 0) return;
+    const n = this.buffered;
+    this.buffered = 0;
+    await this.writeOut(this.buffer.subarray(0, n));
+  }
+
+  private async writeOut(bytes: Uint8Array): Promise<void> {
     try {
-      const { bytesWritten } = await this.handle.writev(parts, this.position);
-      this.position += bytesWritten;
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.position);
+        done += bytesWritten;
+        this.position += bytesWritten;
+      }
     } catch (err) {
       throw writeError(this.target, err);
     }
@@ -81,8 +95,7 @@ class AtomicSink implements ByteSink {
   }
 
   async rollback(mark: number): Promise<boolean> {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.buffered = 0;
     await this.handle.truncate(mark);
     this.position = mark;
     return true;
@@ -102,7 +115,7 @@ class AtomicSink implements ByteSink {
   }
 
   async abort(): Promise<void> {
-    this.pending = [];
+    this.buffered = 0;
     await this.close();
     await unlink(this.temp).catch(() => undefined);
   }

@@ -12,7 +12,7 @@
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse/sync';
 import { SbError } from '../errors.js';
-import { ChunkBuilder, type ColumnNeed, type RowBytes, type SourceChunk } from '../pipeline/chunk.js';
+import { ChunkBuilder, StoragePool, type ColumnNeed, type RowBytes, type SourceChunk } from '../pipeline/chunk.js';
 import { FALLBACK, scanDecimalField, scanned } from './fast-number.js';
 import { parseNumberCell, type CellStatus } from './numbers.js';
 import { didYouMean } from '../util/suggest.js';
@@ -49,25 +49,45 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
   let carry: Buffer = Buffer.alloc(0);
   let want = 0;
   for await (const block of source) {
-    carry = carry.length === 0 ? Buffer.from(block.buffer, block.byteOffset, block.byteLength) : Buffer.concat([carry, block]);
-    if (carry.length < want && carry.length <= MAX_RECORD_BYTES) continue;
-    const cut = unitEnd(carry);
-    if (cut > 0) {
-      const used = state.feed(carry.subarray(0, cut), false);
-      carry = Buffer.from(carry.subarray(used));
-      // An open quoted record: wait until the buffer has doubled before parsing it again.
-      want = used < cut ? carry.length * 2 : 0;
-    } else {
-      want = carry.length * 2;
+    let data = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+    if (carry.length > 0 && want === 0) {
+      // Finish the carried partial line with the head of the block, then read the rest of the block where it
+      // is (copying every block whole would double the bytes allocated per block).
+      const cut = firstLineEnd(data);
+      if (cut > 0) {
+        const head = Buffer.concat([carry, data.subarray(0, cut)]);
+        const used = state.feed(head, false);
+        carry = used < head.length ? head.subarray(used) : Buffer.alloc(0);
+        data = data.subarray(cut);
+        if (carry.length > 0) want = carry.length * 2;
+      }
     }
-    if (carry.length > MAX_RECORD_BYTES) {
-      // Either one line longer than the limit, or a quote left open for that long: the latter is a broken
-      // record (rejected, parsing resumes on its next line); the former cannot be split safely.
+    carry = carry.length === 0 ? data : Buffer.concat([carry, data]);
+    if (state.done) {
+      yield* state.drain();
+      return;
+    }
+    if (carry.length >= want || carry.length > MAX_RECORD_BYTES) {
       const cut = unitEnd(carry);
-      if (cut === 0) state.lineTooLong();
-      carry = Buffer.from(carry.subarray(state.feed(carry.subarray(0, cut), false, true)));
-      want = 0;
+      if (cut > 0) {
+        const used = state.feed(carry.subarray(0, cut), false);
+        carry = Buffer.from(carry.subarray(used));
+        // An open quoted record: wait until the buffer has doubled before parsing it again.
+        want = used < cut ? carry.length * 2 : 0;
+      } else {
+        want = carry.length * 2;
+      }
+      if (carry.length > MAX_RECORD_BYTES) {
+        // Either one line longer than the limit, or a quote left open for that long: the latter is a broken
+        // record (rejected, parsing resumes on its next line); the former cannot be split safely.
+        const end = unitEnd(carry);
+        if (end === 0) state.lineTooLong();
+        carry = Buffer.from(carry.subarray(state.feed(carry.subarray(0, end), false, true)));
+        want = 0;
+      }
     }
+    // The source reuses its block buffer: keep a copy of what is carried over.
+    if (carry.buffer === block.buffer) carry = Buffer.from(carry);
     yield* state.drain();
     if (state.done) return;
   }
@@ -75,6 +95,16 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
   yield* state.drain();
   state.finish();
   yield* state.drain();
+}
+
+// Offset just past the first line break of `buf` (a CR at the very end does not count: its LF may follow).
+function firstLineEnd(buf: Uint8Array): number {
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i];
+    if (b === LF) return i + 1;
+    if (b === CR) return i + 1 < buf.length ? (buf[i + 1] === LF ? i + 2 : i + 1) : 0;
+  }
+  return 0;
 }
 
 // Offset just past the last line break of `buf`; a trailing CR is held back (its LF may follow).
@@ -93,6 +123,7 @@ class CsvState {
   done = false;
   private header?: string[];
   private builder?: ChunkBuilder;
+  private readonly pool = new StoragePool();
   private readonly ready: SourceChunk[] = [];
   private line = 1;
   private seen = 0;
@@ -218,6 +249,14 @@ class CsvState {
     const width = (this.header as string[]).length;
     const cell = this.cell;
     const encoding = this.o.encoding;
+    // Accepted rows keep no reference to `buf` (the source reuses it): each builder's run of rows from this
+    // unit is copied into the builder's arena when the builder changes and when the unit ends.
+    let seg: ChunkBuilder | undefined;
+    let segFrom = 0;
+    let segRow = 0;
+    const adopt = (to: number) => {
+      if (seg && seg.rows > segRow) seg.adopt(buf, segFrom, to, segRow);
+    };
     while (pos < len && !this.done) {
       const c0 = buf[pos];
       if (c0 === LF) {
@@ -231,6 +270,12 @@ class CsvState {
         continue;
       }
       const builder = this.ensureBuilder();
+      if (builder !== seg) {
+        adopt(pos);
+        seg = builder;
+        segFrom = pos;
+        segRow = builder.rows;
+      }
       const numberAt = builder.numberAt;
       const textAt = builder.textAt;
       const row = builder.rows;
@@ -265,7 +310,7 @@ class CsvState {
         if (pos >= len || buf[pos] !== delim) break;
         pos++;
       }
-      if (field === width) builder.acceptBytes(line, buf, rowStart, pos);
+      if (field === width) builder.acceptBytes(line, rowStart, pos);
       else builder.reject(line, `expected ${width} fields, got ${field}`, this.splitRow({ buf, start: rowStart, end: pos }));
       this.counted();
       if (pos < len) {
@@ -273,6 +318,7 @@ class CsvState {
         line++;
       }
     }
+    adopt(pos);
     return line;
   }
 
@@ -324,7 +370,7 @@ class CsvState {
   }
 
   private ensureBuilder(): ChunkBuilder {
-    if (!this.builder) this.builder = new ChunkBuilder(this.header as string[], this.indexed, this.ctx.batchSize, this.splitRow);
+    if (!this.builder) this.builder = new ChunkBuilder(this.header as string[], this.indexed, this.ctx.batchSize, this.splitRow, this.pool);
     return this.builder;
   }
 

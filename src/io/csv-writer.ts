@@ -41,6 +41,7 @@ export interface CsvWriteOptions {
 
 export function csvWriter(sink: ByteSink, o: CsvWriteOptions): TableWriter {
   let headerDone = false;
+  let out: ByteOut | undefined; // reused for every chunk: the sink is done with it once write() resolves
   let rows = 0;
   const line = (cells: string[][]) => stringify(cells, CSV_OPTIONS(o.delimiter));
   // Numbers, booleans and `inf` are written unquoted: only a delimiter that cannot occur in them is fast.
@@ -54,7 +55,7 @@ export function csvWriter(sink: ByteSink, o: CsvWriteOptions): TableWriter {
     async write(chunk) {
       await header(chunk.columns.map((c) => c.name));
       if (chunk.rows === 0) return;
-      if (fast) await sink.write(fastRows(chunk, o.delimiter, o.floatPrecision));
+      if (fast) await sink.write(fastRows(chunk, o.delimiter, o.floatPrecision, (out ??= new ByteOut(1 << 16))));
       else {
         const cells = chunk.columns.map((c) => cellsOf(c, chunk.rows, o.floatPrecision));
         const lines = new Array<string[]>(chunk.rows);
@@ -97,12 +98,12 @@ export function cellsOf(c: ResultColumn, rows: number, precision: number): strin
 
 // The rows of a chunk as CSV bytes, quoting exactly as csv-stringify does: a field is quoted when it holds
 // the delimiter, a quote or a line break, and its quotes are doubled.
-export function fastRows(chunk: ResultChunk, delimiter: string, precision: number): Buffer {
+export function fastRows(chunk: ResultChunk, delimiter: string, precision: number, out = new ByteOut(chunk.rows * chunk.columns.length * 12)): Buffer {
   const cols = chunk.columns;
   const n = cols.length;
   const special = new RegExp(`[${delimiter === ']' || delimiter === '\\' || delimiter === '^' || delimiter === '-' ? `\\${delimiter}` : delimiter}"\r\n]`);
   const d = delimiter.charCodeAt(0);
-  const out = new ByteOut(chunk.rows * n * 12);
+  out.pos = 0;
   for (let r = 0; r < chunk.rows; r++) {
     for (let k = 0; k < n; k++) {
       if (k > 0) out.byte(d);

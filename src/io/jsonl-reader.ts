@@ -28,6 +28,8 @@ export async function* readJsonl(source: AsyncIterable<Uint8Array>, ctx: ReadCon
       carry = Buffer.from(carry.subarray(cut));
     }
     if (carry.length > MAX_RECORD_BYTES) state.lineTooLong();
+    // The source reuses its block buffer: keep a copy of what is carried over.
+    if (carry.buffer === block.buffer) carry = Buffer.from(carry);
     yield* state.drain();
     if (state.done) return;
   }

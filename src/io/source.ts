@@ -2,7 +2,7 @@
 // (magic bytes 1f 8b, whatever the name) is decompressed here, so readers see plain text; the count and the
 // hash stay those of the bytes as stored, which is what the run record and the ledger describe.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -27,10 +27,28 @@ export function openSource(file: string, display: string): Source {
   let bytesRead = 0;
   let digest: string | undefined;
   let gzip = false;
-  const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: BLOCK_BYTES });
+  // A file is read into one buffer, reused for every block: a consumer must be done with a block before it
+  // asks for the next (the readers copy what they keep). Standard input is a stream.
+  async function* read(): AsyncGenerator<Uint8Array> {
+    if (file === '-') {
+      yield* process.stdin as AsyncIterable<Buffer>;
+      return;
+    }
+    const handle = await open(file, 'r');
+    try {
+      const buf = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+      for (;;) {
+        const { bytesRead: n } = await handle.read(buf, 0, BLOCK_BYTES, null);
+        if (n === 0) return;
+        yield buf.subarray(0, n);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
   async function* raw(): AsyncGenerator<Uint8Array> {
     try {
-      for await (const block of stream as AsyncIterable<Buffer>) {
+      for await (const block of read()) {
         hash.update(block);
         bytesRead += block.length;
         yield block;
@@ -40,8 +58,6 @@ export function openSource(file: string, display: string): Source {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'it disappeared before it could be read' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
       throw new SbError('INPUT_FAILED', `cannot read input: ${why}`, { file: display });
-    } finally {
-      if (file !== '-') (stream as ReturnType<typeof createReadStream>).destroy();
     }
   }
   async function* blocks(): AsyncGenerator<Uint8Array> {
@@ -55,7 +71,8 @@ export function openSource(file: string, display: string): Source {
       head.push(r.value);
       headBytes += r.value.length;
     }
-    const first = head.length <= 1 ? head[0] : Buffer.concat(head);
+    // Copied: the block buffer is reused by the next read.
+    const first = head.length === 0 ? undefined : Buffer.concat(head);
     gzip = first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
     if (!gzip && isGzipName(file)) {
       await it.return(undefined);
@@ -71,7 +88,11 @@ export function openSource(file: string, display: string): Source {
     }
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     // Errors of either side surface through the iteration of `gunzip`; stopping early destroys the file stream.
-    pipeline(Readable.from(rest(), { objectMode: false }), gunzip, () => undefined);
+    // The stream queues blocks before gunzip takes them, so each is copied out of the reused buffer.
+    const copies = async function* () {
+      for await (const b of rest()) yield Buffer.from(b);
+    };
+    pipeline(Readable.from(copies(), { objectMode: false }), gunzip, () => undefined);
     try {
       for await (const block of gunzip as AsyncIterable<Buffer>) yield block;
     } catch (err) {

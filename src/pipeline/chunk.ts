@@ -39,6 +39,8 @@ export interface SourceChunk {
   record(i: number): string[];
   /** The header of the source (column names in file order). */
   header: string[];
+  /** The consumer is done with the chunk: its buffers may be reused (optional). */
+  release?(): void;
 }
 
 /** Where a fast reader's row lies, so it can be split into fields again if it is rejected later. */
@@ -46,6 +48,41 @@ export interface RowBytes {
   buf: Buffer;
   start: number;
   end: number;
+}
+
+// The typed columns of one chunk, reused from chunk to chunk: a chunk's storage goes back to its pool when
+// the consumer releases the chunk, so a long run allocates a handful of these instead of one per chunk
+// (garbage buffers outside the JS heap are collected late and inflate memory).
+class Storage {
+  readonly lines: Float64Array;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly numbers: Float64Array[];
+  readonly statuses: Uint8Array[];
+  /** Bytes of the rows a fast reader accepted (so its input blocks can be reused at once). */
+  arena = Buffer.allocUnsafeSlow(1 << 16);
+
+  constructor(capacity: number, numberColumns: number) {
+    this.lines = new Float64Array(capacity);
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+    this.numbers = Array.from({ length: numberColumns }, () => new Float64Array(capacity));
+    this.statuses = Array.from({ length: numberColumns }, () => new Uint8Array(capacity));
+  }
+}
+
+/** Free storages of one reader (all its chunks have the same capacity and columns). */
+export class StoragePool {
+  private readonly free: Storage[] = [];
+
+  take(capacity: number, numberColumns: number): Storage {
+    const s = this.free.pop();
+    return s && s.lines.length === capacity && s.numbers.length === numberColumns ? s : new Storage(capacity, numberColumns);
+  }
+
+  give(s: Storage): void {
+    if (this.free.length < 4) this.free.push(s);
+  }
 }
 
 // Rows read so far, column by column, until the chunk is full. Readers write cells by header position:
@@ -58,10 +95,10 @@ export class ChunkBuilder {
   readonly numberAt: (NumberColumn | undefined)[];
   readonly textAt: (string[] | undefined)[];
   readonly rejects: Reject[] = [];
-  /** Per row: its fields (generic readers) or the buffer holding its bytes (fast readers, with starts/ends). */
-  private readonly records: (string[] | Buffer)[] = [];
-  private readonly starts: Int32Array;
-  private readonly ends: Int32Array;
+  /** Per row: its fields (generic readers), or null for a fast reader's row kept in the arena. */
+  private readonly records: (string[] | null)[] = [];
+  private readonly storage: Storage;
+  private arenaUsed = 0;
   private readonly parsed = { status: OK as CellStatus };
 
   constructor(
@@ -71,23 +108,23 @@ export class ChunkBuilder {
     readonly capacity: number,
     /** Splits the bytes of a row kept by a fast reader back into fields. */
     private readonly split: (row: RowBytes) => string[] = () => [],
+    private readonly pool?: StoragePool,
   ) {
-    this.lines = new Float64Array(capacity);
-    this.starts = new Int32Array(capacity);
-    this.ends = new Int32Array(capacity);
+    const numberNeeds = needs.filter((n) => n.number);
+    this.storage = pool ? pool.take(capacity, numberNeeds.length) : new Storage(capacity, numberNeeds.length);
+    this.lines = this.storage.lines;
     this.numberAt = new Array(header.length).fill(undefined);
     this.textAt = new Array(header.length).fill(undefined);
+    numberNeeds.forEach((n, k) => {
+      const col = { values: this.storage.numbers[k], status: this.storage.statuses[k] };
+      this.numbers.set(n.name, col);
+      this.numberAt[n.index] = col;
+    });
     for (const n of needs) {
-      if (n.number) {
-        const col = { values: new Float64Array(capacity), status: new Uint8Array(capacity) };
-        this.numbers.set(n.name, col);
-        this.numberAt[n.index] = col;
-      }
-      if (n.text) {
-        const col = new Array<string>(capacity);
-        this.texts.set(n.name, col);
-        this.textAt[n.index] = col;
-      }
+      if (!n.text) continue;
+      const col = new Array<string>(capacity);
+      this.texts.set(n.name, col);
+      this.textAt[n.index] = col;
     }
   }
 
@@ -120,38 +157,55 @@ export class ChunkBuilder {
     this.records.push(record);
   }
 
-  // The same for a fast reader's row: bytes [start, end) of `buf`.
-  acceptBytes(line: number, buf: Buffer, start: number, end: number): void {
+  // The same for a fast reader's row: bytes [start, end) of the block it is reading. The block is not kept:
+  // call adopt() before it is reused.
+  acceptBytes(line: number, start: number, end: number): void {
     const i = this.rows++;
     this.lines[i] = line;
-    this.starts[i] = start;
-    this.ends[i] = end;
-    this.records.push(buf);
+    this.storage.starts[i] = start;
+    this.storage.ends[i] = end;
+    this.records.push(null);
+  }
+
+  // Copy bytes [from, to) of `block` — the rows accepted from it since row `firstRow` — into the arena.
+  adopt(block: Buffer, from: number, to: number, firstRow: number): void {
+    const st = this.storage;
+    const need = this.arenaUsed + (to - from);
+    if (need > st.arena.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, st.arena.length * 2));
+      st.arena.copy(grown, 0, 0, this.arenaUsed);
+      st.arena = grown;
+    }
+    block.copy(st.arena, this.arenaUsed, from, to);
+    const delta = this.arenaUsed - from;
+    for (let r = firstRow; r < this.rows; r++) {
+      st.starts[r] += delta;
+      st.ends[r] += delta;
+    }
+    this.arenaUsed = need;
   }
 
   reject(line: number, error: string, fields: string[]): void {
     this.rejects.push({ line, error, fields });
   }
 
-  // The finished chunk (arrays trimmed to the rows read).
+  // The finished chunk (arrays trimmed to the rows read). Its release() returns the storage to the pool.
   build(): SourceChunk {
     const n = this.rows;
     const numbers = new Map<string, NumberColumn>();
     for (const [k, c] of this.numbers) numbers.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
     const texts = new Map<string, string[]>();
     for (const [k, c] of this.texts) texts.set(k, c.length === n ? c : c.slice(0, n));
-    const { records, split, starts, ends } = this;
+    const { records, split, storage, pool } = this;
     return {
       rows: n,
       lines: this.lines.subarray(0, n),
       numbers,
       texts,
       rejects: this.rejects,
-      record: (i) => {
-        const r = records[i];
-        return Array.isArray(r) ? r : split({ buf: r, start: starts[i], end: ends[i] });
-      },
+      record: (i) => records[i] ?? split({ buf: storage.arena, start: storage.starts[i], end: storage.ends[i] }),
       header: this.header,
+      release: () => pool?.give(storage),
     };
   }
 }

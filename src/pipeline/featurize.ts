@@ -41,8 +41,23 @@ const TRUE_TEXT = new Set(['true', 't', 'yes', 'y', '1']);
 const FALSE_TEXT = new Set(['false', 'f', 'no', 'n', '0']);
 const INTEGER_TEXT = /^[+-]?\d+$/;
 
-// Build the feeds for one chunk.
-export function featurize(chunk: SourceChunk, plan: RunPlan): Features {
+/** Float tensors handed back by the model stage, reused for the next chunks (same shapes every chunk). */
+export class FeedPool {
+  private readonly free: (Float32Array | Float64Array)[] = [];
+
+  take(type: 'float32' | 'float64', n: number): Float32Array | Float64Array {
+    const i = this.free.findIndex((a) => a.length === n && (type === 'float32') === a instanceof Float32Array);
+    if (i !== -1) return this.free.splice(i, 1)[0];
+    return type === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  }
+
+  give(data: FeedData): void {
+    if ((data instanceof Float32Array || data instanceof Float64Array) && this.free.length < 8) this.free.push(data);
+  }
+}
+
+// Build the feeds for one chunk (float tensors from `pool` when given).
+export function featurize(chunk: SourceChunk, plan: RunPlan, pool?: FeedPool): Features {
   const n = chunk.rows;
   let errors: (string | undefined)[] | undefined;
   const fail = (row: number, message: string) => {
@@ -50,7 +65,9 @@ export function featurize(chunk: SourceChunk, plan: RunPlan): Features {
     errors[row] ??= message;
   };
   // Float inputs are written straight into their row-major tensor; other types column by column.
-  const direct = plan.tensors.map((t) => (t.type === 'float32' ? new Float32Array(n * t.columns.length) : t.type === 'float64' ? new Float64Array(n * t.columns.length) : undefined));
+  const direct = plan.tensors.map((t) =>
+    t.type === 'float32' || t.type === 'float64' ? (pool ? pool.take(t.type, n * t.columns.length) : t.type === 'float32' ? new Float32Array(n * t.columns.length) : new Float64Array(n * t.columns.length)) : undefined,
+  );
   const converted = plan.tensors.map((t, i) => {
     const target = direct[i];
     if (target) {
@@ -73,7 +90,10 @@ export function featurize(chunk: SourceChunk, plan: RunPlan): Features {
   const rows = keep ? keep.length : n;
   const feeds = plan.tensors.map((t, i) => {
     const target = direct[i];
-    return target ? keptRows(t, target, rows, keep) : toFeed(t, converted[i], rows, keep);
+    if (!target) return toFeed(t, converted[i], rows, keep);
+    const feed = keptRows(t, target, rows, keep);
+    if (feed.data !== target) pool?.give(target);
+    return feed;
   });
   return { rows, keep, feeds, rejects };
 }

@@ -13,7 +13,7 @@ import { parquetBuffer, parquetFile, readParquet, readStdin, type ParquetInput }
 import { openSource } from '../io/source.js';
 import type { TextFormat } from '../job/config.js';
 import type { Reject, SourceChunk } from './chunk.js';
-import { featurize, type Feed } from './featurize.js';
+import { featurize, FeedPool, type Feed } from './featurize.js';
 import { packTexts, type PackedText } from './packed.js';
 import type { RunPlan } from './plan.js';
 
@@ -54,6 +54,8 @@ export interface Prepared {
   end(): PrepareEnd;
   /** Stop early (errors, interruption) and release the reader. */
   close(): Promise<void>;
+  /** The consumer is done with a chunk's feeds (the model has run): their buffers may be reused. */
+  recycle(chunk: PreparedChunk): void;
 }
 
 /** A format's reader: source chunks, and what the input came to. */
@@ -81,13 +83,14 @@ export function openReader(spec: PrepareSpec): TableReader {
 }
 
 // Read, parse and featurize in this thread.
-export function prepareHere(spec: PrepareSpec): Prepared {
+export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared {
   const reader = openReader(spec);
   async function* prepared(): AsyncGenerator<PreparedChunk> {
     for await (const chunk of reader.chunks) {
-      const f = featurize(chunk, spec.plan as RunPlan);
+      const f = featurize(chunk, spec.plan as RunPlan, pool);
       const passthrough = spec.plan.passthrough.map((name) => packTexts(chunk.texts.get(name) as string[], f.keep));
       const rejects = chunk.rejects.length === 0 ? f.rejects : f.rejects.length === 0 ? chunk.rejects : [...chunk.rejects, ...f.rejects].sort((a, b) => a.line - b.line);
+      chunk.release?.();
       yield { rowsIn: chunk.rows + chunk.rejects.length, rows: f.rows, feeds: f.feeds, passthrough, rejects, header: chunk.header };
     }
   }
@@ -98,6 +101,9 @@ export function prepareHere(spec: PrepareSpec): Prepared {
     end: () => reader.end(),
     close: async () => {
       await it.return(undefined);
+    },
+    recycle: (chunk) => {
+      for (const f of chunk.feeds) pool.give(f.data);
     },
   };
 }
@@ -121,7 +127,7 @@ function workerFile(): string {
 
 // Read, parse and featurize in a worker thread, at most AHEAD chunks ahead of the consumer.
 export function prepareInWorker(spec: PrepareSpec): Prepared {
-  const worker = new Worker(workerFile(), { workerData: spec, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const worker = new Worker(workerFile(), { workerData: spec, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   const queue: FromWorker[] = [];
   let wake: (() => void) | undefined;
   let bytes = 0;
@@ -173,6 +179,10 @@ export function prepareInWorker(spec: PrepareSpec): Prepared {
     close: async () => {
       await it.return(undefined);
       await worker.terminate();
+    },
+    recycle: (chunk) => {
+      const buffers = chunk.feeds.flatMap((f) => (f.data instanceof Float32Array || f.data instanceof Float64Array ? [f.data] : []));
+      if (buffers.length > 0 && !exited) worker.postMessage({ recycle: buffers }, buffers.map((b) => b.buffer as ArrayBuffer));
     },
   };
 }

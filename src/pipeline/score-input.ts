@@ -69,6 +69,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
       if (ctx.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted');
       if (chunk.rows > 0) {
         const outputs = await runModel(ctx.model, chunk.feeds, chunk.rows, ctx.runSpec);
+        prepared.recycle(chunk);
         await ctx.writer.write(assemble(chunk, outputs, ctx.plan));
       }
       await ctx.rejects.add(display, chunk.header, chunk.rejects);
