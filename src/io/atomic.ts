@@ -195,16 +195,19 @@ export function isAlive(pid: number): boolean {
 
 // Bytes to standard output (not atomic: a pipe has no rename).
 export function stdoutSink(): ByteSink {
+  let written = 0;
   return {
     target: '-',
     write: (data) =>
       new Promise<void>((resolve, reject) => {
+        written += data.length;
         process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
       }),
     commit: async () => undefined,
     abort: async () => undefined,
-    mark: async () => 0,
-    rollback: async () => false,
+    mark: async () => written,
+    // Nothing written since the mark is the only rollback a pipe allows.
+    rollback: async (mark) => written === mark,
   };
 }
 

@@ -13,7 +13,9 @@ export function formatFloatReference(x: number, precision: number): string {
   if (Number.isNaN(x)) return '';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
-  return String(Number(x.toPrecision(precision)));
+  const rounded = Number(x.toPrecision(precision));
+  // Rounding up next to the largest double can leave the double range: that is an infinity too.
+  return Number.isFinite(rounded) ? String(rounded) : rounded > 0 ? 'inf' : '-inf';
 }
 
 /** Output of floatDigits: |x| rounded is `digits` × 10^(point − count), `digits` without trailing zeros. */
@@ -33,9 +35,9 @@ export function floatDigits(x: number, precision: number): boolean {
   const scaled = k >= 0 ? ax * POW10[k] : ax / POW10[-k];
   const floor = Math.floor(scaled);
   const frac = scaled - floor;
-  // Too close to a tie (or to the ends of the digit range) to trust one rounding step.
+  // Too close to a tie to trust one rounding step (next to an integer the nearest one is unambiguous).
   const slack = scaled * 4.5e-16 + 1e-300;
-  if (Math.abs(frac - 0.5) <= slack || frac <= slack || 1 - frac <= slack) return false;
+  if (Math.abs(frac - 0.5) <= slack) return false;
   let n = frac > 0.5 ? floor + 1 : floor;
   let exp = e;
   if (n >= POW10[precision]) {
