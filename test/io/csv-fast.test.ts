@@ -10,6 +10,7 @@ import { readCsv, type CsvReadOptions, type ReadContext } from '../../src/io/csv
 import { parseDecimalBytes, FALLBACK } from '../../src/io/fast-number.js';
 import { parseNumberCell, type CellStatus } from '../../src/io/numbers.js';
 import type { ColumnNeed } from '../../src/pipeline/chunk.js';
+import { corpusCases } from '../support/corpus.js';
 import { blocksOf, plain, splitAt, type PlainChunk } from '../support/csv.js';
 
 const BASE: CsvReadOptions = { delimiter: ',', quote: '"', header: true, encoding: 'utf8', relaxQuotes: false };
@@ -57,6 +58,23 @@ describe('fast path = csv-parse', () => {
       const r = await expectSame(data, allOf(header), {}, {}, [data.indexOf('\n') + 1]);
       expect(r).toBeDefined();
     }
+  });
+
+  it('on every CSV/TSV file of the bad-input corpus', async () => {
+    let files = 0;
+    for (const c of corpusCases) {
+      for (const [name, content] of Object.entries(c.files)) {
+        if (!/\.(csv|tsv)$/.test(name) || content.length > 4 * 1024 * 1024) continue;
+        const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
+        const options: Partial<CsvReadOptions> = { delimiter: name.endsWith('.tsv') ? '\t' : ',' };
+        const header = data.toString('latin1').split(/\r\n|\n|\r/)[0].replace(/^\u00ef\u00bb\u00bf/, '').split(options.delimiter as string);
+        for (const encoding of ['utf8', 'latin1'] as const) {
+          await expectSame(data, allOf(header), { ...options, encoding }, {}, [data.indexOf(10) + 1, Math.floor(data.length / 2)]);
+        }
+        files++;
+      }
+    }
+    expect(files).toBeGreaterThanOrEqual(20);
   });
 
   const awkward: [string, string, Partial<CsvReadOptions>?][] = [
