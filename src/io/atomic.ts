@@ -127,31 +127,6 @@ class AtomicSink implements ByteSink {
   }
 }
 
-// Remove temporary files for `file` left by processes that no longer exist.
-export async function removeStaleTemps(file: string): Promise<string[]> {
-  const dir = path.dirname(file);
-  const prefix = `.${path.basename(file)}.`;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    // Exactly `<pid>.<8 hex>.sb-tmp` after the prefix: the temp of `out.csv.123` is not one of `out.csv`.
-    const m = /^(\d+)\.[0-9a-f]{8}\.sb-tmp$/.exec(name.slice(prefix.length));
-    if (!name.startsWith(prefix) || !m) continue;
-    const pid = Number(m[1]);
-    if (isAlive(pid)) continue;
-    await unlink(path.join(dir, name)).then(
-      () => removed.push(name),
-      () => undefined,
-    );
-  }
-  return removed;
-}
-
 const cleaned = new Set<string>();
 
 // removeStaleTempsIn(dir), the first time this process writes into `dir` (temps of dead processes do not

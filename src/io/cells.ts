@@ -11,7 +11,7 @@
 // then accept rows in order or reject the current one. Only the cells a run needs as
 // text are kept as text; for rejected rows the original fields are rebuilt from the columns (and from the
 // texts of string cells in numeric columns, kept aside because the number column cannot hold them).
-import type { ColumnNeed, NumberColumn, Reject, SourceChunk } from '../pipeline/chunk.js';
+import { trimColumns, type ColumnNeed, type NumberColumn, type Reject, type SourceChunk } from '../pipeline/chunk.js';
 import { INVALID, MISSING, OK, parseNumberCell, type CellStatus } from './numbers.js';
 
 /** A JSON number whose text is not what String(value) gives (`1.50`, `1e2`, 20-digit ids): both kept. */
@@ -191,10 +191,7 @@ export class ValueRows {
   // The finished chunk (arrays trimmed to the rows read).
   build(): SourceChunk {
     const n = this.rows;
-    const numbers = new Map<string, NumberColumn>();
-    for (const [k, c] of this.numbers) numbers.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
-    const texts = new Map<string, string[]>();
-    for (const [k, c] of this.texts) texts.set(k, c.length === n ? c : c.slice(0, n));
+    const { numbers, texts } = trimColumns(this.numbers, this.texts, n);
     return { rows: n, lines: this.lines.subarray(0, n), numbers, texts, rejects: this.rejects, record: (i) => this.fieldsOf(i), header: this.header };
   }
 

@@ -192,10 +192,7 @@ export class ChunkBuilder {
   // The finished chunk (arrays trimmed to the rows read). Its release() returns the storage to the pool.
   build(): SourceChunk {
     const n = this.rows;
-    const numbers = new Map<string, NumberColumn>();
-    for (const [k, c] of this.numbers) numbers.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
-    const texts = new Map<string, string[]>();
-    for (const [k, c] of this.texts) texts.set(k, c.length === n ? c : c.slice(0, n));
+    const { numbers, texts } = trimColumns(this.numbers, this.texts, n);
     const { records, split, storage, pool } = this;
     return {
       rows: n,
@@ -208,6 +205,15 @@ export class ChunkBuilder {
       release: () => pool?.give(storage),
     };
   }
+}
+
+// Columns cut to the first n rows (views of the number columns, the text arrays as they are when full).
+export function trimColumns(numbers: Map<string, NumberColumn>, texts: Map<string, string[]>, n: number): Pick<SourceChunk, 'numbers' | 'texts'> {
+  const outNumbers = new Map<string, NumberColumn>();
+  for (const [k, c] of numbers) outNumbers.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
+  const outTexts = new Map<string, string[]>();
+  for (const [k, c] of texts) outTexts.set(k, c.length === n ? c : c.slice(0, n));
+  return { numbers: outNumbers, texts: outTexts };
 }
 
 export { OK, MISSING, INVALID };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
-import { isAlive, openAtomic, removeStaleTemps, removeStaleTempsIn } from '../../src/io/atomic.js';
+import { isAlive, openAtomic, removeStaleTempsIn } from '../../src/io/atomic.js';
 
 let dir: string;
 beforeEach(() => {
@@ -203,33 +203,8 @@ describe('openAtomic: failures', () => {
   });
 });
 
-describe('removeStaleTemps', () => {
-  it('removes temp files of dead pids and keeps those of live ones and unrelated files', async () => {
-    const file = path.join(dir, 'out.csv');
-    const dead = deadPid();
-    const names = {
-      dead: `.out.csv.${dead}.0123abcd.sb-tmp`,
-      mine: `.out.csv.${process.pid}.89abcdef.sb-tmp`,
-      parent: `.out.csv.${process.ppid}.00000000.sb-tmp`,
-      other: `.other.csv.${dead}.0123abcd.sb-tmp`,
-      final: 'out.csv',
-      noPid: '.out.csv.x.0123abcd.sb-tmp',
-    };
-    for (const n of Object.values(names)) writeFileSync(path.join(dir, n), 'x');
-    const removed = await removeStaleTemps(file);
-    expect(removed).toEqual([names.dead]);
-    expect(ls()).toEqual([names.mine, names.noPid, names.other, names.parent, names.final].sort());
-  });
-
-  it("does not take another target's temp file for its own (out.csv vs out.csv.<digits>)", async () => {
-    // `.out.csv.20250101.<pid>.<hex>.sb-tmp` is the temp of `out.csv.20250101`, written by a live process
-    const foreign = `.out.csv.20250101.${process.pid}.0123abcd.sb-tmp`;
-    writeFileSync(path.join(dir, foreign), 'x');
-    expect(await removeStaleTemps(path.join(dir, 'out.csv'))).toEqual([]);
-    expect(ls()).toEqual([foreign]);
-  });
-
-  it('openAtomic cleans stale temps of the same target on the way', async () => {
+describe('cleaning temp files of dead processes', () => {
+  it('openAtomic cleans stale temps in its directory on the way', async () => {
     const file = path.join(dir, 'out.csv');
     const stale = `.out.csv.${deadPid()}.deadbeef.sb-tmp`;
     writeFileSync(path.join(dir, stale), 'partial');
@@ -241,7 +216,6 @@ describe('removeStaleTemps', () => {
   });
 
   it('a directory that does not exist gives []', async () => {
-    expect(await removeStaleTemps(path.join(dir, 'nope', 'out.csv'))).toEqual([]);
     expect(await removeStaleTempsIn(path.join(dir, 'nope'))).toEqual([]);
   });
 });
