@@ -21,13 +21,14 @@ export interface Source {
   readonly gzip: boolean;
 }
 
-// Open a file (or '-' for stdin) for reading.
-export function openSource(file: string, display: string): Source {
+// Open a file (or '-' for stdin) for reading; `range` reads bytes [start, end) only (a shard's piece of a
+// plain text file: never gzip, so the bytes are taken as they are).
+export function openSource(file: string, display: string, range?: { start: number; end: number }): Source {
   const hash: Hash = createHash('sha256');
   let bytesRead = 0;
   let digest: string | undefined;
   let gzip = false;
-  const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: BLOCK_BYTES });
+  const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: BLOCK_BYTES, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
   async function* raw(): AsyncGenerator<Uint8Array> {
     try {
       for await (const block of stream as AsyncIterable<Buffer>) {
@@ -56,7 +57,7 @@ export function openSource(file: string, display: string): Source {
       headBytes += r.value.length;
     }
     const first = head.length <= 1 ? head[0] : Buffer.concat(head);
-    gzip = first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+    gzip = !range && first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
     if (!gzip && isGzipName(file)) {
       await it.return(undefined);
       throw new SbError('INPUT_FAILED', first === undefined ? 'the file is empty, not gzip data' : 'the name ends in .gz but the file is not gzip data (it does not start with the bytes 1f 8b)', { file: display });
