@@ -32,6 +32,8 @@ function program(): Command {
     .option('--limit <n>', 'score only the first N rows of each input', positiveInt)
     .option('--dry-run', 'validate and list what would be written; write nothing')
     .option('--reprocess', 'incremental jobs: score every input again, even those the ledger says were scored (and update the ledger)')
+    .option('--shard <i/N>', 'score only worker i of N (0 ≤ i < N): a deterministic share of the inputs; merge combines the N results')
+    .option('--shards <N>', 'the number of workers, with the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs); default: SERVE_BATCH_SHARDS')
     .option('--json', 'print the run record as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (jobs: string[], o, cmd: Command) => {
