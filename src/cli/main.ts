@@ -40,6 +40,17 @@ function program(): Command {
       process.exitCode = await (await import('./run.js')).runCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
     });
 
+  p.command('merge')
+    .description("check that every shard of a sharded run finished and reconciled, and write their combined result (what one unsharded run writes)")
+    .argument('<job>', 'the job file (.yaml) the shards ran')
+    .option('--shards <N>', 'how many shards ran (default: SERVE_BATCH_SHARDS)')
+    .option('--output <path>', 'write the combined result here (default: output.path with {shard} as "all")')
+    .option('--json', 'print the merge record as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (job: string, o, cmd: Command) => {
+      process.exitCode = await (await import('./merge.js')).mergeCommand(job, { ...cmd.optsWithGlobals(), ...o });
+    });
+
   p.command('validate')
     .description('check job files, their models and the first rows of their data; write nothing')
     .argument('<job...>', 'job files (.yaml)')
