@@ -16,7 +16,6 @@ import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
 import { gzipSink } from '../io/gzip-sink.js';
 import { parquetWriter } from '../io/parquet-writer.js';
 import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
-import { ORT_VERSION } from '../model/session.js';
 import { displayPath } from '../util/display.js';
 import { VERSION } from '../version.js';
 import { jobConfigHash } from './ledger.js';
@@ -66,7 +65,8 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
     exit_code: 0,
     error: null,
     model: { path: job.model.path, sha256: null },
-    versions: { serve_batch: VERSION, onnxruntime: ORT_VERSION, node: process.version },
+    // merge runs no model (and does not load ONNX Runtime): the version is the shards'.
+    versions: { serve_batch: VERSION, onnxruntime: 'unknown', node: process.version },
     totals: totals([]),
     inputs: [],
     warnings: [],
@@ -77,6 +77,8 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
   try {
     const tokens = tokenValues(job, runId, started);
     const target = mergeTarget(job, o, tokens);
+    const planned = job.output.format ?? formatOf(render(job.output.template, tokens));
+    if (planned) checkTargetFormat(target, planned, 'the job writes');
     // The job's own lock: merge writes what an unsharded run of the job writes.
     const lock = await acquireLock(job.stateDir, job.name, runId);
     if (!lock.held) {
@@ -92,13 +94,22 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
     if (!shardInfo) throw new SbError('SHARDS', `the record of shard 0 (${first.record}) is not a sharded run's`);
     info.plan = shardInfo.plan;
     record.model.sha256 = first.model.sha256;
+    record.versions.onnxruntime = first.versions.onnxruntime;
     const inputs = mergedInputs(done);
     checkRejectLimits(job, inputs);
     const format = shardInfo.output_format;
-    checkTargetFormat(target, format);
+    checkTargetFormat(target, format, 'the shards wrote');
     if (inputs.length > 0) {
-      await mergeRejects(job, tokens, inputs);
-      await writeCombined(target, format, shardInfo.batch_size, inputs);
+      // Everything is written before anything is committed; the rejects first, as a run does.
+      const rejects = await mergeRejects(job, tokens, inputs);
+      try {
+        const result = await writeCombined(target, format, shardInfo.batch_size, inputs);
+        for (const commit of rejects.commits) await commit();
+        await result.commit();
+      } catch (err) {
+        await rejects.abort();
+        throw err;
+      }
     }
     const rejectsTarget = (i: MergedInput) => (job.errors.rejects ? render(job.errors.rejects, isPerInput(job.errors.rejects) ? inputTokens(tokens, i.path) : tokens) : null);
     record.inputs = inputs.map((i) => mergedRecord(i, target, rejectsTarget(i)));
@@ -146,12 +157,12 @@ function mergeTarget(job: JobConfig, o: MergeOptions, tokens: TokenValues): stri
 }
 
 // The combined result has the shards' format; its name may add gzip (or leave it out) but not convert.
-function checkTargetFormat(target: string, format: TextFormat): void {
+function checkTargetFormat(target: string, format: TextFormat, who: string): void {
   const problem = formatProblem(target);
   if (problem) throw new SbError('USAGE', `${displayPath(target)}: ${problem}`);
   const named = formatOf(target);
   if (named && named !== format) {
-    throw new SbError('USAGE', `${displayPath(target)} names a ${named} file, but the shards wrote ${format}: merge combines results, it does not convert them; give a .${format} name`);
+    throw new SbError('USAGE', `${displayPath(target)} names a ${named} file, but ${who} ${format}: merge combines results, it does not convert them; give a .${format} name`);
   }
 }
 
@@ -214,6 +225,10 @@ function checkShards(job: JobConfig, found: FoundShard[]): RunRecord[] {
     if (!s || !s0) throw new SbError('SHARDS', `the record ${displayPath(String(r.record))} is not a sharded run's`);
     if (s.plan !== s0.plan) {
       throw new SbError('SHARDS', `shard ${k} planned from another listing of the inputs than shard 0 (plan ${s.plan.slice(0, 12)} vs ${s0.plan.slice(0, 12)}): the inputs changed between the workers' runs; run every shard again`);
+    }
+    if (r.versions?.serve_batch !== first.versions?.serve_batch || r.versions?.onnxruntime !== first.versions?.onnxruntime) {
+      const v = (x: RunRecord) => `serve-batch ${x.versions?.serve_batch}, onnxruntime ${x.versions?.onnxruntime}`;
+      throw new SbError('SHARDS', `shard ${k} ran ${v(r)}, shard 0 ${v(first)}: run every shard with the same version`);
     }
     if (r.model.sha256 !== first.model.sha256) throw new SbError('SHARDS', `shard ${k} scored with another model than shard 0 (sha256 ${String(r.model.sha256).slice(0, 12)} vs ${String(first.model.sha256).slice(0, 12)}); run every shard again`);
     if (s.config_hash !== s0.config_hash || s.output_format !== s0.output_format) throw new SbError('SHARDS', `shard ${k} ran with other job settings than shard 0; run every shard again`);
@@ -278,9 +293,15 @@ function checkRejectLimits(job: JobConfig, inputs: MergedInput[]): void {
 
 // The rejects an unsharded run writes: per rejects file (one per input, or one for all), the shards'
 // rejects files concatenated with one header; a rejects file without rejects is removed, as a run does.
-async function mergeRejects(job: JobConfig, tokens: TokenValues, inputs: MergedInput[]): Promise<void> {
+// Written here, committed (or removed) by the caller.
+async function mergeRejects(job: JobConfig, tokens: TokenValues, inputs: MergedInput[]): Promise<{ commits: (() => Promise<void>)[]; abort: () => Promise<void> }> {
+  const commits: (() => Promise<void>)[] = [];
+  const sinks: ByteSink[] = [];
+  const abort = async () => {
+    for (const sink of sinks) await sink.abort();
+  };
   const template = job.errors.rejects;
-  if (!template) return;
+  if (!template) return { commits, abort };
   const perInput = isPerInput(template);
   const targets = new Map<string, string[]>();
   for (const i of inputs) {
@@ -289,14 +310,15 @@ async function mergeRejects(job: JobConfig, tokens: TokenValues, inputs: MergedI
     for (const p of i.pieces) if (p.rec.rejects && p.rec.rows_rejected > 0 && sources[sources.length - 1] !== p.rec.rejects) sources.push(p.rec.rejects);
     targets.set(target, sources);
   }
-  for (const [target, sources] of targets) {
-    if (sources.length === 0) {
-      await unlink(target).catch(() => undefined);
-      continue;
-    }
-    if (sources.length === 1 && sources[0] === target) continue;
-    const sink = await openAtomic(target);
-    try {
+  try {
+    for (const [target, sources] of targets) {
+      if (sources.length === 0) {
+        commits.push(() => unlink(target).catch(() => undefined));
+        continue;
+      }
+      if (sources.length === 1 && sources[0] === target) continue;
+      const sink = await openAtomic(target);
+      sinks.push(sink);
       for (const [k, source] of sources.entries()) {
         const rows = new TextRows(source, true);
         try {
@@ -311,21 +333,23 @@ async function mergeRejects(job: JobConfig, tokens: TokenValues, inputs: MergedI
           await rows.close();
         }
       }
-      await sink.commit();
-    } catch (err) {
-      await sink.abort();
-      throw missingFile(err);
+      commits.push(() => sink.commit());
     }
+  } catch (err) {
+    await abort();
+    throw missingFile(err);
   }
+  return { commits, abort };
 }
 
-// Write the combined result as an unsharded run writes it (see the file's header).
-async function writeCombined(target: string, format: TextFormat, batchSize: number, inputs: MergedInput[]): Promise<void> {
+// Write the combined result as an unsharded run writes it (see the file's header); the caller commits it.
+async function writeCombined(target: string, format: TextFormat, batchSize: number, inputs: MergedInput[]): Promise<ByteSink> {
   let sink: ByteSink = await openAtomic(target);
   if (isGzipName(target)) sink = gzipSink(sink);
   try {
     if (format === 'parquet') await writeParquet(sink, batchSize, inputs);
     else await writeText(sink, format !== 'jsonl', inputs);
+    return sink;
   } catch (err) {
     await sink.abort();
     throw missingFile(err);
@@ -382,7 +406,6 @@ async function writeText(sink: ByteSink, csv: boolean, inputs: MergedInput[]): P
     await open?.rows.close();
   }
   if (csv && !headerDone && header) await sink.write(header);
-  await sink.commit();
 }
 
 // Parquet: the shards' rows decoded and written again by the same writer, so row groups are counted from the
@@ -409,7 +432,8 @@ async function writeParquet(sink: ByteSink, batchSize: number, inputs: MergedInp
           const these = result.fields.map((f) => `${f.name}:${f.type}`).join();
           columns ??= these;
           if (these !== columns) throw new SbError('SHARDS', `the shard result ${displayPath(file)} has other columns than the first shard's`);
-          writer ??= parquetWriter(sink, { fields: () => result.fields, batchSize });
+          // The writer's commit writes the footer; the file itself is committed by the caller.
+          writer ??= parquetWriter({ ...held(sink), commit: async () => undefined }, { fields: () => result.fields, batchSize });
         }
         const o = open as NonNullable<typeof open>;
         const w = writer as TableWriter;
@@ -436,6 +460,11 @@ async function writeParquet(sink: ByteSink, batchSize: number, inputs: MergedInp
   } finally {
     await open?.result.close();
   }
+}
+
+// The sink's methods, bound (to be passed on with one of them replaced).
+function held(sink: ByteSink): ByteSink {
+  return { target: sink.target, write: (d) => sink.write(d), commit: () => sink.commit(), abort: () => sink.abort(), mark: () => sink.mark(), rollback: (m) => sink.rollback(m) };
 }
 
 // Rows [from, from + n) of a chunk.
