@@ -63,5 +63,5 @@ export function mergeLine(r: RunRecord): string {
     if (t.inputs === 0) return `job ${r.job}: merged ${shards} — no inputs, nothing to write`;
     return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}`;
   }
-  return `job ${r.job}: merge ${r.status === 'skipped' ? 'skipped' : 'failed'} — ${r.error}`;
+  return `job ${r.job}: merge ${r.status} — ${r.error}`;
 }

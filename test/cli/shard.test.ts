@@ -213,6 +213,30 @@ describe('retries and failures', () => {
   });
 });
 
+describe('the plan, before anything is scored', () => {
+  it('--dry-run shows each worker its share and what was done with the files the cuts fell into; writes nothing', () => {
+    const d = tempDir();
+    writeFiles(d, { 'in/a.csv': csv(rows(200, 18)), 'in/big.csv': csv(rows(40_000, 19)), 'job.yaml': job('in', 'out/part-{shard}.csv') });
+    const r = cli(['run', 'job.yaml', '--shard', '1/3', '--dry-run', '--json', '--log-format', 'text'], { cwd: d });
+    expect(r.status, r.stderr).toBe(0);
+    const rec = JSON.parse(r.stdout);
+    expect(rec.status).toBe('dry-run');
+    expect(rec.shard).toMatchObject({ index: 1, count: 3, tag: '1', splits: [{ how: 'bytes', pieces: 3 }] });
+    expect(rec.shard.bytes_per_shard.reduce((a: number, b: number) => a + b, 0)).toBe(rec.shard.total_bytes);
+    expect(rec.inputs).toEqual([expect.objectContaining({ path: path.join(d, 'in/big.csv'), output: path.join(d, 'out/part-1.csv'), range: expect.objectContaining({ line: expect.any(Number) }) })]);
+    const lines = expectOneLineError(r.stderr);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^job job: shard 1 of 3 \(plan [0-9a-f]{12}\): [\d,.]+ (MB|bytes) of [\d.]+ MB$/),
+        'in/big.csv: split at line starts into 3 pieces (it has no quote characters)',
+        expect.stringMatching(/^in\/big\.csv \(bytes [\d,]+–[\d,]+ from line [\d,]+\) → out\/part-1\.csv: would be scored$/),
+      ]),
+    );
+    expect(existsSync(path.join(d, 'out'))).toBe(false);
+    expect(existsSync(path.join(d, '.serve-batch/runs'))).toBe(false);
+  });
+});
+
 describe('mistakes: one line, the documented exit code', () => {
   const files = { 'in/a.csv': csv(rows(10, 16)), 'in/b.csv': csv(rows(10, 17)) };
   const cases: { name: string; args: string[]; env?: Record<string, string>; job?: string; exit: number; message: RegExp }[] = [
