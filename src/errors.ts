@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'MODEL_RUNTIME' // session.run failed on real rows
   | 'WRITE_FAILED' // a result or rejects file could not be written
   | 'RECONCILE' // rows_in != rows_out + rows_rejected
+  | 'SHARDS' // merge: a shard is missing, failed, or does not belong with the others
   | 'LOCKED' // another run of the same job holds its lock
   | 'INTERRUPTED'; // SIGINT/SIGTERM
 
@@ -55,6 +56,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   MODEL_RUNTIME: 1,
   WRITE_FAILED: 1,
   RECONCILE: 1,
+  SHARDS: 1,
   LOCKED: 3,
   INTERRUPTED: 130,
 };

@@ -32,10 +32,23 @@ function program(): Command {
     .option('--limit <n>', 'score only the first N rows of each input', positiveInt)
     .option('--dry-run', 'validate and list what would be written; write nothing')
     .option('--reprocess', 'incremental jobs: score every input again, even those the ledger says were scored (and update the ledger)')
+    .option('--shard <i/N>', 'score only worker i of N (0 ≤ i < N): a deterministic share of the inputs; merge combines the N results')
+    .option('--shards <N>', 'the number of workers, with the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs); default: SERVE_BATCH_SHARDS')
     .option('--json', 'print the run record as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (jobs: string[], o, cmd: Command) => {
       process.exitCode = await (await import('./run.js')).runCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
+    });
+
+  p.command('merge')
+    .description("check that every shard of a sharded run finished and reconciled, and write their combined result (what one unsharded run writes)")
+    .argument('<job>', 'the job file (.yaml) the shards ran')
+    .option('--shards <N>', 'how many shards ran (default: SERVE_BATCH_SHARDS)')
+    .option('--output <path>', 'write the combined result here (default: output.path with {shard} as "all")')
+    .option('--json', 'print the merge record as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (job: string, o, cmd: Command) => {
+      process.exitCode = await (await import('./merge.js')).mergeCommand(job, { ...cmd.optsWithGlobals(), ...o });
     });
 
   p.command('validate')

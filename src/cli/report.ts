@@ -1,13 +1,14 @@
 // Text renderings of core results for people (JSON callers get the objects themselves).
-import type { InputRecord, RunRecord } from '../run/record.js';
+import type { InputRecord, PieceRange, RunRecord, ShardInfo } from '../run/record.js';
+import type { SplitDecision } from '../run/shards.js';
 import { displayPath } from '../util/display.js';
 import { formatDuration } from '../util/duration.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
-// `data/a.csv → out/a.csv: 1,000 rows, 3 rejected (0.4s)`
+// `data/a.csv → out/a.csv: 1,000 rows, 3 rejected (0.4s)`; a shard's piece of a file says which part.
 export function inputLine(i: InputRecord): string {
-  const src = displayPath(i.path);
+  const src = displayPath(i.path) + rangeText(i.range);
   if (i.status === 'failed') return i.error?.startsWith(src) ? `failed: ${i.error}` : `${src}: failed: ${i.error}`;
   if (i.status === 'skipped' && i.reason) return `${src}: skipped, ${i.reason}`;
   if (i.status === 'skipped') return `${src} → ${i.output ? displayPath(i.output) : '-'}: would be scored`;
@@ -30,4 +31,37 @@ export function runLine(r: RunRecord): string {
     default:
       return `job ${r.job}: ${r.status} — ${r.error ?? counts}`;
   }
+}
+
+// ` (bytes 1,048,576–2,097,152 from line 10,234)` or ` (row groups 2–4 from row 131,073)`.
+export function rangeText(r: PieceRange | undefined): string {
+  if (!r) return '';
+  if (r.row_groups) return ` (row groups ${r.row_groups[0]}–${r.row_groups[1] === null ? 'end' : r.row_groups[1] - 1} from row ${n(r.first_row ?? 1)})`;
+  return ` (bytes ${n(r.start)}–${n(r.end)} from line ${n(r.line ?? 1)})`;
+}
+
+// `job j: shard 2 of 7 (plan 3f2a9c1d): 2 pieces, 1.2 MB of 8.4 MB`
+export function shardLine(job: string, s: ShardInfo): string {
+  return `job ${job}: shard ${s.index} of ${s.count} (plan ${s.plan.slice(0, 12)}): ${s.bytes === 0 ? 'nothing to score' : `${mb(s.bytes)} of ${mb(s.total_bytes)}`}`;
+}
+
+// `data/big.csv: split at line starts into 7 pieces (it has no quote characters)` or why it was not split.
+export function splitLine(s: SplitDecision): string {
+  const path = displayPath(s.path);
+  if (s.how === 'whole') return `${path}: not split, one worker scores it: ${s.reason}`;
+  return `${path}: ${s.reason.replace(/^split at ([^(]*)/, `split at $1into ${s.pieces} pieces `)}`.replace(/ +\(/, ' (');
+}
+
+const mb = (bytes: number) => (bytes < 1e6 ? `${n(bytes)} bytes` : `${(bytes / 1e6).toFixed(1)} MB`);
+
+// `job j: merged 7 shards — 3 inputs, 1,000 rows in, 990 out, 10 rejected → out/all.csv in 0.2s`
+export function mergeLine(r: RunRecord): string {
+  const t = r.totals;
+  const shards = `${r.merge?.count ?? 0} shard${r.merge?.count === 1 ? '' : 's'}`;
+  if (r.status === 'ok') {
+    const out = r.inputs[0]?.output;
+    if (t.inputs === 0) return `job ${r.job}: merged ${shards} — no inputs, nothing to write`;
+    return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}`;
+  }
+  return `job ${r.job}: merge ${r.status} — ${r.error}`;
 }

@@ -6,7 +6,8 @@ import { runJob, type RunEvent } from '../run/run-job.js';
 import type { RunRecord } from '../run/record.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { createProgress } from './progress.js';
-import { inputLine, runLine } from './report.js';
+import { inputLine, runLine, shardLine, splitLine } from './report.js';
+import { chooseShard } from './shard-options.js';
 import { worstExitCode, withSignals } from './signals.js';
 import { reportLoadError } from './validate.js';
 
@@ -18,6 +19,8 @@ export interface RunCommandOptions {
   limit?: number;
   dryRun?: boolean;
   reprocess?: boolean;
+  shard?: string;
+  shards?: string;
   json?: boolean;
   quiet?: boolean;
   logFormat?: LogFormat;
@@ -39,6 +42,12 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
     logger.log('error', 'usage', '--json and --output - both want stdout: drop one');
     return 2;
   }
+  const choice = chooseShard(o, process.env);
+  if ('error' in choice) {
+    logger.log('error', 'usage', choice.error);
+    return 2;
+  }
+  if (choice.warning) logger.log('warn', 'warning', choice.warning);
   const codes: number[] = [];
   for (const job of jobs) {
     const progress = createProgress(!o.quiet && logger.format === 'text' && o.output !== '-');
@@ -51,6 +60,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
         limit: o.limit,
         dryRun: o.dryRun,
         reprocess: o.reprocess,
+        shard: choice.shard,
         signal,
         onEvent: (e) => {
           progress.stop();
@@ -69,6 +79,10 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
 
 function logEvent(logger: Logger, e: RunEvent): void {
   if (e.type === 'warning') logger.log('warn', 'warning', e.message, { job: e.job });
+  else if (e.type === 'shard_planned') {
+    logger.log('info', 'shard_planned', shardLine(e.job, e.shard), { job: e.job, ...e.shard });
+    for (const s of e.shard.splits) logger.log('info', 'shard_split', splitLine(s), { job: e.job, ...s });
+  }
   else if (e.type === 'input_finished') {
     const i = e.input;
     logger.log(i.status === 'failed' ? 'error' : 'info', 'input_finished', inputLine(i), { job: e.job, ...i });

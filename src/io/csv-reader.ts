@@ -35,6 +35,11 @@ export interface ReadContext {
   batchSize: number;
   /** Stop after this many data rows (accepted + rejected). */
   limit?: number;
+  /** A shard's piece that starts in the middle of a text file, at this physical line: no byte-order mark
+   *  there, the header comes from the options, and (JSON Lines) the file's first piece checks the keys. */
+  from?: { line: number };
+  /** A shard's piece of a Parquet file: row groups [from, to) (to undefined: through the last). */
+  rowGroups?: { from: number; to?: number };
 }
 
 /** A record longer than this is treated as broken (an unclosed quote), not buffered further. */
@@ -125,9 +130,9 @@ class CsvState {
   private builder?: ChunkBuilder;
   private readonly pool = new StoragePool();
   private readonly ready: SourceChunk[] = [];
-  private line = 1;
+  private line: number;
   private seen = 0;
-  private first = true;
+  private first: boolean;
   private readonly parseOptions: Record<string, unknown>;
   /** Delimiter and quote as single bytes when the fast path applies, else -1. */
   private readonly delimiterByte: number;
@@ -155,6 +160,8 @@ class CsvState {
     this.delimiterByte = /^[\d.+\-eE]$/.test(o.delimiter) ? -1 : single(o.delimiter);
     this.quoteByte = o.quote === '' ? -2 : single(o.quote);
     if (Array.isArray(o.header)) this.setHeader(o.header.map(String));
+    this.line = ctx.from?.line ?? 1;
+    this.first = ctx.from === undefined;
   }
 
   private fastPathFor(buf: Buffer, from: number): boolean {

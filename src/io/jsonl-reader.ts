@@ -40,8 +40,8 @@ export async function* readJsonl(source: AsyncIterable<Uint8Array>, ctx: ReadCon
 
 class JsonlState {
   done = false;
-  private line = 1;
-  private first = true;
+  private line: number;
+  private first: boolean;
   private seen = 0;
   private rows?: ValueRows;
   private readonly ready: SourceChunk[] = [];
@@ -59,6 +59,10 @@ class JsonlState {
     this.needs = ctx.needs.map((n, index) => ({ ...n, index }));
     this.paths = this.header.map((name) => name.split('.'));
     this.found = this.header.map(() => false);
+    this.line = ctx.from?.line ?? 1;
+    this.first = ctx.from === undefined;
+    // A piece in the middle of a file: its first batch is not the file's (the first piece checks the keys).
+    if (ctx.from) this.checking = false;
   }
 
   // Whole lines (the last one may lack its LF only at the end of input).

@@ -116,9 +116,12 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
     try {
       const meta = await metadataOf(bytes, ctx.file);
       const { header, needs, columns } = plan(meta, ctx);
-      let groupStart = 0;
+      const from = ctx.rowGroups?.from ?? 0;
+      const to = Math.min(ctx.rowGroups?.to ?? Infinity, meta.row_groups.length);
+      // Row numbers count from the start of the file, also in a shard's piece.
+      let groupStart = meta.row_groups.slice(0, from).reduce((n, g) => n + Number(g.num_rows), 0);
       let left = ctx.limit ?? Infinity;
-      for (let g = 0; g < meta.row_groups.length && left > 0; g++) {
+      for (let g = from; g < to && left > 0; g++) {
         const group = meta.row_groups[g];
         const groupRows = Number(group.num_rows);
         const cursors = columns.map((c) => (c ? new ColumnCursor(bytes, group.columns[c.chunkIndex].meta_data, c.decoder, c.time, groupRows, ctx.file, g) : undefined));
@@ -135,7 +138,8 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
         }
         groupStart += groupRows;
       }
-      if (left > 0) {
+      // A shard's piece does not hash the whole file (every worker would read all of it).
+      if (left > 0 && !ctx.rowGroups) {
         digest = await bytes.sha256();
         bytesRead = bytes.size;
       }
@@ -159,6 +163,20 @@ export async function parquetColumns(bytes: ParquetBytes, file: string): Promise
   try {
     const tree = parquetSchema(await metadataOf(bytes, file));
     return tree.children.filter((c) => c.children.length === 0 && c.element.repetition_type !== 'REPEATED').map((c) => c.element.name);
+  } catch (err) {
+    throw asInputError(err, file);
+  } finally {
+    await bytes.close();
+  }
+}
+
+// Where each row group of a Parquet file starts (the smallest offset of its column chunks) and how many rows
+// it holds: the places a shard plan may cut the file.
+export async function parquetRowGroups(bytes: ParquetBytes, file: string): Promise<{ starts: number[]; rows: number[] }> {
+  try {
+    const meta = await metadataOf(bytes, file);
+    const starts = meta.row_groups.map((g) => Math.min(...g.columns.map((c) => Number(c.meta_data ? c.meta_data.dictionary_page_offset || c.meta_data.data_page_offset : c.file_offset))));
+    return { starts, rows: meta.row_groups.map((g) => Number(g.num_rows)) };
   } catch (err) {
     throw asInputError(err, file);
   } finally {

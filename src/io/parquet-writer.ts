@@ -1,6 +1,8 @@
 // Result chunks → Parquet (hyparquet-writer), written incrementally: rows are buffered until a row group is
 // full (a multiple of batch_size, about 64k rows), then that row group is encoded and its bytes go to the
-// sink, so memory holds one row group, not the result. The footer is written on commit. Columns are typed
+// sink, so memory holds one row group, not the result. A row group holds exactly that many rows (the last
+// one of an input fewer), however the rows arrived in chunks: so the file depends only on the rows, which
+// lets `merge` rewrite sharded results into the bytes of one unsharded run. The footer is written on commit. Columns are typed
 // (see result-fields.ts): floats as FLOAT/DOUBLE with every bit (float_precision is for text formats),
 // integers as INT32/INT64, booleans as BOOLEAN, labels and passthrough cells as UTF-8 strings (STRING); all are
 // REQUIRED (NaN is a float value; an empty passthrough cell is ''). Snappy-compressed, as most writers do.
@@ -60,7 +62,8 @@ export function parquetWriter(sink: ByteSink, o: ParquetWriteOptions): TableWrit
   let pw: ParquetWriter | undefined;
   // The chunks' columns as they came (packed text, tensors): values are made only when a row group is written,
   // so they die young instead of piling up in the old generation while the group fills.
-  let pending: { columns: ResultColumn[]; rows: number }[] = [];
+  // Rows left over from a full row group are kept as values.
+  let pending: ({ columns: ResultColumn[]; rows: number } | { values: ColumnValues[]; rows: number })[] = [];
   let pendingRows = 0;
   let rows = 0;
 
@@ -73,17 +76,20 @@ export function parquetWriter(sink: ByteSink, o: ParquetWriteOptions): TableWrit
     return { fields, pw };
   };
 
-  // Encode the buffered rows as one row group.
-  const flushGroup = async () => {
-    if (pendingRows === 0 || !pw || !fields) return;
-    // Min/max statistics of string columns cost a third of the writing time and serve little in a result
-    // file (they are kept for numeric columns).
-    const parts = pending;
-    const columnData = fields.map((f, k) => ({ name: f.name, data: concat(f.type, parts.map((p) => valuesOf(f.type, p.columns[k], p.rows)), pendingRows), statistics: f.type !== 'string' }));
-    pending = [];
-    const n = pendingRows;
-    pendingRows = 0;
-    await pw.write({ columnData, rowGroupSize: n });
+  // Encode full row groups of the buffered rows, and with `all` the rest as one more.
+  const flushGroup = async (all = true) => {
+    while (pw && fields && pendingRows > 0 && (all || pendingRows >= groupRows)) {
+      const parts = pending;
+      const n = pendingRows;
+      const values = fields.map((f, k) => concat(f.type, parts.map((p) => ('values' in p ? p.values[k] : valuesOf(f.type, p.columns[k], p.rows))), n));
+      const take = Math.min(n, groupRows);
+      pending = take < n ? [{ values: values.map((v) => tail(v, take)), rows: n - take }] : [];
+      pendingRows = n - take;
+      // Min/max statistics of string columns cost a third of the writing time and serve little in a result
+      // file (they are kept for numeric columns).
+      const columnData = fields.map((f, k) => ({ name: f.name, data: take < n ? head(values[k], take) : values[k], statistics: f.type !== 'string' }));
+      await pw.write({ columnData, rowGroupSize: take });
+    }
   };
 
   return {
@@ -94,7 +100,7 @@ export function parquetWriter(sink: ByteSink, o: ParquetWriteOptions): TableWrit
       pending.push({ columns: chunk.columns, rows: chunk.rows });
       pendingRows += chunk.rows;
       rows += chunk.rows;
-      if (pendingRows >= groupRows) await flushGroup();
+      if (pendingRows >= groupRows) await flushGroup(false);
     },
     get rows() {
       return rows;
@@ -261,6 +267,15 @@ function sameType(type: FieldType, values: ArrayLike<unknown>): boolean {
     (type === 'int64' && values instanceof BigInt64Array) ||
     (type === 'uint64' && values instanceof BigUint64Array)
   );
+}
+
+// The first `n` values, and the values after the first `n`.
+function head(v: ColumnValues, n: number): ColumnValues {
+  return ArrayBuffer.isView(v) ? (v.subarray(0, n) as ColumnValues) : (v.slice(0, n) as ColumnValues);
+}
+
+function tail(v: ColumnValues, n: number): ColumnValues {
+  return ArrayBuffer.isView(v) ? (v.subarray(n) as ColumnValues) : (v.slice(n) as ColumnValues);
 }
 
 // Buffered parts of one column as one array of `n` values.

@@ -21,14 +21,16 @@ export interface Source {
   readonly gzip: boolean;
 }
 
-// Open a file (or '-' for stdin) for reading.
-export function openSource(file: string, display: string): Source {
+// Open a file (or '-' for stdin) for reading; `range` reads bytes [start, end) only (a shard's piece of a
+// plain text file: never gzip, so the bytes are taken as they are).
+export function openSource(file: string, display: string, range?: { start: number; end: number }): Source {
   const hash: Hash = createHash('sha256');
   let bytesRead = 0;
   let digest: string | undefined;
   let gzip = false;
   // A file is read into one buffer, reused for every block: a consumer must be done with a block before it
-  // asks for the next (the readers copy what they keep). Standard input is a stream.
+  // asks for the next (the readers copy what they keep). Standard input is a stream. With `range`, only
+  // bytes [start, end) of the file are read.
   async function* read(): AsyncGenerator<Uint8Array> {
     if (file === '-') {
       yield* process.stdin as AsyncIterable<Buffer>;
@@ -37,9 +39,13 @@ export function openSource(file: string, display: string): Source {
     const handle = await open(file, 'r');
     try {
       const buf = Buffer.allocUnsafeSlow(BLOCK_BYTES);
-      for (;;) {
-        const { bytesRead: n } = await handle.read(buf, 0, BLOCK_BYTES, null);
+      let position = range?.start ?? 0;
+      const end = range?.end ?? Infinity;
+      while (position < end) {
+        const want = Math.min(BLOCK_BYTES, end - position);
+        const { bytesRead: n } = await handle.read(buf, 0, want, position);
         if (n === 0) return;
+        position += n;
         yield buf.subarray(0, n);
       }
     } finally {
@@ -73,7 +79,7 @@ export function openSource(file: string, display: string): Source {
     }
     // Copied: the block buffer is reused by the next read.
     const first = head.length === 0 ? undefined : Buffer.concat(head);
-    gzip = first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+    gzip = !range && first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
     if (!gzip && isGzipName(file)) {
       await it.return(undefined);
       throw new SbError('INPUT_FAILED', first === undefined ? 'the file is empty, not gzip data' : 'the name ends in .gz but the file is not gzip data (it does not start with the bytes 1f 8b)', { file: display });

@@ -38,6 +38,19 @@ export interface PrepareSpec {
   plan: Pick<RunPlan, 'needs' | 'tensors' | 'passthrough'>;
   batchSize: number;
   limit?: number;
+  /** A shard's piece of the file (see run/shards.ts); absent: the whole file. */
+  piece?: PieceSpec;
+}
+
+/** What a reader needs to read part of a file: text bytes [start, end) from physical line `line` with the
+ *  file's header, or Parquet row groups [fromGroup, toGroup). */
+export interface PieceSpec {
+  start: number;
+  end: number;
+  line?: number;
+  header?: string[];
+  fromGroup?: number;
+  toGroup?: number;
 }
 
 /** What the whole input came to, once every chunk was read. */
@@ -68,7 +81,15 @@ export interface TableReader {
 // The reader for the input's format: text formats over the (maybe gzipped) byte stream, Parquet by random
 // access to the file (standard input is read whole first: Parquet starts at its footer).
 export function openReader(spec: PrepareSpec): TableReader {
-  const ctx = { file: spec.display, needs: spec.plan.needs, batchSize: spec.batchSize, limit: spec.limit };
+  const piece = spec.piece;
+  const ctx = {
+    file: spec.display,
+    needs: spec.plan.needs,
+    batchSize: spec.batchSize,
+    limit: spec.limit,
+    from: piece && piece.start > 0 && spec.format !== 'parquet' ? { line: piece.line ?? 1 } : undefined,
+    rowGroups: piece && spec.format === 'parquet' ? { from: piece.fromGroup ?? 0, to: piece.toGroup } : undefined,
+  };
   if (spec.format === 'parquet') {
     let input: ParquetInput | undefined;
     const chunks = async function* () {
@@ -77,8 +98,9 @@ export function openReader(spec: PrepareSpec): TableReader {
     };
     return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
   }
-  const source = openSource(spec.file, spec.display);
-  const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, spec.csv, ctx);
+  const source = openSource(spec.file, spec.display, piece ? { start: piece.start, end: piece.end } : undefined);
+  const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
+  const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, csv, ctx);
   return { chunks, bytes: () => source.bytesRead, end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }) };
 }
 

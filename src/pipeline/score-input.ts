@@ -10,7 +10,7 @@ import type { LoadedModel } from '../model/session.js';
 import { assemble } from './assemble.js';
 import type { Reject } from './chunk.js';
 import type { RunPlan } from './plan.js';
-import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
+import { prepareHere, prepareInWorker, type PieceSpec, type PrepareSpec } from './prepare.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 
@@ -25,6 +25,8 @@ export interface ScoreContext {
   writer: TableWriter;
   rejects: RejectsSink;
   limit?: number;
+  /** A shard's piece of the file; absent: the whole file. */
+  piece?: PieceSpec;
   signal?: AbortSignal;
   /** Called after each chunk with the rows and bytes of this input so far. */
   onProgress?: (rows: number, bytes: number) => void;
@@ -62,6 +64,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
     plan: { needs: ctx.plan.needs, tensors: ctx.plan.tensors, passthrough: ctx.plan.passthrough },
     batchSize: ctx.job.batchSize,
     limit: ctx.limit,
+    piece: ctx.piece,
   };
   const prepared = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES ? prepareInWorker(spec) : prepareHere(spec);
   try {

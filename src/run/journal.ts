@@ -6,7 +6,8 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { isAlive, openAtomic, removeStaleTempsIn } from '../io/atomic.js';
+import { openAtomic, removeStaleTempsIn } from '../io/atomic.js';
+import { processAlive } from './lock.js';
 
 interface Journal {
   pid: number;
@@ -42,7 +43,7 @@ export async function recoverJournal(stateDir: string, job: string): Promise<str
   const j = await readJournal(file);
   if (!j) return undefined;
   // Ours (a run id reused in this process) or a live process elsewhere: not a crash.
-  if (j.host !== hostname() || isAlive(j.pid)) return undefined;
+  if (j.host !== hostname() || processAlive(j.pid, j.started_at)) return undefined;
   const removed: string[] = [];
   for (const dir of Array.isArray(j.dirs) ? j.dirs : []) {
     for (const name of await removeStaleTempsIn(dir)) removed.push(path.join(dir, name));

@@ -55,7 +55,16 @@ export async function acquireLockFile(file: string, runId: string): Promise<Lock
 
 // A lock is stale when its process is gone; only decidable on the host that wrote it.
 function isStale(owner: LockOwner): boolean {
-  return owner.host === hostname() && !isAlive(owner.pid);
+  return owner.host === hostname() && !processAlive(owner.pid, owner.started_at);
+}
+
+// Whether the process `pid` that started something at `startedAt` (on this host) is still running. A
+// container restarted under the same hostname (a Kubernetes pod retried: an Indexed Job's pods are named
+// `<job>-<index>`, a `docker restart`) usually gets the dead process's pid again, often 1: a note of our own
+// pid from before this process started was written by that dead process.
+export function processAlive(pid: number, startedAt: string): boolean {
+  if (pid === process.pid) return !(Date.parse(startedAt) < performance.timeOrigin);
+  return isAlive(pid);
 }
 
 // Replace a stale lock by ours (true), unless another contender is doing it or did it (false).

@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { openAtomic } from '../io/atomic.js';
+import type { TextFormat } from '../job/config.js';
+import type { SplitDecision } from './shards.js';
 
 export type InputStatus = 'ok' | 'failed' | 'skipped';
 export type RunStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'invalid' | 'dry-run';
@@ -20,7 +22,43 @@ export interface InputRecord {
   error: string | null;
   /** Incremental jobs: why the input was skipped or scored (the ledger's decision); otherwise null. */
   reason?: string | null;
+  /** Sharded runs: the part of the file this input is, when not all of it (see PieceRange). */
+  range?: PieceRange;
   duration_ms: number;
+}
+
+/** Bytes [start, end) of a file of `file_bytes` bytes: from physical line `line` (text), or row groups
+ *  [row_groups[0], row_groups[1]) starting at row `first_row` + 1 (Parquet). `bytes` and `sha256` of the
+ *  input record are those of the piece (Parquet pieces have no sha256: it would need the whole file). */
+export interface PieceRange {
+  start: number;
+  end: number;
+  file_bytes: number;
+  line?: number;
+  row_groups?: [number, number | null];
+  first_row?: number;
+}
+
+/** Sharded runs: which shard a run was and the plan it shared with the other workers. */
+export interface ShardInfo {
+  index: number;
+  count: number;
+  /** The {shard} token of this worker. */
+  tag: string;
+  /** sha256 of the plan (listing, sizes, cuts): the same for every worker that saw the same inputs. */
+  plan: string;
+  /** Pieces and bytes of the whole plan (all workers). */
+  pieces: number;
+  total_bytes: number;
+  /** This worker's share, and every worker's (in shard order). */
+  bytes: number;
+  bytes_per_shard: number[];
+  /** What merge needs to know the shards belong together and to write their combined result. */
+  output_format: TextFormat;
+  config_hash: string;
+  batch_size: number;
+  /** Files the plan's cuts fell into: split (how, into how many pieces) or not, and why. */
+  splits: SplitDecision[];
 }
 
 export type FireReason = 'schedule' | 'missed' | 'retry';
@@ -49,10 +87,21 @@ export interface RunRecord {
   totals: { inputs: number; failed: number; skipped?: number; rows_in: number; rows_out: number; rows_rejected: number };
   /** Incremental jobs: the ledger this run read and updated, and whether --reprocess ignored it. */
   incremental?: { ledger: string; reprocess: boolean };
+  /** Sharded runs: this worker's shard and the plan. */
+  shard?: ShardInfo;
+  /** `merge` runs: the shards that were combined. */
+  merge?: MergeInfo;
   inputs: InputRecord[];
   warnings: string[];
   /** Where this record was written (null for dry runs). */
   record: string | null;
+}
+
+/** A merge's record: what it found of each shard. */
+export interface MergeInfo {
+  count: number;
+  plan: string | null;
+  shards: { index: number; run_id: string | null; record: string | null; status: RunStatus | 'missing'; inputs: number; rows_in: number; rows_out: number; rows_rejected: number; output: string | null }[];
 }
 
 // A sortable, unique run id: `20261124T223355Z-1a2b`.

@@ -7,7 +7,7 @@ import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import type { TokenValues } from '../job/template.js';
 import type { TableWriter } from '../io/csv-writer.js';
-import { resolveInputs } from '../io/inputs.js';
+import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
 import { loadModel, ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
@@ -22,12 +22,16 @@ import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { acquireLock } from './lock.js';
-import { newRunId, totals, unreconciled, type FireInfo, type InputRecord, type RunRecord } from './record.js';
+import { newRunId, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
 import { saveRecord } from './save.js';
-import { planTargets, type Target, type TargetPlan } from './targets.js';
+import { planShards } from './shard-plan.js';
+import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
+import { checkShardTargets, formatFor, planTargets, type Target, type TargetPlan } from './targets.js';
+import type { PieceSpec } from '../pipeline/prepare.js';
 
 export type RunEvent =
   | { type: 'run_started'; job: string; run_id: string; inputs: number }
+  | { type: 'shard_planned'; job: string; shard: ShardInfo }
   | { type: 'input_started'; job: string; input: string; bytes: number | null }
   | { type: 'input_finished'; job: string; input: InputRecord }
   | { type: 'warning'; job: string; message: string };
@@ -49,6 +53,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Incremental jobs: score every input, whatever the ledger says (the ledger is still updated). */
   reprocess?: boolean;
+  /** Score only this worker's share of the inputs (see run/shards.ts). */
+  shard?: ShardSpec;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
   onProgress?: (p: { input: string; rows: number; bytes: number; totalBytes?: number }) => void;
@@ -81,20 +87,25 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     record: null,
   };
   const emit = options.onEvent ?? (() => undefined);
+  const shard = options.shard;
+  // Lock, crash journal and records are per job, and per shard of a sharded run.
+  const stateName = shard ? shardStateName(job.name, shard) : job.name;
   let release: (() => Promise<void>) | undefined;
   let journaled = false;
   try {
+    if (shard) checkShardOptions(job, options);
     if (!options.dryRun) {
-      const lock = await acquireLock(job.stateDir, job.name, runId).catch((err: unknown) => {
+      const lock = await acquireLock(job.stateDir, stateName, runId).catch((err: unknown) => {
         throw stateDirError(job, err);
       });
       if (!lock.held) {
         const o = lock.owner;
         const who = o ? `pid ${o.pid} on ${o.host} (run ${o.run_id}, since ${o.started_at})` : 'another process';
-        throw new SbError('LOCKED', `job ${job.name} is already running: ${who}; this run was skipped`);
+        const what = shard ? `shard ${shard.index} of ${shard.count} of job ${job.name}` : `job ${job.name}`;
+        throw new SbError('LOCKED', `${what} is already running: ${who}; this run was skipped`);
       }
       release = lock.release;
-      const recovered = await recoverJournal(job.stateDir, job.name);
+      const recovered = await recoverJournal(job.stateDir, stateName);
       if (recovered) {
         record.warnings.push(recovered);
         emit({ type: 'warning', job: job.name, message: recovered });
@@ -110,8 +121,20 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     }
     const inputs = await resolveInputs(options.input ? [resolveJobPath(process.cwd(), options.input)] : job.input.patterns, job.input.format);
     const outputTemplate = options.output ? resolveJobPath(process.cwd(), options.output) : job.output.template;
-    const targets = planTargets(job, inputs, tokenValues(job, runId, started), outputTemplate, options.outputFormat);
-    emit({ type: 'run_started', job: job.name, run_id: runId, inputs: inputs.length });
+    const tokens = tokenValues(job, runId, started, shard);
+    let mine: (InputFile & { piece?: Piece })[] = inputs;
+    let shardPlan: ShardPlan | undefined;
+    if (shard) {
+      shardPlan = await planShards(job, inputs.map((i) => ({ path: i.path, bytes: i.bytes, format: formatFor(job, i.path) })), shard.count);
+      checkShardTargets(job, shardPlan, tokens, outputTemplate);
+      mine = shardPlan.shards[shard.index].map((p) => ({ path: p.path, bytes: p.bytes, piece: p }));
+    }
+    const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat, shard ? inputs.map((i) => i.path) : undefined);
+    if (shard && shardPlan) {
+      record.shard = shardInfo(job, shard, shardPlan, targets);
+      emit({ type: 'shard_planned', job: job.name, shard: record.shard });
+    }
+    emit({ type: 'run_started', job: job.name, run_id: runId, inputs: mine.length });
     if (options.dryRun) {
       record.status = 'dry-run';
       record.inputs = targets.targets.map((t) => inputRecord(t, 'skipped', null));
@@ -123,7 +146,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       }
     } else {
       const ledger = await openLedger(job, model, targets, options, record);
-      await beginJournal(job.stateDir, job.name, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-').map((f) => path.dirname(f)));
+      await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-').map((f) => path.dirname(f)));
       journaled = true;
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
       const failed = record.inputs.filter((i) => i.status === 'failed');
@@ -143,15 +166,64 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     record.status = err.code === 'LOCKED' ? 'skipped' : err.code === 'INTERRUPTED' ? 'interrupted' : record.exit_code === 2 ? 'invalid' : 'failed';
     if (err.code === 'INTERRUPTED' && options.signal?.reason === 'SIGTERM') record.exit_code = 143;
   } finally {
-    if (journaled) await endJournal(job.stateDir, job.name, runId).catch(() => undefined);
+    if (journaled) await endJournal(job.stateDir, stateName, runId).catch(() => undefined);
     await release?.();
   }
   const ended = now();
   record.ended_at = ended.toISOString();
   record.duration_ms = ended.getTime() - started.getTime();
   record.totals = totals(record.inputs);
-  if (!options.dryRun) await saveRecord(job, record);
+  if (!options.dryRun) await saveRecord(job, record, stateName);
   return record;
+}
+
+// What a sharded run cannot do: read standard input (every worker would need all of it), write standard
+// output, score a partial --limit, or keep an incremental ledger (see the README, "Scale-out").
+function checkShardOptions(job: JobConfig, options: RunOptions): void {
+  if (options.input === '-') throw new SbError('USAGE', '--shard cannot read standard input: every worker would need all of it; give the inputs as files');
+  if (options.output === '-') throw new SbError('USAGE', "--shard cannot write standard output: each worker writes its own result, which merge combines; give output.path with {shard}");
+  if (options.limit !== undefined) throw new SbError('USAGE', '--limit cannot be combined with --shard: the first rows of each input belong to one worker; drop one of them');
+  if (job.input.incremental) {
+    throw new SbError('JOB_INVALID', 'an incremental job cannot be sharded: the plan moves files between workers whenever the listing changes, so no worker could keep a ledger of its own; set input.incremental: false and give each sharded run a fixed set of inputs (a dated folder)', { yamlPath: 'input.incremental' });
+  }
+}
+
+// The record's view of this worker's shard and the plan.
+function shardInfo(job: JobConfig, shard: ShardSpec, plan: ShardPlan, tp: TargetPlan): ShardInfo {
+  const mine = plan.shards[shard.index];
+  return {
+    index: shard.index,
+    count: shard.count,
+    tag: shardTag(shard),
+    plan: plan.hash,
+    pieces: plan.shards.reduce((n, s) => n + s.length, 0),
+    total_bytes: plan.totalBytes,
+    bytes: mine.reduce((n, p) => n + p.bytes, 0),
+    bytes_per_shard: plan.shards.map((s) => s.reduce((n, p) => n + p.bytes, 0)),
+    output_format: tp.outputFormat,
+    config_hash: jobConfigHash(job, tp.outputFormat),
+    batch_size: job.batchSize,
+    splits: plan.splits,
+  };
+}
+
+// A piece as the record shows it, and as the reader reads it.
+function pieceRange(p: Piece): PieceRange | undefined {
+  if (!p.range) return undefined;
+  const { start, end } = p.range;
+  const r: PieceRange = { start: start.offset, end: end.offset, file_bytes: p.fileBytes };
+  if (start.group !== undefined || end.group !== undefined) {
+    Object.assign(r, { row_groups: [start.group ?? 0, end.group ?? null], first_row: (start.row ?? 0) + 1 });
+  } else {
+    r.line = start.line ?? 1;
+  }
+  return r;
+}
+
+function pieceSpec(p: Piece | undefined): PieceSpec | undefined {
+  if (!p?.range) return undefined;
+  const { start, end } = p.range;
+  return { start: start.offset, end: end.offset, line: start.line, header: p.header, fromGroup: start.group, toGroup: end.group };
 }
 
 // The lock (the first thing a run writes) could not be taken: state_dir is not a usable directory.
@@ -170,17 +242,20 @@ async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, op
   return ledger;
 }
 
-function tokenValues(job: JobConfig, runId: string, at: Date): TokenValues {
+// `{shard}` is the worker's index in a sharded run, and `all` otherwise: an unsharded run and `merge`
+// write the same combined file.
+function tokenValues(job: JobConfig, runId: string, at: Date, shard?: ShardSpec): TokenValues {
   const zone = job.schedule?.timezone;
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
       .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
-  return { job: job.name, run_id: runId, date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}${parts.minute}${parts.second}`, shard: '0' };
+  return { job: job.name, run_id: runId, date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}${parts.minute}${parts.second}`, shard: shard ? shardTag(shard) : 'all' };
 }
 
 function inputRecord(t: Target, status: InputRecord['status'], error: string | null): InputRecord {
+  const range = t.piece ? pieceRange(t.piece) : undefined;
   return {
     path: t.input.path,
     bytes: t.input.bytes ?? null,
@@ -193,6 +268,7 @@ function inputRecord(t: Target, status: InputRecord['status'], error: string | n
     status,
     error,
     reason: null,
+    ...(range ? { range } : {}),
     duration_ms: 0,
   };
 }
@@ -249,17 +325,19 @@ async function scoreAll(
       let scored: ScoredInput | undefined;
       try {
         const c = await scoreInput(t.input.path, t.display, t.format, {
-          job,
+          // A percentage of rejects is a share of the whole file: merge checks it over a split file's pieces.
+          job: t.piece?.range && job.errors.maxRejected.kind === 'percent' ? { ...job, errors: { ...job.errors, maxRejected: { kind: 'count', count: Infinity } } } : job,
           plan,
           model,
           runSpec,
           writer,
           rejects,
           limit: options.limit,
+          piece: pieceSpec(t.piece),
           signal: options.signal,
           onProgress: (rows, bytes) => options.onProgress?.({ input: t.display, rows, bytes, totalBytes: t.input.bytes }),
         }, t.input.bytes);
-        Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: c.bytes, sha256: c.sha256 ?? null });
+        Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: t.piece?.range ? t.piece.bytes : c.bytes, sha256: c.sha256 ?? null });
         if (c.rowsRejected === 0) rec.rejects = null;
         if (!sharedRejects) await rejects.commit();
         if (!tp.combined) await writer.commit();

@@ -5,16 +5,18 @@ import { messageOf } from '../errors.js';
 import { writeMetrics } from './metrics.js';
 import { recordPath, writeRecord, type RunRecord } from './record.js';
 
-// Write the job's metrics (if it has a metrics_file) and the run record; failures become warnings.
-export async function saveRecord(job: Pick<JobConfig, 'name' | 'stateDir' | 'metricsFile'>, record: RunRecord): Promise<void> {
+// Write the job's metrics (if it has a metrics_file) and the run record; failures become warnings. `name`
+// (default: the job's) names the records' folder and the metrics' job_name: a shard's own
+// (`<job>.shard-<i>-of-<N>`), so workers sharing a state_dir or a metrics file keep apart.
+export async function saveRecord(job: Pick<JobConfig, 'name' | 'stateDir' | 'metricsFile'>, record: RunRecord, name = job.name): Promise<void> {
   if (job.metricsFile && record.status !== 'dry-run') {
     try {
-      await writeMetrics(job.metricsFile, record);
+      await writeMetrics(job.metricsFile, name === record.job ? record : { ...record, job: name });
     } catch (err) {
       record.warnings.push(`the metrics file could not be written: ${messageOf(err)}`);
     }
   }
-  const file = recordPath(job.stateDir, job.name, record.run_id);
+  const file = recordPath(job.stateDir, name, record.run_id);
   record.record = file;
   try {
     await writeRecord(file, record);

@@ -7,9 +7,12 @@ import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
 import { displayPath } from '../util/display.js';
 import type { InputFile } from '../io/inputs.js';
+import { shardTag, type Piece, type ShardPlan } from './shards.js';
 
 export interface Target {
   input: InputFile;
+  /** Sharded runs: the part of the file this target scores (its range is absent for a whole file). */
+  piece?: Piece;
   /** The input as shown in messages and in the rejects file. */
   display: string;
   format: TextFormat;
@@ -25,28 +28,39 @@ export interface TargetPlan {
 }
 
 
-export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenValues, outputTemplate: string, outputFormat?: TextFormat): TargetPlan {
+// The format of an input: input.format, else its name (stdin: the job's own input pattern, else CSV).
+export function formatFor(job: JobConfig, file: string): TextFormat {
+  const format = job.input.format ?? (file === '-' ? (formatOf(job.input.patterns[0]) ?? 'csv') : formatOf(file));
+  if (!format) {
+    const problem = formatProblem(file);
+    if (problem) throw new SbError('USAGE', `${displayPath(file)}: ${problem}`, { yamlPath: 'input.path' });
+    throw new SbError('USAGE', `cannot tell the format of ${displayPath(file)} from its name: set input.format (csv, tsv, jsonl or parquet)`, { yamlPath: 'input.format' });
+  }
+  return format;
+}
+
+// Token values for one input.
+function inputTokens(tokens: TokenValues, file: string): TokenValues {
+  return { ...tokens, input_stem: stemOf(file === '-' ? 'stdin' : file), input_name: path.basename(file === '-' ? 'stdin' : file) };
+}
+
+// `allInputs`: in a sharded run, every input of the listing (none may be overwritten), not only this shard's.
+export function planTargets(job: JobConfig, inputs: (InputFile & { piece?: Piece })[], tokens: TokenValues, outputTemplate: string, outputFormat?: TextFormat, allInputs?: string[]): TargetPlan {
   const perInput = isPerInput(outputTemplate) && outputTemplate !== '-';
   const rejectsPerInput = job.errors.rejects !== undefined && isPerInput(job.errors.rejects);
-  const targets = inputs.map((input): Target => {
-    const values: TokenValues = { ...tokens, input_stem: stemOf(input.path === '-' ? 'stdin' : input.path), input_name: path.basename(input.path === '-' ? 'stdin' : input.path) };
-    // stdin has no name: the job's own input pattern tells the format, else CSV.
-    const format = job.input.format ?? (input.path === '-' ? (formatOf(job.input.patterns[0]) ?? 'csv') : formatOf(input.path));
-    if (!format) {
-      const problem = formatProblem(input.path);
-      if (problem) throw new SbError('USAGE', `${displayPath(input.path)}: ${problem}`, { yamlPath: 'input.path' });
-      throw new SbError('USAGE', `cannot tell the format of ${displayPath(input.path)} from its name: set input.format (csv, tsv, jsonl or parquet)`, { yamlPath: 'input.format' });
-    }
+  const targets = inputs.map(({ piece, ...input }): Target => {
+    const values = inputTokens(tokens, input.path);
     return {
       input,
+      ...(piece ? { piece } : {}),
       display: displayPath(input.path),
-      format,
+      format: formatFor(job, input.path),
       output: outputTemplate === '-' ? '-' : render(outputTemplate, values),
       rejects: job.errors.rejects ? render(job.errors.rejects, rejectsPerInput ? values : { ...tokens }) : undefined,
     };
   });
   const seen = new Map<string, string>();
-  const inputPaths = new Set(inputs.map((i) => i.path).filter((p) => p !== '-'));
+  const inputPaths = new Set((allInputs ?? inputs.map((i) => i.path)).filter((p) => p !== '-'));
   for (const t of targets) {
     if (inputPaths.has(t.output) || (t.rejects && inputPaths.has(t.rejects))) {
       throw new SbError('OUTPUT_INVALID', `the result for ${t.display} would overwrite an input (${displayPath(t.output)}); write results to another directory`, { yamlPath: 'output.path' });
@@ -67,4 +81,35 @@ export function planTargets(job: JobConfig, inputs: InputFile[], tokens: TokenVa
     throw new SbError('OUTPUT_INVALID', `${displayPath(gzipped?.output ?? outputTemplate)}: ${formatProblem('x.parquet.gz')}`, { yamlPath: 'output.path' });
   }
   return { targets, combined: !perInput, outputFormat: format };
+}
+
+// Sharded runs: every worker must write its own files. Renders the templates for every shard of the plan
+// (with this worker's other tokens) and fails when two workers would write the same result or rejects file.
+export function checkShardTargets(job: JobConfig, plan: ShardPlan, tokens: TokenValues, outputTemplate: string): void {
+  const check = (template: string | undefined, yamlPath: string) => {
+    if (!template || plan.count === 1) return;
+    const perInput = isPerInput(template);
+    const owner = new Map<string, { shard: number; input: string }>();
+    plan.shards.forEach((pieces, shard) => {
+      for (const p of pieces) {
+        const values = { ...(perInput ? inputTokens(tokens, p.path) : tokens), shard: shardTag({ index: shard, count: plan.count }) };
+        const file = render(template, values);
+        const other = owner.get(file);
+        if (other && other.shard !== shard) {
+          const what = perInput ? `${displayPath(p.path)} is split between workers ${other.shard} and ${shard}, which` : `workers ${other.shard} and ${shard}`;
+          throw new SbError('OUTPUT_INVALID', `${what} would both write ${displayPath(file)}: put {shard} in ${yamlPath}, e.g. ${withShard(template)}`, { yamlPath });
+        }
+        owner.set(file, { shard, input: p.path });
+      }
+    });
+  };
+  check(outputTemplate, 'output.path');
+  check(job.errors.rejects, 'errors.rejects');
+}
+
+// A template with `-{shard}` before the file's format extension: out/result.csv.gz → out/result-{shard}.csv.gz.
+export function withShard(template: string): string {
+  const shown = displayPath(template);
+  const m = /(\.(csv|tsv|tab|jsonl|ndjson|parquet|pq)(\.gz|\.gzip)?)$/i.exec(shown);
+  return m ? `${shown.slice(0, m.index)}-{shard}${m[1]}` : `${shown}-{shard}`;
 }

@@ -45,7 +45,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     await probeWidths(model, plan, job);
     report.warnings.push(...plan.warnings);
     const inputs = await resolveInputs(job.input.patterns, job.input.format);
-    const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: '0' }, job.output.template);
+    const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
     report.inputs = inputs.length;
     report.outputs = [...plan.passthrough, ...plan.columns.flatMap((c) => (c.kind === 'threshold' ? [c.name] : c.names))];
     const first = targets.targets[0];

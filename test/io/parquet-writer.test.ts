@@ -114,4 +114,39 @@ describe('Parquet writer', () => {
       { numRuns: 60 },
     );
   });
+
+  it('row groups depend on the rows only, not on how they arrived in chunks (what lets merge rewrite shards into the bytes of one run)', async () => {
+    // batch_size 43691 → row groups of 43691 rows; an input boundary (mark) closes a group.
+    const write = async (sizes: number[][]) => {
+      const { sink, bytes } = await fileSink('chunked.parquet');
+      const w = parquetWriter(sink, { fields: () => FIELDS, batchSize: 43_691 });
+      let at = 0;
+      for (const input of sizes) {
+        await w.mark();
+        for (const n of input) {
+          await w.write(chunk(at, n));
+          at += n;
+        }
+      }
+      await w.commit();
+      return bytes();
+    };
+    const rows = [100_000, 50_000];
+    const even = await write(rows.map((n) => [n]));
+    let seed = 3;
+    const random = (total: number) => {
+      const out: number[] = [];
+      while (total > 0) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        const n = Math.min(total, 1 + (seed % 30_000));
+        out.push(n);
+        total -= n;
+      }
+      return out;
+    };
+    const uneven = await write(rows.map(random));
+    expect(uneven.equals(even)).toBe(true);
+    const { meta } = await readBack(even);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual([43_691, 43_691, 12_618, 43_691, 6_309]);
+  });
 });

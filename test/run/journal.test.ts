@@ -11,9 +11,9 @@ function deadPid(): number {
   return r.pid as number;
 }
 
-function journal(stateDir: string, pid: number, dirs: string[], host = hostname()): void {
+function journal(stateDir: string, pid: number, dirs: string[], host = hostname(), startedAt = '2026-01-01T00:00:00.000Z'): void {
   mkdirSync(path.join(stateDir, 'inflight'), { recursive: true });
-  writeFileSync(journalPath(stateDir, 'job'), JSON.stringify({ pid, host, run_id: 'R0', started_at: '2026-01-01T00:00:00.000Z', dirs }));
+  writeFileSync(journalPath(stateDir, 'job'), JSON.stringify({ pid, host, run_id: 'R0', started_at: startedAt, dirs }));
 }
 
 describe('run journal', () => {
@@ -48,10 +48,16 @@ describe('run journal', () => {
     const d = tempDir();
     journal(d, deadPid(), []);
     expect(await recoverJournal(d, 'job')).toMatch(/did not finish: it left no temporary files$/);
-    journal(d, process.pid, []);
+    journal(d, process.pid, [], hostname(), new Date().toISOString());
     expect(await recoverJournal(d, 'job')).toBeUndefined();
     expect(existsSync(journalPath(d, 'job'))).toBe(true);
     journal(d, deadPid(), [], 'another-host');
     expect(await recoverJournal(d, 'job')).toBeUndefined();
+  });
+
+  it('a note of our own pid from before this process started is a dead run (a container restarted with the same pid)', async () => {
+    const d = tempDir();
+    journal(d, process.pid, [], hostname(), new Date(performance.timeOrigin - 60_000).toISOString());
+    expect(await recoverJournal(d, 'job')).toMatch(new RegExp(`^run R0 \\(pid ${process.pid}, .*\\) did not finish: it left no temporary files$`));
   });
 });

@@ -53,4 +53,14 @@ describe('acquireLock', () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => acquireLock(d, 'job', `r${i}`)));
     expect(results.filter((r) => r.held)).toHaveLength(1);
   });
+
+  it("takes over a lock of this process's pid written before this process started (a restarted container, pid 1 again)", async () => {
+    const d = tempDir();
+    const file = lockPath(d, 'job');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ pid: process.pid, host: hostname(), run_id: 'before-restart', started_at: new Date(performance.timeOrigin - 60_000).toISOString() }));
+    const r = await acquireLock(d, 'job', 'after-restart');
+    expect(r.held).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, run_id: 'after-restart' });
+  });
 });
