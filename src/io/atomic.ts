@@ -60,7 +60,8 @@ class AtomicSink implements ByteSink {
 
   async write(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (this.buffered + bytes.length > BUFFER_BYTES) await this.flush();
+    // Bytes go out in order: what is buffered first, then a big write directly.
+    if (this.buffered + bytes.length > BUFFER_BYTES || bytes.length >= BUFFER_BYTES / 2) await this.flush();
     if (bytes.length >= BUFFER_BYTES / 2) {
       await this.writeOut(bytes);
       return;

@@ -39,11 +39,12 @@ export function openSource(file: string, display: string, range?: { start: numbe
     const handle = await open(file, 'r');
     try {
       const buf = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+      // Without a range, sequential reads (position null), so pipes and FIFOs work too.
       let position = range?.start ?? 0;
       const end = range?.end ?? Infinity;
       while (position < end) {
         const want = Math.min(BLOCK_BYTES, end - position);
-        const { bytesRead: n } = await handle.read(buf, 0, want, position);
+        const { bytesRead: n } = await handle.read(buf, 0, want, range ? position : null);
         if (n === 0) return;
         position += n;
         yield buf.subarray(0, n);

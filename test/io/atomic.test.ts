@@ -84,6 +84,17 @@ describe('openAtomic: commit', () => {
     expect(readFileSync(file, 'utf8')).toBe(parts.join(''));
   });
 
+  it('a big write after small ones lands after them (mixed sizes keep their order)', async () => {
+    const file = path.join(dir, 'mixed.csv');
+    const sink = await openAtomic(file);
+    const big = Buffer.alloc(700_000, 'b');
+    await sink.write('header\n');
+    await sink.write(big);
+    await sink.write('tail\n');
+    await sink.commit();
+    expect(readFileSync(file).equals(Buffer.concat([Buffer.from('header\n'), big, Buffer.from('tail\n')]))).toBe(true);
+  });
+
   it('multi-byte text is written as UTF-8', async () => {
     const file = path.join(dir, 'u.csv');
     const sink = await openAtomic(file);
