@@ -31,25 +31,51 @@ export class ByteOut {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  // Bytes [a, b) of `src`, as they are.
+  // Bytes [a, b) of `src`, as they are (short runs byte by byte: a subarray per cell costs more).
   bytes(src: Uint8Array, a: number, b: number): void {
     this.ensure(b - a);
+    if (b - a <= 32) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = a; i < b; i++) buf[p++] = src[i];
+      this.pos = p;
+      return;
+    }
     this.buf.set(src.subarray(a, b), this.pos);
     this.pos += b - a;
   }
 
-  // A non-negative integer below 2^53.
+  // A non-negative integer below 2^53, `count` digits, into scratch (in 32-bit steps while it fits).
   private digits(n: number, count: number): void {
-    for (let i = count - 1; i >= 0; i--) {
+    let i = count - 1;
+    for (; n > 2147483647; i--) {
       const q = Math.floor(n / 10);
       scratch[i] = 48 + (n - q * 10);
       n = q;
+    }
+    let m = n | 0;
+    for (; i >= 0; i--) {
+      const q = (m / 10) | 0;
+      scratch[i] = 48 + (m - q * 10);
+      m = q;
     }
   }
 
   // An integer (number or bigint) in decimal.
   integer(v: number | bigint): void {
-    if (typeof v === 'bigint' || v < 0 || v > 9007199254740991 || !Number.isInteger(v)) {
+    // int64 outputs arrive as bigint: the usual small ones take the number path.
+    if (typeof v === 'bigint') {
+      if (v > 9007199254740991n || v < -9007199254740991n) {
+        this.text(String(v));
+        return;
+      }
+      v = Number(v);
+    }
+    if (v < 0 && v >= -9007199254740991 && Number.isInteger(v)) {
+      this.byte(45);
+      v = -v;
+    }
+    if (v < 0 || v > 9007199254740991 || !Number.isInteger(v)) {
       this.text(String(v));
       return;
     }
