@@ -4,7 +4,7 @@
 // (worker threads included), recorded at exit by a preloaded hook, so nothing else in this process counts.
 // The same files, model and jobs every time; only the machine's speed varies.
 //
-//   npm run bench:parquet            (or benchParquet() from bench/main.ts)
+//   npm run bench:parquet            (also the last part of `npm run bench`)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
