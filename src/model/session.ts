@@ -64,10 +64,10 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
       graphOptimizationLevel: options.optimization ?? 'all',
       executionMode: 'sequential',
       // The memory pattern pre-plans every intermediate buffer of a call at once; without it an MLP's run of
-      // 8192 rows peaks ~17 MB lower at the same speed (measured in README "Performance").
+      // 8192 rows peaks ~17 MB lower at the same speed (the bench's mlp).
       enableMemPattern: false,
       // Idle ONNX Runtime threads spin by default, taking the core the reader thread parses on; batch calls
-      // are big enough that waking a thread costs nothing measurable (see README "Performance").
+      // are big enough that waking a thread costs nothing measurable (README "Performance").
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     };
     // ONNX Runtime rejects keys set to undefined, and silently ignores unknown ones: set only what is given.
