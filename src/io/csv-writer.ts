@@ -103,6 +103,7 @@ export function fastRows(chunk: ResultChunk, delimiter: string, precision: numbe
   const n = cols.length;
   const special = new RegExp(`[${delimiter === ']' || delimiter === '\\' || delimiter === '^' || delimiter === '-' ? `\\${delimiter}` : delimiter}"\r\n]`);
   const d = delimiter.charCodeAt(0);
+  const narrow = cols.map(int32View);
   out.pos = 0;
   for (let r = 0; r < chunk.rows; r++) {
     for (let k = 0; k < n; k++) {
@@ -130,8 +131,19 @@ export function fastRows(chunk: ResultChunk, delimiter: string, precision: numbe
         case 'bool':
           out.text(c.values[r * c.stride + c.offset] ? 'true' : 'false');
           break;
-        default:
-          out.integer((c.values as ArrayLike<number | bigint>)[r * c.stride + c.offset]);
+        default: {
+          const i = r * c.stride + c.offset;
+          const w = narrow[k];
+          if (w !== undefined) {
+            // An int64 that fits in 32 bits: its high word is the low word's sign.
+            const lo = w[2 * i];
+            if (w[2 * i + 1] === lo >> 31) {
+              out.integer(lo);
+              break;
+            }
+          }
+          out.integer((c.values as ArrayLike<number | bigint>)[i]);
+        }
       }
     }
     out.byte(10);
@@ -140,6 +152,14 @@ export function fastRows(chunk: ResultChunk, delimiter: string, precision: numbe
 }
 
 // Whether bytes [a, b) hold the delimiter, a quote, CR or LF.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// int64 values (labels) read as pairs of 32-bit words, so the common small ones never become bigints.
+function int32View(c: ResultColumn): Int32Array | undefined {
+  if (c.kind !== 'int' || !(c.values instanceof BigInt64Array) || !LITTLE_ENDIAN) return undefined;
+  return new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
+}
+
 function needsQuotes(bytes: Uint8Array, a: number, b: number, delimiter: number): boolean {
   for (let i = a; i < b; i++) {
     const c = bytes[i];

@@ -25,11 +25,17 @@ export const fd = { digits: 0, count: 0, point: 0, negative: false };
 export function floatDigits(x: number, precision: number): boolean {
   if (precision > 15) return false;
   const ax = x < 0 ? -x : x;
-  let e = Math.floor(Math.log10(ax));
-  if (e < -21 || e > 21) return false;
-  // log10 can be off by one next to powers of ten.
-  if (e >= 0 ? ax < POW10[e] : ax * POW10[-e] < 1) e--;
-  else if (e + 1 >= 0 ? ax >= POW10[e + 1] : ax * POW10[-(e + 1)] >= 1) e++;
+  // e = the decimal exponent of ax, by comparison with exact powers of ten (cheaper than log10, which can
+  // also be off by one next to a power of ten); outside 10^±21 only the reference is used.
+  let e: number;
+  if (ax >= 1) {
+    if (ax >= 1e22) return false;
+    e = 0;
+    while (e < 21 && ax >= POW10[e + 1]) e++;
+  } else {
+    e = -1;
+    while (ax * POW10[-e] < 1) if (--e < -21) return false;
+  }
   const k = precision - 1 - e; // scale ax by 10^k to get `precision` digits before the point
   if (k > 22 || k < -22) return false;
   const scaled = k >= 0 ? ax * POW10[k] : ax / POW10[-k];

@@ -37,8 +37,9 @@ const column: fc.Arbitrary<ResultColumn> = fc.oneof(
   fc.array(fc.double(), { minLength: rows * 2, maxLength: rows * 2 }).map((v): ResultColumn => ({ name: 'f64', kind: 'float', values: Float64Array.from(v), stride: 2, offset: 1 })),
   fc.array(fc.float(), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'f32', kind: 'float', values: Float32Array.from(v), stride: 1, offset: 0 })),
   fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'i64', kind: 'int', values: BigInt64Array.from(v), stride: 1, offset: 0 })),
-  // int64 labels as models give them: small, and either side of ±2^53 (where the writer leaves the number path).
-  fc.array(fc.oneof(fc.bigInt({ min: -1000n, max: 1000n }), fc.bigInt({ min: 2n ** 53n - 3n, max: 2n ** 53n + 3n }), fc.bigInt({ min: -(2n ** 53n) - 3n, max: -(2n ** 53n) + 3n })), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'label', kind: 'int', values: BigInt64Array.from(v), stride: 1, offset: 0 })),
+  // int64 labels as models give them: small, either side of ±2^31 and 2^32 (where a value stops fitting one
+  // 32-bit word) and of ±2^53 (where the writer leaves the number path).
+  fc.array(fc.oneof(fc.bigInt({ min: -1000n, max: 1000n }), fc.constantFrom(2n ** 31n - 1n, 2n ** 31n, -(2n ** 31n), -(2n ** 31n) - 1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), -1n), fc.bigInt({ min: -(2n ** 33n), max: 2n ** 33n }), fc.bigInt({ min: 2n ** 53n - 3n, max: 2n ** 53n + 3n }), fc.bigInt({ min: -(2n ** 53n) - 3n, max: -(2n ** 53n) + 3n })), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'label', kind: 'int', values: BigInt64Array.from(v), stride: 1, offset: 0 })),
   fc.array(fc.oneof(fc.integer(), fc.constantFrom(-0, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 53, 0.5, -2.5)), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'f64int', kind: 'int', values: Float64Array.from(v), stride: 1, offset: 0 })),
   fc.array(fc.integer(), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'i32', kind: 'int', values: Int32Array.from(v), stride: 1, offset: 0 })),
   fc.array(fc.boolean(), { minLength: rows, maxLength: rows }).map((v): ResultColumn => ({ name: 'b', kind: 'bool', values: Uint8Array.from(v.map(Number)), stride: 1, offset: 0 })),
