@@ -165,7 +165,12 @@ class CsvState {
   }
 
   private fastPathFor(buf: Buffer, from: number): boolean {
-    if (this.o.fastPath === false || this.delimiterByte < 0 || this.quoteByte === -1 || !this.header) return false;
+    return this.header !== undefined && this.quoteFree(buf, from);
+  }
+
+  // The fast path is on, can split this file's fields by bytes, and `buf` has no quote character after `from`.
+  private quoteFree(buf: Buffer, from: number): boolean {
+    if (this.o.fastPath === false || this.delimiterByte < 0 || this.quoteByte === -1) return false;
     return this.quoteByte === -2 || buf.indexOf(this.quoteByte, from) === -1;
   }
 
@@ -182,14 +187,32 @@ class CsvState {
     // (an earlier header error, a limit reached first) does not depend on where the blocks happen to end.
     const bad = this.o.encoding === 'utf8' && !isUtf8(buf.subarray(base)) ? this.firstBadLine(buf, base) : undefined;
     if (bad) buf = buf.subarray(0, bad.offset);
-    const lines = new LineCursor(buf, this.line);
-    let pos = base;
-    lines.moveTo(pos);
+    if (!this.header && !this.done && this.quoteFree(buf, base)) {
+      // The header line alone through csv-parse, then the rest of the unit on the fast path.
+      const end = headerEnd(buf, base);
+      if (end > base && end < buf.length) {
+        this.referenceUnit(buf.subarray(0, end), base, true, false);
+        base = end;
+      }
+    }
+    const pos = base;
     if (!this.done && this.fastPathFor(buf, pos)) {
-      this.line = this.fastUnit(buf, pos, lines.line);
+      this.line = this.fastUnit(buf, pos, this.line);
       if (bad && !this.done) this.failEncoding(bad.line);
       return buf.length;
     }
+    const used = this.referenceUnit(buf, pos, final, forceEnd);
+    if (used < buf.length) return used;
+    if (bad && !this.done) this.failEncoding(bad.line);
+    return buf.length;
+  }
+
+  // Parse `buf` from `pos` with csv-parse (the reference path). Returns buf.length, or where an unclosed
+  // quoted record starts when more input may close it.
+  private referenceUnit(buf: Buffer, from: number, final: boolean, forceEnd: boolean): number {
+    const lines = new LineCursor(buf, this.line);
+    let pos = from;
+    lines.offset = pos; // `this.line` is the line at `from`
     while (pos < buf.length && !this.done) {
       const records: { fields: string[]; end: number }[] = [];
       let error: (Error & { code?: string }) | undefined;
@@ -232,7 +255,6 @@ class CsvState {
     }
     lines.moveTo(Math.min(pos, buf.length));
     this.line = lines.line;
-    if (bad && !this.done) this.failEncoding(bad.line);
     return buf.length;
   }
 
@@ -452,6 +474,16 @@ export function resolveColumns(header: string[], needs: ColumnNeed[], file: stri
 function nextBreak(buf: Uint8Array, from: number): number {
   for (let i = from; i < buf.length; i++) if (buf[i] === LF || buf[i] === CR) return i;
   return buf.length;
+}
+
+// Offset just after the first line of `buf` from `from` that is not empty (the header's), or -1.
+function headerEnd(buf: Uint8Array, from: number): number {
+  let i = from;
+  while (i < buf.length && (buf[i] === LF || buf[i] === CR)) i++;
+  if (i === buf.length) return -1;
+  const end = nextBreak(buf, i);
+  if (end >= buf.length) return -1;
+  return buf[end] === CR && buf[end + 1] === LF ? end + 2 : end + 1;
 }
 
 // Walks a unit forward, counting physical lines (LF, CRLF and lone CR each end one line).

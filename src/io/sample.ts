@@ -10,7 +10,6 @@ import { readCsv } from './csv-reader.js';
 import { delimiterOf, formatOf } from './formats.js';
 import { parseJson } from './json-line.js';
 import { readJsonl } from './jsonl-reader.js';
-import { parquetColumns, parquetFile, readParquet } from './parquet-reader.js';
 import { openSource } from './source.js';
 
 export interface Sample {
@@ -28,6 +27,7 @@ export async function readSample(file: string, limit = 1000): Promise<Sample> {
   if (!s.isFile()) throw new SbError('USAGE', `${file} is not a file; give a sample of the data to score (CSV, TSV, JSON Lines or Parquet)`);
   const format = formatOf(file);
   if (format === 'parquet' || format === 'jsonl') {
+    const { parquetColumns, parquetFile, readParquet } = await import('./parquet-reader.js');
     const header = format === 'parquet' ? await parquetColumns(await parquetFile(file, file), file) : await jsonKeys(file, limit);
     const needs: ColumnNeed[] = header.map((name) => ({ name, number: false, text: true }));
     const ctx = { file, needs, batchSize: limit, limit };

@@ -13,7 +13,6 @@ import { SbError } from '../errors.js';
 import type { CsvOptions, TextFormat } from '../job/config.js';
 import { MIN_SPLIT_BYTES, snapRowGroups, snapWhole, type CutPoint, type SplitDecision } from '../run/shards.js';
 import { displayPath } from '../util/display.js';
-import { parquetFile, parquetRowGroups } from './parquet-reader.js';
 
 const LF = 10;
 const CR = 13;
@@ -32,6 +31,7 @@ export interface FileCuts {
 export async function cutsIn(file: string, bytes: number, format: TextFormat, csv: CsvOptions & { delimiter: string }, wanted: number[], minBytes = MIN_SPLIT_BYTES): Promise<FileCuts> {
   const whole = (reason: string): FileCuts => ({ cuts: wanted.map((o) => snapWhole(bytes, o)), decision: { path: file, how: 'whole', pieces: 1, reason } });
   if (format === 'parquet') {
+    const { parquetFile, parquetRowGroups } = await import('./parquet-reader.js');
     const { starts, rows } = await parquetRowGroups(await parquetFile(file, displayPath(file)), displayPath(file));
     if (starts.length < 2) return whole(`a Parquet file with ${starts.length === 1 ? 'one row group' : 'no row groups'} is scored by one worker`);
     const cuts = wanted.map((o) => snapRowGroups(starts, rows, bytes, o));

@@ -7,7 +7,6 @@ import { csvWriter, type TableWriter } from './csv-writer.js';
 import { delimiterOf, isGzipName } from './formats.js';
 import { gzipSink } from './gzip-sink.js';
 import { jsonlWriter } from './jsonl-writer.js';
-import { parquetWriter } from './parquet-writer.js';
 
 export interface TableWriterOptions {
   format: TextFormat;
@@ -28,8 +27,10 @@ export async function openTableWriter(target: string, o: TableWriterOptions): Pr
   switch (o.format) {
     case 'jsonl':
       return jsonlWriter(sink, { floatPrecision: o.floatPrecision });
-    case 'parquet':
+    case 'parquet': {
+      const { parquetWriter } = await import('./parquet-writer.js'); // loaded on first use (~50 ms)
       return parquetWriter(sink, { fields: o.fields, batchSize: o.batchSize });
+    }
     default:
       return csvWriter(sink, { delimiter: delimiterOf(o.format), floatPrecision: o.floatPrecision, names: o.names, fast: o.fast });
   }
