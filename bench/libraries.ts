@@ -13,6 +13,7 @@ import type { ByteSink } from '../src/io/atomic.js';
 import { csvWriter } from '../src/io/csv-writer.js';
 import { formatFloat, formatFloatReference } from '../src/io/format.js';
 import type { ResultChunk } from '../src/pipeline/assemble.js';
+import { packTexts } from '../src/pipeline/packed.js';
 import { prepareHere } from '../src/pipeline/prepare.js';
 import { FEATURES } from './data.js';
 import { cpuOf } from './measure.js';
@@ -74,7 +75,7 @@ function resultChunks(rows: number): ResultChunk[] {
     chunks.push({
       rows: n,
       columns: [
-        { name: 'id', kind: 'text', values: ids },
+        { name: 'id', kind: 'packed', values: packTexts(ids) }, // passthrough as a run carries it
         { name: 'label', kind: 'int', values: label, stride: 1, offset: 0 },
         { name: 'probabilities_0', kind: 'float', values: p, stride: 2, offset: 0 },
         { name: 'probabilities_1', kind: 'float', values: p, stride: 2, offset: 1 },
