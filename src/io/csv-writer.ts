@@ -151,7 +151,6 @@ export function fastRows(chunk: ResultChunk, delimiter: string, precision: numbe
   return out.take();
 }
 
-// Whether bytes [a, b) hold the delimiter, a quote, CR or LF.
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 // int64 values (labels) read as pairs of 32-bit words, so the common small ones never become bigints.
@@ -160,6 +159,7 @@ function int32View(c: ResultColumn): Int32Array | undefined {
   return new Int32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2);
 }
 
+// Whether bytes [a, b) hold the delimiter, a quote, CR or LF.
 function needsQuotes(bytes: Uint8Array, a: number, b: number, delimiter: number): boolean {
   for (let i = a; i < b; i++) {
     const c = bytes[i];

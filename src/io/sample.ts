@@ -27,11 +27,11 @@ export async function readSample(file: string, limit = 1000): Promise<Sample> {
   if (!s.isFile()) throw new SbError('USAGE', `${file} is not a file; give a sample of the data to score (CSV, TSV, JSON Lines or Parquet)`);
   const format = formatOf(file);
   if (format === 'parquet' || format === 'jsonl') {
-    const { parquetColumns, parquetFile, readParquet } = await import('./parquet-reader.js');
-    const header = format === 'parquet' ? await parquetColumns(await parquetFile(file, file), file) : await jsonKeys(file, limit);
+    const parquet = format === 'parquet' ? await import('./parquet-reader.js') : undefined; // loaded on first use
+    const header = parquet ? await parquet.parquetColumns(await parquet.parquetFile(file, file), file) : await jsonKeys(file, limit);
     const needs: ColumnNeed[] = header.map((name) => ({ name, number: false, text: true }));
     const ctx = { file, needs, batchSize: limit, limit };
-    const chunks = format === 'parquet' ? readParquet(await parquetFile(file, file), ctx).chunks : readJsonl(openSource(file, file).blocks, ctx);
+    const chunks = parquet ? parquet.readParquet(await parquet.parquetFile(file, file), ctx).chunks : readJsonl(openSource(file, file).blocks, ctx);
     return { header, rows: await recordsOf(chunks) };
   }
   const rows: string[][] = [];
