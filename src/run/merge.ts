@@ -17,10 +17,9 @@ import { gzipSink } from '../io/gzip-sink.js';
 import { parquetWriter } from '../io/parquet-writer.js';
 import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
 import { displayPath } from '../util/display.js';
-import { VERSION } from '../version.js';
 import { jobConfigHash } from './ledger.js';
 import { acquireLock } from './lock.js';
-import { newRunId, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
+import { newRunId, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
 import { shardStateName } from './shards.js';
 
@@ -53,26 +52,8 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
   const started = now();
   const runId = o.runId ?? newRunId(started);
   const info: MergeInfo = { count: o.count, plan: null, shards: [] };
-  const record: RunRecord = {
-    job: job.name,
-    job_file: job.file,
-    run_id: runId,
-    trigger: 'cli',
-    started_at: started.toISOString(),
-    ended_at: started.toISOString(),
-    duration_ms: 0,
-    status: 'ok',
-    exit_code: 0,
-    error: null,
-    model: { path: job.model.path, sha256: null },
-    // merge runs no model (and does not load ONNX Runtime): the version is the shards'.
-    versions: { serve_batch: VERSION, onnxruntime: 'unknown', node: process.version },
-    totals: totals([]),
-    inputs: [],
-    warnings: [],
-    record: null,
-    merge: info,
-  };
+  // merge runs no model (and does not load ONNX Runtime): its onnxruntime version is the shards'.
+  const record: RunRecord = { ...startRecord(job, runId, started, { trigger: 'cli', onnxruntime: 'unknown' }), merge: info };
   let release: (() => Promise<void>) | undefined;
   try {
     const tokens = tokenValues(job, runId, started);

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { openAtomic } from '../io/atomic.js';
-import type { TextFormat } from '../job/config.js';
+import type { JobConfig, TextFormat } from '../job/config.js';
+import { VERSION } from '../version.js';
 import type { SplitDecision } from './shards.js';
 
 export type InputStatus = 'ok' | 'failed' | 'skipped';
@@ -102,6 +103,29 @@ export interface MergeInfo {
   count: number;
   plan: string | null;
   shards: { index: number; run_id: string | null; record: string | null; status: RunStatus | 'missing'; inputs: number; rows_in: number; rows_out: number; rows_rejected: number; output: string | null }[];
+}
+
+// The record of a run (or merge) as it starts: ok, no inputs yet; the run fills in the rest.
+export function startRecord(job: JobConfig, runId: string, started: Date, o: { trigger: RunRecord['trigger']; schedule?: FireInfo; onnxruntime: string }): RunRecord {
+  return {
+    job: job.name,
+    job_file: job.file,
+    run_id: runId,
+    trigger: o.trigger,
+    ...(o.schedule ? { schedule: o.schedule } : {}),
+    started_at: started.toISOString(),
+    ended_at: started.toISOString(),
+    duration_ms: 0,
+    status: 'ok',
+    exit_code: 0,
+    error: null,
+    model: { path: job.model.path, sha256: null },
+    versions: { serve_batch: VERSION, onnxruntime: o.onnxruntime, node: process.version },
+    totals: totals([]),
+    inputs: [],
+    warnings: [],
+    record: null,
+  };
 }
 
 // A sortable, unique run id: `20261124T223355Z-1a2b`.

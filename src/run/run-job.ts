@@ -17,12 +17,11 @@ import { probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import type { RunSpec } from '../model/runner.js';
-import { VERSION } from '../version.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { acquireLock } from './lock.js';
-import { newRunId, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
+import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
 import { saveRecord } from './save.js';
 import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
@@ -67,25 +66,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   const now = options.now ?? (() => new Date());
   const started = now();
   const runId = options.runId ?? newRunId(started);
-  const record: RunRecord = {
-    job: job.name,
-    job_file: job.file,
-    run_id: runId,
-    trigger: options.trigger ?? 'cli',
-    ...(options.fire ? { schedule: options.fire } : {}),
-    started_at: started.toISOString(),
-    ended_at: started.toISOString(),
-    duration_ms: 0,
-    status: 'ok',
-    exit_code: 0,
-    error: null,
-    model: { path: job.model.path, sha256: null },
-    versions: { serve_batch: VERSION, onnxruntime: ORT_VERSION, node: process.version },
-    totals: totals([]),
-    inputs: [],
-    warnings: [],
-    record: null,
-  };
+  const record = startRecord(job, runId, started, { trigger: options.trigger ?? 'cli', schedule: options.fire, onnxruntime: ORT_VERSION });
   const emit = options.onEvent ?? (() => undefined);
   const shard = options.shard;
   // Lock, crash journal and records are per job, and per shard of a sharded run.
