@@ -92,18 +92,7 @@ class Parser {
       this.pos++;
       this.space();
       out[key] = this.value(depth);
-      this.space();
-      const c = this.s.charCodeAt(this.pos);
-      if (c === 44) {
-        this.pos++;
-        this.space();
-        continue;
-      }
-      if (c === 125) {
-        this.pos++;
-        return out;
-      }
-      this.fail(`expected ',' or '}' after a property value, got ${this.describe()}`);
+      if (this.closed(125, 'a property value')) return out;
     }
   }
 
@@ -118,19 +107,24 @@ class Parser {
     }
     for (;;) {
       out.push(this.value(depth));
-      this.space();
-      const c = this.s.charCodeAt(this.pos);
-      if (c === 44) {
-        this.pos++;
-        this.space();
-        continue;
-      }
-      if (c === 93) {
-        this.pos++;
-        return out;
-      }
-      this.fail(`expected ',' or ']' after an array element, got ${this.describe()}`);
+      if (this.closed(93, 'an array element')) return out;
     }
+  }
+
+  // After a member of an object or array: true at its closing bracket `close` (taken), false after a comma.
+  private closed(close: number, after: string): boolean {
+    this.space();
+    const c = this.s.charCodeAt(this.pos);
+    if (c === 44) {
+      this.pos++;
+      this.space();
+      return false;
+    }
+    if (c === close) {
+      this.pos++;
+      return true;
+    }
+    return this.fail(`expected ',' or '${String.fromCharCode(close)}' after ${after}, got ${this.describe()}`);
   }
 
   private string(): string {
