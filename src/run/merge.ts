@@ -8,7 +8,7 @@ import path from 'node:path';
 import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
-import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
+import { isPerInput, render, type TokenValues } from '../job/template.js';
 import { openAtomic, type ByteSink } from '../io/atomic.js';
 import { openParquetResult, TextRows, type ParquetResult } from '../io/concat.js';
 import type { TableWriter } from '../io/csv-writer.js';
@@ -18,7 +18,8 @@ import { parquetWriter } from '../io/parquet-writer.js';
 import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
 import { displayPath } from '../util/display.js';
 import { jobConfigHash } from './ledger.js';
-import { acquireLock } from './lock.js';
+import { takeJobLock } from './job-lock.js';
+import { inputTokens, tokenValues } from './targets.js';
 import { newRunId, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
 import { shardStateName } from './shards.js';
@@ -61,12 +62,7 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
     const planned = job.output.format ?? formatOf(render(job.output.template, tokens));
     if (planned) checkTargetFormat(target, planned, 'the job writes');
     // The job's own lock: merge writes what an unsharded run of the job writes.
-    const lock = await acquireLock(job.stateDir, job.name, runId);
-    if (!lock.held) {
-      const w = lock.owner;
-      throw new SbError('LOCKED', `job ${job.name} is already running${w ? `: pid ${w.pid} on ${w.host} (run ${w.run_id}, since ${w.started_at})` : ''}; this merge was skipped`);
-    }
-    release = lock.release;
+    release = await takeJobLock(job, job.name, runId, `job ${job.name}`, 'merge');
     const found = await Promise.all(Array.from({ length: o.count }, (_, index) => latestRun(job, index, o.count)));
     info.shards = found.map(summary);
     const done = checkShards(job, found);
@@ -110,21 +106,6 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
   record.totals = totals(record.inputs);
   await saveRecord(job, record);
   return record;
-}
-
-// `{shard}` is `all`, as in an unsharded run; the other tokens are this merge's.
-function tokenValues(job: JobConfig, runId: string, at: Date): TokenValues {
-  const zone = job.schedule?.timezone;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  return { job: job.name, run_id: runId, date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}${parts.minute}${parts.second}`, shard: 'all' };
-}
-
-function inputTokens(tokens: TokenValues, file: string): TokenValues {
-  return { ...tokens, input_stem: stemOf(file), input_name: path.basename(file) };
 }
 
 // The combined result's path: --output, or output.path as an unsharded run renders it.

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
-import type { TokenValues } from '../job/template.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
@@ -20,12 +19,12 @@ import type { RunSpec } from '../model/runner.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
-import { acquireLock } from './lock.js';
+import { takeJobLock } from './job-lock.js';
 import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
 import { saveRecord } from './save.js';
 import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
-import { checkShardTargets, formatFor, planTargets, type Target, type TargetPlan } from './targets.js';
+import { checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
 import type { PieceSpec } from '../pipeline/prepare.js';
 
 export type RunEvent =
@@ -76,16 +75,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   try {
     if (shard) checkShardOptions(job, options);
     if (!options.dryRun) {
-      const lock = await acquireLock(job.stateDir, stateName, runId).catch((err: unknown) => {
-        throw stateDirError(job, err);
-      });
-      if (!lock.held) {
-        const o = lock.owner;
-        const who = o ? `pid ${o.pid} on ${o.host} (run ${o.run_id}, since ${o.started_at})` : 'another process';
-        const what = shard ? `shard ${shard.index} of ${shard.count} of job ${job.name}` : `job ${job.name}`;
-        throw new SbError('LOCKED', `${what} is already running: ${who}; this run was skipped`);
-      }
-      release = lock.release;
+      release = await takeJobLock(job, stateName, runId, shard ? `shard ${shard.index} of ${shard.count} of job ${job.name}` : `job ${job.name}`, 'run');
       const recovered = await recoverJournal(job.stateDir, stateName);
       if (recovered) {
         record.warnings.push(recovered);
@@ -207,13 +197,6 @@ function pieceSpec(p: Piece | undefined): PieceSpec | undefined {
   return { start: start.offset, end: end.offset, line: start.line, header: p.header, fromGroup: start.group, toGroup: end.group };
 }
 
-// The lock (the first thing a run writes) could not be taken: state_dir is not a usable directory.
-function stateDirError(job: JobConfig, err: unknown): SbError {
-  const e = err as NodeJS.ErrnoException;
-  const why = e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a parent of it is a file, not a directory' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.message;
-  return new SbError('OUTPUT_INVALID', `cannot write the job's state in ${job.stateDir}: ${why}`, { yamlPath: 'state_dir' });
-}
-
 // The ledger of an incremental job (also read by --dry-run, to show what it would skip), unless this run must
 // not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring.
 async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, options: RunOptions, record: RunRecord): Promise<Ledger | undefined> {
@@ -221,18 +204,6 @@ async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, op
   const ledger = await Ledger.open(job.stateDir, job.name, record.run_id, model.sha256, jobConfigHash(job, tp.outputFormat));
   record.incremental = { ledger: ledgerPath(job.stateDir, job.name), reprocess: options.reprocess === true };
   return ledger;
-}
-
-// `{shard}` is the worker's index in a sharded run, and `all` otherwise: an unsharded run and `merge`
-// write the same combined file.
-function tokenValues(job: JobConfig, runId: string, at: Date, shard?: ShardSpec): TokenValues {
-  const zone = job.schedule?.timezone;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  return { job: job.name, run_id: runId, date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}${parts.minute}${parts.second}`, shard: shard ? shardTag(shard) : 'all' };
 }
 
 function inputRecord(t: Target, status: InputRecord['status'], error: string | null): InputRecord {

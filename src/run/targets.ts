@@ -7,7 +7,7 @@ import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
 import { displayPath } from '../util/display.js';
 import type { InputFile } from '../io/inputs.js';
-import { shardTag, type Piece, type ShardPlan } from './shards.js';
+import { shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
 
 export interface Target {
   input: InputFile;
@@ -40,7 +40,19 @@ export function formatFor(job: JobConfig, file: string): TextFormat {
 }
 
 // Token values for one input.
-function inputTokens(tokens: TokenValues, file: string): TokenValues {
+// `{shard}` is the worker's index in a sharded run, and `all` otherwise: an unsharded run and `merge`
+// write the same combined file.
+export function tokenValues(job: JobConfig, runId: string, at: Date, shard?: ShardSpec): TokenValues {
+  const zone = job.schedule?.timezone;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  return { job: job.name, run_id: runId, date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}${parts.minute}${parts.second}`, shard: shard ? shardTag(shard) : 'all' };
+}
+
+export function inputTokens(tokens: TokenValues, file: string): TokenValues {
   return { ...tokens, input_stem: stemOf(file === '-' ? 'stdin' : file), input_name: path.basename(file === '-' ? 'stdin' : file) };
 }
 

@@ -252,6 +252,7 @@ describe('mistakes: one line, the documented exit code', () => {
     { name: 'merge --shards 0', args: ['merge', 'job.yaml', '--shards', '0'], exit: 2, message: /--shards \(the number of workers\) must be a whole number, 1 or more \(got '0'\)/ },
     { name: 'merge of one file per input without --output', args: ['merge', 'job.yaml', '--shards', '2'], job: job('in', 'out/{input_stem}-{shard}.csv'), exit: 2, message: /output\.path gives one file per input .*; merge writes one combined file: give --output PATH/ },
     { name: 'merge into another format', args: ['merge', 'job.yaml', '--shards', '1', '--output', 'all.jsonl'], exit: 2, message: /all\.jsonl names a jsonl file, but the job writes csv: merge combines results, it does not convert them; give a \.csv name/ },
+    { name: 'merge with a state_dir under a file', args: ['merge', 'job.yaml', '--shards', '1'], job: job('in', 'out/part-{shard}.csv', 'state_dir: in/a.csv/state'), exit: 2, message: /cannot write the job's state in .*in\/a\.csv\/state: a parent of it is a file, not a directory \(at state_dir\)/ },
     { name: 'merge to standard output', args: ['merge', 'job.yaml', '--shards', '1', '--output', '-'], exit: 2, message: /merge writes a file \(atomically\), not standard output: give --output PATH/ },
   ];
   for (const c of cases) {
