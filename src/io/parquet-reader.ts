@@ -26,6 +26,7 @@ import { SbError } from '../errors.js';
 import type { ColumnNeed, SourceChunk } from '../pipeline/chunk.js';
 import { ValueRows } from './cells.js';
 import { resolveColumns, type ReadContext } from './csv-reader.js';
+import { readError } from './source.js';
 import { MISSING, OK, parseNumberCell, type CellStatus } from './numbers.js';
 
 /** Bytes read from the file at a time per column (more when a page is larger). */
@@ -54,9 +55,7 @@ export async function parquetFile(file: string, display: string): Promise<Parque
   try {
     handle = await open(file, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it disappeared before it could be read' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new SbError('INPUT_FAILED', `cannot read input: ${why}`, { file: display });
+    throw readError(err, display);
   }
   const { size } = await handle.stat();
   return {

@@ -7,7 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { SbError } from '../errors.js';
 import type { ColumnNeed, SourceChunk } from '../pipeline/chunk.js';
 import { readCsv } from './csv-reader.js';
-import { delimiterOf, formatOf } from './formats.js';
+import { delimiterOf, formatOf, formatProblem } from './formats.js';
 import { parseJson } from './json-line.js';
 import { readJsonl } from './jsonl-reader.js';
 import { openSource } from './source.js';
@@ -20,12 +20,14 @@ export interface Sample {
 
 // Read a sample file; throws SbError(INPUT_FAILED / PATH_NOT_FOUND) naming the file.
 export async function readSample(file: string, limit = 1000): Promise<Sample> {
-  const delimiter = delimiterOf(formatOf(file) ?? 'csv');
+  const problem = formatProblem(file);
+  if (problem) throw new SbError('USAGE', `${file}: ${problem}`);
+  const format = formatOf(file);
+  const delimiter = delimiterOf(format ?? 'csv');
   const options = { delimiter, quote: '"', header: true, encoding: 'utf8' as const, relaxQuotes: false };
   const s = await stat(file).catch(() => undefined);
   if (!s) throw new SbError('PATH_NOT_FOUND', `sample file not found: ${file}`);
   if (!s.isFile()) throw new SbError('USAGE', `${file} is not a file; give a sample of the data to score (CSV, TSV, JSON Lines or Parquet)`);
-  const format = formatOf(file);
   if (format === 'parquet' || format === 'jsonl') {
     const parquet = format === 'parquet' ? await import('./parquet-reader.js') : undefined; // loaded on first use
     const header = parquet ? await parquet.parquetColumns(await parquet.parquetFile(file, file), file) : await jsonKeys(file, limit);

@@ -62,9 +62,7 @@ export function openSource(file: string, display: string, range?: { start: numbe
       }
       digest = hash.digest('hex');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'it disappeared before it could be read' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-      throw new SbError('INPUT_FAILED', `cannot read input: ${why}`, { file: display });
+      throw readError(err, display);
     }
   }
   async function* blocks(): AsyncGenerator<Uint8Array> {
@@ -129,4 +127,11 @@ function gzipError(err: unknown, file: string): SbError {
     return new SbError('INPUT_FAILED', `the gzip data is corrupt (${e.message})`, { file });
   }
   return new SbError('INPUT_FAILED', `cannot read input: ${e.message}`, { file });
+}
+
+// An input that cannot be read (opened or read from), as the one-line failure of that input.
+export function readError(err: unknown, display: string): SbError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'it disappeared before it could be read' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+  return new SbError('INPUT_FAILED', `cannot read input: ${why}`, { file: display });
 }

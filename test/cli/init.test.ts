@@ -57,10 +57,11 @@ describe('serve-batch init', () => {
     ['a file that is not a model', ['--model', 'sample.csv', '--input', 'sample.csv'], /^error: sample\.csv is not a valid ONNX model/],
     ['a missing sample', ['--model', 'MODEL', '--input', 'nope.csv'], /^error: sample file not found: nope\.csv$/],
     ['an empty sample', ['--model', 'MODEL', '--input', 'empty.csv'], /^error: empty\.csv: the input is empty: no header line/],
+    ['a gzipped Parquet sample', ['--model', 'MODEL', '--input', 'sample.parquet.gz'], /^error: sample\.parquet\.gz: a gzipped Parquet file cannot be read or written: Parquet compresses inside the file \(gunzip it, or drop the \.gz\)$/],
     ['no --input', ['--model', 'MODEL'], /required option '--input <sample>' not specified/],
   ])('%s → exit 2, one line', (_, args, message) => {
     const d = tempDir();
-    writeFiles(d, { 'sample.csv': 'a,b,c\n1,2,3\n', 'empty.csv': '' });
+    writeFiles(d, { 'sample.csv': 'a,b,c\n1,2,3\n', 'empty.csv': '', 'sample.parquet.gz': 'not parquet' });
     const r = cli(['init', ...args.map((a) => (a === 'MODEL' ? model('linear_binary') : a)), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(2);
     const lines = expectOneLineError(r.stderr);
