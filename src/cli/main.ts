@@ -2,6 +2,7 @@
 // exit code. The only layer that prints.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { messageOf, SbError } from '../errors.js';
+import { DEFAULT_GRACE } from '../util/duration.js';
 import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
 
@@ -80,7 +81,7 @@ function program(): Command {
   p.command('schedule')
     .description('run the scheduler: fire every job that has a schedule, each run in its own process, until SIGTERM/SIGINT; SIGHUP reloads the job files')
     .argument('[paths...]', 'job files or directories of them (default: ./jobs)')
-    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', '30s')
+    .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', DEFAULT_GRACE)
     .action(async (paths: string[], o, cmd: Command) => {
       process.exitCode = await (await import('./schedule.js')).scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o });
     });

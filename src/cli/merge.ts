@@ -7,7 +7,7 @@ import { displayPath } from '../util/display.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { mergeLine } from './report.js';
 import { shardCount } from './shard-options.js';
-import { reportLoadError } from './validate.js';
+import { reportLoadError } from './load-error.js';
 
 export interface MergeCommandOptions {
   shards?: string;

@@ -4,7 +4,7 @@ import { loadJob } from '../job/load.js';
 import { upcomingFires } from '../schedule/fires.js';
 import { formatLocalIso } from '../schedule/plan.js';
 import { createLogger, type LogFormat } from './logger.js';
-import { reportLoadError } from './validate.js';
+import { reportLoadError } from './load-error.js';
 
 export interface NextOptions {
   count?: number;

@@ -9,7 +9,7 @@ import { createProgress } from './progress.js';
 import { inputLine, runLine, shardLine, splitLine } from './report.js';
 import { chooseShard } from './shard-options.js';
 import { worstExitCode, withSignals } from './signals.js';
-import { reportLoadError } from './validate.js';
+import { reportLoadError } from './load-error.js';
 
 export interface RunCommandOptions {
   input?: string;

@@ -6,7 +6,7 @@ import { Daemon } from '../schedule/daemon.js';
 import { loadJobSet, type JobSet } from '../schedule/jobs.js';
 import { checkInChild, childRunner } from '../schedule/runner.js';
 import { displayPath } from '../util/display.js';
-import { parseDuration } from '../util/duration.js';
+import { DEFAULT_GRACE, parseDuration } from '../util/duration.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { describeEvent } from './schedule-log.js';
 
@@ -21,7 +21,7 @@ export const KILL_AFTER_MS = 10_000;
 // Validate the jobs, then schedule them until a stop signal; 0 on a clean stop, 2 if a job file is invalid.
 export async function scheduleCommand(targets: string[], o: ScheduleOptions): Promise<number> {
   const logger = createLogger({ format: o.logFormat, timestamps: true });
-  const graceMs = parseDuration(o.grace ?? '30s');
+  const graceMs = parseDuration(o.grace ?? DEFAULT_GRACE);
   if (graceMs === undefined) {
     logger.log('error', 'usage', `--grace must be a duration like 30s, 2m or 1h (got "${o.grace}")`);
     return 2;

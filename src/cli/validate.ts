@@ -1,5 +1,4 @@
 // `serve-batch validate`: one report per job; exit 2 if any job has a problem.
-import type { SbError } from '../errors.js';
 import { validateJob, type ValidateReport } from '../run/validate.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 
@@ -28,12 +27,3 @@ function print(logger: Logger, r: ValidateReport): void {
   process.stdout.write(`ok: ${r.file} (job ${r.job}): ${r.inputs} input file${r.inputs === 1 ? '' : 's'}, result columns ${r.outputs?.join(', ')}${sample}\n`);
 }
 
-// A job file that does not load: its headline, then every problem on its own line.
-export function reportLoadError(logger: Logger, err: SbError): void {
-  const problems = err.context.problems;
-  if (!problems) {
-    logger.log('error', 'error', err.describe());
-    return;
-  }
-  for (const p of problems) logger.log('error', 'problem', p);
-}

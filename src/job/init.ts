@@ -196,7 +196,7 @@ function predictionLines(info: ModelInfo): string[] {
 }
 
 // Feature names a model carries in its metadata (`feature_names`: a JSON list or comma-separated).
-export function featureNames(info: ModelInfo): string[] | undefined {
+function featureNames(info: ModelInfo): string[] | undefined {
   const raw = info.metadata.feature_names;
   if (!raw) return undefined;
   try {

@@ -104,4 +104,4 @@ export function cleanOrtMessage(err: unknown): string {
   return msg.replace(/\s+/g, ' ').trim();
 }
 
-export const ORT_VERSION: string = (ort.env.versions as { common?: string }).common ?? 'unknown';
+export { ORT_VERSION } from './ort-version.js';

@@ -245,8 +245,7 @@ function checkRejectLimits(job: JobConfig, inputs: MergedInput[]): void {
     const rejected = i.pieces.reduce((n, p) => n + p.rec.rows_rejected, 0);
     const rowsIn = i.pieces.reduce((n, p) => n + p.rec.rows_in, 0);
     const allowed = limit.kind === 'count' ? limit.count : Math.floor((limit.percent / 100) * rowsIn);
-    const over = limit.kind === 'count' ? rejected > limit.count : rejected > (limit.percent / 100) * rowsIn;
-    if (over) {
+    if (rejected > allowed) {
       const shown = limit.kind === 'count' ? String(limit.count) : `${limit.percent}% = ${allowed} rows`;
       throw new SbError('REJECT_LIMIT', `too many rejected rows across the ${i.pieces.length} pieces of ${displayPath(i.path)}: ${rejected} of ${rowsIn} rows, errors.max_rejected is ${shown}; the combined result was not written`);
     }

@@ -120,7 +120,7 @@ export function checkShardTargets(job: JobConfig, plan: ShardPlan, tokens: Token
 }
 
 // A template with `-{shard}` before the file's format extension: out/result.csv.gz → out/result-{shard}.csv.gz.
-export function withShard(template: string): string {
+function withShard(template: string): string {
   const shown = displayPath(template);
   const m = /(\.(csv|tsv|tab|jsonl|ndjson|parquet|pq)(\.gz|\.gzip)?)$/i.exec(shown);
   return m ? `${shown.slice(0, m.index)}-{shard}${m[1]}` : `${shown}-{shard}`;

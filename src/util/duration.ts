@@ -1,5 +1,8 @@
 // Durations in job files: `90` (seconds), `30s`, `5m`, `2h`, `1d`, `1h30m`, `250ms`.
 
+/** How long `schedule` lets running jobs finish after SIGTERM/SIGINT unless --grace says otherwise. */
+export const DEFAULT_GRACE = '30s';
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 // Milliseconds for a duration, or undefined when the text is not one.
