@@ -12,95 +12,12 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const SPACE = 32;
 const TAB = 9;
 
-// Parse bytes [start, end) of `buf`; `out.status` is OK, MISSING (empty after trimming) or FALLBACK.
-export function parseDecimalBytes(buf: Uint8Array, start: number, end: number, out: { status: number }): number {
-  let i = start;
-  let j = end;
-  while (i < j && (buf[i] === SPACE || buf[i] === TAB)) i++;
-  while (j > i && (buf[j - 1] === SPACE || buf[j - 1] === TAB)) j--;
-  if (i === j) {
-    out.status = MISSING;
-    return NaN;
-  }
-  let negative = false;
-  let c = buf[i];
-  if (c === 45 /* - */ || c === 43 /* + */) {
-    negative = c === 45;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0; // significant digits taken into the mantissa
-  let seen = 0; // digits seen at all
-  let scale = 0; // power of ten to apply
-  let dot = false;
-  for (; i < j; i++) {
-    c = buf[i];
-    if (c >= 48 && c <= 57) {
-      seen++;
-      if (mantissa === 0 && c === 48) {
-        if (dot) scale--;
-        continue;
-      }
-      if (digits === 15) {
-        out.status = FALLBACK;
-        return NaN;
-      }
-      mantissa = mantissa * 10 + (c - 48);
-      digits++;
-      if (dot) scale--;
-    } else if (c === 46 /* . */ && !dot) {
-      dot = true;
-    } else break;
-  }
-  if (seen === 0) {
-    out.status = FALLBACK;
-    return NaN;
-  }
-  if (i < j) {
-    c = buf[i];
-    if (c !== 101 && c !== 69) {
-      out.status = FALLBACK;
-      return NaN;
-    }
-    i++;
-    let expNegative = false;
-    if (buf[i] === 45 || buf[i] === 43) {
-      expNegative = buf[i] === 45;
-      i++;
-    }
-    if (i === j || j - i > 4) {
-      out.status = FALLBACK;
-      return NaN;
-    }
-    let exp = 0;
-    for (; i < j; i++) {
-      c = buf[i];
-      if (c < 48 || c > 57) {
-        out.status = FALLBACK;
-        return NaN;
-      }
-      exp = exp * 10 + (c - 48);
-    }
-    scale += expNegative ? -exp : exp;
-  }
-  let value: number;
-  if (mantissa === 0) value = 0;
-  else if (scale >= 0 && scale <= 22) value = mantissa * POW10[scale];
-  else if (scale < 0 && scale >= -22) value = mantissa / POW10[-scale];
-  else {
-    out.status = FALLBACK;
-    return NaN;
-  }
-  out.status = OK;
-  return negative ? -value : value;
-}
-
 /** Result of scanDecimalField (module-level to avoid an allocation per cell). */
 export const scanned = { value: 0, status: 0, end: 0 };
 
 // Scan one field from `start` up to the delimiter, CR, LF or `len`, parsing it as a decimal on the way (one
 // pass over the bytes). Sets scanned.end to the offset of the byte that ended the field, scanned.status to
-// OK, MISSING or FALLBACK and scanned.value. Same rules as parseDecimalBytes.
+// OK, MISSING (empty after trimming spaces and tabs) or FALLBACK and scanned.value.
 export function scanDecimalField(buf: Uint8Array, start: number, len: number, delim: number): void {
   if (scanPlain(buf, start, len, delim)) return;
   scanGeneral(buf, start, len, delim);

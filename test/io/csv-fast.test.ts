@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readCsv, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
-import { parseDecimalBytes, FALLBACK } from '../../src/io/fast-number.js';
+import { FALLBACK, scanDecimalField, scanned } from '../../src/io/fast-number.js';
 import { parseNumberCell, type CellStatus } from '../../src/io/numbers.js';
 import type { ColumnNeed } from '../../src/pipeline/chunk.js';
 import { corpusCases } from '../support/corpus.js';
@@ -148,7 +148,7 @@ describe('fast path = csv-parse', () => {
   });
 });
 
-describe('parseDecimalBytes', () => {
+describe('scanDecimalField', () => {
   it('returns the double Number() gives, or asks for the reference', () => {
     const text = fc.oneof(
       fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
@@ -158,13 +158,14 @@ describe('parseDecimalBytes', () => {
     );
     fc.assert(
       fc.property(text, (s) => {
-        const out = { status: 0 };
         const buf = Buffer.from(s);
-        const fast = parseDecimalBytes(buf, 0, buf.length, out);
+        scanDecimalField(buf, 0, buf.length, 44);
+        const fast = scanned.value;
+        expect(scanned.end).toBe(buf.length);
         const refOut = { status: 0 as CellStatus };
         const ref = parseNumberCell(s, refOut);
-        if (out.status === FALLBACK) return;
-        expect(out.status).toBe(refOut.status);
+        if (scanned.status === FALLBACK) return;
+        expect(scanned.status).toBe(refOut.status);
         expect(Object.is(fast, ref) || (Number.isNaN(fast) && Number.isNaN(ref))).toBe(true);
       }),
       { numRuns: 100_000, seed: 7 },
