@@ -108,14 +108,8 @@ export class ValueRows {
 
   // A string: read as a CSV cell would be.
   text(f: number, i: number, s: string): void {
-    const num = this.numberAt[f];
-    const text = this.textAt[f];
-    if (num) {
-      num.values[i] = parseNumberCell(s, this.parsed);
-      num.status[i] = this.parsed.status;
-      if (!text) this.kept.set(i * this.width + f, s);
-    }
-    if (text) text[i] = s;
+    if (!this.numberAt[f]) this.textParsed(f, i, s, NaN, INVALID);
+    else this.textParsed(f, i, s, parseNumberCell(s, this.parsed), this.parsed.status);
   }
 
   // A string whose number reading is known (a Parquet dictionary entry parsed once).
@@ -132,14 +126,7 @@ export class ValueRows {
 
   // A value that is not a number for numeric inputs (dates, objects), with its text.
   other(f: number, i: number, s: string): void {
-    const num = this.numberAt[f];
-    const text = this.textAt[f];
-    if (num) {
-      num.values[i] = NaN;
-      num.status[i] = INVALID;
-      if (!text) this.kept.set(i * this.width + f, s);
-    }
-    if (text) text[i] = s;
+    this.textParsed(f, i, s, NaN, INVALID);
   }
 
   // Any decoded value (JSON, or a Parquet type without a dedicated path).
