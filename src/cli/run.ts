@@ -2,7 +2,8 @@
 import { SbError } from '../errors.js';
 import type { TextFormat } from '../job/config.js';
 import { loadJob } from '../job/load.js';
-import { runJob, type RunEvent } from '../run/run-job.js';
+import type { RunEvent } from '../run/run-job.js';
+import { coolDown, warmUp } from '../run/warm-up.js';
 import type { RunRecord } from '../run/record.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { createProgress } from './progress.js';
@@ -50,6 +51,9 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
   if (choice.warning) logger.log('warn', 'warning', choice.warning);
   const codes: number[] = [];
   for (const job of jobs) {
+    // The reader thread starts while the run's modules, ONNX Runtime and the model load.
+    await warmUp(job, o);
+    const { runJob } = await import('../run/run-job.js');
     const progress = createProgress(!o.quiet && logger.format === 'text' && o.output !== '-');
     const record = await withSignals((signal) =>
       runJob(job, {
@@ -70,6 +74,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
       }),
     );
     progress.stop();
+    await coolDown();
     report(logger, record, o);
     codes.push(record.exit_code);
     if (record.status === 'interrupted') break;

@@ -3,7 +3,7 @@
 import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
 import type { Feed } from '../pipeline/featurize.js';
-import { cleanOrtMessage, type LoadedModel } from './session.js';
+import { cleanOrtMessage } from './session.js';
 
 export type Outputs = Record<string, ort.Tensor>;
 
@@ -14,25 +14,25 @@ export interface RunSpec {
 }
 
 // Score `rows` rows. Throws SbError(MODEL_RUNTIME) with ONNX Runtime's reason.
-export async function runModel(model: LoadedModel, input: Feed[], rows: number, spec: RunSpec): Promise<Outputs> {
+export async function runModel(session: ort.InferenceSession, input: Feed[], rows: number, spec: RunSpec): Promise<Outputs> {
   const feeds: Outputs = {};
   for (const f of input) feeds[f.input] = new ort.Tensor(f.type, f.data as never, f.dims);
   const b = spec.fixedBatch;
-  if (b === undefined || rows === b) return runOnce(model, feeds, spec.fetch);
+  if (b === undefined || rows === b) return runOnce(session, feeds, spec.fetch);
   const parts: Outputs[] = [];
   for (let start = 0; start < rows; start += b) {
     const count = Math.min(b, rows - start);
     const slice: Outputs = {};
     for (const [name, t] of Object.entries(feeds)) slice[name] = sliceRows(t, start, count, b);
-    const out = await runOnce(model, slice, spec.fetch);
+    const out = await runOnce(session, slice, spec.fetch);
     parts.push(Object.fromEntries(Object.entries(out).map(([k, t]) => [k, count === b ? t : sliceRows(t, 0, count, count)])));
   }
   return Object.fromEntries(spec.fetch.map((name) => [name, concatRows(parts.map((p) => p[name]), rows)]));
 }
 
-async function runOnce(model: LoadedModel, feeds: Outputs, fetch: string[]): Promise<Outputs> {
+async function runOnce(session: ort.InferenceSession, feeds: Outputs, fetch: string[]): Promise<Outputs> {
   try {
-    return await model.session.run(feeds, fetch);
+    return await session.run(feeds, fetch);
   } catch (err) {
     throw new SbError('MODEL_RUNTIME', `the model failed on this data: ${cleanOrtMessage(err)}`);
   }

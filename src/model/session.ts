@@ -24,6 +24,10 @@ export interface LoadedModel {
   inputs: ValueInfo[];
   outputs: ValueInfo[];
   session: ort.InferenceSession;
+  /** The threads asked for (model.threads); undefined: ONNX Runtime's default, one per core. */
+  threads?: number;
+  /** Another session on the same model with `threads` intra-op threads (see model/threads.ts). */
+  withThreads(threads: number): Promise<ort.InferenceSession>;
 }
 
 // Severity 4 (fatal): ONNX Runtime otherwise prints its own `[E:onnxruntime:...]` lines on stderr; its
@@ -57,22 +61,22 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
   const { bytes, sha256 } = await readModelFile(file);
   const declared = parseModel(file, bytes);
   const runnable = stripZipMaps(bytes, declared.zipmaps);
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    logSeverityLevel: QUIET,
+    graphOptimizationLevel: options.optimization ?? 'all',
+    executionMode: 'sequential',
+    // The memory pattern pre-plans every intermediate buffer of a call at once; without it an MLP's run of
+    // 8192 rows peaks ~17 MB lower at the same speed (the bench's mlp).
+    enableMemPattern: false,
+    // Idle ONNX Runtime threads spin by default, taking the core the reader thread parses on; batch calls
+    // are big enough that waking a thread costs nothing measurable (README "Performance").
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+  // ONNX Runtime rejects keys set to undefined, and silently ignores unknown ones: set only what is given.
+  if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
+  if (options.interThreads !== undefined) sessionOptions.interOpNumThreads = options.interThreads;
   let session: ort.InferenceSession;
   try {
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      logSeverityLevel: QUIET,
-      graphOptimizationLevel: options.optimization ?? 'all',
-      executionMode: 'sequential',
-      // The memory pattern pre-plans every intermediate buffer of a call at once; without it an MLP's run of
-      // 8192 rows peaks ~17 MB lower at the same speed (the bench's mlp).
-      enableMemPattern: false,
-      // Idle ONNX Runtime threads spin by default, taking the core the reader thread parses on; batch calls
-      // are big enough that waking a thread costs nothing measurable (README "Performance").
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    };
-    // ONNX Runtime rejects keys set to undefined, and silently ignores unknown ones: set only what is given.
-    if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
-    if (options.interThreads !== undefined) sessionOptions.interOpNumThreads = options.interThreads;
     session = await ort.InferenceSession.create(runnable, sessionOptions);
   } catch (err) {
     throw new SbError('MODEL_INVALID', `${file} cannot be loaded by ONNX Runtime: ${cleanOrtMessage(err)}`, { yamlPath: 'model' });
@@ -85,6 +89,8 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
     inputs: declared.inputs,
     outputs: declared.outputs.map((o) => (declared.zipmaps.some((z) => z.output === o.name) ? zipMapAsTensor(o, declared) : o)),
     session,
+    threads: options.threads,
+    withThreads: (threads) => ort.InferenceSession.create(runnable, { ...sessionOptions, intraOpNumThreads: threads }),
   };
 }
 

@@ -1,6 +1,7 @@
-// Worker thread entry: runs prepareHere() on workerData and posts each chunk when the consumer has asked
-// for one (it asks AHEAD at first, then one per chunk it takes), so memory stays bounded.
-import { parentPort, workerData } from 'node:worker_threads';
+// Worker thread entry (see reader-thread.ts): waits for its input ({ start: PrepareSpec }), then runs
+// prepareHere() on it and posts each chunk when the consumer has asked for one (it asks AHEAD at first, then
+// one per chunk it takes), so memory stays bounded.
+import { parentPort } from 'node:worker_threads';
 import { SbError } from '../errors.js';
 import { FeedPool } from './featurize.js';
 import { prepareHere, transferList, type PrepareSpec } from './prepare.js';
@@ -11,23 +12,32 @@ if (!port) throw new Error('prepare-worker.js runs as a worker thread');
 let credits = 0;
 let wake: (() => void) | undefined;
 const pool = new FeedPool();
-// 'next' asks for one more chunk; { recycle } hands back the float tensors of a chunk the model is done with.
-port.on('message', (m: 'next' | { recycle: (Float32Array | Float64Array)[] }) => {
+// { start } gives the input; 'next' asks for one more chunk; { recycle } hands back the float tensors of a
+// chunk the model is done with.
+port.on('message', (m: 'next' | { start: PrepareSpec } | { recycle: (Float32Array | Float64Array)[] }) => {
   if (m === 'next') {
     credits++;
     wake?.();
-  } else for (const b of m.recycle) pool.give(b);
+  } else if ('start' in m) void prepare(m.start);
+  else for (const b of m.recycle) pool.give(b);
 });
 
-const prepared = prepareHere(workerData as PrepareSpec, pool);
-try {
-  for await (const chunk of prepared.chunks) {
-    while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-    credits--;
-    port.postMessage({ kind: 'chunk', chunk, bytes: prepared.bytes() }, transferList(chunk));
+async function prepare(spec: PrepareSpec): Promise<void> {
+  const p = port as NonNullable<typeof port>;
+  try {
+    const prepared = prepareHere(spec, pool);
+    // Each chunk carries the time it took to read (not counting the wait for the consumer's credit).
+    let started = performance.now();
+    for await (const chunk of prepared.chunks) {
+      chunk.readMs = performance.now() - started;
+      while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+      credits--;
+      p.postMessage({ kind: 'chunk', chunk, bytes: prepared.bytes() }, transferList(chunk));
+      started = performance.now();
+    }
+    p.postMessage({ kind: 'end', end: prepared.end() });
+  } catch (err) {
+    const e = err as Error;
+    p.postMessage({ kind: 'error', error: err instanceof SbError ? { code: err.code, message: err.message, context: err.context } : { message: e.message, stack: e.stack } });
   }
-  port.postMessage({ kind: 'end', end: prepared.end() });
-} catch (err) {
-  const e = err as Error;
-  port.postMessage({ kind: 'error', error: err instanceof SbError ? { code: err.code, message: err.message, context: err.context } : { message: e.message, stack: e.stack } });
 }

@@ -2,10 +2,6 @@
 // featurizer) and the passthrough cells of the kept rows. Pure data in and out, so it runs either here or in
 // a worker thread (prepare-worker.ts) while this thread runs the model and writes results: parsing is the
 // largest cost of a run (see README "Performance"), so overlapping it with the rest is what pays.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
 import { readCsv, type CsvReadOptions } from '../io/csv-reader.js';
 import { readJsonl } from '../io/jsonl-reader.js';
@@ -16,6 +12,7 @@ import type { Reject, SourceChunk } from './chunk.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
 import { packTexts, type PackedText } from './packed.js';
 import type { RunPlan } from './plan.js';
+import { takeReaderThread } from './reader-thread.js';
 
 export interface PreparedChunk {
   /** Data rows read (accepted by the reader + rejected by it). */
@@ -28,6 +25,8 @@ export interface PreparedChunk {
   /** Reader and featurizer rejects, in line order. */
   rejects: Reject[];
   header: string[];
+  /** Set by the reader thread: the time it took to read and featurize this chunk (ms). */
+  readMs?: number;
 }
 
 export interface PrepareSpec {
@@ -140,24 +139,9 @@ type FromWorker =
   | { kind: 'end'; end: PrepareEnd }
   | { kind: 'error'; error: { code?: ErrorCode; message: string; context?: ErrorContext; stack?: string } };
 
-// The worker's script: next to this file in the build; tests that run the TypeScript sources use the build.
-function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return path.join(path.dirname(here), 'prepare-worker.js');
-  const built = path.resolve(path.dirname(here), '../../dist/src/pipeline/prepare-worker.js');
-  if (!existsSync(built)) throw new Error(`the worker needs the build (${built}): run npm run build`);
-  return built;
-}
-
-// The worker's young generation. A chunk's cell texts live until the chunk is packed; with 4 MB they outlived
-// the young generation, were promoted, and the old generation swung by ~20 MB between collections, so a 10M-row
-// run peaked ~13% above a 1M-row one. With 8 MB they die young: 10M rows peak within ~5% of 1M rows
-// (`npm run bench`, flat memory), for ~6 MB more at every size.
-const WORKER_YOUNG_MB = 8;
-
 // Read, parse and featurize in a worker thread, at most AHEAD chunks ahead of the consumer.
 export function prepareInWorker(spec: PrepareSpec): Prepared {
-  const worker = new Worker(workerFile(), { workerData: spec, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+  const worker = takeReaderThread();
   const queue: FromWorker[] = [];
   let wake: (() => void) | undefined;
   let bytes = 0;
@@ -200,6 +184,7 @@ export function prepareInWorker(spec: PrepareSpec): Prepared {
       await worker.terminate();
     }
   }
+  worker.postMessage({ start: spec });
   for (let i = 0; i < AHEAD; i++) worker.postMessage('next');
   const it = prepared();
   return {

@@ -6,16 +6,15 @@ import { SbError } from '../errors.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { delimiterOf } from '../io/formats.js';
 import { runModel, type RunSpec } from '../model/runner.js';
+import { modelThreads } from '../model/threads.js';
 import type { LoadedModel } from '../model/session.js';
 import { assemble } from './assemble.js';
 import type { Reject } from './chunk.js';
 import type { RunPlan } from './plan.js';
 import { prepareHere, prepareInWorker, type PieceSpec, type PrepareSpec } from './prepare.js';
+import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import { fastPathEnabled } from '../util/fast-path.js';
-
-/** Inputs at least this big are read in a worker thread, in parallel with the model and the writer. */
-export const WORKER_MIN_BYTES = 8 * 1024 * 1024;
 
 export interface ScoreContext {
   job: JobConfig;
@@ -66,14 +65,20 @@ export async function scoreInput(file: string, display: string, format: TextForm
     limit: ctx.limit,
     piece: ctx.piece,
   };
-  const prepared = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES ? prepareInWorker(spec) : prepareHere(spec);
+  const inThread = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
+  const prepared = inThread ? prepareInWorker(spec) : prepareHere(spec);
+  const threads = modelThreads(ctx.model, inThread);
   try {
     for await (const chunk of prepared.chunks) {
       if (ctx.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted');
       if (chunk.rows > 0) {
-        const outputs = await runModel(ctx.model, chunk.feeds, chunk.rows, ctx.runSpec);
+        const session = await threads.session();
+        const t0 = performance.now();
+        const outputs = await runModel(session, chunk.feeds, chunk.rows, ctx.runSpec);
+        const t1 = performance.now();
         prepared.recycle(chunk);
         await ctx.writer.write(assemble(chunk, outputs, ctx.plan));
+        threads.observe({ read: chunk.readMs, model: t1 - t0, write: performance.now() - t1 });
       }
       await ctx.rejects.add(display, chunk.header, chunk.rejects);
       for (const r of chunk.rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
@@ -98,6 +103,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
     throw new InputFailure(err, counts);
   } finally {
     await prepared.close();
+    await threads.release();
   }
 }
 

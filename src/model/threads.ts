@@ -1,0 +1,72 @@
+// ONNX Runtime's threads while a reader thread parses the input (large inputs, pipeline/prepare.ts).
+//
+// ONNX Runtime's default is one intra-op thread per core. With the reader thread on one of those cores, that
+// oversubscribes them: for a model about as quick as parsing, its second thread only takes turns with the
+// reader, which is then the slower half and slows down further. For a model clearly slower than parsing,
+// the second thread runs while the reader waits for room, and pays. So a large input starts on a second
+// session with one thread fewer than cores, times a few chunks, and goes back to the model's own session
+// (all cores) when the model and the writing — this thread's share of a chunk — take more than MARGIN × the
+// reader's time for a chunk.
+// Measured on the 2-core bench machine, chunks of 8192 rows of 30 floats, (model + writing) ÷ reading on one
+// thread: mlp 0.7–1.2, gbr ~0.9, rf 1.5–2.4. One thread made the mlp run ~15% faster end to end, and rf's
+// ~20% slower (`npm run bench`, README "Performance").
+// The model's own session serves throughout with model.threads set, on one core, and for models above
+// MAX_COPY_BYTES: a second session holds a second copy of the model.
+import os from 'node:os';
+import type * as ort from 'onnxruntime-node';
+import type { LoadedModel } from './session.js';
+
+/** Chunks run before timing starts (the JIT and ONNX Runtime's allocator settle), then chunks timed. */
+const SETTLE = 2;
+const TIMED = 8;
+/** The model's side must be this much slower than reading before the reader's core is shared. */
+const MARGIN = 1.5;
+/** Models up to this size get the second session: the bench's rf (a 1.9 MB file of 100 trees) peaked ~20 MB
+ *  higher with two, its mlp (0.3 MB) ~2 MB. */
+const MAX_COPY_BYTES = 1024 * 1024;
+
+export interface ChunkTimes {
+  /** The reader thread's time for the chunk (ms); undefined when it did not say. */
+  read?: number;
+  model: number;
+  write: number;
+}
+
+export interface ModelThreads {
+  /** The session for the next chunk. */
+  session(): Promise<ort.InferenceSession>;
+  /** A chunk's times; decides the session once enough chunks were timed. */
+  observe(t: ChunkTimes): void;
+  release(): Promise<void>;
+}
+
+// The sessions for one input. `readerThread`: the input is parsed in a reader thread.
+export function modelThreads(model: LoadedModel, readerThread: boolean, cores = os.availableParallelism()): ModelThreads {
+  if (!readerThread || model.threads !== undefined || cores < 2 || model.bytes > MAX_COPY_BYTES) {
+    return { session: async () => model.session, observe: () => undefined, release: async () => undefined };
+  }
+  // Created while the reader thread starts; should ONNX Runtime refuse a second session, the model's own serves.
+  let fewer: Promise<ort.InferenceSession | undefined> | undefined = model.withThreads(cores - 1).catch(() => undefined);
+  let seen = 0;
+  let read = 0;
+  let work = 0;
+  const release = async () => {
+    const s = fewer;
+    fewer = undefined; // from now on session() is the model's own
+    await (await s)?.release();
+  };
+  return {
+    session: async () => (fewer && (await fewer)) ?? model.session,
+    observe(t) {
+      if (!fewer || seen >= SETTLE + TIMED || ++seen <= SETTLE) return;
+      if (t.read === undefined) {
+        seen = SETTLE + TIMED; // nothing to compare: keep the session it has
+        return;
+      }
+      read += t.read;
+      work += t.model + t.write;
+      if (seen === SETTLE + TIMED && work > MARGIN * read) void release();
+    },
+    release,
+  };
+}
