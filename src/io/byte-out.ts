@@ -79,12 +79,32 @@ export class ByteOut {
       this.text(String(v));
       return;
     }
+    if (v <= 2147483647) {
+      this.smallInteger(v);
+      return;
+    }
     let count = 1;
     for (let t = v; t >= 10; t = Math.floor(t / 10)) count++;
     this.ensure(count);
     this.digits(v, count);
     this.buf.set(scratch.subarray(0, count), this.pos);
     this.pos += count;
+  }
+
+  // 0 ≤ v < 2^31, written in place (the labels of most classifiers).
+  private smallInteger(v: number): void {
+    let m = v | 0;
+    let count = 1;
+    for (let t = m; t >= 10; t = (t / 10) | 0) count++;
+    this.ensure(count);
+    const b = this.buf;
+    let p = this.pos + count;
+    this.pos = p;
+    do {
+      const q = (m / 10) | 0;
+      b[--p] = 48 + (m - q * 10);
+      m = q;
+    } while (m > 0);
   }
 
   // A float with `precision` significant digits: the text formatFloat gives.

@@ -51,9 +51,21 @@ export function floatDigits(x: number, precision: number): boolean {
     exp++;
   } else if (n < POW10[precision - 1]) return false;
   let count = precision;
-  while (count > 1 && n % 10 === 0) {
-    n /= 10;
-    count--;
+  if (precision <= 9) {
+    // Fits in 32 bits: integer division instead of floating-point remainders.
+    let m = n | 0;
+    let q = (m / 10) | 0;
+    while (count > 1 && m === q * 10) {
+      m = q;
+      q = (m / 10) | 0;
+      count--;
+    }
+    n = m;
+  } else {
+    while (count > 1 && n % 10 === 0) {
+      n /= 10;
+      count--;
+    }
   }
   fd.digits = n;
   fd.count = count;
