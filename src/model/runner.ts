@@ -1,5 +1,6 @@
 // The model stage: feeds → fetched output tensors. Models with a fixed batch dimension (old exports declare
 // [1, F]) are called in slices of that size, the last one padded, and the outputs stitched back together.
+// Other models may be called in slices of `slice` rows (model/threads.ts chooses it when it is quicker).
 import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
 import type { Feed } from '../pipeline/featurize.js';
@@ -11,6 +12,8 @@ export interface RunSpec {
   fetch: string[];
   /** Fixed batch size per input, when the model declares one. */
   fixedBatch?: number;
+  /** Call the model on at most this many rows at a time (models without a fixed batch; every output batch-first). */
+  slice?: number;
 }
 
 // Score `rows` rows. Throws SbError(MODEL_RUNTIME) with ONNX Runtime's reason.
@@ -18,6 +21,7 @@ export async function runModel(session: ort.InferenceSession, input: Feed[], row
   const feeds: Outputs = {};
   for (const f of input) feeds[f.input] = new ort.Tensor(f.type, f.data as never, f.dims);
   const b = spec.fixedBatch;
+  if (b === undefined && spec.slice !== undefined && rows > spec.slice) return runSliced(session, feeds, rows, spec.slice, spec.fetch);
   if (b === undefined || rows === b) return runOnce(session, feeds, spec.fetch);
   const parts: Outputs[] = [];
   for (let start = 0; start < rows; start += b) {
@@ -28,6 +32,28 @@ export async function runModel(session: ort.InferenceSession, input: Feed[], row
     parts.push(Object.fromEntries(Object.entries(out).map(([k, t]) => [k, count === b ? t : sliceRows(t, 0, count, count)])));
   }
   return Object.fromEntries(spec.fetch.map((name) => [name, concatRows(parts.map((p) => p[name]), rows)]));
+}
+
+// Rows in slices of `size`: inputs as views (no copy), outputs stacked.
+async function runSliced(session: ort.InferenceSession, feeds: Outputs, rows: number, size: number, fetch: string[]): Promise<Outputs> {
+  const parts: Outputs[] = [];
+  for (let start = 0; start < rows; start += size) {
+    const count = Math.min(size, rows - start);
+    const part: Outputs = {};
+    for (const [name, t] of Object.entries(feeds)) part[name] = rowsOf(t, start, count);
+    const out = await runOnce(session, part, fetch);
+    for (const t of Object.values(out)) if (t.dims[0] !== count) throw new Error(`an output of ${t.dims.join('×')} for ${count} rows cannot be stacked`);
+    parts.push(out);
+  }
+  return Object.fromEntries(fetch.map((name) => [name, concatRows(parts.map((p) => p[name]), rows)]));
+}
+
+// Rows [start, start+count) of a batch-first tensor: a view of a typed array, a copy of strings.
+function rowsOf(t: ort.Tensor, start: number, count: number): ort.Tensor {
+  const width = t.dims.length > 1 ? t.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
+  const data = t.data as unknown as { subarray?: (a: number, b: number) => unknown; slice: (a: number, b: number) => unknown };
+  const part = data.subarray ? data.subarray(start * width, (start + count) * width) : data.slice(start * width, (start + count) * width);
+  return new ort.Tensor(t.type, part as never, [count, ...t.dims.slice(1)]);
 }
 
 async function runOnce(session: ort.InferenceSession, feeds: Outputs, fetch: string[]): Promise<Outputs> {
@@ -56,11 +82,14 @@ function concatRows(parts: ort.Tensor[], rows: number): ort.Tensor {
   const first = parts[0];
   const width = first.dims.length > 1 ? first.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
   const data = first.type === 'string' ? new Array<string>(rows * width) : new (first.data.constructor as new (n: number) => ArrayLike<unknown>)(rows * width);
-  const dst = data as unknown as { [i: number]: unknown };
+  const dst = data as unknown as { [i: number]: unknown; set?: (src: unknown, at: number) => void };
   let o = 0;
   for (const p of parts) {
     const src = p.data as unknown as { [i: number]: unknown; length: number };
-    for (let i = 0; i < src.length; i++) dst[o++] = src[i];
+    // Typed arrays in one copy (element by element, int64 values would each become a bigint).
+    if (dst.set) dst.set(src, o);
+    else for (let i = 0; i < src.length; i++) dst[o + i] = src[i];
+    o += src.length;
   }
   return new ort.Tensor(first.type, data as never, [rows, ...first.dims.slice(1)]);
 }

@@ -6,7 +6,8 @@
 // the second thread runs while the reader waits for room, and pays. So a large input starts on a second
 // session with one thread fewer than cores, times a few chunks, and goes back to the model's own session
 // (all cores) when the model and the writing — this thread's share of a chunk — take more than MARGIN × the
-// reader's time for a chunk.
+// reader's time for a chunk. While timing, it also tries calls of SLICE rows against whole-chunk calls
+// and keeps the quicker (an MLP's activations for 1024 rows stay in the CPU's caches).
 // Measured on the 2-core bench machine, chunks of 8192 rows of 30 floats, (model + writing) ÷ reading on one
 // thread: mlp 0.7–1.2, gbr ~0.9, rf 1.5–2.4. One thread made the mlp run ~15% faster end to end, and rf's
 // ~20% slower (`npm run bench`, README "Performance").
@@ -16,9 +17,14 @@ import os from 'node:os';
 import type * as ort from 'onnxruntime-node';
 import type { LoadedModel } from './session.js';
 
-/** Chunks run before timing starts (the JIT and ONNX Runtime's allocator settle), then chunks timed. */
+/** Chunks run before timing starts (the JIT and ONNX Runtime's allocator settle), then chunks timed with
+ *  whole-chunk calls, then chunks timed with calls of SLICE rows. */
 const SETTLE = 2;
-const TIMED = 8;
+const WHOLE = 4;
+const SLICED = 4;
+/** Rows per call tried against whole chunks: few enough for a layer's activations to stay in the CPU's caches
+ *  (1024 rows × 256 floats = 1 MB); kept when ≥ 5% quicker a row. */
+const SLICE = 1024;
 /** The model's side must be this much slower than reading before the reader's core is shared. */
 const MARGIN = 1.5;
 /** Models up to this size get the second session: the bench's rf (a 1.9 MB file of 100 trees) peaked ~20 MB
@@ -30,12 +36,17 @@ export interface ChunkTimes {
   read?: number;
   model: number;
   write: number;
+  rows: number;
+  /** Every output had the chunk's rows as its first dimension (so calls on slices can be stacked). */
+  batchFirst: boolean;
 }
 
 export interface ModelThreads {
   /** The session for the next chunk. */
   session(): Promise<ort.InferenceSession>;
-  /** A chunk's times; decides the session once enough chunks were timed. */
+  /** Rows per model call for the next chunk; undefined: the whole chunk in one call. */
+  slice(): number | undefined;
+  /** A chunk's times; decides once enough chunks were timed. */
   observe(t: ChunkTimes): void;
   release(): Promise<void>;
 }
@@ -43,29 +54,49 @@ export interface ModelThreads {
 // The sessions for one input. `readerThread`: the input is parsed in a reader thread.
 export function modelThreads(model: LoadedModel, readerThread: boolean, cores = os.availableParallelism()): ModelThreads {
   if (!readerThread || model.threads !== undefined || cores < 2 || model.bytes > MAX_COPY_BYTES) {
-    return { session: async () => model.session, observe: () => undefined, release: async () => undefined };
+    return { session: async () => model.session, slice: () => undefined, observe: () => undefined, release: async () => undefined };
   }
   // Created while the reader thread starts; should ONNX Runtime refuse a second session, the model's own serves.
   let fewer: Promise<ort.InferenceSession | undefined> | undefined = model.withThreads(cores - 1).catch(() => undefined);
   let seen = 0;
-  let read = 0;
-  let work = 0;
+  let decided = false;
+  let sliceable = true;
+  let chosen: number | undefined;
+  const sum = { read: 0, write: 0, wholeMs: 0, wholeRows: 0, slicedMs: 0, slicedRows: 0 };
   const release = async () => {
     const s = fewer;
     fewer = undefined; // from now on session() is the model's own
     await (await s)?.release();
   };
+  const decide = () => {
+    decided = true;
+    const whole = sum.wholeMs / sum.wholeRows;
+    const sliced = sum.slicedRows > 0 ? sum.slicedMs / sum.slicedRows : Infinity;
+    if (sliceable && sliced < 0.95 * whole) chosen = SLICE;
+    const work = Math.min(whole, sliced) * (sum.wholeRows + sum.slicedRows) + sum.write;
+    if (work > MARGIN * sum.read) void release();
+  };
   return {
     session: async () => (fewer && (await fewer)) ?? model.session,
+    slice: () => (decided ? chosen : sliceable && seen >= SETTLE + WHOLE ? SLICE : undefined),
     observe(t) {
-      if (!fewer || seen >= SETTLE + TIMED || ++seen <= SETTLE) return;
-      if (t.read === undefined) {
-        seen = SETTLE + TIMED; // nothing to compare: keep the session it has
+      if (decided) return;
+      sliceable &&= t.batchFirst;
+      if (++seen <= SETTLE) return;
+      if (t.read === undefined || t.rows === 0) {
+        decided = true; // nothing to compare: keep what it has
         return;
       }
-      read += t.read;
-      work += t.model + t.write;
-      if (seen === SETTLE + TIMED && work > MARGIN * read) void release();
+      sum.read += t.read;
+      sum.write += t.write;
+      if (seen <= SETTLE + WHOLE) {
+        sum.wholeMs += t.model;
+        sum.wholeRows += t.rows;
+      } else {
+        sum.slicedMs += t.model;
+        sum.slicedRows += t.rows;
+      }
+      if (seen === SETTLE + WHOLE + SLICED) decide();
     },
     release,
   };

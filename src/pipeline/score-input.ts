@@ -73,12 +73,14 @@ export async function scoreInput(file: string, display: string, format: TextForm
       if (ctx.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted');
       if (chunk.rows > 0) {
         const session = await threads.session();
+        const slice = ctx.runSpec.fixedBatch === undefined ? threads.slice() : undefined;
         const t0 = performance.now();
-        const outputs = await runModel(session, chunk.feeds, chunk.rows, ctx.runSpec);
+        const outputs = await runModel(session, chunk.feeds, chunk.rows, slice === undefined ? ctx.runSpec : { ...ctx.runSpec, slice });
         const t1 = performance.now();
         prepared.recycle(chunk);
         await ctx.writer.write(assemble(chunk, outputs, ctx.plan));
-        threads.observe({ read: chunk.readMs, model: t1 - t0, write: performance.now() - t1 });
+        const batchFirst = Object.values(outputs).every((t) => t.dims[0] === chunk.rows);
+        threads.observe({ read: chunk.readMs, model: t1 - t0, write: performance.now() - t1, rows: chunk.rows, batchFirst });
       }
       await ctx.rejects.add(display, chunk.header, chunk.rejects);
       for (const r of chunk.rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });

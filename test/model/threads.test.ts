@@ -25,7 +25,7 @@ async function predict(s: ort.InferenceSession): Promise<number[]> {
   return Array.from(out.variable.data as Float32Array);
 }
 
-const chunk = (read: number, model: number, write: number): ChunkTimes => ({ read, model, write });
+const chunk = (read: number, model: number, write: number, batchFirst = true): ChunkTimes => ({ read, model, write, rows: 8192, batchFirst });
 
 // Observe `n` chunks with the same times.
 function feed(t: ReturnType<typeof modelThreads>, n: number, times: ChunkTimes): void {
@@ -67,7 +67,7 @@ describe('modelThreads', () => {
     expect(await t.session()).toBe(m.session);
   });
 
-  it('keeps it when the model side is at most 1.5 × the reading (10 chunks: 2 to settle, 8 timed)', async () => {
+  it('keeps it when the model side is at most 1.5 × the reading (10 chunks: 2 to settle, 4 whole, 4 sliced)', async () => {
     const m = await counted();
     const t = modelThreads(m, true, 2);
     const fewer = await t.session();
@@ -95,7 +95,7 @@ describe('modelThreads', () => {
     const m = await counted();
     const t = modelThreads(m, true, 2);
     const fewer = await t.session();
-    feed(t, 12, { model: 100, write: 100 });
+    feed(t, 12, { model: 100, write: 100, rows: 8192, batchFirst: true });
     expect(await t.session()).toBe(fewer);
     await t.release();
   });
@@ -106,5 +106,36 @@ describe('modelThreads', () => {
     const t = modelThreads(m, true, 2);
     expect(await t.session()).toBe(m.session);
     await t.release();
+  });
+
+  it('tries calls of 1024 rows on chunks 7–10 and keeps them when ≥ 5% quicker a row', async () => {
+    const m = await counted();
+    const t = modelThreads(m, true, 2);
+    const slices: (number | undefined)[] = [];
+    for (let i = 0; i < 10; i++) {
+      slices.push(t.slice());
+      t.observe(chunk(20, i < 6 ? 20 : 18, 2));
+    }
+    expect(slices).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, 1024, 1024, 1024, 1024]);
+    expect(t.slice()).toBe(1024);
+    await t.release();
+  });
+
+  it('goes back to whole chunks when slices are not quicker, and never slices outputs that are not batch-first', async () => {
+    const m = await counted();
+    const t = modelThreads(m, true, 2);
+    feed(t, 6, chunk(20, 20, 2));
+    feed(t, 4, chunk(20, 19.5, 2));
+    expect(t.slice()).toBeUndefined();
+    await t.release();
+    const u = modelThreads(m, true, 2);
+    u.observe(chunk(20, 20, 2, false));
+    const seen: (number | undefined)[] = [];
+    for (let i = 0; i < 12; i++) {
+      u.observe(chunk(20, 5, 2));
+      seen.push(u.slice());
+    }
+    expect(seen.every((s) => s === undefined)).toBe(true);
+    await u.release();
   });
 });
