@@ -278,6 +278,7 @@ class CsvState {
     const width = (this.header as string[]).length;
     const cell = this.cell;
     const encoding = this.o.encoding;
+    const utf8 = encoding === 'utf8';
     // Accepted rows keep no reference to `buf` (the source reuses it): each builder's run of rows from this
     // unit is copied into the builder's arena when the builder changes and when the unit ends.
     let seg: ChunkBuilder | undefined;
@@ -333,7 +334,11 @@ class CsvState {
           }
         }
         const text = field < width ? textAt[field] : undefined;
-        if (text !== undefined) text[row] = buf.toString(encoding, pos, end);
+        // UTF-8 input reaching the fast path is valid UTF-8 (see feed): its bytes are the cell's UTF-8 text.
+        if (text !== undefined) {
+          if (utf8) text.putBytes(row, buf, pos, end);
+          else text.putString(row, buf.toString(encoding, pos, end));
+        }
         field++;
         pos = end;
         if (pos >= len || buf[pos] !== delim) break;

@@ -2,6 +2,7 @@
 // row and the rows rejected while building it. Readers fill a ChunkBuilder; featurize/assemble consume
 // SourceChunk. No stage holds one object per row.
 import { INVALID, MISSING, OK, parseNumberCell, type CellStatus } from '../io/numbers.js';
+import type { PackedText } from './packed.js';
 
 export interface Reject {
   /** Physical line in the source where the row starts (1-based). */
@@ -33,6 +34,8 @@ export interface SourceChunk {
   lines: Float64Array;
   numbers: Map<string, NumberColumn>;
   texts: Map<string, string[]>;
+  /** Text columns as UTF-8 bytes (CSV reader), valid until release(); `texts` makes strings of them on demand. */
+  packed?: Map<string, PackedText>;
   /** Rows the reader rejected (ragged, bad quotes), in line order. */
   rejects: Reject[];
   /** Original fields of accepted row i (for rejects raised later, e.g. by the featurizer). */
@@ -59,15 +62,57 @@ class Storage {
   readonly ends: Int32Array;
   readonly numbers: Float64Array[];
   readonly statuses: Uint8Array[];
+  readonly texts: PackedColumn[];
   /** Bytes of the rows a fast reader accepted (so its input blocks can be reused at once). */
   arena = Buffer.allocUnsafeSlow(1 << 16);
 
-  constructor(capacity: number, numberColumns: number) {
+  constructor(capacity: number, numberColumns: number, textColumns: number) {
     this.lines = new Float64Array(capacity);
     this.starts = new Int32Array(capacity);
     this.ends = new Int32Array(capacity);
     this.numbers = Array.from({ length: numberColumns }, () => new Float64Array(capacity));
     this.statuses = Array.from({ length: numberColumns }, () => new Uint8Array(capacity));
+    this.texts = Array.from({ length: textColumns }, () => new PackedColumn(capacity));
+  }
+}
+
+/** A text column as UTF-8 bytes, one cell per row in row order. Row r's cell is written at offsets[r] and may
+ *  be written again until row r is accepted (a rejected row's cells are overwritten by the next row's). */
+export class PackedColumn {
+  bytes = Buffer.allocUnsafeSlow(1 << 16);
+  readonly offsets: Uint32Array;
+
+  constructor(capacity: number) {
+    this.offsets = new Uint32Array(capacity + 1);
+  }
+
+  // Row r's cell: bytes [a, b) of src, UTF-8 already (short cells byte by byte: a copy call costs more).
+  putBytes(r: number, src: Uint8Array, a: number, b: number): void {
+    const at = this.offsets[r];
+    const end = at + (b - a);
+    if (end > this.bytes.length) this.grow(end);
+    if (b - a <= 32) {
+      const dst = this.bytes;
+      for (let i = a, j = at; i < b; i++, j++) dst[j] = src[i];
+    } else this.bytes.set(src.subarray(a, b), at);
+    this.offsets[r + 1] = end;
+  }
+
+  putString(r: number, s: string): void {
+    const at = this.offsets[r];
+    if (at + s.length * 3 > this.bytes.length) this.grow(at + s.length * 3);
+    this.offsets[r + 1] = at + this.bytes.write(s, at, 'utf8');
+  }
+
+  // The first n cells.
+  packed(n: number): PackedText {
+    return { bytes: this.bytes.subarray(0, this.offsets[n]), offsets: this.offsets.subarray(0, n + 1) };
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafeSlow(Math.max(need, this.bytes.length * 2));
+    this.bytes.copy(next, 0, 0, this.bytes.length);
+    this.bytes = next;
   }
 }
 
@@ -75,9 +120,9 @@ class Storage {
 export class StoragePool {
   private readonly free: Storage[] = [];
 
-  take(capacity: number, numberColumns: number): Storage {
+  take(capacity: number, numberColumns: number, textColumns: number): Storage {
     const s = this.free.pop();
-    return s && s.lines.length === capacity && s.numbers.length === numberColumns ? s : new Storage(capacity, numberColumns);
+    return s && s.lines.length === capacity && s.numbers.length === numberColumns && s.texts.length === textColumns ? s : new Storage(capacity, numberColumns, textColumns);
   }
 
   give(s: Storage): void {
@@ -86,14 +131,15 @@ export class StoragePool {
 }
 
 // Rows read so far, column by column, until the chunk is full. Readers write cells by header position:
-// `numberAt[f]` / `textAt[f]` are the columns fed by field f (undefined when field f is not needed).
+// `numberAt[f]` / `textAt[f]` are the columns fed by field f (undefined when field f is not needed). Text
+// cells are kept as UTF-8 bytes: passthrough columns go to the writer without ever being strings.
 export class ChunkBuilder {
   rows = 0;
   readonly lines: Float64Array;
   readonly numbers = new Map<string, NumberColumn>();
-  readonly texts = new Map<string, string[]>();
+  readonly texts = new Map<string, PackedColumn>();
   readonly numberAt: (NumberColumn | undefined)[];
-  readonly textAt: (string[] | undefined)[];
+  readonly textAt: (PackedColumn | undefined)[];
   readonly rejects: Reject[] = [];
   /** Per row: its fields (generic readers), or null for a fast reader's row kept in the arena. */
   private readonly records: (string[] | null)[] = [];
@@ -111,7 +157,8 @@ export class ChunkBuilder {
     private readonly pool?: StoragePool,
   ) {
     const numberNeeds = needs.filter((n) => n.number);
-    this.storage = pool ? pool.take(capacity, numberNeeds.length) : new Storage(capacity, numberNeeds.length);
+    const textNeeds = needs.filter((n) => n.text);
+    this.storage = pool ? pool.take(capacity, numberNeeds.length, textNeeds.length) : new Storage(capacity, numberNeeds.length, textNeeds.length);
     this.lines = this.storage.lines;
     this.numberAt = new Array(header.length).fill(undefined);
     this.textAt = new Array(header.length).fill(undefined);
@@ -120,12 +167,11 @@ export class ChunkBuilder {
       this.numbers.set(n.name, col);
       this.numberAt[n.index] = col;
     });
-    for (const n of needs) {
-      if (!n.text) continue;
-      const col = new Array<string>(capacity);
+    textNeeds.forEach((n, k) => {
+      const col = this.storage.texts[k];
       this.texts.set(n.name, col);
       this.textAt[n.index] = col;
-    }
+    });
   }
 
   get full(): boolean {
@@ -146,7 +192,7 @@ export class ChunkBuilder {
         num.status[i] = this.parsed.status;
       }
       const text = this.textAt[f];
-      if (text) text[i] = fields[f];
+      if (text) text.putString(i, fields[f]);
     }
     this.accept(line, fields);
   }
@@ -192,18 +238,68 @@ export class ChunkBuilder {
   // The finished chunk (arrays trimmed to the rows read). Its release() returns the storage to the pool.
   build(): SourceChunk {
     const n = this.rows;
-    const { numbers, texts } = trimColumns(this.numbers, this.texts, n);
+    const { numbers } = trimColumns(this.numbers, new Map(), n);
+    const packed = new Map<string, PackedText>();
+    for (const [name, col] of this.texts) packed.set(name, col.packed(n));
     const { records, split, storage, pool } = this;
     return {
       rows: n,
       lines: this.lines.subarray(0, n),
       numbers,
-      texts,
+      texts: new TextsOf(packed),
+      packed,
       rejects: this.rejects,
       record: (i) => records[i] ?? split({ buf: storage.arena, start: storage.starts[i], end: storage.ends[i] }),
       header: this.header,
       release: () => pool?.give(storage),
     };
+  }
+}
+
+// Strings of packed text columns, made per column when a stage first asks for it (string and int64 model
+// inputs); passthrough-only columns are never made into strings. Read before the chunk is released.
+class TextsOf extends Map<string, string[]> {
+  constructor(private readonly packed: Map<string, PackedText>) {
+    super();
+  }
+
+  override get(name: string): string[] | undefined {
+    let t = super.get(name);
+    if (t) return t;
+    const p = this.packed.get(name);
+    if (!p) return undefined;
+    const buf = Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength);
+    t = Array.from({ length: p.offsets.length - 1 }, (_, i) => buf.toString('utf8', p.offsets[i], p.offsets[i + 1]));
+    super.set(name, t);
+    return t;
+  }
+
+  override has(name: string): boolean {
+    return this.packed.has(name);
+  }
+
+  override get size(): number {
+    return this.packed.size;
+  }
+
+  override *entries(): MapIterator<[string, string[]]> {
+    for (const name of this.packed.keys()) yield [name, this.get(name) as string[]];
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, string[]]> {
+    return this.entries();
+  }
+
+  override keys(): MapIterator<string> {
+    return this.packed.keys();
+  }
+
+  override *values(): MapIterator<string[]> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  override forEach(f: (value: string[], key: string, map: Map<string, string[]>) => void): void {
+    for (const [k, v] of this.entries()) f(v, k, this);
   }
 }
 

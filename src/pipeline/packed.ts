@@ -23,6 +23,29 @@ export function packTexts(values: string[], keep?: Uint32Array): PackedText {
   return { bytes: bytes.subarray(0, pos), offsets };
 }
 
+// Packed cells copied (the source may be reused), the rows in `keep` when it is set.
+export function selectPacked(p: PackedText, keep?: Uint32Array): PackedText {
+  // Buffers of their own (not Node's shared pool): they are transferred to the model thread.
+  if (!keep) {
+    const bytes = Buffer.allocUnsafeSlow(p.bytes.length);
+    bytes.set(p.bytes);
+    return { bytes, offsets: p.offsets.slice() };
+  }
+  const offsets = new Uint32Array(keep.length + 1);
+  let size = 0;
+  for (let i = 0; i < keep.length; i++) size += p.offsets[keep[i] + 1] - p.offsets[keep[i]];
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let pos = 0;
+  for (let i = 0; i < keep.length; i++) {
+    const a = p.offsets[keep[i]];
+    const b = p.offsets[keep[i] + 1];
+    bytes.set(p.bytes.subarray(a, b), pos);
+    pos += b - a;
+    offsets[i + 1] = pos;
+  }
+  return { bytes, offsets };
+}
+
 // Cell i as a string.
 export function unpackText(p: PackedText, i: number): string {
   return Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength).toString('utf8', p.offsets[i], p.offsets[i + 1]);

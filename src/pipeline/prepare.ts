@@ -10,7 +10,7 @@ import { openSource } from '../io/source.js';
 import type { TextFormat } from '../job/config.js';
 import type { Reject, SourceChunk } from './chunk.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
-import { packTexts, type PackedText } from './packed.js';
+import { packTexts, selectPacked, type PackedText } from './packed.js';
 import type { RunPlan } from './plan.js';
 import { takeReaderThread } from './reader-thread.js';
 
@@ -111,7 +111,10 @@ export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared 
   async function* prepared(): AsyncGenerator<PreparedChunk> {
     for await (const chunk of reader.chunks) {
       const f = featurize(chunk, spec.plan as RunPlan, pool);
-      const passthrough = spec.plan.passthrough.map((name) => packTexts(chunk.texts.get(name) as string[], f.keep));
+      const passthrough = spec.plan.passthrough.map((name) => {
+        const packed = chunk.packed?.get(name);
+        return packed ? selectPacked(packed, f.keep) : packTexts(chunk.texts.get(name) as string[], f.keep);
+      });
       const rejects = chunk.rejects.length === 0 ? f.rejects : f.rejects.length === 0 ? chunk.rejects : [...chunk.rejects, ...f.rejects].sort((a, b) => a.line - b.line);
       chunk.release?.();
       yield { rowsIn: chunk.rows + chunk.rejects.length, rows: f.rows, feeds: f.feeds, passthrough, rejects, header: chunk.header };
