@@ -42,10 +42,36 @@ async function runSliced(session: ort.InferenceSession, feeds: Outputs, rows: nu
     const part: Outputs = {};
     for (const [name, t] of Object.entries(feeds)) part[name] = rowsOf(t, start, count);
     const out = await runOnce(session, part, fetch);
-    for (const t of Object.values(out)) if (t.dims[0] !== count) throw new Error(`an output of ${t.dims.join('×')} for ${count} rows cannot be stacked`);
+    for (const [name, t] of Object.entries(out)) {
+      const first = parts[0]?.[name];
+      if (t.dims[0] !== count || (first && first.dims.slice(1).join() !== t.dims.slice(1).join())) {
+        throw new SbError('MODEL_RUNTIME', `the model's output of shape [${t.dims.join(', ')}] for ${count} rows cannot be stacked by rows; set model.threads to score whole chunks`);
+      }
+    }
     parts.push(out);
   }
   return Object.fromEntries(fetch.map((name) => [name, concatRows(parts.map((p) => p[name]), rows)]));
+}
+
+/** Whether two calls' outputs are the same: shapes, and every value bit for bit. */
+export function sameOutputs(a: Outputs, b: Outputs): boolean {
+  const names = Object.keys(a);
+  if (names.length !== Object.keys(b).length) return false;
+  for (const name of names) {
+    const x = a[name];
+    const y = b[name];
+    if (!y || x.type !== y.type || x.dims.join() !== y.dims.join()) return false;
+    const dx = x.data as unknown;
+    const dy = y.data as unknown;
+    if (ArrayBuffer.isView(dx) && ArrayBuffer.isView(dy)) {
+      if (Buffer.compare(Buffer.from(dx.buffer, dx.byteOffset, dx.byteLength), Buffer.from(dy.buffer, dy.byteOffset, dy.byteLength)) !== 0) return false;
+    } else {
+      const sx = dx as unknown[];
+      const sy = dy as unknown[];
+      if (sx.length !== sy.length || sx.some((v, i) => v !== sy[i])) return false;
+    }
+  }
+  return true;
 }
 
 // Rows [start, start+count) of a batch-first tensor: a view of a typed array, a copy of strings.

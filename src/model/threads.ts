@@ -11,6 +11,8 @@
 // Measured on the 2-core bench machine, chunks of 8192 rows of 30 floats, (model + writing) ÷ reading on one
 // thread: mlp 0.7–1.2, gbr ~0.9, rf 1.5–2.4. One thread made the mlp run ~15% faster end to end, and rf's
 // ~20% slower (`npm run bench`, README "Performance").
+// Every choice is checked bit for bit on the first chunk it is tried on (ChunkCall.check): results never
+// depend on timings.
 // The model's own session serves throughout with model.threads set, on one core, and for models above
 // MAX_COPY_BYTES: a second session holds a second copy of the model.
 import os from 'node:os';
@@ -25,6 +27,8 @@ const SLICED = 4;
 /** Rows per call tried against whole chunks: few enough for a layer's activations to stay in the CPU's caches
  *  (1024 rows × 256 floats = 1 MB); kept when ≥ 5% quicker a row. */
 const SLICE = 1024;
+/** Rows the thread check runs on both sessions. */
+const CHECK_ROWS = 1024;
 /** The model's side must be this much slower than reading before the reader's core is shared. */
 const MARGIN = 1.5;
 /** Models up to this size get the second session: the bench's rf (a 1.9 MB file of 100 trees) peaked ~20 MB
@@ -41,12 +45,25 @@ export interface ChunkTimes {
   batchFirst: boolean;
 }
 
+export interface CallSpec {
+  session: ort.InferenceSession;
+  /** Rows per model call; undefined: all rows in one call. */
+  slice?: number;
+}
+
+export interface ChunkCall extends CallSpec {
+  /** The first chunk a choice is tried on is also checked (untimed): `a` (undefined: this chunk's call) and
+   *  `b` on the first `rows` rows (undefined: all). A choice is kept only when both give the same outputs bit
+   *  for bit, so that no choice made from timings can change a result; otherwise the chunk takes `b`'s. */
+  check?: { a?: CallSpec; b: CallSpec; rows?: number };
+}
+
 export interface ModelThreads {
-  /** The session for the next chunk. */
-  session(): Promise<ort.InferenceSession>;
-  /** Rows per model call for the next chunk; undefined: the whole chunk in one call. */
-  slice(): number | undefined;
-  /** A chunk's times; decides once enough chunks were timed. */
+  /** How to call the model on the next chunk. */
+  next(): Promise<ChunkCall>;
+  /** Whether the two calls of next()'s check gave the same outputs. */
+  compared(same: boolean): void;
+  /** A chunk's times (model: the call from next(), not the comparison); decides once enough chunks were timed. */
   observe(t: ChunkTimes): void;
   release(): Promise<void>;
 }
@@ -54,7 +71,7 @@ export interface ModelThreads {
 // The sessions for one input. `readerThread`: the input is parsed in a reader thread.
 export function modelThreads(model: LoadedModel, readerThread: boolean, cores = os.availableParallelism()): ModelThreads {
   if (!readerThread || model.threads !== undefined || cores < 2 || model.bytes > MAX_COPY_BYTES) {
-    return { session: async () => model.session, slice: () => undefined, observe: () => undefined, release: async () => undefined };
+    return { next: async () => ({ session: model.session }), compared: () => undefined, observe: () => undefined, release: async () => undefined };
   }
   // Created while the reader thread starts; should ONNX Runtime refuse a second session, the model's own serves.
   let fewer: Promise<ort.InferenceSession | undefined> | undefined = model.withThreads(cores - 1).catch(() => undefined);
@@ -62,23 +79,43 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   let decided = false;
   let sliceable = true;
   let chosen: number | undefined;
+  let checking: 'threads' | 'slice' | undefined;
   const sum = { read: 0, write: 0, wholeMs: 0, wholeRows: 0, slicedMs: 0, slicedRows: 0 };
   const release = async () => {
     const s = fewer;
-    fewer = undefined; // from now on session() is the model's own
+    fewer = undefined; // from now on the model's own session serves
     await (await s)?.release();
   };
   const decide = () => {
     decided = true;
     const whole = sum.wholeMs / sum.wholeRows;
-    const sliced = sum.slicedRows > 0 ? sum.slicedMs / sum.slicedRows : Infinity;
-    if (sliceable && sliced < 0.95 * whole) chosen = SLICE;
+    const sliced = sliceable && sum.slicedRows > 0 ? sum.slicedMs / sum.slicedRows : Infinity;
+    if (sliced < 0.95 * whole) chosen = SLICE;
     const work = Math.min(whole, sliced) * (sum.wholeRows + sum.slicedRows) + sum.write;
-    if (work > MARGIN * sum.read) void release();
+    if (work > MARGIN * sum.read) void release().catch(() => undefined);
   };
   return {
-    session: async () => (fewer && (await fewer)) ?? model.session,
-    slice: () => (decided ? chosen : sliceable && seen >= SETTLE + WHOLE ? SLICE : undefined),
+    async next() {
+      const session = (fewer && (await fewer)) ?? model.session;
+      const slice = decided ? chosen : sliceable && seen >= SETTLE + WHOLE ? SLICE : undefined;
+      checking = undefined;
+      if (decided) return { session, slice };
+      if (seen === SETTLE && session !== model.session) {
+        // On CHECK_ROWS rows, so that the model's own session does not grow its memory to a whole chunk.
+        checking = 'threads';
+        return { session, check: { a: { session }, b: { session: model.session }, rows: CHECK_ROWS } };
+      }
+      if (seen === SETTLE + WHOLE && slice !== undefined) {
+        checking = 'slice';
+        return { session, slice, check: { b: { session } } };
+      }
+      return { session, slice };
+    },
+    compared(same) {
+      if (same) return;
+      if (checking === 'threads') void release().catch(() => undefined);
+      if (checking === 'slice') sliceable = false;
+    },
     observe(t) {
       if (decided) return;
       sliceable &&= t.batchFirst;

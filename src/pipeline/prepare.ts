@@ -187,8 +187,13 @@ export function prepareInWorker(spec: PrepareSpec): Prepared {
       await worker.terminate();
     }
   }
-  worker.postMessage({ start: spec });
-  for (let i = 0; i < AHEAD; i++) worker.postMessage('next');
+  try {
+    worker.postMessage({ start: spec });
+    for (let i = 0; i < AHEAD; i++) worker.postMessage('next');
+  } catch (err) {
+    void worker.terminate();
+    throw err;
+  }
   const it = prepared();
   return {
     chunks: it,

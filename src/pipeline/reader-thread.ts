@@ -44,9 +44,12 @@ export function warmReaderThread(): Worker {
   warm = w;
   warmExited = false;
   w.unref();
-  w.once('exit', () => {
+  // 'exit' comes a turn after 'error': a thread that failed is not handed out in between.
+  const stopped = () => {
     if (warm === w) warmExited = true;
-  });
+  };
+  w.once('error', stopped);
+  w.once('exit', stopped);
   return w;
 }
 

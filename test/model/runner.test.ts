@@ -2,7 +2,8 @@
 // (float and int64 outputs; string, float and int64 inputs), and calls on fixed-batch models are unchanged.
 import { describe, expect, it } from 'vitest';
 import type { Feed } from '../../src/pipeline/featurize.js';
-import { runModel, type Outputs } from '../../src/model/runner.js';
+import * as ort from 'onnxruntime-node';
+import { runModel, sameOutputs, type Outputs } from '../../src/model/runner.js';
 import { loadModel } from '../../src/model/session.js';
 import { model } from '../support/cli.js';
 
@@ -45,5 +46,17 @@ describe('runModel with slice', () => {
     const one = plain(await runModel(m.session, feeds, rows, { fetch, fixedBatch: 1 }));
     expect(plain(await runModel(m.session, feeds, rows, { fetch, fixedBatch: 1, slice: 2 }))).toEqual(one);
     expect(one[fetch[0]].dims[0]).toBe(rows);
+  });
+
+  it('sameOutputs: shapes, names and every value bit for bit', () => {
+    const f = (data: number[], dims = [data.length]) => new ort.Tensor('float32', Float32Array.from(data), dims);
+    expect(sameOutputs({ a: f([1, NaN, 3]) }, { a: f([1, NaN, 3]) })).toBe(true);
+    expect(sameOutputs({ a: f([0]) }, { a: f([-0]) })).toBe(false);
+    expect(sameOutputs({ a: f([1, 2]) }, { a: f([1, 2], [1, 2]) })).toBe(false);
+    expect(sameOutputs({ a: f([1]) }, { b: f([1]) })).toBe(false);
+    expect(sameOutputs({ a: f([1 + 2 ** -23]) }, { a: f([1]) })).toBe(false);
+    const s = (v: string[]) => new ort.Tensor('string', v, [v.length]);
+    expect(sameOutputs({ a: s(['x', 'y']) }, { a: s(['x', 'y']) })).toBe(true);
+    expect(sameOutputs({ a: s(['x', 'y']) }, { a: s(['x', 'z']) })).toBe(false);
   });
 });
