@@ -38,6 +38,14 @@ describe('warm reader thread', () => {
     expect(take()).not.toBe(w);
   });
 
+  it('is not handed out once it reported an error, even before its exit event', () => {
+    const w = warmReaderThread();
+    w.emit('error', new Error('could not start')); // what Node emits a turn before 'exit'
+    const next = take();
+    expect(next).not.toBe(w);
+    taken.push(w);
+  });
+
   it('is stopped by dropWarmReaderThread when no input took it', async () => {
     const w = warmReaderThread();
     const gone = exited(w);
