@@ -16,10 +16,14 @@ export interface RunSpec {
   slice?: number;
 }
 
-// Score `rows` rows. Throws SbError(MODEL_RUNTIME) with ONNX Runtime's reason.
+// Score the first `rows` rows of the feeds (all of them, usually). Throws SbError(MODEL_RUNTIME) with ONNX
+// Runtime's reason.
 export async function runModel(session: ort.InferenceSession, input: Feed[], rows: number, spec: RunSpec): Promise<Outputs> {
   const feeds: Outputs = {};
-  for (const f of input) feeds[f.input] = new ort.Tensor(f.type, f.data as never, f.dims);
+  for (const f of input) {
+    const t = new ort.Tensor(f.type, f.data as never, f.dims);
+    feeds[f.input] = rows < f.dims[0] ? rowsOf(t, 0, rows) : t;
+  }
   const b = spec.fixedBatch;
   if (b === undefined && spec.slice !== undefined && rows > spec.slice) return runSliced(session, feeds, rows, spec.slice, spec.fetch);
   if (b === undefined || rows === b) return runOnce(session, feeds, spec.fetch);

@@ -17,6 +17,8 @@
 // MAX_COPY_BYTES: a second session holds a second copy of the model.
 import os from 'node:os';
 import type * as ort from 'onnxruntime-node';
+import type { Feed } from '../pipeline/featurize.js';
+import { runModel, sameOutputs, type Outputs, type RunSpec } from './runner.js';
 import type { LoadedModel } from './session.js';
 
 /** Chunks run before timing starts (the JIT and ONNX Runtime's allocator settle), then chunks timed with
@@ -137,4 +139,22 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
     },
     release,
   };
+}
+
+// Score one chunk as `threads` says, with the check it asks for; `ms` is the time of the chosen call alone.
+export async function callModel(threads: ModelThreads, feeds: Feed[], rows: number, spec: RunSpec): Promise<{ outputs: Outputs; ms: number }> {
+  const call = await threads.next();
+  const started = performance.now();
+  let outputs = await runModel(call.session, feeds, rows, { ...spec, slice: call.slice });
+  const ms = performance.now() - started;
+  const check = call.check;
+  if (check) {
+    const n = Math.min(check.rows ?? rows, rows);
+    const a = check.a ? await runModel(check.a.session, feeds, n, { ...spec, slice: check.a.slice }) : outputs;
+    const b = await runModel(check.b.session, feeds, n, { ...spec, slice: check.b.slice });
+    const same = sameOutputs(a, b);
+    threads.compared(same);
+    if (!same) outputs = n === rows ? b : await runModel(check.b.session, feeds, rows, { ...spec, slice: check.b.slice });
+  }
+  return { outputs, ms };
 }

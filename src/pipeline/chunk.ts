@@ -238,14 +238,13 @@ export class ChunkBuilder {
   // The finished chunk (arrays trimmed to the rows read). Its release() returns the storage to the pool.
   build(): SourceChunk {
     const n = this.rows;
-    const { numbers } = trimColumns(this.numbers, new Map(), n);
     const packed = new Map<string, PackedText>();
     for (const [name, col] of this.texts) packed.set(name, col.packed(n));
     const { records, split, storage, pool } = this;
     return {
       rows: n,
       lines: this.lines.subarray(0, n),
-      numbers,
+      numbers: trimNumbers(this.numbers, n),
       texts: new TextsOf(packed),
       packed,
       rejects: this.rejects,
@@ -305,11 +304,16 @@ class TextsOf extends Map<string, string[]> {
 
 // Columns cut to the first n rows (views of the number columns, the text arrays as they are when full).
 export function trimColumns(numbers: Map<string, NumberColumn>, texts: Map<string, string[]>, n: number): Pick<SourceChunk, 'numbers' | 'texts'> {
-  const outNumbers = new Map<string, NumberColumn>();
-  for (const [k, c] of numbers) outNumbers.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
   const outTexts = new Map<string, string[]>();
   for (const [k, c] of texts) outTexts.set(k, c.length === n ? c : c.slice(0, n));
-  return { numbers: outNumbers, texts: outTexts };
+  return { numbers: trimNumbers(numbers, n), texts: outTexts };
+}
+
+// Number columns cut to the first n rows (views).
+function trimNumbers(numbers: Map<string, NumberColumn>, n: number): Map<string, NumberColumn> {
+  const out = new Map<string, NumberColumn>();
+  for (const [k, c] of numbers) out.set(k, { values: c.values.subarray(0, n), status: c.status.subarray(0, n) });
+  return out;
 }
 
 export { OK, MISSING, INVALID };

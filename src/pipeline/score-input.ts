@@ -5,12 +5,11 @@ import type { JobConfig, RejectLimit, TextFormat } from '../job/config.js';
 import { SbError } from '../errors.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { delimiterOf } from '../io/formats.js';
-import { runModel, sameOutputs, type RunSpec } from '../model/runner.js';
-import { modelThreads } from '../model/threads.js';
+import type { RunSpec } from '../model/runner.js';
+import { callModel, modelThreads } from '../model/threads.js';
 import type { LoadedModel } from '../model/session.js';
 import { assemble } from './assemble.js';
 import type { Reject } from './chunk.js';
-import type { Feed, FeedData } from './featurize.js';
 import type { RunPlan } from './plan.js';
 import { prepareHere, prepareInWorker, type PieceSpec, type PrepareSpec } from './prepare.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
@@ -73,26 +72,12 @@ export async function scoreInput(file: string, display: string, format: TextForm
     for await (const chunk of prepared.chunks) {
       if (ctx.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted');
       if (chunk.rows > 0) {
-        const call = await threads.next();
-        const spec = (slice: number | undefined) => (slice === undefined || ctx.runSpec.fixedBatch !== undefined ? ctx.runSpec : { ...ctx.runSpec, slice });
-        const t0 = performance.now();
-        let outputs = await runModel(call.session, chunk.feeds, chunk.rows, spec(call.slice));
-        const t1 = performance.now();
-        const check = call.check;
-        if (check) {
-          const n = Math.min(check.rows ?? chunk.rows, chunk.rows);
-          const feeds = n === chunk.rows ? chunk.feeds : headRows(chunk.feeds, n);
-          const a = check.a ? await runModel(check.a.session, feeds, n, spec(check.a.slice)) : outputs;
-          const b = await runModel(check.b.session, feeds, n, spec(check.b.slice));
-          const same = sameOutputs(a, b);
-          threads.compared(same);
-          if (!same) outputs = n === chunk.rows ? b : await runModel(check.b.session, chunk.feeds, chunk.rows, spec(check.b.slice));
-        }
-        const t2 = performance.now();
+        const { outputs, ms } = await callModel(threads, chunk.feeds, chunk.rows, ctx.runSpec);
+        const writing = performance.now();
         prepared.recycle(chunk);
         await ctx.writer.write(assemble(chunk, outputs, ctx.plan));
         const batchFirst = Object.values(outputs).every((t) => t.dims[0] === chunk.rows);
-        threads.observe({ read: chunk.readMs, model: t1 - t0, write: performance.now() - t2, rows: chunk.rows, batchFirst });
+        threads.observe({ read: chunk.readMs, model: ms, write: performance.now() - writing, rows: chunk.rows, batchFirst });
       }
       await ctx.rejects.add(display, chunk.header, chunk.rejects);
       for (const r of chunk.rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
@@ -122,14 +107,6 @@ export async function scoreInput(file: string, display: string, format: TextForm
       await threads.release();
     }
   }
-}
-
-// The first n rows of each feed (views of typed arrays).
-function headRows(feeds: Feed[], n: number): Feed[] {
-  return feeds.map((f) => {
-    const width = f.dims.slice(1).reduce((a, d) => a * d, 1);
-    return { ...f, data: Array.isArray(f.data) ? f.data.slice(0, n * width) : (f.data as Exclude<FeedData, string[]>).subarray(0, n * width), dims: [n, ...f.dims.slice(1)] };
-  });
 }
 
 // Above the limit: a count fails as soon as it is exceeded, a percentage once all rows are known.

@@ -20,6 +20,9 @@ describe('runModel with slice', () => {
     expect(whole.label.data).toHaveLength(rows);
     expect(new Set(whole.label.data).size).toBe(3);
     for (const slice of [1024, 7]) expect(plain(await runModel(m.session, feeds, rows, { fetch, slice }))).toEqual(whole);
+    const head = plain(await runModel(m.session, feeds, 100, { fetch })); // the first 100 rows only
+    expect(head.probabilities).toEqual({ dims: [100, 3], data: whole.probabilities.data.slice(0, 300) });
+    expect(head.label).toEqual({ dims: [100], data: whole.label.data.slice(0, 100) });
     expect(Array.from(data.subarray(0, 4))).toEqual(Array.from(Float32Array.from({ length: 4 }, (_, i) => Math.sin(i) * 3))); // inputs untouched
   });
 
