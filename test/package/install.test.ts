@@ -112,3 +112,23 @@ describe('the npm package', () => {
     expect(result).toBe(readFileSync(here, 'utf8'));
   });
 });
+
+describe('npm in a clone', () => {
+  it('runs npx serve-batch without npm warning about project config it does not know', () => {
+    const r = spawnSync('npx', ['serve-batch', '--version'], { cwd: ROOT, env: npmEnv(), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^serve-batch /);
+    expect(r.stderr).not.toMatch(/Unknown project config/);
+  });
+
+  // npm 11.19 runs a dependency's install script only with a decision in package.json's allowScripts, and lists
+  // the undecided ones after every install; older npm versions have no such list (the README says what they need).
+  const npmVersion = spawnSync('npm', ['--version'], { env: npmEnv(), encoding: 'utf8' }).stdout.trim().split('.').map(Number);
+  const hasAllowScripts = npmVersion[0] > 11 || (npmVersion[0] === 11 && npmVersion[1] >= 19);
+  it.skipIf(!hasAllowScripts)("leaves no dependency's install script undecided, and denies onnxruntime-node's download", () => {
+    const pending = JSON.parse(run('npm', ['install-scripts', 'ls', '--json'], ROOT)) as { allowScripts: unknown[] };
+    expect(pending.allowScripts).toEqual([]);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> };
+    expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
+  });
+});
