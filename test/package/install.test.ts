@@ -21,8 +21,8 @@ function npmEnv(): NodeJS.ProcessEnv {
 }
 
 // Run a command to completion; fail the test with its output if it does not exit 0.
-function run(cmd: string, args: string[], cwd: string, env = npmEnv()): string {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 240_000 });
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, env: npmEnv(), encoding: 'utf8', timeout: 240_000 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -38,7 +38,6 @@ function buildContext(): string[] {
 interface Packed {
   tarball: string;
   files: string[];
-  size: number;
 }
 
 // Copy the build context to a fresh directory (dependencies linked from this checkout) and `npm pack` there.
@@ -47,8 +46,8 @@ function pack(): Packed {
   for (const entry of buildContext()) cpSync(path.join(ROOT, entry), path.join(src, entry), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(src, 'node_modules'), 'dir');
   const out = tempDir('sb-pack-out-');
-  const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', out], src)) as { filename: string; size: number; files: { path: string }[] }[];
-  return { tarball: path.join(out, info.filename), files: info.files.map((f) => f.path).sort(), size: info.size };
+  const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', out], src)) as { filename: string; files: { path: string }[] }[];
+  return { tarball: path.join(out, info.filename), files: info.files.map((f) => f.path).sort() };
 }
 
 describe('the npm package', () => {
@@ -121,8 +120,9 @@ describe('npm in a clone', () => {
     expect(r.stderr).not.toMatch(/Unknown project config/);
   });
 
-  // npm 11.19 runs a dependency's install script only with a decision in package.json's allowScripts, and lists
-  // the undecided ones after every install; older npm versions have no such list (the README says what they need).
+  // npm 11.19 skips the dependency install scripts package.json's allowScripts denies, and after every install
+  // lists the ones it has no decision for (it runs those); older npm versions read no allowScripts (the README
+  // says what they need).
   const npmVersion = spawnSync('npm', ['--version'], { env: npmEnv(), encoding: 'utf8' }).stdout.trim().split('.').map(Number);
   const hasAllowScripts = npmVersion[0] > 11 || (npmVersion[0] === 11 && npmVersion[1] >= 19);
   it.skipIf(!hasAllowScripts)("leaves no dependency's install script undecided, and denies onnxruntime-node's download", () => {
