@@ -2,6 +2,7 @@
 // exit code. The only layer that prints.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { messageOf, SbError } from '../errors.js';
+import { ORT_VERSION } from '../model/ort-version.js';
 import { DEFAULT_GRACE } from '../util/duration.js';
 import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
@@ -16,7 +17,7 @@ export interface GlobalOptions {
 function program(): Command {
   const p = new Command('serve-batch')
     .description('Scheduled batch prediction with ONNX models: job files in, result tables out.')
-    .version(VERSION, '-V, --version')
+    .version(versionLine(), '-V, --version')
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON (default: text on a TTY, json otherwise)').choices(['text', 'json']))
     .option('--debug', 'show stack traces for internal errors')
     .showHelpAfterError('(run serve-batch --help for usage)')
@@ -96,6 +97,12 @@ function program(): Command {
       process.exitCode = await (await import('./next.js')).nextCommand(job, { ...cmd.optsWithGlobals(), ...o });
     });
   return p;
+}
+
+// What --version prints: serve-batch's version and the runtimes that decide its results (what a bug report needs;
+// a run record's `versions` holds the same three).
+function versionLine(): string {
+  return `serve-batch ${VERSION} (onnxruntime-node ${ORT_VERSION}, Node.js ${process.version})`;
 }
 
 // A parser for a count from 1 to max.
