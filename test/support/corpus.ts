@@ -310,7 +310,7 @@ export const corpusCases: CliCase[] = [
     name: 'a number beyond int64',
     files: { 'in.csv': 'c,a,v\nParis,1,99999999999999999999\n', 'job.yaml': perColumnJob('in.csv', { city: 'c', age: 'a', visits: 'v' }, []) },
     exit: 1,
-    message: /in\.csv:2: column 'v': 99999999999999999999 is out of int64 range/,
+    message: /in\.csv:2: column 'v': '99999999999999999999' is out of int64 range/,
   },
 
   // Models and job files: exit 2, nothing read or written.
