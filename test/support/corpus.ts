@@ -350,6 +350,15 @@ export const corpusCases: CliCase[] = [
     exit: 2,
     message: /job\.yaml:3:\d+: YAML syntax error/,
   },
+  {
+    name: 'a YAML alias bomb (billion laughs)',
+    files: {
+      'in.csv': 'x1,x2\n1,2\n',
+      'job.yaml': regressorJob(`passthrough: &a [x1, x1, x1, x1, x1, x1, x1, x1, x1]\n${'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`).join('\n')}\n`),
+    },
+    exit: 2,
+    message: /^error: job\.yaml:6:\d+: YAML aliases expand to too much data .*; write the values out instead of using \*aliases$/,
+  },
 
   // Where results go.
   {
