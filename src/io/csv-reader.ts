@@ -16,6 +16,7 @@ import { ChunkBuilder, StoragePool, type ColumnNeed, type RowBytes, type SourceC
 import { FALLBACK, scanDecimalField, scanned } from './fast-number.js';
 import { parseNumberCell, type CellStatus } from './numbers.js';
 import { didYouMean } from '../util/suggest.js';
+import { quoteCell, shownNames } from '../util/quote.js';
 
 export interface CsvReadOptions {
   delimiter: string;
@@ -419,7 +420,7 @@ class CsvState {
   private where(err: Error & { index?: unknown }): string {
     if (typeof err.index !== 'number') return '';
     const name = this.header?.[err.index];
-    return name !== undefined ? `column '${name}': ` : `field ${err.index + 1}: `;
+    return name !== undefined ? `column ${quoteCell(name)}: ` : `field ${err.index + 1}: `;
   }
 
   private quoteMessage(err: Error & { code?: string }): string {
@@ -464,8 +465,7 @@ export function resolveColumns(header: string[], needs: ColumnNeed[], file: stri
   return needs.map((n) => {
     const index = header.indexOf(n.name);
     if (index === -1) {
-      const shown = header.length > 12 ? `${header.slice(0, 12).join(', ')}, …` : header.join(', ');
-      throw new SbError('INPUT_FAILED', `column '${n.name}' is not in ${where}${didYouMean(n.name, header)} (columns: ${shown})`, { file, line });
+      throw new SbError('INPUT_FAILED', `column '${n.name}' is not in ${where}${didYouMean(n.name, header)} (columns: ${shownNames(header)})`, { file, line });
     }
     const again = header.indexOf(n.name, index + 1);
     if (again !== -1) {

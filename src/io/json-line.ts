@@ -3,6 +3,7 @@
 // input fed from `1.50` sees `1.50`, as it would in a CSV file. JSON.parse cannot say what a number's text
 // was (Node 20 has no source access in revivers), hence this parser. Objects have no prototype, so a key
 // named `__proto__` is an ordinary key. Proven equal to JSON.parse by test/io/json-line.test.ts.
+import { quoteCell } from '../util/quote.js';
 import { JsonNumber } from './cells.js';
 
 export class JsonSyntaxError extends Error {
@@ -45,7 +46,7 @@ class Parser {
   describe(): string {
     if (this.pos >= this.s.length) return 'end of line';
     const cp = this.s.codePointAt(this.pos) as number;
-    return cp < 0x20 ? `control character U+${cp.toString(16).padStart(4, '0').toUpperCase()}` : `'${String.fromCodePoint(cp)}'`;
+    return cp < 0x20 ? `control character U+${cp.toString(16).padStart(4, '0').toUpperCase()}` : quoteCell(String.fromCodePoint(cp));
   }
 
   value(depth: number): unknown {

@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { SbError } from '../errors.js';
 import type { SourceChunk } from '../pipeline/chunk.js';
 import { didYouMean } from '../util/suggest.js';
+import { shownNames } from '../util/quote.js';
 import { ValueRows } from './cells.js';
 import type { ReadContext } from './csv-reader.js';
 import { MAX_RECORD_BYTES } from './csv-reader.js';
@@ -151,8 +152,7 @@ class JsonlState {
     if (f === -1) return;
     const name = this.header[f];
     const keys = [...this.keys];
-    const shown = keys.length > 12 ? `${keys.slice(0, 12).join(', ')}, …` : keys.join(', ');
-    throw new SbError('INPUT_FAILED', `key '${name}' is in none of the first ${this.objects} objects${didYouMean(name, keys)} (keys: ${shown})`, { file: this.ctx.file });
+    throw new SbError('INPUT_FAILED', `key '${name}' is in none of the first ${this.objects} objects${didYouMean(name, keys)} (keys: ${shownNames(keys)})`, { file: this.ctx.file });
   }
 
   *drain(): Generator<SourceChunk> {

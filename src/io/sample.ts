@@ -8,6 +8,7 @@ import { SbError } from '../errors.js';
 import type { ColumnNeed, SourceChunk } from '../pipeline/chunk.js';
 import { readCsv } from './csv-reader.js';
 import { delimiterOf, formatOf, formatProblem } from './formats.js';
+import { JsonNumber } from './cells.js';
 import { parseJson } from './json-line.js';
 import { readJsonl } from './jsonl-reader.js';
 import { openSource } from './source.js';
@@ -52,7 +53,8 @@ async function jsonKeys(file: string, limit: number): Promise<string[]> {
   const keys = new Set<string>();
   const add = (obj: Record<string, unknown>, prefix: string, depth: number) => {
     for (const [k, v] of Object.entries(obj)) {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 3) add(v as Record<string, unknown>, `${prefix}${k}.`, depth + 1);
+      // A number written as `1.0` or `1e3` comes as a JsonNumber (its value and its text): a value, not an object.
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber) && depth < 3) add(v as Record<string, unknown>, `${prefix}${k}.`, depth + 1);
       else keys.add(`${prefix}${k}`);
     }
   };

@@ -14,6 +14,7 @@ export function expandString(
   raw: string,
   env: NodeJS.ProcessEnv,
   onProblem: (message: string) => void,
+  onVariable?: (name: string) => void,
 ): unknown {
   let whole = false;
   const out = raw.replace(PATTERN, (match, name: string | undefined, fallback: string | undefined, offset: number) => {
@@ -23,6 +24,7 @@ export function expandString(
       return match;
     }
     if (offset === 0 && match.length === raw.length) whole = true;
+    onVariable?.(name);
     // As in POSIX sh: ${VAR:-d} uses d when VAR is unset or empty; ${VAR} may be set to the empty string.
     const value = env[name];
     if (value !== undefined && (value !== '' || fallback === undefined)) return value;
@@ -41,16 +43,29 @@ export function expandString(
 const CORE_SCALAR =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
-// Expand every string value (not keys) of a parsed YAML tree, collecting every problem with its path.
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, problems: EnvProblem[], path: (string | number)[] = []): unknown {
+/** The variables each expanded value was built from, by its dotted path (`schedule.cron` → [CRON]). */
+export type EnvSources = Map<string, string[]>;
+
+// Expand every string value (not keys) of a parsed YAML tree, collecting every problem with its path, and in
+// `sources` which variables each value came from (so messages can name them instead of showing their values).
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, problems: EnvProblem[], path: (string | number)[] = [], sources?: EnvSources): unknown {
   if (typeof value === 'string') {
-    return value.includes('${') ? expandString(value, env, (message) => problems.push({ path, message })) : value;
+    if (!value.includes('${')) return value;
+    const names: string[] = [];
+    const out = expandString(value, env, (message) => problems.push({ path, message }), (name) => names.includes(name) || names.push(name));
+    if (names.length > 0) sources?.set(path.join('.'), names);
+    return out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, problems, [...path, i]));
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, problems, [...path, i], sources));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = expandEnv(v, env, problems, [...path, k]);
+    for (const [k, v] of Object.entries(value)) out[k] = expandEnv(v, env, problems, [...path, k], sources);
     return out;
   }
   return value;
+}
+
+// How a message names a value from the environment: `${HOME}`, `${A} and ${B}`.
+export function variablesOf(names: string[]): string {
+  return names.map((n) => `\${${n}}`).join(' and ');
 }

@@ -58,10 +58,10 @@ export function starterJob(info: ModelInfo, o: { modelPath: string; inputPath: s
     ...(rest.length ? [`# passthrough: ${flowList(rest)}   # input columns to copy into the result, first (ids, keys)`] : []),
     ...s.predictions,
     'output:',
-    "  path: 'out/{input_stem}.scored.csv'",
+    "  path: 'out/{job}/{input_stem}.scored.csv'   # {job}: the job's name (this file's, without .yaml), so jobs started from one sample keep apart",
     'errors:',
     '  max_rejected: 0                 # rows that may be rejected before the input fails: a count or a share like "1%"',
-    "  rejects: 'out/{input_stem}.rejects.csv'",
+    "  rejects: 'out/{job}/{input_stem}.rejects.csv'",
   ];
   return { yaml: `${lines.join('\n')}\n`, unmatched: s.unmatched, notes: s.notes };
 }

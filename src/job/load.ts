@@ -2,16 +2,16 @@
 // and report every problem at once, each as `file:line:col: message (at a.b)`.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import { scheduleProblems } from '../schedule/check.js';
 import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { displayPath } from '../util/display.js';
 import { normalizeJob, type JobConfig } from './config.js';
-import { expandEnv, type EnvProblem } from './env.js';
-import { JOB_NAME, jobSchema, knownKeysAt } from './schema.js';
-import { templateProblems } from './template.js';
+import { expandEnv, variablesOf, type EnvProblem, type EnvSources } from './env.js';
+import { JOB_NAME, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
+import { templateProblems, TOKENS } from './template.js';
 
 type YamlPath = (string | number)[];
 
@@ -41,7 +41,9 @@ export function loadJob(file: string, env: NodeJS.ProcessEnv = process.env): Job
 export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = process.env): JobConfig {
   const display = displayPath(file);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // logLevel: yaml's warnings (a mapping used as a key) would be printed by Node as process warnings; the
+  // schema reports such a key itself.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   if (doc.errors.length > 0) {
     // Only the first: later YAML errors are usually echoes of it.
     const e = doc.errors[0];
@@ -52,24 +54,49 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
       : '';
     throw invalid(display, [describeProblem(`YAML syntax error: ${firstLine(e.message)}${hint}`, { file: display, line: pos.line, column: pos.col })]);
   }
-  const data = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw invalid(display, [aliasProblem(doc, lines, display, err)]);
+  }
+  const loop = selfAlias(doc);
+  if (loop) {
+    const pos = lines.linePos(loop.range?.[0] ?? 0);
+    throw invalid(display, [describeProblem(`YAML alias *${loop.source} stands inside the value it names (&${loop.source}), so that value would never end`, { file: display, line: pos.line, column: pos.col })]);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw invalid(display, [describeProblem('a job file must be a YAML mapping (key: value lines)', { file: display, line: 1 })]);
   }
   const envProblems: EnvProblem[] = [];
-  const expanded = expandEnv(data, env, envProblems);
+  const sources: EnvSources = new Map();
+  const expanded = expandEnv(data, env, envProblems, [], sources);
   const located: Located[] = envProblems.map((p) => ({ message: p.message, path: p.path }));
   const parsed = jobSchema.safeParse(expanded);
   // A value whose variable is unset was reported above; its schema complaint (`got null`) would be an echo.
   const envPaths = new Set(envProblems.map((p) => p.path.join('.')));
-  if (!parsed.success) located.push(...parsed.error.issues.flatMap((i) => fromIssue(i, expanded)).filter((p) => !envPaths.has(p.path.join('.'))));
+  if (!parsed.success) located.push(...parsed.error.issues.flatMap((i) => fromIssue(i, expanded, sources)).filter((p) => !envPaths.has(p.path.join('.'))));
   if (parsed.success) {
     const job = normalizeJob(parsed.data, file);
     const shorthand = typeof (expanded as { schedule?: unknown }).schedule === 'string';
-    for (const p of job.schedule ? scheduleProblems(job.schedule) : []) located.push({ message: p.message, path: shorthand ? ['schedule'] : ['schedule', p.key] });
-    for (const p of templateProblems(job)) located.push({ message: p.message, path: p.yamlPath.split('.') });
+    for (const p of job.schedule ? scheduleProblems(job.schedule) : []) {
+      const at = shorthand ? ['schedule'] : ['schedule', p.key];
+      const names = p.key === 'timeout' ? undefined : envNamesAt(sources, at);
+      const what = p.key === 'cron' ? 'a valid cron expression' : 'a known time zone (an IANA name such as Europe/Berlin or UTC)';
+      located.push({ message: names ? `${variablesOf(names)} does not hold ${what}${NOT_SHOWN}` : p.message, path: at });
+    }
+    for (const p of templateProblems(job)) {
+      // An unknown token that came from a variable is part of its value.
+      const at = p.yamlPath.split('.');
+      const raw = valueAt(data, at) ?? valueAt(data, at.slice(0, 1));
+      const names = envNamesAt(sources, at);
+      const fromEnv = p.token !== undefined && names && !(typeof raw === 'string' && raw.includes(`{${p.token}}`));
+      located.push({ message: fromEnv ? `${variablesOf(names)} holds an unknown token${NOT_SHOWN}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}` : p.message, path: p.yamlPath.split('.') });
+    }
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
       located.push({ message: `the job name '${job.name}' (from the file name) must be letters, digits, ".", "_" or "-": set name:`, path: [] });
+    } else if (parsed.data.name === undefined && job.name.length > MAX_JOB_NAME) {
+      located.push({ message: `the job name (from the file name, ${job.name.length} characters) ${JOB_NAME_TOO_LONG}: set name:`, path: [] });
     }
     if (located.length === 0) return job;
   }
@@ -84,8 +111,52 @@ function invalid(display: string, problems: string[]): SbError {
   return new SbError('JOB_INVALID', `job file ${display} is invalid (${n} problem${n === 1 ? '' : 's'})`, { problems });
 }
 
+// Said where a value from the environment would have been shown: variables often hold secrets.
+const NOT_SHOWN = ' (values from the environment are not shown)';
+
+/** How many copies of anchored YAML nodes a job file may expand to (the yaml package's default). */
+const MAX_ALIAS_COUNT = 100;
+
+// A document whose aliases cannot be expanded — too many copies (a "billion laughs" file), an alias without
+// an anchor before it — as one problem at the first alias concerned.
+function aliasProblem(doc: Document, lines: LineCounter, display: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const unresolved = /^Unresolved alias.*: (.*)$/.exec(message)?.[1];
+  let at: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (unresolved === undefined || node.source === unresolved) {
+        at = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  const pos = at?.range ? lines.linePos(at.range[0]) : { line: 1, col: 1 };
+  const what = /Excessive alias count/.test(message)
+    ? `YAML aliases expand to too much data (more than ${MAX_ALIAS_COUNT} copies of anchored values); write the values out instead of using *aliases`
+    : unresolved !== undefined
+      ? `YAML alias *${unresolved} has no anchor &${unresolved} before it`
+      : `YAML aliases cannot be expanded: ${firstLine(message)}`;
+  return describeProblem(what, { file: display, line: pos.line, column: pos.col });
+}
+
+// The first alias inside the node its anchor names (`a: &a [*a]`): yaml makes that a value that contains
+// itself, which no job file means.
+function selfAlias(doc: Document): Alias | undefined {
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node, ancestors) {
+      if (!ancestors.some((a) => (a as { anchor?: string }).anchor === node.source)) return undefined;
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 // A zod issue → our messages (one per unknown key).
-function fromIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
+function fromIssue(issue: z.core.$ZodIssue, data: unknown, sources: EnvSources): Located[] {
   const p = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(p);
@@ -95,8 +166,13 @@ function fromIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
       key,
     }));
   }
+  const describe = (v: unknown) => {
+    const names = envNamesAt(sources, p);
+    if (!names || v === undefined) return describeValue(v);
+    return v === null ? `null from ${variablesOf(names)}` : `${typeof v} from ${variablesOf(names)}${NOT_SHOWN}`;
+  };
   if (issue.code === 'invalid_type') {
-    const got = describeValue(valueAt(data, p));
+    const got = describe(valueAt(data, p));
     const message = got === 'missing' ? `required key is missing` : `expected ${issue.expected}, got ${got}`;
     return [{ message, path: p }];
   }
@@ -105,7 +181,7 @@ function fromIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
     const branches = issue.errors.flat();
     const expected = [...new Set(branches.filter((b) => b.code === 'invalid_type').map((b) => (b as { expected: string }).expected))];
     const other = branches.find((b) => b.code !== 'invalid_type' && b.path.length === 0);
-    const got = describeValue(valueAt(data, p));
+    const got = describe(valueAt(data, p));
     const message = other && expected.length <= 1 ? other.message : `expected ${expected.join(' or ')}, got ${got}`;
     return [{ message, path: p }];
   }
@@ -113,6 +189,16 @@ function fromIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
     return [{ message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, path: p }];
   }
   return [{ message: issue.message, path: p }];
+}
+
+// The variables the value at `p` came from: its own, or those of a shorthand it was widened from
+// (`output: ${OUT}` is `output.path`).
+function envNamesAt(sources: EnvSources, p: YamlPath): string[] | undefined {
+  for (let n = p.length; n > 0; n--) {
+    const names = sources.get(p.slice(0, n).join('.'));
+    if (names) return names;
+  }
+  return undefined;
 }
 
 function valueAt(data: unknown, p: YamlPath): unknown {

@@ -8,6 +8,9 @@ export type Token = (typeof TOKENS)[number];
 export type TokenValues = Partial<Record<Token, string>>;
 
 const TOKEN_RE = /\{([^{}]*)\}/g;
+// Templates are absolute paths in the platform's form; on Windows a value may also hold `/`.
+const SEPARATOR = path.sep;
+const VALUE_SEPARATORS = path.sep === '\\' ? /[\\/\0]/g : /[/\0]/g;
 
 // The token names a template uses.
 export function tokensOf(template: string): string[] {
@@ -19,9 +22,26 @@ export function isPerInput(template: string): boolean {
   return tokensOf(template).some((t) => t === 'input_stem' || t === 'input_name');
 }
 
-// Replace tokens by their values; a token without a value is left for the caller to reject.
+// Replace tokens by their values; a token without a value is left for the caller to reject. A value stays
+// inside the path component it is written in, so the file lands under the template's fixed directory whatever
+// the input is called: a separator in a value becomes `_`, and a component that a value makes `.`, `..` or
+// empty has its dots (or its emptiness) replaced by `_` (an input named `...csv` has the stem `..`).
 export function render(template: string, values: TokenValues): string {
-  return template.replace(TOKEN_RE, (m, name: string) => values[name as Token] ?? m);
+  return template
+    .split(SEPARATOR)
+    .map((part) => {
+      if (!part.includes('{')) return part;
+      let fromValue = false;
+      const out = part.replace(TOKEN_RE, (m, name: string) => {
+        const v = values[name as Token];
+        if (v === undefined) return m;
+        fromValue = true;
+        return v.replace(VALUE_SEPARATORS, '_');
+      });
+      if (!fromValue) return out;
+      return out === '' ? '_' : out === '.' || out === '..' ? out.replace(/\./g, '_') : out;
+    })
+    .join(path.sep);
 }
 
 // A file name without its format extension (and a compression suffix): `a.csv.gz` → `a`,
@@ -32,14 +52,26 @@ export function stemOf(file: string): string {
   return i <= 0 ? base : base.slice(0, i);
 }
 
-// Unknown tokens in the job's templates, with their YAML paths.
-export function templateProblems(job: JobConfig): { message: string; yamlPath: string }[] {
-  const out: { message: string; yamlPath: string }[] = [];
+// Why `template` cannot be the result of an incremental job (undefined when it can): such a job scores only
+// the inputs that are new since its last run, so one combined file named the same every run would be replaced
+// by those rows alone, while the ledger skips the earlier inputs for good. `{date}` and `{time}` do not make a
+// name unique (two runs a day, the same time every day); `{run_id}` does.
+export function incrementalProblem(template: string): string | undefined {
+  if (template === '-' || isPerInput(template) || tokensOf(template).includes('run_id')) return undefined;
+  return 'an incremental job scores only the inputs that are new since its last run, so a combined result with the same name every run would keep only the last run\'s rows (earlier results lost, their inputs never scored again): put {input_stem} in the name for one result per input (out/{input_stem}.csv), or {run_id} for one file per run (out/{date}-{run_id}.csv)';
+}
+
+// Unknown tokens in the job's templates, and a combined result an incremental job would overwrite, with their
+// YAML paths.
+export function templateProblems(job: JobConfig): { message: string; yamlPath: string; token?: string }[] {
+  const out: { message: string; yamlPath: string; token?: string }[] = [];
+  const incremental = job.input.incremental ? incrementalProblem(job.output.template) : undefined;
+  if (incremental) out.push({ message: incremental, yamlPath: 'output.path' });
   const check = (template: string | undefined, yamlPath: string) => {
     if (!template) return;
     for (const t of tokensOf(template)) {
       if (!(TOKENS as readonly string[]).includes(t)) {
-        out.push({ message: `unknown token {${t}}${didYouMean(t, TOKENS)}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}`, yamlPath });
+        out.push({ message: `unknown token {${t}}${didYouMean(t, TOKENS)}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}`, yamlPath, token: t });
       }
     }
   };

@@ -198,7 +198,7 @@ function convertBigInt(chunk: SourceChunk, name: string, type: 'int64' | 'uint64
       fail(r, `column '${name}': ${quoteCell(cell)} is not a whole number (model input is ${type})`);
       continue;
     }
-    if (v < lo || v > hi) fail(r, `column '${name}': ${s} is out of ${type} range`);
+    if (v < lo || v > hi) fail(r, `column '${name}': ${quoteCell(s)} is out of ${type} range`);
     else out[r] = v;
   }
   return out;

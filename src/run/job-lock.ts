@@ -19,8 +19,16 @@ export async function takeJobLock(job: JobConfig, stateName: string, runId: stri
 }
 
 // The lock (the first thing a run writes) could not be taken: state_dir is not a usable directory.
-export function stateDirError(job: JobConfig, err: unknown): SbError {
+export function stateDirError(job: Pick<JobConfig, 'stateDir'>, err: unknown): SbError {
+  return new SbError('OUTPUT_INVALID', `cannot write the job's state in ${job.stateDir}: ${whyUnwritable(err)}`, { yamlPath: 'state_dir' });
+}
+
+// Why a file could not be created, in words, from the error of the call that failed.
+export function whyUnwritable(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  const why = e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a parent of it is a file, not a directory' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'EROFS' ? 'read-only file system' : e.message;
-  return new SbError('OUTPUT_INVALID', `cannot write the job's state in ${job.stateDir}: ${why}`, { yamlPath: 'state_dir' });
+  if (e.code === 'ENOTDIR' || e.code === 'EEXIST') return 'a parent of it is a file, not a directory';
+  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
+  if (e.code === 'EROFS') return 'read-only file system';
+  if (e.code === 'EISDIR') return 'a directory of that name is in the way';
+  return e.message;
 }

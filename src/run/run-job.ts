@@ -5,6 +5,7 @@ import path from 'node:path';
 import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
+import { incrementalProblem } from '../job/template.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
@@ -24,7 +25,7 @@ import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputR
 import { saveRecord } from './save.js';
 import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
-import { checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
+import { checkArtifacts, checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
 import type { PieceSpec } from '../pipeline/prepare.js';
 
 export type RunEvent =
@@ -92,6 +93,9 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     }
     const inputs = await resolveInputs(options.input ? [resolveJobPath(process.cwd(), options.input)] : job.input.patterns, job.input.format);
     const outputTemplate = options.output ? resolveJobPath(process.cwd(), options.output) : job.output.template;
+    // --reprocess puts every input in the one file; --limit keeps the ledger out of it.
+    const incremental = options.output && job.input.incremental && !options.reprocess && options.limit === undefined ? incrementalProblem(outputTemplate) : undefined;
+    if (incremental) throw new SbError('USAGE', `--output ${options.output}: ${incremental}; or add --reprocess to score every input into it`);
     const tokens = tokenValues(job, runId, started, shard);
     let mine: (InputFile & { piece?: Piece })[] = inputs;
     let shardPlan: ShardPlan | undefined;
@@ -100,7 +104,9 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       checkShardTargets(job, shardPlan, tokens, outputTemplate);
       mine = shardPlan.shards[shard.index].map((p) => ({ path: p.path, bytes: p.bytes, piece: p }));
     }
-    const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat, shard ? inputs.map((i) => i.path) : undefined);
+    const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
+    // In a sharded run no worker may write over any input of the listing, not only over its own share's.
+    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path) });
     if (shard && shardPlan) {
       record.shard = shardInfo(job, shard, shardPlan, targets);
       emit({ type: 'shard_planned', job: job.name, shard: record.shard });

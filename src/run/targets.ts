@@ -1,12 +1,21 @@
 // Which file each input's results (and rejects) go to: output templates rendered per input, or one combined
-// file. Collisions (two inputs → one file, a result over an input) are found before anything runs.
+// file. Whether every file of a run can be written without losing another (two artifacts → one file, a
+// result over an input, an unwritable directory) is found before anything is read: checkArtifacts.
+import { constants } from 'node:fs';
+import { access, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
 import { displayPath } from '../util/display.js';
+import { quoteCell } from '../util/quote.js';
 import type { InputFile } from '../io/inputs.js';
+import { stateDirError, whyUnwritable } from './job-lock.js';
+import { journalPath } from './journal.js';
+import { ledgerPath } from './ledger.js';
+import { lockPath } from './lock.js';
+import { recordPath } from './record.js';
 import { shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
 
 export interface Target {
@@ -56,8 +65,9 @@ export function inputTokens(tokens: TokenValues, file: string): TokenValues {
   return { ...tokens, input_stem: stemOf(file === '-' ? 'stdin' : file), input_name: path.basename(file === '-' ? 'stdin' : file) };
 }
 
-// `allInputs`: in a sharded run, every input of the listing (none may be overwritten), not only this shard's.
-export function planTargets(job: JobConfig, inputs: (InputFile & { piece?: Piece })[], tokens: TokenValues, outputTemplate: string, outputFormat?: TextFormat, allInputs?: string[]): TargetPlan {
+// Each input's result and rejects file, and the result's format. Whether those files can be written, and
+// written without losing anything, is checkArtifacts'.
+export function planTargets(job: JobConfig, inputs: (InputFile & { piece?: Piece })[], tokens: TokenValues, outputTemplate: string, outputFormat?: TextFormat): TargetPlan {
   const perInput = isPerInput(outputTemplate) && outputTemplate !== '-';
   const rejectsPerInput = job.errors.rejects !== undefined && isPerInput(job.errors.rejects);
   const targets = inputs.map(({ piece, ...input }): Target => {
@@ -71,20 +81,6 @@ export function planTargets(job: JobConfig, inputs: (InputFile & { piece?: Piece
       rejects: job.errors.rejects ? render(job.errors.rejects, rejectsPerInput ? values : { ...tokens }) : undefined,
     };
   });
-  const seen = new Map<string, string>();
-  const inputPaths = new Set((allInputs ?? inputs.map((i) => i.path)).filter((p) => p !== '-'));
-  for (const t of targets) {
-    if (inputPaths.has(t.output) || (t.rejects && inputPaths.has(t.rejects))) {
-      throw new SbError('OUTPUT_INVALID', `the result for ${t.display} would overwrite an input (${displayPath(t.output)}); write results to another directory`, { yamlPath: 'output.path' });
-    }
-    if (perInput && t.output !== '-') {
-      const other = seen.get(t.output);
-      if (other) {
-        throw new SbError('OUTPUT_INVALID', `${other} and ${t.display} would both write ${displayPath(t.output)}; use {input_name} or a finer template`, { yamlPath: 'output.path' });
-      }
-      seen.set(t.output, t.display);
-    }
-  }
   const named = outputTemplate.replace(/\{[^}]*\}/g, 'x');
   const format = outputFormat ?? job.output.format ?? (outputTemplate === '-' ? 'csv' : (formatOf(named) ?? 'csv'));
   // Parquet compresses inside; a gzip around it would make a file no Parquet reader opens.
@@ -93,6 +89,155 @@ export function planTargets(job: JobConfig, inputs: (InputFile & { piece?: Piece
     throw new SbError('OUTPUT_INVALID', `${displayPath(gzipped?.output ?? outputTemplate)}: ${formatProblem('x.parquet.gz')}`, { yamlPath: 'output.path' });
   }
   return { targets, combined: !perInput, outputFormat: format };
+}
+
+/** A file a run writes: where, the YAML key that names it, and what it is (for messages). */
+interface Artifact {
+  file: string;
+  yamlPath: 'output.path' | 'errors.rejects' | 'metrics_file' | 'state_dir';
+  what: string;
+  /** Artifacts of one group may be one file (every input's rows in one combined result); others may not. */
+  group: string;
+  /** The input whose result or rejects this is. */
+  input?: string;
+}
+
+export interface ArtifactCheck {
+  /** The name the run's state files carry: the job's, or its shard's (see run/shards.ts). */
+  stateName: string;
+  runId: string;
+  /** Every input of the listing (in a sharded run every worker's), none of which may be written over. */
+  inputs: string[];
+}
+
+/** Longest file name a result may have: the 255 bytes file systems allow, less the temporary name's additions (`.` + `.<pid>.<8 hex>.sb-tmp`). */
+const MAX_NAME_BYTES = 255 - 25;
+
+// Everything about the files a run writes that would make it lose data or fail after reading, checked before
+// anything is read — by `run` and, the same way, by `validate`: two of them that are one file (by name or
+// through a symlinked directory), a result over an input, a name too long for the file system, a directory
+// that cannot be written. Throws OUTPUT_INVALID naming the YAML keys.
+export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Promise<void> {
+  const artifacts = runArtifacts(job, tp, o);
+  for (const a of artifacts) if (a.yamlPath !== 'state_dir') checkNameLength(a);
+  const realDirs = new Map<string, Promise<string | undefined>>();
+  // An input is overwritten by a file written at its name (a symlink there is replaced: the next run would read
+  // the result) or at the file its name leads to.
+  const inputs = new Map<string, string>();
+  for (const i of o.inputs.filter((f) => f !== '-')) {
+    inputs.set(await whereWritten(i, realDirs), i);
+    inputs.set(await realpath(i).catch(() => path.resolve(i)), i);
+  }
+  const owners = new Map<string, Artifact>();
+  for (const a of artifacts) {
+    const where = await whereWritten(a.file, realDirs);
+    const input = inputs.get(where);
+    if (input !== undefined && a.yamlPath !== 'state_dir') {
+      throw new SbError('OUTPUT_INVALID', `${a.what} would overwrite an input (${displayPath(input)}); write it to another directory`, { yamlPath: a.yamlPath });
+    }
+    const other = owners.get(where);
+    if (other && other.group !== a.group) throw sameFile(other, a);
+    owners.set(where, a);
+  }
+  const stateProblem = await dirProblem(job.stateDir);
+  if (stateProblem) throw stateDirError(job, stateProblem);
+  // A metrics file that cannot be written is a warning of the run, not a reason to refuse it.
+  const dirs = new Set<string>();
+  for (const a of artifacts) {
+    if (a.yamlPath === 'state_dir' || a.yamlPath === 'metrics_file') continue;
+    const target = await targetProblem(a.file);
+    if (target === 'special') continue;
+    const dir = path.dirname(a.file);
+    const err = target ?? (dirs.has(dir) ? undefined : await dirProblem(dir));
+    dirs.add(dir);
+    if (err) throw new SbError('OUTPUT_INVALID', `cannot write ${displayPath(a.file)}: ${whyUnwritable(err)}`, { yamlPath: a.yamlPath });
+  }
+}
+
+// The files of a run, results first, then rejects, the metrics file and the state files.
+function runArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Artifact[] {
+  const out: Artifact[] = [];
+  tp.targets.forEach((t, i) => {
+    if (t.output !== '-') out.push({ file: t.output, yamlPath: 'output.path', what: `the result for ${t.display}`, group: tp.combined ? 'result' : `result ${i}`, input: t.display });
+  });
+  const sharedRejects = tp.targets.every((t) => t.rejects === tp.targets[0].rejects);
+  tp.targets.forEach((t, i) => {
+    if (t.rejects && t.rejects !== '-') out.push({ file: t.rejects, yamlPath: 'errors.rejects', what: `the rejected rows of ${t.display}`, group: sharedRejects ? 'rejects' : `rejects ${i}`, input: t.display });
+  });
+  if (job.metricsFile) out.push({ file: job.metricsFile, yamlPath: 'metrics_file', what: 'the metrics file', group: 'metrics' });
+  const state = (file: string, what: string) => out.push({ file, yamlPath: 'state_dir', what, group: what });
+  state(recordPath(job.stateDir, o.stateName, o.runId), 'the run record');
+  state(lockPath(job.stateDir, o.stateName), "the job's lock");
+  state(journalPath(job.stateDir, o.stateName), "the run's list of directories to clean after a crash");
+  if (job.input.incremental) state(ledgerPath(job.stateDir, job.name), "the job's ledger");
+  return out;
+}
+
+// Two artifacts that would be one file: the later would replace the earlier.
+function sameFile(a: Artifact, b: Artifact): SbError {
+  if (a.yamlPath === b.yamlPath && a.input && b.input) {
+    const what = a.yamlPath === 'output.path' ? '' : ' their rejected rows to';
+    return new SbError('OUTPUT_INVALID', `${a.input} and ${b.input} would both write${what} ${displayPath(b.file)}; use {input_name} or a finer template`, { yamlPath: b.yamlPath });
+  }
+  const file = a.file === b.file ? displayPath(a.file) : `${displayPath(a.file)} (also reached as ${displayPath(b.file)}, through a symlink)`;
+  // Point at the key the user can change: not state_dir's fixed layout when the other is a result.
+  const yamlPath = b.yamlPath === 'state_dir' ? a.yamlPath : b.yamlPath;
+  return new SbError('OUTPUT_INVALID', `${a.what} (${a.yamlPath}) and ${b.what} (${b.yamlPath}) would both be written to ${file}, one replacing the other: give each its own file`, { yamlPath });
+}
+
+// Where a file written by name lands: its directory with symlinks resolved (`realDirs` caches them), and its
+// name. A rename replaces a symlink at the name itself, so the last component is not followed.
+async function whereWritten(file: string, realDirs: Map<string, Promise<string | undefined>>): Promise<string> {
+  const rest = [path.basename(file)];
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    let real = realDirs.get(dir);
+    if (!real) realDirs.set(dir, (real = realpath(dir).catch(() => undefined)));
+    const found = await real;
+    if (found !== undefined) return path.join(found, ...rest);
+    if (path.dirname(dir) === dir) return file;
+    rest.unshift(path.basename(dir));
+  }
+}
+
+// A name too long for the file system fails the write after the input was read: refuse it first.
+function checkNameLength(a: Artifact): void {
+  const parts = a.file.split(path.sep);
+  for (const [i, part] of parts.entries()) {
+    const bytes = Buffer.byteLength(part);
+    const last = i === parts.length - 1;
+    if (bytes > (last ? MAX_NAME_BYTES : 255)) {
+      const why = last ? `longer than the ${MAX_NAME_BYTES} bytes a result's name may have (file systems allow 255, and serve-batch first writes it under a temporary name 25 bytes longer)` : 'longer than the 255 bytes file systems allow';
+      throw new SbError('OUTPUT_INVALID', `${a.what} would be named ${quoteCell(part)} (${bytes} bytes), ${why}; shorten ${a.yamlPath}`, { yamlPath: a.yamlPath });
+    }
+  }
+}
+
+// What stops `file` itself from being written: a directory in its place (an error), or 'special' for a
+// device, FIFO or similar that is written through rather than replaced (its directory does not matter then).
+async function targetProblem(file: string): Promise<NodeJS.ErrnoException | 'special' | undefined> {
+  const s = await stat(file).catch(() => undefined);
+  if (!s || s.isFile()) return undefined;
+  if (s.isDirectory()) return Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
+  return access(file, constants.W_OK).then(
+    () => 'special' as const,
+    (err: NodeJS.ErrnoException) => err,
+  );
+}
+
+// Why nothing can be created in `dir` (undefined when it can): the nearest existing one of it and its
+// parents (the others are created) must be a directory this process may write.
+async function dirProblem(dir: string): Promise<NodeJS.ErrnoException | undefined> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const s = await stat(d).catch((err: NodeJS.ErrnoException) => err);
+    if (!(s instanceof Error)) {
+      if (!s.isDirectory()) return Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
+      return access(d, constants.W_OK | constants.X_OK).then(
+        () => undefined,
+        (err: NodeJS.ErrnoException) => err,
+      );
+    }
+    if ((s.code !== 'ENOENT' && s.code !== 'ENOTDIR') || path.dirname(d) === d) return s;
+  }
 }
 
 // Sharded runs: every worker must write its own files. Renders the templates for every shard of the plan

@@ -1,4 +1,5 @@
 // "Did you mean" for misspelt names: the closest candidate within a small edit distance.
+import { quoteCell } from './quote.js';
 
 // Levenshtein distance, case-insensitive.
 export function editDistance(a: string, b: string): number {
@@ -39,5 +40,5 @@ export function closest(name: string, candidates: Iterable<string>): string | un
 // `, did you mean 'x'?` or an empty string.
 export function didYouMean(name: string, candidates: Iterable<string>): string {
   const c = closest(name, candidates);
-  return c === undefined ? '' : `, did you mean '${c}'?`;
+  return c === undefined ? '' : `, did you mean ${quoteCell(c)}?`;
 }

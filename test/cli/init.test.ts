@@ -38,7 +38,7 @@ describe('serve-batch init', () => {
     expect(v.status, v.stderr).toBe(0);
     const run = cli(['run', 'jobs/score.yaml', '--log-format', 'text'], { cwd: d });
     expect(run.status, run.stderr).toBe(0);
-    expect(readFileSync(path.join(d, 'jobs/out/sample.scored.csv'), 'utf8')).toBe('score\n29\n\n');
+    expect(readFileSync(path.join(d, 'jobs/out/score/sample.scored.csv'), 'utf8')).toBe('score\n29\n\n');
   });
 
   it('prints to stdout without -o, and lists what it could not match', () => {

@@ -19,6 +19,18 @@ describe('readSample: JSON Lines and Parquet samples (for init)', () => {
     ]);
   });
 
+  it('JSON Lines: a number with a decimal point or an exponent is a value, not an object', async () => {
+    const d = tempDir();
+    // As Python's json.dumps writes floats.
+    writeFileSync(path.join(d, 's.jsonl'), '{"a": 1.0, "b": 2, "c": {"d": 1e3, "e": 0.50}}\n{"a": 2.5, "b": 3.0, "c": {"d": -0.0, "e": 1}}\n');
+    const s = await readSample(path.join(d, 's.jsonl'));
+    expect(s.header).toEqual(['a', 'b', 'c.d', 'c.e']);
+    expect(s.rows).toEqual([
+      ['1.0', '2', '1e3', '0.50'],
+      ['2.5', '3.0', '-0.0', '1'],
+    ]);
+  });
+
   it('Parquet: the flat columns, rows as text', async () => {
     const d = tempDir();
     const buf = parquetWriteBuffer({

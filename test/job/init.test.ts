@@ -1,12 +1,14 @@
 // Starter jobs: model inputs matched to a sample's header, guesses said out loud, YAML that loads.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SbError } from '../../src/errors.js';
 import { matchColumn, modelSnippet, starterJob, yamlString } from '../../src/job/init.js';
-import { parseJob } from '../../src/job/load.js';
+import { loadJob, parseJob } from '../../src/job/load.js';
 import { readModelInfo, type ModelInfo } from '../../src/model/model-info.js';
-import { model } from '../support/cli.js';
+import { runJob } from '../../src/run/run-job.js';
+import { model, tempDir } from '../support/cli.js';
 
 const info = (name: string) => readModelInfo(readFileSync(model(name)));
 const starter = (m: ModelInfo, header: string[], rows: string[][] = []) => starterJob(m, { modelPath: 'm.onnx', inputPath: 'in.csv', sample: { header, rows } });
@@ -88,6 +90,20 @@ describe('starterJob', () => {
     const job = starter(info('int4_output'), ['a', 'b'], [['1', '2']]);
     expect(job.yaml).toContain('  # - output: q   # int4 [N, 2]: onnxruntime-node cannot return it\n');
     expect(load(job.yaml).predictions).toEqual([{ kind: 'output', output: 'y', column: 'y', labels: undefined }]);
+  });
+
+  it('names results after the job, so two jobs started from one sample do not overwrite each other', async () => {
+    const d = tempDir();
+    writeFileSync(path.join(d, 'sample.csv'), 'x1,x2\n1,2\n3,4\n');
+    const yaml = starterJob(info('regressor'), { modelPath: model('regressor'), inputPath: 'sample.csv', sample: { header: ['x1', 'x2'], rows: [['1', '2']] } }).yaml;
+    expect(yaml).toContain("  path: 'out/{job}/{input_stem}.scored.csv'");
+    expect(yaml).toContain("  rejects: 'out/{job}/{input_stem}.rejects.csv'");
+    for (const name of ['churn', 'churn-v2']) {
+      writeFileSync(path.join(d, `${name}.yaml`), yaml);
+      const record = await runJob(loadJob(path.join(d, `${name}.yaml`)));
+      expect(record.status, record.error ?? '').toBe('ok');
+    }
+    expect(readFileSync(path.join(d, 'out/churn/sample.scored.csv'), 'utf8')).toBe(readFileSync(path.join(d, 'out/churn-v2/sample.scored.csv'), 'utf8'));
   });
 
   it('refuses a model serve-batch cannot feed', () => {

@@ -336,7 +336,7 @@ describe('loadJob: environment variables', () => {
 
   it('an empty whole-value variable is an empty YAML value (null), which a required key then rejects', () => {
     const { problem } = oneProblem(MINIMAL.replace('../models/m.onnx', '${M}'), { M: '' });
-    expect(problem).toContain('got null (at model)');
+    expect(problem).toContain('got null from ${M} (at model)');
   });
 
   it('every unset variable is reported, each with its own path', () => {
@@ -357,6 +357,40 @@ describe('loadJob: environment variables', () => {
   it('keys are not expanded', () => {
     const { problem } = oneProblem(`${MINIMAL}\${KEY}: 1\n`, { KEY: 'batch_size' });
     expect(problem).toContain("unknown key '${KEY}'");
+  });
+});
+
+describe('loadJob: values from the environment are never shown in messages', () => {
+  const SECRET = 's3cr3t-Passw0rd';
+  const env = { TOKEN: SECRET, ZONE: SECRET, TEMPLATE: `{${SECRET}}` };
+  it.each([
+    ['batch_size: ${TOKEN}', /expected number, got string from \$\{TOKEN\} \(values from the environment are not shown\) \(at batch_size\)$/],
+    ['model: { path: m.onnx, threads: "${TOKEN}" }', /got string from \$\{TOKEN\}.*\(at model\.threads\)$/],
+    ['input: { path: x.csv, incremental: "${TOKEN}" }', /expected boolean, got string from \$\{TOKEN\}.*\(at input\.incremental\)$/],
+    ['passthrough: [a]\nfeatures: { columns: [a], missing: "${TOKEN}" }', /must be 'reject', 'nan' or a number \(at features\.missing\)$/],
+    ['errors: { max_rejected: "${TOKEN}" }', /\(at errors\.max_rejected\)$/],
+    ['schedule: { cron: "${TOKEN}" }', /\$\{TOKEN\} does not hold a valid cron expression \(values from the environment are not shown\) \(at schedule\.cron\)$/],
+    ['schedule: "${TOKEN}"', /\$\{TOKEN\} does not hold a valid cron expression.*\(at schedule\)$/],
+    ['schedule: { cron: "0 2 * * *", timezone: "${ZONE}" }', /\$\{ZONE\} does not hold a known time zone .*\(at schedule\.timezone\)$/],
+    ['schedule: { cron: "0 2 * * *", missed: "${TOKEN}" }', /must be one of "skip", "run-once" \(at schedule\.missed\)$/],
+    ['name: "${TOKEN}x!"', /\(at name\)$/],
+    ['output: "out/${TEMPLATE}.csv"', /\$\{TEMPLATE\} holds an unknown token \(values from the environment are not shown\); tokens are .*\(at output\.path\)$/],
+  ])('%s', (line, message) => {
+    const key = line.split(':')[0];
+    const base = MINIMAL.split('\n').filter((l) => !l.startsWith(`${key}:`) && !(key === 'passthrough' && l.startsWith('features:'))).join('\n');
+    const { problems } = problemsOf(`${base}${line}\n`, env);
+    expect(problems.some((p) => message.test(p)), problems.join('\n')).toBe(true);
+    for (const p of problems) expect(p).not.toContain('s3cr3t');
+  });
+
+  it('a value from the environment that is valid is used as it is', () => {
+    expect(load(`${MINIMAL}batch_size: \${N}\n`, { N: '512' }).batchSize).toBe(512);
+  });
+
+  it('an unknown token written in the file itself is still shown, with its did-you-mean', () => {
+    const { problem } = oneProblem(MINIMAL.replace('../out/{input_stem}.csv', '"${DIR}/{input_stm}.csv"'), { DIR: `/srv/${SECRET}` });
+    expect(problem).toMatch(/unknown token \{input_stm\}, did you mean 'input_stem'\?/);
+    expect(problem).not.toContain('s3cr3t');
   });
 });
 
@@ -503,6 +537,18 @@ batch_size: "abc"
     );
   });
 
+  it('a job name longer than 128 characters is refused: it names files in state_dir', () => {
+    expect(load(`name: ${'n'.repeat(128)}\n${MINIMAL}`).name).toHaveLength(128);
+    expect(oneProblem(`name: ${'n'.repeat(129)}\n${MINIMAL}`).problem).toMatch(/:1:7: must be at most 128 characters \(it names files in state_dir\) \(at name\)$/);
+    const file = jobFile(MINIMAL, `${'f'.repeat(129)}.yaml`);
+    expect(() => loadJob(file, {})).toThrow(SbError);
+    try {
+      loadJob(file, {});
+    } catch (err) {
+      expect((err as SbError).context.problems).toEqual([expect.stringMatching(/:1: the job name \(from the file name, 129 characters\) must be at most 128 characters \(it names files in state_dir\): set name:$/)]);
+    }
+  });
+
   it('a bad token in errors.rejects is located there', () => {
     const { problem } = oneProblem(`${MINIMAL}errors:\n  rejects: "rej/{jbo}.csv"\n`);
     expect(problem).toMatch(/:6:12: unknown token \{jbo\}, did you mean 'job'\?.*\(at errors\.rejects\)$/);
@@ -537,6 +583,24 @@ describe('loadJob: YAML problems', () => {
   it('a tab-indented file is a syntax error, not a crash', () => {
     const { problems } = problemsOf('model: m.onnx\ninput:\n\tpath: x.csv\n');
     expect(problems[0]).toContain('YAML syntax error');
+  });
+
+  // "Billion laughs": each line multiplies the one before by nine; expanded, the file would hold 9^8 strings.
+  const BOMB = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`)].join('\n');
+
+  it('an alias bomb is one problem at the first alias, not a crash', () => {
+    const { problem, shown } = oneProblem(`${MINIMAL}${BOMB}\n`);
+    expect(problem).toBe(`${shown}:6:8: YAML aliases expand to too much data (more than 100 copies of anchored values); write the values out instead of using *aliases`);
+  });
+
+  it('an alias without an anchor, and an alias inside the value it names, are one problem each at the alias', () => {
+    expect(oneProblem(`${MINIMAL}passthrough: *ids\n`).problem).toMatch(/:5:14: YAML alias \*ids has no anchor &ids before it$/);
+    expect(oneProblem(`${MINIMAL}passthrough: &p [a, *p]\n`).problem).toMatch(/:5:21: YAML alias \*p stands inside the value it names \(&p\), so that value would never end$/);
+  });
+
+  it('aliases used as intended still work', () => {
+    const job = load('model: ../models/m.onnx\ninput: ../data/*.csv\nfeatures: { columns: &cols [a, b] }\npassthrough: *cols\noutput: ../out/{input_stem}.csv\n');
+    expect(job.passthrough).toEqual(['a', 'b']);
   });
 });
 

@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJob } from '../../src/job/load.js';
-import { isPerInput, render, stemOf, templateProblems, tokensOf, TOKENS } from '../../src/job/template.js';
-import type { SbError } from '../../src/errors.js';
+import { incrementalProblem, isPerInput, render, stemOf, templateProblems, tokensOf, TOKENS } from '../../src/job/template.js';
+import { SbError as SbErrorClass, type SbError } from '../../src/errors.js';
 import type { JobConfig } from '../../src/job/config.js';
 
 // A valid job whose templates are then replaced (parseJob itself refuses unknown tokens).
@@ -61,6 +62,61 @@ describe('render', () => {
   });
 });
 
+describe('render: a value stays inside its path component', () => {
+  it.each([
+    // An input named `...csv` has the stem `..`, `..csv` the stem `.`.
+    ['/srv/out/{input_stem}/r.csv', { input_stem: '..' }, '/srv/out/__/r.csv'],
+    ['/srv/out/{input_stem}/r.csv', { input_stem: '.' }, '/srv/out/_/r.csv'],
+    ['/srv/out/{input_stem}', { input_stem: '..' }, '/srv/out/__'],
+    ['/srv/out/{input_stem}/r.csv', { input_stem: '' }, '/srv/out/_/r.csv'],
+    ['/srv/out/{input_stem}/r.csv', { input_stem: '../../etc' }, '/srv/out/.._.._etc/r.csv'],
+    ['/srv/out/{input_name}.csv', { input_name: 'a/b' }, '/srv/out/a_b.csv'],
+    ['/srv/out/{input_stem}{input_stem}/r.csv', { input_stem: '.' }, '/srv/out/__/r.csv'],
+  ])('%s with %j → %s', (template, values, expected) => {
+    expect(render(template, values)).toBe(expected);
+  });
+
+  it('keeps dots that do not make a whole component, and literal text', () => {
+    expect(render('/srv/out/{input_stem}.scored.csv', { input_stem: '..' })).toBe('/srv/out/...scored.csv');
+    expect(render('/srv/out/x{input_stem}/r.csv', { input_stem: '..' })).toBe('/srv/out/x../r.csv');
+    expect(render('/srv/.hidden/{job}.csv', { job: 'j' })).toBe('/srv/.hidden/j.csv');
+  });
+
+  it('never places a file outside the template\'s fixed directory, whatever the input is called', () => {
+    for (const name of ['...csv', '..csv', '.csv', '....csv', 'a..csv', '...', '..', '.', '.gz', '...csv.gz']) {
+      for (const template of ['/srv/out/{input_stem}/r.csv', '/srv/out/{input_name}/r.csv', '/srv/out/{input_stem}', '/srv/out/{input_name}']) {
+        const file = render(template, { input_stem: stemOf(`/in/${name}`), input_name: path.basename(`/in/${name}`) });
+        const rel = path.relative('/srv/out', path.resolve(file));
+        expect(['', '..'].includes(rel.split(path.sep)[0]) || path.isAbsolute(rel), `${template} for ${name} → ${file}`).toBe(false);
+      }
+    }
+  });
+});
+
+describe('incrementalProblem: an incremental job must not replace its combined result every run', () => {
+  it('refuses a combined result without {run_id}, saying what to use instead', () => {
+    for (const t of ['/o/all.csv', '/o/{date}.csv', '/o/{time}.csv', '/o/{date}/{time}.csv', '/o/{job}.csv']) {
+      expect(incrementalProblem(t), t).toMatch(/keep only the last run's rows.*\{input_stem\}.*\{run_id\}/);
+    }
+  });
+
+  it('accepts one result per input, one file per run, and standard output', () => {
+    for (const t of ['/o/{input_stem}.csv', '/o/{input_name}', '/o/{run_id}.csv', '/o/{date}-{run_id}.csv', '-']) expect(incrementalProblem(t), t).toBeUndefined();
+  });
+
+  it('is a job file problem at output.path', () => {
+    const text = 'model: m.onnx\ninput: { path: in/*.csv, incremental: true }\nfeatures: { columns: [a] }\noutput: scored/all.csv\n';
+    expect(() => parseJob(text, '/srv/jobs/j.yaml', {})).toThrow(SbErrorClass);
+    try {
+      parseJob(text, '/srv/jobs/j.yaml', {});
+    } catch (err) {
+      expect((err as SbError).context.problems).toEqual([expect.stringMatching(/j\.yaml:4:9: an incremental job scores only the inputs that are new .* \(at output\.path\)$/)]);
+    }
+    expect(parseJob(text.replace('scored/all.csv', "'scored/{date}-{run_id}.csv'"), '/srv/jobs/j.yaml', {}).input.incremental).toBe(true);
+    expect(parseJob(text.replace('incremental: true', 'incremental: false'), '/srv/jobs/j.yaml', {}).output.template).toBe('/srv/jobs/scored/all.csv');
+  });
+});
+
 describe('stemOf', () => {
   it.each([
     ['/d/a.csv', 'a'],
@@ -88,6 +144,7 @@ describe('templateProblems', () => {
       {
         message: "unknown token {input_stm}, did you mean 'input_stem'?; tokens are {job} {input_stem} {input_name} {run_id} {date} {time} {shard}",
         yamlPath: 'output.path',
+        token: 'input_stm',
       },
     ]);
   });
@@ -105,7 +162,7 @@ describe('templateProblems', () => {
 
   it('checks errors.rejects too, with its own path', () => {
     expect(templateProblems(job('o.csv', 'rej/{input_stme}.csv'))).toEqual([
-      { message: expect.stringContaining("unknown token {input_stme}, did you mean 'input_stem'?"), yamlPath: 'errors.rejects' },
+      { message: expect.stringContaining("unknown token {input_stme}, did you mean 'input_stem'?"), yamlPath: 'errors.rejects', token: 'input_stme' },
     ]);
   });
 

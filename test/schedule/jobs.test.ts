@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
@@ -58,5 +58,24 @@ describe('loadJobSet', () => {
     expect(second.problems).toEqual([expect.stringMatching(/a\.yaml:7:1: unknown key 'bogus'/)]);
     expect(second.jobs.map((j) => [j.name, j.schedule?.cron])).toEqual([['a', '0 2 * * *'], ['b', '0 3 * * *']]);
     expect(second.jobs[0]).toBe(first.jobs[0]);
+  });
+
+  it('on reload, an alias bomb or an unreadable file keeps its previous version while the other files reload', async () => {
+    const dir = jobsDir({ 'a.yaml': JOB('a', 'schedule: "0 2 * * *"'), 'b.yaml': JOB('b', 'schedule: "0 2 * * *"'), 'c.yaml': JOB('c', 'schedule: "0 2 * * *"') });
+    const first = await loadJobSet([dir], ok);
+    const bomb = ['x: &x ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'ijklmno'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'xijklmn'[i]}`).join(',')}]`)].join('\n');
+    writeFileSync(path.join(dir, 'a.yaml'), `${JOB('a', 'schedule: "0 4 * * *"')}\n${bomb}\n`);
+    rmSync(path.join(dir, 'b.yaml'));
+    mkdirSync(path.join(dir, 'b.yaml')); // no longer a file that can be read
+    writeFileSync(path.join(dir, 'c.yaml'), JOB('c', 'schedule: "0 3 * * *"'));
+    const second = await loadJobSet([dir], ok, first.byFile);
+    expect(second.problems).toEqual([
+      expect.stringMatching(/a\.yaml:8:8: YAML aliases expand to too much data/),
+      expect.stringMatching(/b\.yaml is a directory/),
+    ]);
+    expect(second.unreadable).toEqual([]);
+    expect(second.jobs.map((j) => [j.name, j.schedule?.cron])).toEqual([['a', '0 2 * * *'], ['b', '0 2 * * *'], ['c', '0 3 * * *']]);
+    expect(second.jobs[0]).toBe(first.jobs[0]);
+    expect(second.jobs[1]).toBe(first.jobs[1]);
   });
 });

@@ -310,7 +310,7 @@ export const corpusCases: CliCase[] = [
     name: 'a number beyond int64',
     files: { 'in.csv': 'c,a,v\nParis,1,99999999999999999999\n', 'job.yaml': perColumnJob('in.csv', { city: 'c', age: 'a', visits: 'v' }, []) },
     exit: 1,
-    message: /in\.csv:2: column 'v': 99999999999999999999 is out of int64 range/,
+    message: /in\.csv:2: column 'v': '99999999999999999999' is out of int64 range/,
   },
 
   // Models and job files: exit 2, nothing read or written.
@@ -350,22 +350,31 @@ export const corpusCases: CliCase[] = [
     exit: 2,
     message: /job\.yaml:3:\d+: YAML syntax error/,
   },
+  {
+    name: 'a YAML alias bomb (billion laughs)',
+    files: {
+      'in.csv': 'x1,x2\n1,2\n',
+      'job.yaml': regressorJob(`passthrough: &a [x1, x1, x1, x1, x1, x1, x1, x1, x1]\n${'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`).join('\n')}\n`),
+    },
+    exit: 2,
+    message: /^error: job\.yaml:6:\d+: YAML aliases expand to too much data .*; write the values out instead of using \*aliases$/,
+  },
 
   // Where results go.
   {
-    name: 'unwritable output directory: its parent is a file (chmod does not bind root)',
+    name: 'unwritable output directory: its parent is a file (chmod does not bind root); refused before reading',
     files: { 'in.csv': 'x1,x2\n1,2\n', out: 'a file', 'job.yaml': regressorJob() },
-    exit: 1,
-    message: /cannot write .*out\/result\.csv: a parent of it is a file, not a directory/,
+    exit: 2,
+    message: /cannot write .*out\/result\.csv: a parent of it is a file, not a directory \(at output\.path\)/,
   },
   {
-    name: 'unwritable result name: a directory is in the way; found at the rename, after all rows were written',
+    name: 'unwritable result name: a directory is in the way; refused before reading',
     files: { 'in.csv': 'x1,x2\n1,2\n', 'out/result.csv/keep': '', 'job.yaml': regressorJob() },
     args: ['JOB', '--json'],
-    exit: 1,
-    message: /cannot write .*out\/result\.csv: a directory of that name is in the way/,
+    exit: 2,
+    message: /cannot write .*out\/result\.csv: a directory of that name is in the way \(at output\.path\)/,
     absent: [],
-    check: (_d, r) => expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ status: 'failed', output: null }),
+    check: (_d, r) => expect(JSON.parse(r.stdout)).toMatchObject({ status: 'invalid', inputs: [] }),
   },
   {
     name: 'unwritable state_dir: its parent is a file',
