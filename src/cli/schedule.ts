@@ -98,9 +98,14 @@ function startSignals() {
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
+  // Signal listeners do not keep Node running: with no fire armed (no job has a schedule, or none will fire
+  // again) the process would exit 0 at once, and a service manager would not restart it. This timer holds it
+  // until a stop, so a reload can still bring jobs.
+  let keepAlive: NodeJS.Timeout | undefined;
   return {
     serve(h: { reload: () => Promise<void>; stop: () => Promise<void> }): Promise<void> {
       handlers = h;
+      keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
       const finished = new Promise<void>((resolve) => (done = resolve));
       if (reloadRequested) onHup();
       if (stopRequested > 0) onStop();
@@ -108,6 +113,7 @@ function startSignals() {
     },
     stopRequested: () => stopRequested > 0,
     close() {
+      clearInterval(keepAlive);
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onHup);
