@@ -1,8 +1,9 @@
 // End-to-end: the real CLI on real files and real ONNX models.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, csvRows, listFiles, model, ROOT, tempDir, writeFiles } from '../support/cli.js';
+import { BIN, cli, csvRows, listFiles, model, ROOT, tempDir, writeFiles } from '../support/cli.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 // linear_binary.onnx: s = sigmoid(x·[0.5, -1.25, 2.0] + 0.1) on float32 inputs.
@@ -161,4 +162,20 @@ describe('serve-batch run', () => {
     expect(r.stderr).toMatch(/warning: model input 'input' has a fixed batch dimension of 1/);
     expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n6\n7\n0\n');
   });
-});
+
+  it("leaves nothing of ONNX Runtime's telemetry behind: no mat-debug log in TMPDIR, no device id or database in ~/.cache", () => {
+    const d = tempDir();
+    writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n', 'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\n` });
+    const home = path.join(d, 'home');
+    const tmp = path.join(d, 'tmp');
+    mkdirSync(home);
+    mkdirSync(tmp);
+    // ONNX Runtime writes under HOME (or XDG_CACHE_HOME) and TMPDIR, and stays quiet when it believes it runs
+    // in CI or its own tests: a user's environment has none of that.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CI|TF_BUILD|GITHUB_ACTIONS|GITLAB_CI|CIRCLECI|TRAVIS|JENKINS_URL|CODEBUILD_BUILD_ID|BUILDKITE|TEAMCITY_VERSION|APPVEYOR|BITBUCKET_BUILD_NUMBER|ORT_RUNNING_UNIT_TESTS|ORT_DISABLE_TELEMETRY|XDG_CACHE_HOME)$/.test(k)));
+    const r = spawnSync(process.execPath, [BIN, 'run', path.join(d, 'job.yaml')], { env: { ...env, HOME: home, TMPDIR: tmp }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n0.5\n');
+    expect(listFiles(home)).toEqual([]);
+    expect(listFiles(tmp)).toEqual([]);
+  });});
