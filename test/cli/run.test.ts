@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, csvRows, listFiles, model, ROOT, tempDir, writeFiles } from '../support/cli.js';
+import { BIN, cli, csvRows, expectOneLineError, listFiles, model, ROOT, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 // linear_binary.onnx: s = sigmoid(x·[0.5, -1.25, 2.0] + 0.1) on float32 inputs.
@@ -178,4 +178,24 @@ describe('serve-batch run', () => {
     expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n0.5\n');
     expect(listFiles(home)).toEqual([]);
     expect(listFiles(tmp)).toEqual([]);
+  });
+
+  it('--limit never replaces an existing rejects file; an explicit --output may take a partial result', async () => {
+    const d = tempDir();
+    writeFiles(d, {
+      'in.csv': 'x1,x2\n1,2\n3,four\n5,6\n',
+      'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nerrors: { max_rejected: 5, rejects: rejects.csv }\nstate_dir: state\n`,
+    });
+    expect((await runMain(['run', path.join(d, 'job.yaml')])).status).toBe(0);
+    const before = { out: readFileSync(path.join(d, 'out.csv'), 'utf8'), rejects: readFileSync(path.join(d, 'rejects.csv'), 'utf8') };
+    const r = await runMain(['run', 'job.yaml', '--limit', '1', '--output', 'first.csv', '--log-format', 'text'], { cwd: d });
+    expect(r.status).toBe(2);
+    expect(expectOneLineError(r.stderr)).toEqual(['error: job job: invalid — --limit 1 would replace the rejects file rejects.csv with the rejects of the first 1 row of each input: move that file away first, or run without --limit']);
+    expect({ out: readFileSync(path.join(d, 'out.csv'), 'utf8'), rejects: readFileSync(path.join(d, 'rejects.csv'), 'utf8') }).toEqual(before);
+    expect(existsSync(path.join(d, 'first.csv'))).toBe(false);
+    // An explicit --output is written, also over an existing file.
+    writeFiles(d, { 'job.yaml': readFileSync(path.join(d, 'job.yaml'), 'utf8').replace(/errors: .*\n/, '') });
+    const limited = await runMain(['run', path.join(d, 'job.yaml'), '--limit', '1', '--output', path.join(d, 'out.csv')]);
+    expect(limited.status, limited.stderr).toBe(0);
+    expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n0.5\n');
   });});
