@@ -198,4 +198,28 @@ describe('serve-batch run', () => {
     const limited = await runMain(['run', path.join(d, 'job.yaml'), '--limit', '1', '--output', path.join(d, 'out.csv')]);
     expect(limited.status, limited.stderr).toBe(0);
     expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n0.5\n');
-  });});
+  });
+
+  it('a failed input leaves the previous complete result in place, untouched', async () => {
+    const d = tempDir();
+    writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n3,4\n', 'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nstate_dir: state\n` });
+    expect((await runMain(['run', path.join(d, 'job.yaml')])).status).toBe(0);
+    const complete = readFileSync(path.join(d, 'out.csv'), 'utf8');
+    writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n3,four\n' });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--json']);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ status: 'failed', output: null, rows_in: 2, rows_out: 1, rows_rejected: 1 });
+    expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe(complete);
+  });
+
+  it('a count of rejects is checked after each chunk of batch_size rows: reading stops at the end of the chunk that exceeded it', async () => {
+    const d = tempDir();
+    const rows = Array.from({ length: 25 }, (_, i) => (i === 2 ? 'x,1' : `${i},1`));
+    writeFiles(d, { 'in.csv': `x1,x2\n${rows.join('\n')}\n`, 'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 10\nstate_dir: state\n` });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--json']);
+    expect(r.status).toBe(1);
+    const rec = JSON.parse(r.stdout);
+    expect(rec.inputs[0]).toMatchObject({ status: 'failed', rows_in: 10, rows_out: 9, rows_rejected: 1 });
+    expect(rec.error).toMatch(/too many rejected rows: 1 rows \(reading stopped\), errors\.max_rejected is 0; first: .*in\.csv:4: column 'x1': 'x' is not a number/);
+  });
+});
