@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-import '../dist/src/cli/main.js';
+import { main } from '../dist/src/cli/main.js';
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -61,9 +61,15 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTERRUPTED: 130,
 };
 
-// The process exit code for an error; anything that is not an SbError is a bug and exits 1.
+// The process exit code for an error; anything that is not an SbError is a bug and exits 1. Every command
+// returns through this table (README "Exit codes").
 export function exitCodeOf(err: unknown): number {
-  return err instanceof SbError ? EXIT_CODES[err.code] : 1;
+  return err instanceof SbError ? exitCodeFor(err.code) : 1;
+}
+
+// The exit code of an error code, for outcomes a command reports without throwing (validate's problems).
+export function exitCodeFor(code: ErrorCode): number {
+  return EXIT_CODES[code];
 }
 
 // `file:line:column: message (at yaml.path)`, leaving out whatever part is unknown.

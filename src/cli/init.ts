@@ -7,6 +7,7 @@ import { readSample } from '../io/sample.js';
 import { starterJob } from '../job/init.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { reportError, withoutModelPath } from './report-error.js';
 
 export interface InitOptions {
   model: string;
@@ -24,7 +25,10 @@ export async function initCommand(o: InitOptions): Promise<number> {
     }
     const { bytes } = await readModelFile(o.model);
     const info = parseModel(o.model, bytes);
-    const sample = await readSample(o.input);
+    const sample = await readSample(o.input).catch((err: unknown) => {
+      // The sample is an argument, not a job's data: one that cannot be read is a usage error (exit 2).
+      throw err instanceof SbError && err.code === 'INPUT_FAILED' ? new SbError('USAGE', err.message, err.context, { cause: err }) : err;
+    });
     // Paths in a job file are relative to the job file; on stdout, to the working directory.
     const base = o.output && o.output !== '-' ? path.dirname(path.resolve(o.output)) : process.cwd();
     // Relative unless that climbs to the filesystem root (the files then have nothing in common but it).
@@ -54,7 +58,6 @@ export async function initCommand(o: InitOptions): Promise<number> {
     return 0;
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
-    logger.log('error', 'error', err.describe().replace(/ \(at model\)$/, ''));
-    return 2;
+    return reportError(logger, withoutModelPath(err));
   }
 }

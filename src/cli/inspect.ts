@@ -5,6 +5,7 @@ import { modelSnippet } from '../job/init.js';
 import { typeToString, type ModelInfo, type ValueInfo } from '../model/model-info.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { reportError, withoutModelPath } from './report-error.js';
 
 export interface InspectOptions {
   json?: boolean;
@@ -18,8 +19,7 @@ export async function inspectCommand(file: string, o: InspectOptions): Promise<n
     info = parseModel(file, bytes);
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
-    createLogger({ format: o.logFormat }).log('error', 'error', err.describe().replace(/ \(at model\)$/, ''));
-    return 2;
+    return reportError(createLogger({ format: o.logFormat }), withoutModelPath(err));
   }
   if (o.json) process.stdout.write(`${JSON.stringify({ file: path.resolve(file), ...info, snippet: snippetText(info) })}\n`);
   else process.stdout.write(renderInspect(file, info));

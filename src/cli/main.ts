@@ -1,10 +1,11 @@
 // The serve-batch command line: parses arguments, calls the core, prints through reporters and sets the
 // exit code. The only layer that prints.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { messageOf, SbError } from '../errors.js';
+import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
 import { ORT_VERSION } from '../model/ort-version.js';
 import { DEFAULT_GRACE } from '../util/duration.js';
 import { VERSION } from '../version.js';
+import { reportError } from './report-error.js';
 import { createLogger, type LogFormat } from './logger.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
@@ -14,13 +15,16 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-function program(): Command {
+// The command line; each command's action hands its exit code to `exit`.
+export function program(exit: (code: number) => void): Command {
   const p = new Command('serve-batch')
     .description('Scheduled batch prediction with ONNX models: job files in, result tables out.')
     .version(versionLine(), '-V, --version')
     .addOption(new Option('--log-format <format>', 'log lines as text or JSON (default: text on a TTY, json otherwise)').choices(['text', 'json']))
     .option('--debug', 'show stack traces for internal errors')
     .showHelpAfterError('(run serve-batch --help for usage)')
+    // Global options (--log-format, --debug) are listed in every command's --help too.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s) });
 
@@ -37,9 +41,9 @@ function program(): Command {
     .option('--shard <i/N>', 'score only worker i of N (0 ≤ i < N): a deterministic share of the inputs; merge combines the N results')
     .option('--shards <N>', 'the number of workers, with the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs); default: SERVE_BATCH_SHARDS')
     .option('--json', 'print the run record as JSON on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
+    .option('-q, --quiet', 'print only warnings and errors')
     .action(async (jobs: string[], o, cmd: Command) => {
-      process.exitCode = await (await import('./run.js')).runCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
+      exit(await (await import('./run.js')).runCommand(jobs, { ...cmd.optsWithGlobals(), ...o }));
     });
 
   p.command('merge')
@@ -48,9 +52,9 @@ function program(): Command {
     .option('--shards <N>', 'how many shards ran (default: SERVE_BATCH_SHARDS)')
     .option('--output <path>', 'write the combined result here (default: output.path with {shard} as "all")')
     .option('--json', 'print the merge record as JSON on stdout')
-    .option('-q, --quiet', 'print nothing but errors')
+    .option('-q, --quiet', 'print only warnings and errors')
     .action(async (job: string, o, cmd: Command) => {
-      process.exitCode = await (await import('./merge.js')).mergeCommand(job, { ...cmd.optsWithGlobals(), ...o });
+      exit(await (await import('./merge.js')).mergeCommand(job, { ...cmd.optsWithGlobals(), ...o }));
     });
 
   p.command('validate')
@@ -58,7 +62,7 @@ function program(): Command {
     .argument('<job...>', 'job files (.yaml)')
     .option('--json', 'print the reports as JSON on stdout')
     .action(async (jobs: string[], o, cmd: Command) => {
-      process.exitCode = await (await import('./validate.js')).validateCommand(jobs, { ...cmd.optsWithGlobals(), ...o });
+      exit(await (await import('./validate.js')).validateCommand(jobs, { ...cmd.optsWithGlobals(), ...o }));
     });
 
   p.command('inspect')
@@ -66,7 +70,7 @@ function program(): Command {
     .argument('<model>', 'an .onnx file')
     .option('--json', 'print as JSON')
     .action(async (model: string, o, cmd: Command) => {
-      process.exitCode = await (await import('./inspect.js')).inspectCommand(model, { ...cmd.optsWithGlobals(), ...o });
+      exit(await (await import('./inspect.js')).inspectCommand(model, { ...cmd.optsWithGlobals(), ...o }));
     });
 
   p.command('init')
@@ -76,7 +80,7 @@ function program(): Command {
     .option('-o, --output <job.yaml>', 'write the job here instead of standard output')
     .option('--force', 'replace an existing -o file')
     .action(async (o, cmd: Command) => {
-      process.exitCode = await (await import('./init.js')).initCommand({ ...cmd.optsWithGlobals(), ...o });
+      exit(await (await import('./init.js')).initCommand({ ...cmd.optsWithGlobals(), ...o }));
     });
 
   p.command('schedule')
@@ -84,7 +88,7 @@ function program(): Command {
     .argument('[paths...]', 'job files or directories of them (default: ./jobs)')
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', DEFAULT_GRACE)
     .action(async (paths: string[], o, cmd: Command) => {
-      process.exitCode = await (await import('./schedule.js')).scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o });
+      exit(await (await import('./schedule.js')).scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o }));
     });
 
   p.command('next')
@@ -94,8 +98,10 @@ function program(): Command {
     .option('--from <instant>', 'plan from this ISO 8601 instant instead of now, e.g. 2025-03-07T12:00:00Z')
     .option('--json', 'print {"job", "timezone", "fires": [{"utc", "local"}]} on stdout')
     .action(async (job: string, o, cmd: Command) => {
-      process.exitCode = await (await import('./next.js')).nextCommand(job, { ...cmd.optsWithGlobals(), ...o });
+      exit(await (await import('./next.js')).nextCommand(job, { ...cmd.optsWithGlobals(), ...o }));
     });
+  // A usage error points at the help of the command it was made in.
+  for (const c of p.commands) c.showHelpAfterError(`(run serve-batch ${c.name()} --help for usage)`);
   return p;
 }
 
@@ -120,28 +126,23 @@ function positiveInt(v: string): number {
   return n;
 }
 
-// Entry point: run the program and map every failure to a one-line message and an exit code.
-export async function main(argv: string[]): Promise<number> {
-  const p = program();
+// Entry point: run the program and map every failure to a one-line message and an exit code (exitCodeOf).
+// `build` makes the program (tests add commands to it).
+export async function main(argv: string[], build: typeof program = program): Promise<number> {
+  let code = 0;
+  const p = build((c) => (code = c));
   try {
     await p.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return code;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      return 2;
+      return exitCodeFor('USAGE');
     }
     const logger = createLogger({ format: (p.opts() as GlobalOptions).logFormat });
-    if (err instanceof SbError) {
-      logger.log('error', 'error', err.describe());
-      return err.code === 'USAGE' ? 2 : 1;
-    }
+    if (err instanceof SbError) return reportError(logger, err);
     logger.log('error', 'internal_error', `internal error: ${messageOf(err)} (please report this; --debug shows the stack)`);
     if ((p.opts() as GlobalOptions).debug) process.stderr.write(`${(err as Error).stack}\n`);
-    return 1;
+    return exitCodeOf(err);
   }
 }
-
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});

@@ -7,7 +7,7 @@ import { displayPath } from '../util/display.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { mergeLine } from './report.js';
 import { shardCount } from './shard-options.js';
-import { reportLoadError } from './load-error.js';
+import { reportError } from './report-error.js';
 
 export interface MergeCommandOptions {
   shards?: string;
@@ -21,16 +21,14 @@ export async function mergeCommand(file: string, o: MergeCommandOptions): Promis
   const logger = createLogger({ format: o.logFormat, quiet: o.quiet });
   const count = shardCount(o.shards, process.env);
   if (count === undefined || typeof count === 'object') {
-    logger.log('error', 'usage', count?.error ?? 'merge needs the number of shards that ran: --shards N (or SERVE_BATCH_SHARDS)');
-    return 2;
+    return reportError(logger, new SbError('USAGE', count?.error ?? 'merge needs the number of shards that ran: --shards N (or SERVE_BATCH_SHARDS)'));
   }
   let job;
   try {
     job = loadJob(file);
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
-    reportLoadError(logger, err);
-    return 2;
+    return reportError(logger, err);
   }
   const record = await mergeJob(job, { count, output: o.output });
   report(logger, record, o);

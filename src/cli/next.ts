@@ -4,7 +4,7 @@ import { loadJob } from '../job/load.js';
 import { upcomingFires } from '../schedule/fires.js';
 import { formatLocalIso } from '../schedule/plan.js';
 import { createLogger, type LogFormat } from './logger.js';
-import { reportLoadError } from './load-error.js';
+import { reportError } from './report-error.js';
 
 export interface NextOptions {
   count?: number;
@@ -42,7 +42,7 @@ export function planNext(file: string, count: number, from: Date): NextReport {
   return { job: job.name, cron: s.cron, timezone: s.timezone, from: from.toISOString(), fires };
 }
 
-// Print the next fires of a job; 0, or 2 for anything the user can fix.
+// Print the next fires of a job; 0, or the error's exit code (2 for anything here).
 export async function nextCommand(file: string, o: NextOptions): Promise<number> {
   const logger = createLogger({ format: o.logFormat });
   let report: NextReport;
@@ -50,8 +50,7 @@ export async function nextCommand(file: string, o: NextOptions): Promise<number>
     report = planNext(file, o.count ?? 5, o.from === undefined ? new Date() : parseInstant(o.from));
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
-    reportLoadError(logger, err);
-    return 2;
+    return reportError(logger, err);
   }
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ job: report.job, timezone: report.timezone, cron: report.cron, from: report.from, fires: report.fires })}\n`);

@@ -10,7 +10,7 @@ import { createProgress } from './progress.js';
 import { inputLine, runLine, shardLine, splitLine } from './report.js';
 import { chooseShard } from './shard-options.js';
 import { worstExitCode, withSignals } from './signals.js';
-import { reportLoadError } from './load-error.js';
+import { reportError } from './report-error.js';
 
 export interface RunCommandOptions {
   input?: string;
@@ -35,19 +35,12 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
       jobs.push(loadJob(f));
     } catch (err) {
       if (!(err instanceof SbError)) throw err;
-      reportLoadError(logger, err);
-      return 2;
+      return reportError(logger, err);
     }
   }
-  if (o.output === '-' && o.json) {
-    logger.log('error', 'usage', '--json and --output - both want stdout: drop one');
-    return 2;
-  }
+  if (o.output === '-' && o.json) return reportError(logger, new SbError('USAGE', '--json and --output - both want stdout: drop one'));
   const choice = chooseShard(o, process.env);
-  if ('error' in choice) {
-    logger.log('error', 'usage', choice.error);
-    return 2;
-  }
+  if ('error' in choice) return reportError(logger, new SbError('USAGE', choice.error));
   if (choice.warning) logger.log('warn', 'warning', choice.warning);
   const codes: number[] = [];
   for (const job of jobs) {

@@ -1,13 +1,14 @@
 // `serve-batch schedule`: check every job, then run the scheduler until SIGTERM/SIGINT (exit 0); SIGHUP
 // reloads the job files. Each fire runs in its own process (src/schedule/runner.ts).
 import type { JobConfig } from '../job/config.js';
-import { messageOf } from '../errors.js';
+import { exitCodeFor, messageOf, SbError } from '../errors.js';
 import { Daemon } from '../schedule/daemon.js';
 import { loadJobSet, type JobSet } from '../schedule/jobs.js';
 import { checkInChild, childRunner } from '../schedule/runner.js';
 import { displayPath } from '../util/display.js';
 import { DEFAULT_GRACE, parseDuration } from '../util/duration.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
+import { reportError } from './report-error.js';
 import { describeEvent } from './schedule-log.js';
 
 export interface ScheduleOptions {
@@ -22,10 +23,7 @@ export const KILL_AFTER_MS = 10_000;
 export async function scheduleCommand(targets: string[], o: ScheduleOptions): Promise<number> {
   const logger = createLogger({ format: o.logFormat, timestamps: true });
   const graceMs = parseDuration(o.grace ?? DEFAULT_GRACE);
-  if (graceMs === undefined) {
-    logger.log('error', 'usage', `--grace must be a duration like 30s, 2m or 1h (got "${o.grace}")`);
-    return 2;
-  }
+  if (graceMs === undefined) return reportError(logger, new SbError('USAGE', `--grace must be a duration like 30s, 2m or 1h (got "${o.grace}")`));
   const paths = targets.length > 0 ? targets : ['jobs'];
   // Signals are ours from the start: a SIGHUP's default action would kill the scheduler.
   const signals = startSignals();
@@ -35,7 +33,7 @@ export async function scheduleCommand(targets: string[], o: ScheduleOptions): Pr
     if (set.problems.length > 0) {
       for (const p of set.problems) logger.log('error', 'problem', p);
       logger.log('error', 'invalid', `the scheduler did not start: ${set.problems.length} problem${set.problems.length === 1 ? '' : 's'} in the job files`);
-      return 2;
+      return exitCodeFor('JOB_INVALID');
     }
     if (signals.stopRequested()) {
       logger.log('info', 'stopped', 'stopped before the scheduler started');
@@ -100,9 +98,14 @@ function startSignals() {
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
+  // Signal listeners do not keep Node running: with no fire armed (no job has a schedule, or none will fire
+  // again) the process would exit 0 at once, and a service manager would not restart it. This timer holds it
+  // until a stop, so a reload can still bring jobs.
+  let keepAlive: NodeJS.Timeout | undefined;
   return {
     serve(h: { reload: () => Promise<void>; stop: () => Promise<void> }): Promise<void> {
       handlers = h;
+      keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
       const finished = new Promise<void>((resolve) => (done = resolve));
       if (reloadRequested) onHup();
       if (stopRequested > 0) onStop();
@@ -110,6 +113,7 @@ function startSignals() {
     },
     stopRequested: () => stopRequested > 0,
     close() {
+      clearInterval(keepAlive);
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onHup);

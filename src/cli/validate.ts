@@ -1,5 +1,8 @@
 // `serve-batch validate`: one report per job; exit 2 if any job has a problem.
+import path from 'node:path';
+import { exitCodeFor } from '../errors.js';
 import { validateJob, type ValidateReport } from '../run/validate.js';
+import { displayPath } from '../util/display.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 
 export interface ValidateOptions {
@@ -12,7 +15,8 @@ export async function validateCommand(files: string[], o: ValidateOptions): Prom
   let code = 0;
   for (const f of files) {
     const r = await validateJob(f);
-    if (!r.ok) code = 2;
+    // Whatever the problem (a data file that does not parse included), the job is not fit to run.
+    if (!r.ok) code = exitCodeFor('JOB_INVALID');
     if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else print(logger, r);
   }
@@ -20,10 +24,17 @@ export async function validateCommand(files: string[], o: ValidateOptions): Prom
 }
 
 function print(logger: Logger, r: ValidateReport): void {
-  for (const p of r.problems) logger.log('error', 'problem', p, { job_file: r.file });
-  for (const w of r.warnings) logger.log('warn', 'warning', w, { job_file: r.file });
+  for (const p of r.problems) logger.log('error', 'problem', inJobFile(r.file, p), { job_file: r.file });
+  for (const w of r.warnings) logger.log('warn', 'warning', inJobFile(r.file, w), { job_file: r.file });
   if (!r.ok) return;
   const sample = r.sample ? `; first ${r.sample.rows_in} rows of ${r.sample.input} scored (${r.sample.rows_rejected} rejected)` : '';
   process.stdout.write(`ok: ${r.file} (job ${r.job}): ${r.inputs} input file${r.inputs === 1 ? '' : 's'}, result columns ${r.outputs?.join(', ')}${sample}\n`);
 }
 
+// A problem or warning line that says which job file it belongs to (validate takes several): lines about
+// data or the model name another file, or none.
+export function inJobFile(file: string, line: string): string {
+  const shown = displayPath(path.resolve(file));
+  const names = (p: string) => new RegExp(`(^|[\\s(])${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[\\s:),])`).test(line);
+  return names(shown) || names(file) ? line : `${shown}: ${line}`;
+}

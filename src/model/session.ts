@@ -30,6 +30,18 @@ export interface LoadedModel {
   withThreads(threads: number): Promise<ort.InferenceSession>;
 }
 
+// ONNX Runtime 1.29+ on Linux and macOS has usage telemetry on by default: when it creates its environment
+// (the first session) it writes a device id and an event database under ~/.cache/Microsoft/DeveloperTools/
+// .onnxruntime/, an empty $TMPDIR/mat-debug-<pid>.log and $TMPDIR/.ses, and queues events (model file and
+// graph names, producer, hashes) for upload. A batch job must not litter or report its models:
+// ORT_DISABLE_TELEMETRY=1 turns all of it off (checked with strace on 1.30: no file is created). It is read
+// from the process environment, so it is set here, on the main thread (a worker thread's process.env is a
+// copy native code never sees), before any session exists; a value the user set (0) is kept.
+function disableOrtTelemetry(): void {
+  if (!process.env.ORT_DISABLE_TELEMETRY) process.env.ORT_DISABLE_TELEMETRY = '1';
+}
+disableOrtTelemetry();
+
 // Severity 4 (fatal): ONNX Runtime otherwise prints its own `[E:onnxruntime:...]` lines on stderr; its
 // errors reach us as exceptions and are reported in our own words.
 const QUIET = 4;

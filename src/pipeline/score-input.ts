@@ -1,6 +1,6 @@
 // The streaming run of one input: prepared chunks (read → parse → featurize, in a worker thread for large
 // files) → model → assemble → write, counting rows so that rows_in = rows_out + rows_rejected, and stopping
-// as soon as errors.max_rejected (as a count) is exceeded.
+// after the chunk in which errors.max_rejected (as a count) is exceeded.
 import type { JobConfig, RejectLimit, TextFormat } from '../job/config.js';
 import { SbError } from '../errors.js';
 import type { TableWriter } from '../io/csv-writer.js';
@@ -109,7 +109,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
   }
 }
 
-// Above the limit: a count fails as soon as it is exceeded, a percentage once all rows are known.
+// Above the limit: a count fails after the chunk that exceeded it, a percentage once all rows are known.
 function checkRejectLimit(limit: RejectLimit, counts: InputCounts, ctx: ScoreContext, first: (Reject & { file: string })[], final: boolean): void {
   const n = counts.rowsRejected;
   const over = limit.kind === 'count' ? n > limit.count : final && n > (limit.percent / 100) * counts.rowsIn;

@@ -27,6 +27,7 @@ import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
 import { checkArtifacts, checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
 import type { PieceSpec } from '../pipeline/prepare.js';
+import { displayPath } from '../util/display.js';
 
 export type RunEvent =
   | { type: 'run_started'; job: string; run_id: string; inputs: number }
@@ -107,6 +108,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
     // In a sharded run no worker may write over any input of the listing, not only over its own share's.
     await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path) });
+    await checkLimitTargets(targets.targets, options);
     if (shard && shardPlan) {
       record.shard = shardInfo(job, shard, shardPlan, targets);
       emit({ type: 'shard_planned', job: job.name, shard: record.shard });
@@ -163,6 +165,30 @@ function checkShardOptions(job: JobConfig, options: RunOptions): void {
   if (job.input.incremental) {
     throw new SbError('JOB_INVALID', 'an incremental job cannot be sharded: the plan moves files between workers whenever the listing changes, so no worker could keep a ledger of its own; set input.incremental: false and give each sharded run a fixed set of inputs (a dated folder)', { yamlPath: 'input.incremental' });
   }
+}
+
+// A --limit run writes partial files, so it replaces none that exist: a complete result (or one an
+// incremental job's ledger counts as scored) would silently become its first N rows. A file named with
+// --output is the user's explicit choice.
+async function checkLimitTargets(targets: Target[], options: RunOptions): Promise<void> {
+  if (options.limit === undefined) return;
+  const n = options.limit;
+  const first = `the first ${n} row${n === 1 ? '' : 's'} of each input`;
+  for (const t of targets) {
+    if (options.output === undefined && t.output !== '-' && (await exists(t.output))) {
+      throw new SbError('USAGE', `--limit ${n} would replace ${displayPath(t.output)} with a partial result (${first}): write it elsewhere with --output PATH (or --output - for standard output), or remove that file first`);
+    }
+    if (t.rejects && (await exists(t.rejects))) {
+      throw new SbError('USAGE', `--limit ${n} would replace the rejects file ${displayPath(t.rejects)} with the rejects of ${first}: move that file away first, or run without --limit`);
+    }
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 // The record's view of this worker's shard and the plan.

@@ -81,11 +81,19 @@ describe('incremental inputs', () => {
     expect(again.incremental?.reprocess).toBe(true);
     expect(JSON.parse(readFileSync(ledgerFile, 'utf8')).entries[path.join(d, 'landing/a.csv')].run_id).toBe(again.run_id);
 
-    // --limit: a partial score neither skips nor counts as scored.
+    // --limit: a partial score neither skips nor counts as scored, and never replaces a result the ledger
+    // counts as scored (it would never be scored again).
     writeFiles(d, { 'landing/b.csv': 'x1,x2\n5,6\n7,8\n' });
-    const limited = run(d, '--limit', '1');
+    const complete = readFileSync(path.join(d, 'out/a.csv'), 'utf8');
+    const refused = cli(['run', path.join(d, 'job.yaml'), '--limit', '1', '--log-format', 'text'], { cwd: d });
+    expect(refused.status).toBe(2);
+    expect(expectOneLineError(refused.stderr)).toEqual(['error: job job: invalid — --limit 1 would replace out/a.csv with a partial result (the first 1 row of each input): write it elsewhere with --output PATH (or --output - for standard output), or remove that file first']);
+    expect(readFileSync(path.join(d, 'out/a.csv'), 'utf8')).toBe(complete);
+    const limited = run(d, '--limit', '1', '--output', 'preview/{input_stem}.csv');
     expect(statusOf(limited)).toEqual({ 'a.csv': 'ok', 'b.csv': 'ok' });
     expect(limited.incremental).toBeUndefined();
+    expect(readFileSync(path.join(d, 'preview/a.csv'), 'utf8')).toBe('variable\n0.5\n');
+    expect(readFileSync(path.join(d, 'out/a.csv'), 'utf8')).toBe(complete);
     const ledger = readFileSync(ledgerFile, 'utf8');
     expect(ledger).not.toContain('b.csv');
 

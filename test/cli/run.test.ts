@@ -1,8 +1,9 @@
 // End-to-end: the real CLI on real files and real ONNX models.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, csvRows, listFiles, model, ROOT, tempDir, writeFiles } from '../support/cli.js';
+import { BIN, cli, csvRows, expectOneLineError, listFiles, model, ROOT, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 // linear_binary.onnx: s = sigmoid(x·[0.5, -1.25, 2.0] + 0.1) on float32 inputs.
@@ -160,5 +161,65 @@ describe('serve-batch run', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: model input 'input' has a fixed batch dimension of 1/);
     expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n6\n7\n0\n');
+  });
+
+  it("leaves nothing of ONNX Runtime's telemetry behind: no mat-debug log in TMPDIR, no device id or database in ~/.cache", () => {
+    const d = tempDir();
+    writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n', 'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\n` });
+    const home = path.join(d, 'home');
+    const tmp = path.join(d, 'tmp');
+    mkdirSync(home);
+    mkdirSync(tmp);
+    // ONNX Runtime writes under HOME (or XDG_CACHE_HOME) and TMPDIR, and stays quiet when it believes it runs
+    // in CI or its own tests: a user's environment has none of that.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CI|TF_BUILD|GITHUB_ACTIONS|GITLAB_CI|CIRCLECI|TRAVIS|JENKINS_URL|CODEBUILD_BUILD_ID|BUILDKITE|TEAMCITY_VERSION|APPVEYOR|BITBUCKET_BUILD_NUMBER|ORT_RUNNING_UNIT_TESTS|ORT_DISABLE_TELEMETRY|XDG_CACHE_HOME)$/.test(k)));
+    const r = spawnSync(process.execPath, [BIN, 'run', path.join(d, 'job.yaml')], { env: { ...env, HOME: home, TMPDIR: tmp }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n0.5\n');
+    expect(listFiles(home)).toEqual([]);
+    expect(listFiles(tmp)).toEqual([]);
+  });
+
+  it('--limit never replaces an existing rejects file; an explicit --output may take a partial result', async () => {
+    const d = tempDir();
+    writeFiles(d, {
+      'in.csv': 'x1,x2\n1,2\n3,four\n5,6\n',
+      'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nerrors: { max_rejected: 5, rejects: rejects.csv }\nstate_dir: state\n`,
+    });
+    expect((await runMain(['run', path.join(d, 'job.yaml')])).status).toBe(0);
+    const before = { out: readFileSync(path.join(d, 'out.csv'), 'utf8'), rejects: readFileSync(path.join(d, 'rejects.csv'), 'utf8') };
+    const r = await runMain(['run', 'job.yaml', '--limit', '1', '--output', 'first.csv', '--log-format', 'text'], { cwd: d });
+    expect(r.status).toBe(2);
+    expect(expectOneLineError(r.stderr)).toEqual(['error: job job: invalid — --limit 1 would replace the rejects file rejects.csv with the rejects of the first 1 row of each input: move that file away first, or run without --limit']);
+    expect({ out: readFileSync(path.join(d, 'out.csv'), 'utf8'), rejects: readFileSync(path.join(d, 'rejects.csv'), 'utf8') }).toEqual(before);
+    expect(existsSync(path.join(d, 'first.csv'))).toBe(false);
+    // An explicit --output is written, also over an existing file.
+    writeFiles(d, { 'job.yaml': readFileSync(path.join(d, 'job.yaml'), 'utf8').replace(/errors: .*\n/, '') });
+    const limited = await runMain(['run', path.join(d, 'job.yaml'), '--limit', '1', '--output', path.join(d, 'out.csv')]);
+    expect(limited.status, limited.stderr).toBe(0);
+    expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n0.5\n');
+  });
+
+  it('a failed input leaves the previous complete result in place, untouched', async () => {
+    const d = tempDir();
+    writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n3,4\n', 'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nstate_dir: state\n` });
+    expect((await runMain(['run', path.join(d, 'job.yaml')])).status).toBe(0);
+    const complete = readFileSync(path.join(d, 'out.csv'), 'utf8');
+    writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n3,four\n' });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--json']);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ status: 'failed', output: null, rows_in: 2, rows_out: 1, rows_rejected: 1 });
+    expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe(complete);
+  });
+
+  it('a count of rejects is checked after each chunk of batch_size rows: reading stops at the end of the chunk that exceeded it', async () => {
+    const d = tempDir();
+    const rows = Array.from({ length: 25 }, (_, i) => (i === 2 ? 'x,1' : `${i},1`));
+    writeFiles(d, { 'in.csv': `x1,x2\n${rows.join('\n')}\n`, 'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 10\nstate_dir: state\n` });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--json']);
+    expect(r.status).toBe(1);
+    const rec = JSON.parse(r.stdout);
+    expect(rec.inputs[0]).toMatchObject({ status: 'failed', rows_in: 10, rows_out: 9, rows_rejected: 1 });
+    expect(rec.error).toMatch(/too many rejected rows: 1 rows \(reading stopped\), errors\.max_rejected is 0; first: .*in\.csv:4: column 'x1': 'x' is not a number/);
   });
 });

@@ -53,7 +53,8 @@ describe('serve-batch run and the job lock', () => {
     const job = writeJob(dir, 'held');
     mkdirSync(path.join(dir, 'state/locks'), { recursive: true });
     const lock = path.join(dir, 'state/locks/held.lock');
-    const owner = JSON.stringify({ pid: process.pid, host: hostname(), run_id: 'test-holder', started_at: '2026-01-01T00:00:00.000Z' });
+    // Written by this process, so after it started (a lock older than its pid's process is a dead run's).
+    const owner = JSON.stringify({ pid: process.pid, host: hostname(), run_id: 'test-holder', started_at: new Date().toISOString() });
     writeFileSync(lock, owner);
     const r = await cli(['run', job, '--json']);
     expect(r.code).toBe(3);

@@ -145,4 +145,22 @@ describe('serve-batch schedule', () => {
     expect(runRecords(path.join(dir, 'state'), 'first')).toEqual([]);
     expect(leftovers(dir)).toEqual([]);
   });
+
+  it('with no job on a schedule it keeps running: a reload can bring one, SIGTERM stops it with exit 0', async () => {
+    const { dir, jobs } = workspace();
+    job(jobs, 'adhoc', '');
+    const d = startCli(['schedule', jobs]);
+    expect((await d.waitForLog((e) => e.event === 'idle')).msg).toBe('no job has a schedule: nothing will fire until a reload (SIGHUP) brings one');
+    // Nothing is armed now; a scheduler that let its process end would be gone well within this second.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(d.child.exitCode).toBeNull();
+    job(jobs, 'later', 'schedule: "0 0 1 1 *"');
+    d.child.kill('SIGHUP');
+    expect(await d.waitForLog((e) => e.event === 'reloaded')).toMatchObject({ added: ['later'], unchanged: ['adhoc'] });
+    expect(await d.waitForLog((e) => e.event === 'loaded')).toMatchObject({ job: 'later' });
+    const { code } = await stop(d);
+    expect(code).toBe(0);
+    expect(logLines(d.stderr()).map((e) => e.event).slice(-1)).toEqual(['stopped']);
+    expect(leftovers(dir)).toEqual([]);
+  });
 });

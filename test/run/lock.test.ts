@@ -1,10 +1,10 @@
 // The per-job lock: exclusive while held, released after, taken over when its process is gone.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, lockPath } from '../../src/run/lock.js';
+import { acquireLock, lockPath, processStartMs } from '../../src/run/lock.js';
 import { tempDir } from '../support/cli.js';
 
 // The pid of a process that has exited (and so can hold no lock).
@@ -62,5 +62,46 @@ describe('acquireLock', () => {
     const r = await acquireLock(d, 'job', 'after-restart');
     expect(r.held).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, run_id: 'after-restart' });
+  });
+
+  describe.runIf(process.platform === 'linux')('a live process with the lock\'s pid (pid reuse)', () => {
+    // A live process unrelated to any lock, stopped by its pid after the test.
+    async function withSleeper(fn: (pid: number) => Promise<void>): Promise<void> {
+      const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        await new Promise((resolve, reject) => sleeper.once('spawn', resolve).once('error', reject));
+        await fn(sleeper.pid as number);
+      } finally {
+        sleeper.kill('SIGKILL');
+      }
+    }
+
+    it('takes over a lock written before that process started', () =>
+      withSleeper(async (pid) => {
+        const d = tempDir();
+        const file = lockPath(d, 'job');
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify({ pid, host: hostname(), run_id: 'crashed', started_at: new Date(Date.now() - 3_600_000).toISOString() }));
+        const r = await acquireLock(d, 'job', 'next');
+        expect(r.held).toBe(true);
+        expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, run_id: 'next' });
+      }));
+
+    it('keeps a lock that process may have written (it started before the lock)', () =>
+      withSleeper(async (pid) => {
+        const d = tempDir();
+        const file = lockPath(d, 'job');
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, JSON.stringify({ pid, host: hostname(), run_id: 'running', started_at: new Date().toISOString() }));
+        expect(await acquireLock(d, 'job', 'next')).toMatchObject({ held: false, owner: { pid, run_id: 'running' } });
+      }));
+
+    it('reads a process start time from /proc that matches when it was started', () =>
+      withSleeper(async (pid) => {
+        const started = processStartMs(pid) as number;
+        expect(started).toBeGreaterThanOrEqual(processStartMs(process.pid) as number);
+        expect(started).toBeLessThanOrEqual(Date.now());
+        expect(processStartMs(deadPid())).toBeUndefined();
+      }));
   });
 });

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main, type program } from '../../src/cli/main.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/serve-batch.js');
@@ -47,6 +48,32 @@ const baseEnv = () => ({ ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' });
 export function cli(args: string[], o: { cwd?: string; env?: Record<string, string>; input?: string | Buffer } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv(), ...o.env }, input: o.input, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Run the CLI in this process through main() (args after `serve-batch`): its exit code and what it printed.
+// `build` replaces the program (to add a command). Output is captured, so tests must not run it concurrently.
+export async function runMain(args: string[], o: { cwd?: string; build?: typeof program } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' };
+  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+  const capture = (name: 'stdout' | 'stderr') =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      out[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof process.stdout.write;
+  const cwd = process.cwd();
+  process.stdout.write = capture('stdout');
+  process.stderr.write = capture('stderr');
+  try {
+    if (o.cwd) process.chdir(o.cwd);
+    const status = await main(['node', 'serve-batch', ...args], o.build);
+    return { status, ...out };
+  } finally {
+    process.chdir(cwd);
+    process.stdout.write = writes.stdout;
+    process.stderr.write = writes.stderr;
+  }
 }
 
 // Start the CLI without waiting (for signals and concurrency tests).
