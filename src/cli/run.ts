@@ -79,7 +79,18 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
     codes.push(record.exit_code);
     if (record.status === 'interrupted') break;
   }
-  return worstExitCode(codes);
+  const code = worstExitCode(codes);
+  if (codes.some((c) => c === 130 || c === 143)) exitSoon(code);
+  return code;
+}
+
+/** How long a stopped run's process may linger after the run ended. */
+const LINGER_MS = 1000;
+
+// A run stopped by a signal has cleaned up, but a write may stay queued to a reader that does not read (a
+// full pipe on standard output, a terminal on hold): that must not keep the process alive.
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
 }
 
 function logEvent(logger: Logger, e: RunEvent): void {

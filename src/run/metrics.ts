@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import { openAtomic } from '../io/atomic.js';
+import { inspectTarget } from '../io/target.js';
 import { acquireLockFile } from './lock.js';
 import type { RunRecord } from './record.js';
 
@@ -28,6 +29,8 @@ const HELP: Record<string, string> = {
 };
 const STATUSES = ['ok', 'failed', 'invalid', 'interrupted'] as const;
 const LOCK_WAIT_MS = 5000;
+/** How long a metrics FIFO may wait for its reader: metrics never hold up the end of a run for long. */
+const STREAM_WAIT_MS = 10_000;
 
 interface Sample {
   name: string;
@@ -65,8 +68,21 @@ export function mergeMetrics(existing: string, r: RunRecord): string {
   return render([...others, ...next]);
 }
 
-// Rewrite `file` with this run's samples; waits briefly for another writer of the same file.
-export async function writeMetrics(file: string, r: RunRecord): Promise<void> {
+// Rewrite `file` with this run's samples; waits briefly for another writer of the same file. A stream
+// (/dev/null, a FIFO, a socket) has nothing to merge with and no lock: it gets this run's samples.
+export async function writeMetrics(file: string, r: RunRecord, signal?: AbortSignal): Promise<void> {
+  const kind = (await inspectTarget(file)).kind;
+  if (kind !== 'file' && kind !== 'refused') {
+    const wait = AbortSignal.timeout(STREAM_WAIT_MS);
+    const sink = await openAtomic(file, { signal: signal ? AbortSignal.any([signal, wait]) : wait });
+    try {
+      await sink.write(mergeMetrics('', r));
+      await sink.commit();
+    } finally {
+      await sink.abort();
+    }
+    return;
+  }
   const lockFile = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {

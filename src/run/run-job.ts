@@ -8,6 +8,7 @@ import { resolveJobPath } from '../job/config.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
+import { inspectTarget } from '../io/target.js';
 import { loadModel, ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
 import { planRun, type RunPlan } from '../pipeline/plan.js';
@@ -26,6 +27,7 @@ import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
 import { checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
 import type { PieceSpec } from '../pipeline/prepare.js';
+import { displayPath } from '../util/display.js';
 
 export type RunEvent =
   | { type: 'run_started'; job: string; run_id: string; inputs: number }
@@ -101,6 +103,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       mine = shardPlan.shards[shard.index].map((p) => ({ path: p.path, bytes: p.bytes, piece: p }));
     }
     const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat, shard ? inputs.map((i) => i.path) : undefined);
+    await refuseImpossibleTargets(targets);
     if (shard && shardPlan) {
       record.shard = shardInfo(job, shard, shardPlan, targets);
       emit({ type: 'shard_planned', job: job.name, shard: record.shard });
@@ -144,7 +147,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   record.ended_at = ended.toISOString();
   record.duration_ms = ended.getTime() - started.getTime();
   record.totals = totals(record.inputs);
-  if (!options.dryRun) await saveRecord(job, record, stateName);
+  if (!options.dryRun) await saveRecord(job, record, stateName, options.signal);
   return record;
 }
 
@@ -156,6 +159,20 @@ function checkShardOptions(job: JobConfig, options: RunOptions): void {
   if (options.limit !== undefined) throw new SbError('USAGE', '--limit cannot be combined with --shard: the first rows of each input belong to one worker; drop one of them');
   if (job.input.incremental) {
     throw new SbError('JOB_INVALID', 'an incremental job cannot be sharded: the plan moves files between workers whenever the listing changes, so no worker could keep a ledger of its own; set input.incremental: false and give each sharded run a fixed set of inputs (a dated folder)', { yamlPath: 'input.incremental' });
+  }
+}
+
+// Outputs that can never hold a result (a directory, a path under /proc or /sys) are refused before anything
+// is read: creating one fails or, for Node's recursive mkdir under /proc, never returns.
+async function refuseImpossibleTargets(tp: TargetPlan): Promise<void> {
+  const seen = new Set<string>();
+  for (const t of tp.targets) {
+    for (const [file, yamlPath] of [[t.output, 'output.path'], [t.rejects, 'errors.rejects']] as const) {
+      if (file === undefined || file === '-' || seen.has(file)) continue;
+      seen.add(file);
+      const target = await inspectTarget(file);
+      if (target.kind === 'refused') throw new SbError('OUTPUT_INVALID', `cannot write ${displayPath(file)}: ${target.why}`, { yamlPath });
+    }
   }
 }
 
@@ -240,13 +257,15 @@ async function scoreAll(
 ): Promise<void> {
   const runSpec: RunSpec = { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch };
   const openWriter = (target: string): Promise<TableWriter> =>
-    openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled() });
+    openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled(), signal: options.signal });
   const rejectsDelimiter = (file: string | undefined) => (file && path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
   let shared: TableWriter | undefined;
-  const sharedRejects = tp.targets[0]?.rejects && tp.targets.every((t) => t.rejects === tp.targets[0].rejects) ? rejectsSink(tp.targets[0].rejects, rejectsDelimiter(tp.targets[0].rejects)) : undefined;
+  const sharedRejects = tp.targets[0]?.rejects && tp.targets.every((t) => t.rejects === tp.targets[0].rejects) ? rejectsSink(tp.targets[0].rejects, rejectsDelimiter(tp.targets[0].rejects), options.signal) : undefined;
   /** Inputs whose rows are in the combined result, and their ledger entries once it is committed. */
   const inShared: InputRecord[] = [];
   const sharedLedger: ScoredInput[] = [];
+  /** Rows of failed inputs that a stream could not take back: in the combined result, but no input's rows_out. */
+  let keptRows = 0;
   try {
     for (const t of tp.targets) {
       if (options.signal?.aborted) break;
@@ -272,8 +291,8 @@ async function scoreAll(
         emit({ type: 'input_finished', job: job.name, input: rec });
         continue;
       }
-      const rejects = sharedRejects ?? rejectsSink(t.rejects, rejectsDelimiter(t.rejects));
-      const mark = tp.combined ? await writer.mark() : undefined;
+      const rejects = sharedRejects ?? rejectsSink(t.rejects, rejectsDelimiter(t.rejects), options.signal);
+      const mark = await writer.mark();
       let scored: ScoredInput | undefined;
       try {
         const c = await scoreInput(t.input.path, t.display, t.format, {
@@ -315,11 +334,12 @@ async function scoreAll(
           records.push(rec);
           throw cause;
         }
-        if (tp.combined) {
-          if (mark && !(await writer.rollback(mark))) rec.error += ' (rows already written to stdout before the failure stay there)';
-        } else {
-          await writer.abort();
+        // A stream (standard output, a FIFO, a device) cannot take back what it was sent.
+        if (!(await writer.rollback(mark))) {
+          rec.error += ` (rows already written to ${t.output === '-' ? 'standard output' : displayPath(t.output)} before the failure stay there)`;
+          keptRows += writer.rows - mark.rows;
         }
+        if (!tp.combined) await writer.abort();
         if (!sharedRejects) await rejects.commit().catch(() => undefined);
       }
       rec.duration_ms = Date.now() - started;
@@ -332,7 +352,7 @@ async function scoreAll(
       // Outside the input's try: its result is committed whatever happens to the ledger.
       if (scored && !tp.combined) await ledger?.add([scored]);
     }
-    await finishShared(shared, sharedRejects, inShared);
+    await finishShared(shared, sharedRejects, inShared, keptRows);
     if (inShared.some((r) => r.status === 'ok')) await ledger?.add(sharedLedger);
   } catch (err) {
     await shared?.abort();
@@ -342,9 +362,10 @@ async function scoreAll(
 }
 
 // Commit the shared rejects file, then the combined result once its row count reconciles with the inputs'
-// (every input's rows_out minus the rolled-back ones). If either cannot be committed, the inputs in the
-// combined result fail with that error; a shared rejects file that cannot be written fails the run.
-async function finishShared(shared: TableWriter | undefined, sharedRejects: ReturnType<typeof rejectsSink> | undefined, inShared: InputRecord[]): Promise<void> {
+// (every input's rows_out minus the rolled-back ones, plus `kept`: failed inputs' rows a stream could not take
+// back). If either cannot be committed, the inputs in the combined result fail with that error; a shared
+// rejects file that cannot be written fails the run.
+async function finishShared(shared: TableWriter | undefined, sharedRejects: ReturnType<typeof rejectsSink> | undefined, inShared: InputRecord[], kept: number): Promise<void> {
   let error: SbError | undefined;
   try {
     await sharedRejects?.commit();
@@ -356,7 +377,7 @@ async function finishShared(shared: TableWriter | undefined, sharedRejects: Retu
     if (error) throw error;
     return;
   }
-  const expected = inShared.reduce((n, r) => n + r.rows_out, 0);
+  const expected = inShared.reduce((n, r) => n + r.rows_out, kept);
   if (!error && inShared.length > 0 && shared.rows !== expected) {
     error = new SbError('RECONCILE', `counts do not reconcile: the inputs put ${expected} rows into the combined result, which holds ${shared.rows}`, { file: inShared[0].output ?? undefined });
   }

@@ -353,19 +353,19 @@ export const corpusCases: CliCase[] = [
 
   // Where results go.
   {
-    name: 'unwritable output directory: its parent is a file (chmod does not bind root)',
+    name: 'unwritable output directory: its parent is a file (chmod does not bind root); found before reading',
     files: { 'in.csv': 'x1,x2\n1,2\n', out: 'a file', 'job.yaml': regressorJob() },
-    exit: 1,
-    message: /cannot write .*out\/result\.csv: a parent of it is a file, not a directory/,
+    exit: 2,
+    message: /cannot write .*out\/result\.csv: a parent of it \(.*out\) is a file, not a directory \(at output\.path\)/,
   },
   {
-    name: 'unwritable result name: a directory is in the way; found at the rename, after all rows were written',
+    name: 'unwritable result name: a directory is in the way; found before reading',
     files: { 'in.csv': 'x1,x2\n1,2\n', 'out/result.csv/keep': '', 'job.yaml': regressorJob() },
     args: ['JOB', '--json'],
-    exit: 1,
-    message: /cannot write .*out\/result\.csv: a directory of that name is in the way/,
+    exit: 2,
+    message: /cannot write .*out\/result\.csv: it is a directory: give a file name \(at output\.path\)/,
     absent: [],
-    check: (_d, r) => expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ status: 'failed', output: null }),
+    check: (_d, r) => expect(JSON.parse(r.stdout)).toMatchObject({ status: 'invalid', inputs: [], totals: { rows_in: 0 } }),
   },
   {
     name: 'unwritable state_dir: its parent is a file',
