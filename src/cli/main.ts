@@ -5,6 +5,7 @@ import { messageOf, SbError } from '../errors.js';
 import { DEFAULT_GRACE } from '../util/duration.js';
 import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { guardStdio } from './stdio.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
 
@@ -115,6 +116,7 @@ function positiveInt(v: string): number {
 
 // Entry point: run the program and map every failure to a one-line message and an exit code.
 export async function main(argv: string[]): Promise<number> {
+  guardStdio();
   const p = program();
   try {
     await p.parseAsync(argv);

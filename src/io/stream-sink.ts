@@ -217,13 +217,13 @@ function fdOut(file: string, fd: number, owned: boolean): Out {
   };
 }
 
-// A failed stream write, as WRITE_FAILED.
+// A failed stream write: the reader went away (OUTPUT_CLOSED), or another failure (WRITE_FAILED).
 function streamError(file: string, err: unknown): SbError {
   if (err instanceof SbError) return err;
   const e = err as NodeJS.ErrnoException;
   const name = file === '-' ? 'standard output' : file;
   if (e.code === 'EPIPE' || e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_DESTROYED') {
-    return new SbError('WRITE_FAILED', `cannot write ${name}: its reader closed it`);
+    return new SbError('OUTPUT_CLOSED', `the reader of ${name} closed it`);
   }
   const why = e.code === 'ENXIO' ? 'no process is listening on it' : e.code === 'ECONNREFUSED' ? 'no process is listening on it' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOSPC' ? 'no space left on the device' : e.message;
   return new SbError('WRITE_FAILED', `cannot write ${name}: ${why}`);

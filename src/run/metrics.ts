@@ -19,7 +19,7 @@ const HELP: Record<string, string> = {
   [`${P}last_run_timestamp_seconds`]: 'Unix time the last run of the job ended (runs skipped because of the lock do not count).',
   [`${P}last_success_timestamp_seconds`]: 'Unix time the last successful run of the job ended.',
   [`${P}last_run_status`]: 'Status of the last run: 1 for its status, 0 for the others.',
-  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted).',
+  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
   [`${P}last_run_duration_seconds`]: 'Duration of the last run.',
   [`${P}last_run_inputs`]: 'Input files of the last run.',
   [`${P}last_run_rows_in`]: 'Rows read by the last run.',

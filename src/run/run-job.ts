@@ -326,13 +326,15 @@ async function scoreAll(
           if (c.rowsRejected === 0) rec.rejects = null;
         }
         Object.assign(rec, { status: 'failed', error: cause.describe(), output: null });
-        if (cause.code === 'INTERRUPTED') {
+        // The reader of a stream output went away (`| head`): nothing more can reach it, so the run stops.
+        if (cause.code === 'OUTPUT_CLOSED') rec.error = `${cause.message} after ${writer.rows.toLocaleString('en-US')} result rows`;
+        if (cause.code === 'INTERRUPTED' || cause.code === 'OUTPUT_CLOSED') {
           await writer.abort();
           await rejects.abort();
           if (shared && shared !== writer) await shared.abort();
           await sharedRejects?.abort();
           records.push(rec);
-          throw cause;
+          throw cause.code === 'OUTPUT_CLOSED' ? new SbError('OUTPUT_CLOSED', `${rec.error}; the run stopped there`) : cause;
         }
         // A stream (standard output, a FIFO, a device) cannot take back what it was sent.
         if (!(await writer.rollback(mark))) {

@@ -1,10 +1,13 @@
-// The real CLI in real shell pipelines: `--output >(gzip > x)` writes through the shell's descriptor, and
-// SIGTERM ends a run that waits for a reader (a FIFO nobody opens, a pipe nobody reads), releasing the lock.
+// The real CLI in real shell pipelines: a reader that closes standard output (`| head -1`) stops the run with
+// exit 141 and one line, standard error or a --json reader going away is no crash, `--output >(gzip > x)`
+// writes through the shell's descriptor, and SIGTERM ends a run that waits for a reader (a FIFO nobody opens,
+// a pipe nobody reads), releasing the lock.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { expectOneLineError } from '../support/cli.js';
 import { makeFifo } from '../support/streams.js';
 import { BIN, runRecords, tempDir, until, writeCsv, writeJob } from '../e2e/helpers.js';
 
@@ -27,6 +30,45 @@ function setup(name: string, rows: number, output = `out/${name}.csv`) {
   writeJob(dir, name, { input: 'in/data.csv', output });
   return { dir, lock: path.join(dir, `state/locks/${name}.lock`) };
 }
+
+describe('a reader that closes standard output', () => {
+  it('`run --output - | head -1`: exit 141 under pipefail, one line on stderr, the lock released, a record that says so', () => {
+    const dir = tempDir();
+    writeCsvIn(dir, 50_000);
+    writeJob(dir, 'piped', { input: 'in/data.csv' });
+    const r = bash(dir, 'set -o pipefail; $SB run piped.yaml --output - --log-format text | head -1');
+    expect(r.status).toBe(141);
+    expect(r.stdout).toBe('id,label,probabilities_0,probabilities_1\n');
+    const lines = expectOneLineError(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: job piped: failed — the reader of standard output closed it after [\d,]+ result rows; the run stopped there$/);
+    expect(existsSync(path.join(dir, 'state/locks/piped.lock'))).toBe(false);
+    const [record] = runRecords(path.join(dir, 'state'), 'piped');
+    expect([record.status, record.exit_code]).toEqual(['failed', 141]);
+    expect(record.error).toMatch(/^the reader of standard output closed it after [\d,]+ result rows; the run stopped there$/);
+  });
+
+  it('--json to a reader that closed: exit 141, the results and the record still written; no stack', () => {
+    const dir = tempDir();
+    writeCsvIn(dir, 100);
+    writeJob(dir, 'json', { input: 'in/data.csv' });
+    const r = bash(dir, '$SB run json.yaml --json --log-format text | (exec 0<&-; sleep 1); echo "status ${PIPESTATUS[0]}"');
+    expect(r.stdout).toBe('status 141\n');
+    expectOneLineError(r.stderr);
+    expect(readFileSync(path.join(dir, 'out/json/data.csv'), 'utf8').split('\n')).toHaveLength(102);
+    expect(runRecords(path.join(dir, 'state'), 'json').map((x) => x.status)).toEqual(['ok']);
+  });
+
+  it('log lines to a closed standard error: the run goes on and exits 0', () => {
+    const dir = tempDir();
+    writeCsvIn(dir, 100);
+    writeJob(dir, 'quiet', { input: 'in/data.csv' });
+    const r = bash(dir, '$SB run quiet.yaml --log-format json 2>&1 >/dev/null | (exec 0<&-; sleep 1); echo "status ${PIPESTATUS[0]}"');
+    expect(r.stdout).toBe('status 0\n');
+    expect(readFileSync(path.join(dir, 'out/quiet/data.csv'), 'utf8').split('\n')).toHaveLength(102);
+    expect(runRecords(path.join(dir, 'state'), 'quiet').map((x) => x.status)).toEqual(['ok']);
+  });
+});
 
 describe('stream outputs through the shell', () => {
   it('`--output >(gzip > x.gz)` writes through the descriptor: the same rows as a file run', () => {

@@ -1,12 +1,14 @@
 // Outputs that are streams, opened through the one output layer (openAtomic): a character device keeps being
 // a device, a FIFO and a socket hand every byte to their reader, a descriptor is written where it points, and
 // a reader that goes away is OUTPUT_CLOSED, not a crash. Real FIFOs, sockets, devices and reader processes.
+import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
 import { openAtomic, removeResult } from '../../src/io/atomic.js';
+import { stdioSink } from '../../src/io/stream-sink.js';
 import { fifoReader, makeFifo, nullDevice } from '../support/streams.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -79,6 +81,28 @@ describe('openAtomic on a FIFO', () => {
     const late = await failure(openAtomic(fifo, { signal: AbortSignal.timeout(200) }));
     expect([late.code, late.message]).toEqual(['WRITE_FAILED', `cannot write ${fifo}: no process opened it for reading`]);
   });
+
+  it('a reader that goes away is OUTPUT_CLOSED; a rollback is possible only when nothing was written since the mark', async () => {
+    const d = tempDir();
+    const fifo = path.join(d, 'short');
+    makeFifo(fifo);
+    const head = spawn('head', ['-c', '10', fifo], { stdio: 'ignore' });
+    const headDone = new Promise((resolve) => head.on('close', resolve));
+    const sink = await openAtomic(fifo);
+    const mark = await sink.mark();
+    expect(await sink.rollback(mark)).toBe(true);
+    let err: unknown;
+    try {
+      for (let i = 0; i < 1000; i++) await sink.write(lines(1000));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SbError);
+    expect([(err as SbError).code, (err as SbError).message]).toEqual(['OUTPUT_CLOSED', `the reader of ${fifo} closed it`]);
+    expect(await sink.rollback(mark)).toBe(false);
+    await sink.abort();
+    await headDone;
+  });
 });
 
 describe('openAtomic on a socket and on a descriptor', () => {
@@ -113,5 +137,20 @@ describe('openAtomic on a socket and on a descriptor', () => {
     await sink.commit();
     expect(readFileSync(file, 'utf8')).toBe('earlier\na,b\n1,2\n');
     expect(existsSync(`/proc/self/fd/${fd}`)).toBe(false);
+  });
+});
+
+describe('stdioSink', () => {
+  it("a pipe whose reader exited is OUTPUT_CLOSED from write(), not an uncaught 'error' event", async () => {
+    const child = spawn('head', ['-c', '1'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const sink = stdioSink(child.stdin as unknown as NodeJS.WriteStream, '-');
+    let err: unknown;
+    try {
+      for (let i = 0; i < 1000; i++) await sink.write(lines(1000));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SbError);
+    expect([(err as SbError).code, (err as SbError).message]).toEqual(['OUTPUT_CLOSED', 'the reader of standard output closed it']);
   });
 });

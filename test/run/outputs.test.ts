@@ -1,7 +1,8 @@
 // runJob() writing to outputs that are not regular files, and to paths that cannot hold a result: devices and
-// FIFOs are written through (never replaced), /proc and directories are refused before anything is scored, and
-// a stop signal ends a wait for a reader. Real files, FIFOs, devices, reader processes and ONNX sessions, in
-// process.
+// FIFOs are written through (never replaced), a reader that goes away stops the run with exit 141, /proc and
+// directories are refused before anything is scored, and a stop signal ends a wait for a reader. Real files,
+// FIFOs, devices, reader processes and ONNX sessions, in process.
+import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -91,6 +92,22 @@ describe('results on a FIFO', () => {
     // each chunk of 4, so the chunk with the bad row 15 wrote its 3 good rows.
     expect(r.inputs[1].rows_out).toBe(15);
     expect(text.split('\n').filter(Boolean)).toHaveLength(1 + 20 + 15);
+  });
+
+  it('a reader that goes away stops the run: exit 141, the record says after how many rows, the lock is released', async () => {
+    const d = tempDir();
+    inputs(d, { 'a.csv': csv(60_000), 'b.csv': csv(10) });
+    const fifo = makeFifo(path.join(d, 'results'));
+    const head = spawn('head', ['-c', '100', fifo], { stdio: 'ignore' });
+    const headDone = new Promise((resolve) => head.on('close', resolve));
+    const r = await runJob(job(d, fifo));
+    await headDone;
+    expect([r.status, r.exit_code]).toEqual(['failed', 141]);
+    expect(r.error).toMatch(new RegExp(`^the reader of ${fifo} closed it after [\\d,]+ result rows; the run stopped there$`));
+    // b.csv was never started.
+    expect(r.inputs.map((i) => [path.basename(i.path), i.status])).toEqual([['a.csv', 'failed']]);
+    expect(existsSync(lockOf(d))).toBe(false);
+    expect(readdirSync(path.join(d, 'state/runs/out-test'))).toHaveLength(1);
   });
 
   it('a stop signal while no process reads the FIFO ends the run: interrupted, the lock released, the FIFO left as it was', async () => {
