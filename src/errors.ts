@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'REJECT_LIMIT' // rejected rows above errors.max_rejected
   | 'MODEL_RUNTIME' // session.run failed on real rows
   | 'WRITE_FAILED' // a result or rejects file could not be written
+  | 'OUTPUT_CLOSED' // the reader of a stream output (standard output, a pipe, a FIFO) closed it
   | 'RECONCILE' // rows_in != rows_out + rows_rejected
   | 'SHARDS' // merge: a shard is missing, failed, or does not belong with the others
   | 'LOCKED' // another run of the same job holds its lock
@@ -55,6 +56,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   REJECT_LIMIT: 1,
   MODEL_RUNTIME: 1,
   WRITE_FAILED: 1,
+  // 128 + SIGPIPE: what a shell reports for a tool a closed pipe stopped, so `set -o pipefail` sees the usual code.
+  OUTPUT_CLOSED: 141,
   RECONCILE: 1,
   SHARDS: 1,
   LOCKED: 3,

@@ -1,9 +1,10 @@
 // `serve-batch init --model M --input SAMPLE [-o job.yaml]`: a starter job mapped from the model's inputs and
 // the sample's header. Prints the job (or writes it with -o) and says on stderr what it could not match.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import { readSample } from '../io/sample.js';
+import { makeDirsSync } from '../io/target.js';
 import { starterJob } from '../job/init.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
@@ -40,7 +41,7 @@ export async function initCommand(o: InitOptions): Promise<number> {
     const job = starterJob(info, { modelPath: rel(o.model), inputPath: rel(o.input), sample });
     if (o.output && o.output !== '-') {
       try {
-        mkdirSync(path.dirname(path.resolve(o.output)), { recursive: true });
+        makeDirsSync(path.dirname(path.resolve(o.output)));
         writeFileSync(o.output, job.yaml, { flag: o.force ? 'w' : 'wx' });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -7,6 +7,7 @@ import { DEFAULT_GRACE } from '../util/duration.js';
 import { VERSION } from '../version.js';
 import { reportError } from './report-error.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { guardStdio } from './stdio.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
 
@@ -129,6 +130,7 @@ function positiveInt(v: string): number {
 // Entry point: run the program and map every failure to a one-line message and an exit code (exitCodeOf).
 // `build` makes the program (tests add commands to it).
 export async function main(argv: string[], build: typeof program = program): Promise<number> {
+  guardStdio();
   let code = 0;
   const p = build((c) => (code = c));
   try {

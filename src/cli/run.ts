@@ -1,5 +1,5 @@
 // `serve-batch run`: load each job, run it, report, and return the exit code.
-import { SbError } from '../errors.js';
+import { exitCodeOf, SbError } from '../errors.js';
 import type { TextFormat } from '../job/config.js';
 import { loadJob } from '../job/load.js';
 import type { RunEvent } from '../run/run-job.js';
@@ -11,6 +11,7 @@ import { inputLine, runLine, shardLine, splitLine } from './report.js';
 import { chooseShard } from './shard-options.js';
 import { worstExitCode, withSignals } from './signals.js';
 import { reportError } from './report-error.js';
+import { printOut } from './stdio.js';
 
 export interface RunCommandOptions {
   input?: string;
@@ -68,11 +69,24 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
     );
     progress.stop();
     await coolDown();
-    report(logger, record, o);
+    const printed = await report(logger, record, o);
     codes.push(record.exit_code);
-    if (record.status === 'interrupted') break;
+    if (!printed) codes.push(CLOSED_EXIT);
+    // A closed standard output (or another stream output) takes every later job's output with it.
+    if (record.status === 'interrupted' || record.exit_code === CLOSED_EXIT) break;
   }
-  return worstExitCode(codes);
+  const code = worstExitCode(codes);
+  if (codes.some((c) => c === 130 || c === 143)) exitSoon(code);
+  return code;
+}
+
+/** How long a stopped run's process may linger after the run ended. */
+const LINGER_MS = 1000;
+
+// A run stopped by a signal has cleaned up, but a write may stay queued to a reader that does not read (a
+// full pipe on standard output, a terminal on hold): that must not keep the process alive.
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
 }
 
 function logEvent(logger: Logger, e: RunEvent): void {
@@ -87,10 +101,14 @@ function logEvent(logger: Logger, e: RunEvent): void {
   }
 }
 
-function report(logger: Logger, r: RunRecord, o: RunCommandOptions): void {
-  if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+const CLOSED_EXIT = exitCodeOf(new SbError('OUTPUT_CLOSED', 'closed'));
+
+// Log the run (and print its record with --json); false when standard output's reader had closed it.
+async function report(logger: Logger, r: RunRecord, o: RunCommandOptions): Promise<boolean> {
+  const printed = o.json ? await printOut(`${JSON.stringify(r)}\n`) : true;
   if (o.dryRun) for (const i of r.inputs) logger.log('info', 'planned', inputLine(i), { job: r.job, input: i.path, output: i.output });
   const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' ? 'warn' : 'error';
   const { inputs: _inputs, ...summary } = r;
   logger.log(level, 'run_finished', runLine(r), summary);
+  return printed;
 }

@@ -22,8 +22,9 @@ export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>):
   }
 }
 
-// The exit code for several jobs: invalid beats failed beats interrupted beats skipped beats ok.
+// The exit code for several jobs: invalid beats failed beats interrupted beats a closed output (141) beats
+// skipped beats ok.
 export function worstExitCode(codes: number[]): number {
-  for (const c of [2, 1, 143, 130, 3]) if (codes.includes(c)) return c;
+  for (const c of [2, 1, 143, 130, 141, 3]) if (codes.includes(c)) return c;
   return 0;
 }

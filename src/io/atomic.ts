@@ -3,20 +3,27 @@
 // carry the writer's pid so a later run can remove leftovers of a killed one: the first file this process
 // opens in a directory removes every temp file there whose process is gone, whatever its target (a killed
 // run's `{date}` or `{run_id}` result is never written again under the same name).
+//
+// Only regular files and new paths are renamed over: a FIFO, a character device (/dev/null), a socket or a
+// descriptor of this process (/dev/stdout, /dev/fd/N) would be replaced by a regular file, so those are
+// written through as streams (stream-sink.ts), decided by stat of the target (target.ts).
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import { failpoint } from './failpoint.js';
+import { openStream, stdioSink } from './stream-sink.js';
+import { inspectTarget, isExplained, makeDirs } from './target.js';
 
 export interface ByteSink {
   /** Once the promise resolves the sink keeps no reference to `data`: the caller may reuse its buffer. */
   write(data: string | Uint8Array): Promise<void>;
-  /** Make the bytes visible under the final name. */
+  /** Make the bytes visible under the final name (a stream: end it). */
   commit(): Promise<void>;
-  /** Drop everything written; the final name is untouched. */
+  /** Drop everything written; the final name is untouched (a stream keeps what it was sent). */
   abort(): Promise<void>;
-  /** Bytes written so far; `rollback(mark)` forgets everything after it (not possible on stdout: false). */
+  /** Bytes written so far; `rollback(mark)` forgets everything after it (a stream cannot: false, unless
+   *  nothing was written since the mark). */
   mark(): Promise<number>;
   rollback(mark: number): Promise<boolean>;
   /** Where the bytes end up ('-' for stdout). */
@@ -31,12 +38,16 @@ function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${SUFFIX}`);
 }
 
-// Open an atomic file for `file`, creating its directory.
-export async function openAtomic(file: string): Promise<ByteSink> {
+// Open the sink for `file`: an atomic file, creating its directory, or a stream when `file` is one (see the
+// header). `signal` ends a wait for a stream's reader (a FIFO nobody reads yet, a pipe that is full).
+export async function openAtomic(file: string, o: { signal?: AbortSignal } = {}): Promise<ByteSink> {
+  const target = await inspectTarget(file);
+  if (target.kind === 'refused') throw new SbError('WRITE_FAILED', `cannot write ${file}: ${target.why}`);
+  if (target.kind !== 'file') return openStream(file, target, o.signal);
   const temp = tempName(file);
   let handle: FileHandle;
   try {
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeDirs(path.dirname(file));
     await removeStaleTempsOnce(path.dirname(file));
     handle = await open(temp, 'wx');
   } catch (err) {
@@ -169,28 +180,24 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-// Bytes to standard output (not atomic: a pipe has no rename).
-export function stdoutSink(): ByteSink {
-  let written = 0;
-  return {
-    target: '-',
-    write: (data) =>
-      new Promise<void>((resolve, reject) => {
-        written += data.length;
-        process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
-      }),
-    commit: async () => undefined,
-    abort: async () => undefined,
-    mark: async () => written,
-    // Nothing written since the mark is the only rollback a pipe allows.
-    rollback: async (mark) => written === mark,
-  };
+// Bytes to standard output (not atomic: a pipe has no rename); `signal` ends a wait for a reader that does not read.
+export function stdoutSink(signal?: AbortSignal): ByteSink {
+  return stdioSink(process.stdout, '-', signal);
+}
+
+// Remove the result `file` left by an earlier run (it would lie): a regular file, or the link to one (as a new
+// result would replace the link); never a device, FIFO, socket or descriptor.
+export async function removeResult(file: string): Promise<void> {
+  const target = await inspectTarget(file);
+  if (target.kind !== 'file') return;
+  if ((await stat(file).catch(() => undefined))?.isFile()) await unlink(file).catch(() => undefined);
 }
 
 function writeError(file: string, err: unknown): SbError {
   const e = err as NodeJS.ErrnoException;
-  const why =
-    e.code === 'EACCES' || e.code === 'EPERM'
+  const why = isExplained(e)
+    ? e.message
+    : e.code === 'EACCES' || e.code === 'EPERM'
       ? 'permission denied'
       : e.code === 'ENOSPC'
         ? 'no space left on the device'

@@ -18,11 +18,13 @@ export interface TableWriterOptions {
   fields: () => ResultField[];
   /** false: CSV rows through csv-stringify (the reference path). */
   fast?: boolean;
+  /** Ends a wait for the reader of a stream target. */
+  signal?: AbortSignal;
 }
 
-// Open the writer for `target` ('-' = standard output).
+// Open the writer for `target` ('-' = standard output; a FIFO, device or descriptor is written through).
 export async function openTableWriter(target: string, o: TableWriterOptions): Promise<TableWriter> {
-  let sink: ByteSink = target === '-' ? stdoutSink() : await openAtomic(target);
+  let sink: ByteSink = target === '-' ? stdoutSink(o.signal) : await openAtomic(target, { signal: o.signal });
   if (target !== '-' && isGzipName(target)) sink = gzipSink(sink);
   switch (o.format) {
     case 'jsonl':

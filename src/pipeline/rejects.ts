@@ -1,8 +1,7 @@
 // The rejects file (errors.rejects): `_file, _line, _error`, then the row's original fields. Opened on the
 // first reject, written atomically like results; also keeps the first few rejects for messages.
-import { unlink } from 'node:fs/promises';
 import { stringify } from 'csv-stringify/sync';
-import { openAtomic, type ByteSink } from '../io/atomic.js';
+import { openAtomic, removeResult, type ByteSink } from '../io/atomic.js';
 import type { Reject } from './chunk.js';
 import { CSV_OPTIONS } from '../io/csv-writer.js';
 
@@ -15,7 +14,8 @@ export interface RejectsSink {
   readonly target: string | undefined;
 }
 
-export function rejectsSink(target: string | undefined, delimiter: string): RejectsSink {
+// `signal` ends a wait for the reader of a stream target.
+export function rejectsSink(target: string | undefined, delimiter: string, signal?: AbortSignal): RejectsSink {
   let sink: ByteSink | undefined;
   let count = 0;
   return {
@@ -29,14 +29,14 @@ export function rejectsSink(target: string | undefined, delimiter: string): Reje
       if (!target) return;
       const rows = rejects.map((r) => [file, String(r.line), r.error, ...r.fields]);
       if (!sink) {
-        sink = await openAtomic(target);
+        sink = await openAtomic(target, { signal });
         rows.unshift(['_file', '_line', '_error', ...header]);
       }
       await sink.write(stringify(rows, CSV_OPTIONS(delimiter)));
     },
     async commit() {
       if (sink) await sink.commit();
-      else if (target) await unlink(target).catch(() => undefined);
+      else if (target) await removeResult(target);
     },
     async abort() {
       await sink?.abort();

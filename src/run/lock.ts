@@ -8,9 +8,10 @@
 // win the token after an earlier takeover finished.
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlive } from '../io/atomic.js';
+import { makeDirs } from '../io/target.js';
 
 export interface LockOwner {
   pid: number;
@@ -32,7 +33,7 @@ export async function acquireLock(stateDir: string, job: string, runId: string):
 
 // Try to take the lock file `file` (never waits); also used for short critical sections such as metrics files.
 export async function acquireLockFile(file: string, runId: string): Promise<LockResult> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeDirs(path.dirname(file));
   const me: LockOwner = { pid: process.pid, host: hostname(), run_id: runId, started_at: new Date().toISOString() };
   const temp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}`;
   await writeFile(temp, JSON.stringify(me));

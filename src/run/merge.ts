@@ -3,13 +3,13 @@
 // run record that lists the shards. Shards are contiguous in input order (run/shards.ts), so the combined
 // result is their rows in shard order; what merge adds is the framing an unsharded run has: one header, one
 // gzip member per input, Parquet row groups counted from the start of each input.
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { isPerInput, render, type TokenValues } from '../job/template.js';
-import { openAtomic, type ByteSink } from '../io/atomic.js';
+import { openAtomic, removeResult, type ByteSink } from '../io/atomic.js';
 import { openParquetResult, TextRows, type ParquetResult } from '../io/concat.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
@@ -274,7 +274,7 @@ async function mergeRejects(job: JobConfig, tokens: TokenValues, inputs: MergedI
   try {
     for (const [target, sources] of targets) {
       if (sources.length === 0) {
-        commits.push(() => unlink(target).catch(() => undefined));
+        commits.push(() => removeResult(target));
         continue;
       }
       if (sources.length === 1 && sources[0] === target) continue;

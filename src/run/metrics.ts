@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import { openAtomic } from '../io/atomic.js';
+import { inspectTarget } from '../io/target.js';
 import { acquireLockFile } from './lock.js';
 import type { RunRecord } from './record.js';
 
@@ -18,7 +19,7 @@ const HELP: Record<string, string> = {
   [`${P}last_run_timestamp_seconds`]: 'Unix time the last run of the job ended (runs skipped because of the lock do not count).',
   [`${P}last_success_timestamp_seconds`]: 'Unix time the last successful run of the job ended.',
   [`${P}last_run_status`]: 'Status of the last run: 1 for its status, 0 for the others.',
-  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted).',
+  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
   [`${P}last_run_duration_seconds`]: 'Duration of the last run.',
   [`${P}last_run_inputs`]: 'Input files of the last run.',
   [`${P}last_run_rows_in`]: 'Rows read by the last run.',
@@ -28,6 +29,8 @@ const HELP: Record<string, string> = {
 };
 const STATUSES = ['ok', 'failed', 'invalid', 'interrupted'] as const;
 const LOCK_WAIT_MS = 5000;
+/** How long a metrics FIFO may wait for its reader: metrics never hold up the end of a run for long. */
+const STREAM_WAIT_MS = 10_000;
 
 interface Sample {
   name: string;
@@ -65,8 +68,21 @@ export function mergeMetrics(existing: string, r: RunRecord): string {
   return render([...others, ...next]);
 }
 
-// Rewrite `file` with this run's samples; waits briefly for another writer of the same file.
-export async function writeMetrics(file: string, r: RunRecord): Promise<void> {
+// Rewrite `file` with this run's samples; waits briefly for another writer of the same file. A stream
+// (/dev/null, a FIFO, a socket) has nothing to merge with and no lock: it gets this run's samples.
+export async function writeMetrics(file: string, r: RunRecord, signal?: AbortSignal): Promise<void> {
+  const kind = (await inspectTarget(file)).kind;
+  if (kind !== 'file' && kind !== 'refused') {
+    const wait = AbortSignal.timeout(STREAM_WAIT_MS);
+    const sink = await openAtomic(file, { signal: signal ? AbortSignal.any([signal, wait]) : wait });
+    try {
+      await sink.write(mergeMetrics('', r));
+      await sink.commit();
+    } finally {
+      await sink.abort();
+    }
+    return;
+  }
   const lockFile = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {

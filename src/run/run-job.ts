@@ -152,7 +152,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   record.ended_at = ended.toISOString();
   record.duration_ms = ended.getTime() - started.getTime();
   record.totals = totals(record.inputs);
-  if (!options.dryRun) await saveRecord(job, record, stateName);
+  if (!options.dryRun) await saveRecord(job, record, stateName, options.signal);
   return record;
 }
 
@@ -184,9 +184,10 @@ async function checkLimitTargets(targets: Target[], options: RunOptions): Promis
   }
 }
 
+// Whether a regular file is at `file` (a stream such as /dev/stdout is written through, never replaced).
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(
-    () => true,
+    (s) => s.isFile(),
     () => false,
   );
 }
@@ -272,13 +273,15 @@ async function scoreAll(
 ): Promise<void> {
   const runSpec: RunSpec = { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch };
   const openWriter = (target: string): Promise<TableWriter> =>
-    openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled() });
+    openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled(), signal: options.signal });
   const rejectsDelimiter = (file: string | undefined) => (file && path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
   let shared: TableWriter | undefined;
-  const sharedRejects = tp.targets[0]?.rejects && tp.targets.every((t) => t.rejects === tp.targets[0].rejects) ? rejectsSink(tp.targets[0].rejects, rejectsDelimiter(tp.targets[0].rejects)) : undefined;
+  const sharedRejects = tp.targets[0]?.rejects && tp.targets.every((t) => t.rejects === tp.targets[0].rejects) ? rejectsSink(tp.targets[0].rejects, rejectsDelimiter(tp.targets[0].rejects), options.signal) : undefined;
   /** Inputs whose rows are in the combined result, and their ledger entries once it is committed. */
   const inShared: InputRecord[] = [];
   const sharedLedger: ScoredInput[] = [];
+  /** Rows of failed inputs that a stream could not take back: in the combined result, but no input's rows_out. */
+  let keptRows = 0;
   try {
     for (const t of tp.targets) {
       if (options.signal?.aborted) break;
@@ -304,8 +307,8 @@ async function scoreAll(
         emit({ type: 'input_finished', job: job.name, input: rec });
         continue;
       }
-      const rejects = sharedRejects ?? rejectsSink(t.rejects, rejectsDelimiter(t.rejects));
-      const mark = tp.combined ? await writer.mark() : undefined;
+      const rejects = sharedRejects ?? rejectsSink(t.rejects, rejectsDelimiter(t.rejects), options.signal);
+      const mark = await writer.mark();
       let scored: ScoredInput | undefined;
       try {
         const c = await scoreInput(t.input.path, t.display, t.format, {
@@ -339,19 +342,22 @@ async function scoreAll(
           if (c.rowsRejected === 0) rec.rejects = null;
         }
         Object.assign(rec, { status: 'failed', error: cause.describe(), output: null });
-        if (cause.code === 'INTERRUPTED') {
+        // The reader of a stream output went away (`| head`): nothing more can reach it, so the run stops.
+        if (cause.code === 'OUTPUT_CLOSED') rec.error = `${cause.message} after ${writer.rows.toLocaleString('en-US')} result rows`;
+        if (cause.code === 'INTERRUPTED' || cause.code === 'OUTPUT_CLOSED') {
           await writer.abort();
           await rejects.abort();
           if (shared && shared !== writer) await shared.abort();
           await sharedRejects?.abort();
           records.push(rec);
-          throw cause;
+          throw cause.code === 'OUTPUT_CLOSED' ? new SbError('OUTPUT_CLOSED', `${rec.error}; the run stopped there`) : cause;
         }
-        if (tp.combined) {
-          if (mark && !(await writer.rollback(mark))) rec.error += ' (rows already written to stdout before the failure stay there)';
-        } else {
-          await writer.abort();
+        // A stream (standard output, a FIFO, a device) cannot take back what it was sent.
+        if (!(await writer.rollback(mark))) {
+          rec.error += ` (rows already written to ${t.output === '-' ? 'standard output' : displayPath(t.output)} before the failure stay there)`;
+          keptRows += writer.rows - mark.rows;
         }
+        if (!tp.combined) await writer.abort();
         if (!sharedRejects) await rejects.commit().catch(() => undefined);
       }
       rec.duration_ms = Date.now() - started;
@@ -364,7 +370,7 @@ async function scoreAll(
       // Outside the input's try: its result is committed whatever happens to the ledger.
       if (scored && !tp.combined) await ledger?.add([scored]);
     }
-    await finishShared(shared, sharedRejects, inShared);
+    await finishShared(shared, sharedRejects, inShared, keptRows);
     if (inShared.some((r) => r.status === 'ok')) await ledger?.add(sharedLedger);
   } catch (err) {
     await shared?.abort();
@@ -374,9 +380,10 @@ async function scoreAll(
 }
 
 // Commit the shared rejects file, then the combined result once its row count reconciles with the inputs'
-// (every input's rows_out minus the rolled-back ones). If either cannot be committed, the inputs in the
-// combined result fail with that error; a shared rejects file that cannot be written fails the run.
-async function finishShared(shared: TableWriter | undefined, sharedRejects: ReturnType<typeof rejectsSink> | undefined, inShared: InputRecord[]): Promise<void> {
+// (every input's rows_out minus the rolled-back ones, plus `kept`: failed inputs' rows a stream could not take
+// back). If either cannot be committed, the inputs in the combined result fail with that error; a shared
+// rejects file that cannot be written fails the run.
+async function finishShared(shared: TableWriter | undefined, sharedRejects: ReturnType<typeof rejectsSink> | undefined, inShared: InputRecord[], kept: number): Promise<void> {
   let error: SbError | undefined;
   try {
     await sharedRejects?.commit();
@@ -388,7 +395,7 @@ async function finishShared(shared: TableWriter | undefined, sharedRejects: Retu
     if (error) throw error;
     return;
   }
-  const expected = inShared.reduce((n, r) => n + r.rows_out, 0);
+  const expected = inShared.reduce((n, r) => n + r.rows_out, kept);
   if (!error && inShared.length > 0 && shared.rows !== expected) {
     error = new SbError('RECONCILE', `counts do not reconcile: the inputs put ${expected} rows into the combined result, which holds ${shared.rows}`, { file: inShared[0].output ?? undefined });
   }

@@ -8,10 +8,11 @@ import { recordPath, writeRecord, type RunRecord } from './record.js';
 // Write the job's metrics (if it has a metrics_file) and the run record; failures become warnings. `name`
 // (default: the job's) names the records' folder and the metrics' job_name: a shard's own
 // (`<job>.shard-<i>-of-<N>`), so workers sharing a state_dir or a metrics file keep apart.
-export async function saveRecord(job: Pick<JobConfig, 'name' | 'stateDir' | 'metricsFile'>, record: RunRecord, name = job.name): Promise<void> {
+// `signal` ends a wait for the reader of a metrics FIFO.
+export async function saveRecord(job: Pick<JobConfig, 'name' | 'stateDir' | 'metricsFile'>, record: RunRecord, name = job.name, signal?: AbortSignal): Promise<void> {
   if (job.metricsFile && record.status !== 'dry-run') {
     try {
-      await writeMetrics(job.metricsFile, name === record.job ? record : { ...record, job: name });
+      await writeMetrics(job.metricsFile, name === record.job ? record : { ...record, job: name }, signal);
     } catch (err) {
       record.warnings.push(`the metrics file could not be written: ${messageOf(err)}`);
     }

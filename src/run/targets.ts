@@ -8,6 +8,7 @@ import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
+import { inspectTarget } from '../io/target.js';
 import { displayPath } from '../util/display.js';
 import { quoteCell } from '../util/quote.js';
 import type { InputFile } from '../io/inputs.js';
@@ -145,10 +146,12 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
   const dirs = new Set<string>();
   for (const a of artifacts) {
     if (a.yamlPath === 'state_dir' || a.yamlPath === 'metrics_file') continue;
-    const target = await targetProblem(a.file);
-    if (target === 'special') continue;
+    const target = await inspectTarget(a.file);
+    if (target.kind === 'refused') throw new SbError('OUTPUT_INVALID', `cannot write ${displayPath(a.file)}: ${target.why}`, { yamlPath: a.yamlPath });
+    // A stream (FIFO, device, descriptor) is written through: its directory does not matter.
+    if (target.kind !== 'file') continue;
     const dir = path.dirname(a.file);
-    const err = target ?? (dirs.has(dir) ? undefined : await dirProblem(dir));
+    const err = dirs.has(dir) ? undefined : await dirProblem(dir);
     dirs.add(dir);
     if (err) throw new SbError('OUTPUT_INVALID', `cannot write ${displayPath(a.file)}: ${whyUnwritable(err)}`, { yamlPath: a.yamlPath });
   }
@@ -210,18 +213,6 @@ function checkNameLength(a: Artifact): void {
       throw new SbError('OUTPUT_INVALID', `${a.what} would be named ${quoteCell(part)} (${bytes} bytes), ${why}; shorten ${a.yamlPath}`, { yamlPath: a.yamlPath });
     }
   }
-}
-
-// What stops `file` itself from being written: a directory in its place (an error), or 'special' for a
-// device, FIFO or similar that is written through rather than replaced (its directory does not matter then).
-async function targetProblem(file: string): Promise<NodeJS.ErrnoException | 'special' | undefined> {
-  const s = await stat(file).catch(() => undefined);
-  if (!s || s.isFile()) return undefined;
-  if (s.isDirectory()) return Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
-  return access(file, constants.W_OK).then(
-    () => 'special' as const,
-    (err: NodeJS.ErrnoException) => err,
-  );
 }
 
 // Why nothing can be created in `dir` (undefined when it can): the nearest existing one of it and its

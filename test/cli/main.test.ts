@@ -22,6 +22,7 @@ const TABLE: Record<ErrorCode, number> = {
   SHARDS: 1,
   LOCKED: 3,
   INTERRUPTED: 130,
+  OUTPUT_CLOSED: 141,
 };
 
 // The real program with one more command that throws `err`.

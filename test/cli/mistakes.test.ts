@@ -27,7 +27,7 @@ const cases: Case[] = [
   { name: 'bad --limit', files: { 'job.yaml': job(''), 'in.csv': goodCsv }, args: ['JOB', '--limit', 'ten'], exit: 2, message: /--limit <n>.*invalid/ },
   { name: 'unknown option', files: { 'job.yaml': job(''), 'in.csv': goodCsv }, args: ['JOB', '--ouput', 'x.csv'], exit: 2, message: /unknown option '--ouput'/ },
   { name: 'bad output template token', files: { 'job.yaml': job('').replace('out/result.csv', "'out/{input_stm}.csv'"), 'in.csv': goodCsv }, exit: 2, message: /unknown token \{input_stm\}, did you mean 'input_stem'\?.*\(at output\.path\)/ },
-  { name: 'output directory is a file', files: { 'job.yaml': job(''), 'in.csv': goodCsv, out: 'not a directory' }, exit: 2, message: /cannot write .*result\.csv: a parent of it is a file, not a directory \(at output\.path\)/ },
+  { name: 'output directory is a file (found before reading)', files: { 'job.yaml': job(''), 'in.csv': goodCsv, out: 'not a directory' }, exit: 2, message: /cannot write .*result\.csv: a parent of it \(.*out\) is a file, not a directory \(at output\.path\)/ },
   {
     name: 'output directory not writable',
     files: { 'job.yaml': job(''), 'in.csv': goodCsv, 'out/.keep': '' },

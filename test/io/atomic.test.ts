@@ -116,10 +116,12 @@ describe('openAtomic: commit', () => {
     expect(ls()).toEqual(['out.csv']);
   });
 
-  it('a commit that cannot rename (target is a directory) fails with WRITE_FAILED and leaves no temp', async () => {
+  it('a directory in the way is refused at open; one that appears before commit fails it with WRITE_FAILED and leaves no temp', async () => {
     const file = path.join(dir, 'out.csv');
-    mkdirSync(file);
+    mkdirSync(path.join(dir, 'a-dir'));
+    expect((await failure(openAtomic(path.join(dir, 'a-dir')))).message).toBe(`cannot write ${path.join(dir, 'a-dir')}: it is a directory: give a file name`);
     const sink = await openAtomic(file);
+    mkdirSync(file);
     await sink.write('x');
     const err = await failure(sink.commit());
     expect(err.code).toBe('WRITE_FAILED');

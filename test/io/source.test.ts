@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
+import { readCsv } from '../../src/io/csv-reader.js';
 import { openSource } from '../../src/io/source.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -80,4 +81,48 @@ describe('openSource', () => {
     for await (const _ of s.blocks) break;
     expect(s.sha256()).toBeUndefined();
   });
+
+  it('closes the file whenever its consumer stops early: after the first block, the gzip head, a limit, a header error', async () => {
+    const d = tempDir();
+    const plain = path.join(d, 'plain.csv');
+    writeFileSync(plain, 'a,b\n1,2\n'.repeat(300_000));
+    const small = path.join(d, 'small.csv');
+    writeFileSync(small, 'a,b\n1,2\n');
+    const gz = path.join(d, 'x.csv.gz');
+    writeFileSync(gz, gzipSync(randomBytes(4 << 20)));
+    const noColumn = path.join(d, 'no-column.csv');
+    writeFileSync(noColumn, 'x,y\n1,2\n');
+    const stopAfterFirst = async (f: string) => {
+      for await (const _ of openSource(f, f).blocks) break;
+    };
+    const csvOptions = { delimiter: ',', quote: '"', header: true, encoding: 'utf8' as const, relaxQuotes: false };
+    const firstRows = async (f: string, limit: number) => {
+      for await (const _ of readCsv(openSource(f, f).blocks, csvOptions, { file: f, needs: [], batchSize: limit, limit }));
+    };
+    const needsColumnA = async (f: string) => {
+      await expect(async () => {
+        for await (const _ of readCsv(openSource(f, f).blocks, csvOptions, { file: f, needs: [{ name: 'a', number: true, text: false }], batchSize: 10 }));
+      }).rejects.toThrow(/column 'a'/);
+    };
+    await stopAfterFirst(plain);
+    await stopAfterFirst(small);
+    await stopAfterFirst(gz);
+    await firstRows(plain, 5);
+    await needsColumnA(noColumn);
+    expect(openFds([plain, small, gz, noColumn])).toEqual([]);
+  });
 });
+
+// This process's descriptors open on any of `files`.
+function openFds(files: string[]): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (files.includes(target)) open.push(`${fd} → ${target}`);
+    } catch {
+      // closed while listing (the listing's own descriptor)
+    }
+  }
+  return open;
+}

@@ -116,11 +116,11 @@ describe('validate catches what run would refuse before scoring', () => {
 
   it('an output folder that cannot be written: refused before any row is read', async () => {
     const d = dir({ 'in.csv': CSV, afile: 'x', 'job.yaml': regressor('errors: { max_rejected: 5, rejects: rej/r.csv }\n', 'in.csv', 'afile/out/r.csv') });
-    await refusedByBoth(d, /^cannot write afile\/out\/r\.csv: a parent of it is a file, not a directory \(at output\.path\)$/);
+    await refusedByBoth(d, /^cannot write afile\/out\/r\.csv: a parent of it \(afile\) is a file, not a directory \(at output\.path\)$/);
     const rejects = dir({ 'in.csv': CSV, afile: 'x', 'job.yaml': regressor('errors: { max_rejected: 5, rejects: afile/r.csv }\n') });
-    await refusedByBoth(rejects, /^cannot write afile\/r\.csv: a parent of it is a file, not a directory \(at errors\.rejects\)$/);
+    await refusedByBoth(rejects, /^cannot write afile\/r\.csv: a parent of it \(afile\) is a file, not a directory \(at errors\.rejects\)$/);
     const taken = dir({ 'in.csv': CSV, 'out/r.csv/keep': '', 'job.yaml': regressor() });
-    await refusedByBoth(taken, /^cannot write out\/r\.csv: a directory of that name is in the way \(at output\.path\)$/);
+    await refusedByBoth(taken, /^cannot write out\/r\.csv: it is a directory: give a file name \(at output\.path\)$/);
   });
 
   it('a result name too long for the file system', async () => {

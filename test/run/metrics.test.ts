@@ -53,7 +53,7 @@ describe('mergeMetrics', () => {
         'serve_batch_last_run_status{job_name="nightly",status="interrupted"} 0',
         'serve_batch_last_run_status{job_name="nightly",status="invalid"} 0',
         'serve_batch_last_run_status{job_name="nightly",status="ok"} 1',
-        '# HELP serve_batch_last_run_exit_code Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted).',
+        '# HELP serve_batch_last_run_exit_code Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
         '# TYPE serve_batch_last_run_exit_code gauge',
         'serve_batch_last_run_exit_code{job_name="nightly"} 0',
         '# HELP serve_batch_last_run_duration_seconds Duration of the last run.',

@@ -362,19 +362,19 @@ export const corpusCases: CliCase[] = [
 
   // Where results go.
   {
-    name: 'unwritable output directory: its parent is a file (chmod does not bind root); refused before reading',
+    name: 'unwritable output directory: its parent is a file (chmod does not bind root); found before reading',
     files: { 'in.csv': 'x1,x2\n1,2\n', out: 'a file', 'job.yaml': regressorJob() },
     exit: 2,
-    message: /cannot write .*out\/result\.csv: a parent of it is a file, not a directory \(at output\.path\)/,
+    message: /cannot write .*out\/result\.csv: a parent of it \(.*out\) is a file, not a directory \(at output\.path\)/,
   },
   {
-    name: 'unwritable result name: a directory is in the way; refused before reading',
+    name: 'unwritable result name: a directory is in the way; found before reading',
     files: { 'in.csv': 'x1,x2\n1,2\n', 'out/result.csv/keep': '', 'job.yaml': regressorJob() },
     args: ['JOB', '--json'],
     exit: 2,
-    message: /cannot write .*out\/result\.csv: a directory of that name is in the way \(at output\.path\)/,
+    message: /cannot write .*out\/result\.csv: it is a directory: give a file name \(at output\.path\)/,
     absent: [],
-    check: (_d, r) => expect(JSON.parse(r.stdout)).toMatchObject({ status: 'invalid', inputs: [] }),
+    check: (_d, r) => expect(JSON.parse(r.stdout)).toMatchObject({ status: 'invalid', inputs: [], totals: { rows_in: 0 } }),
   },
   {
     name: 'unwritable state_dir: its parent is a file',
