@@ -9,6 +9,7 @@ const ROWS = 1_000_000;
 const WIDTH = 30;
 const ROUNDS = 5;
 const CHUNK = 65_536;
+let sink = 0;
 
 interface Case {
   name: string;
@@ -47,7 +48,17 @@ function main(): void {
   const chunked = (n: number, f: (from: number, take: number) => void) => {
     for (let from = 0; from < n; from += CHUNK) f(from, Math.min(CHUNK, n - from));
   };
+  const source = Array.from({ length: WIDTH }, (_, k) => Float64Array.from({ length: ROWS }, (_, r) => feed[r * WIDTH + k]));
   const cases: Case[] = [
+    {
+      name: 'baseline: a plain loop summing a Float32Array (how fast this machine is right now)',
+      values: ROWS,
+      run: () => {
+        let s = 0;
+        for (let i = 0; i < column32.length; i++) s += column32[i];
+        sink += s;
+      },
+    },
     {
       name: `float32 feed, ${WIDTH} columns of a row-major [${ROWS}, ${WIDTH}] tensor`,
       values: ROWS * WIDTH,
@@ -60,12 +71,27 @@ function main(): void {
         p.finish();
       },
     },
+    {
+      name: `float64 source columns, ${WIDTH} Float64Arrays of ${ROWS} values`,
+      values: ROWS * WIDTH,
+      run: () => {
+        const p = new Profiler(specs.slice(0, WIDTH));
+        chunked(ROWS, (from, take) => {
+          for (let k = 0; k < WIDTH; k++) p.number(`f${k}`).add(source[k].subarray(from, from + take));
+        });
+        p.finish();
+      },
+    },
     { name: 'Float32Array column', values: ROWS, run: () => numberColumn(column32, chunked) },
     { name: 'Float64Array column', values: ROWS, run: () => numberColumn(column64, chunked) },
     { name: 'text column, 40 values', values: ROWS, run: () => textColumn(texts, chunked) },
     { name: 'text column, all distinct (high-cardinality)', values: ROWS, run: () => textColumn(ids, chunked) },
   ];
-  for (const c of cases) console.log(`${time(c).toFixed(2).padStart(7)} ns/value  ${c.name}`);
+  for (const c of cases) {
+    const ns = time(c);
+    const whole = c.values === ROWS * WIDTH ? ` (${((ns * c.values) / 1e6).toFixed(0)} ms for the ${ROWS / 1e6}M × ${WIDTH} bench input)` : '';
+    console.log(`${ns.toFixed(2).padStart(7)} ns/value  ${c.name}${whole}`);
+  }
 
   // What the finished profile costs: finish, JSON, merge, drift.
   const p = new Profiler(specs);
@@ -82,6 +108,7 @@ function main(): void {
   mergeProfiles(profile, profile);
   profileDrift(profile, profile);
   const t3 = performance.now();
+  if (sink === 42) console.log('');
   console.log(`finish ${(t1 - t0).toFixed(1)} ms, JSON ${(t2 - t1).toFixed(1)} ms (${(json.length / 1024).toFixed(0)} KiB for ${WIDTH} float columns and 1 text column), merge + drift ${(t3 - t2).toFixed(1)} ms`);
 }
 

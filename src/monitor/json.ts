@@ -4,7 +4,8 @@
 // value with its count), so profiles read back merge exactly like the ones in memory, and the figures read
 // from it (mean, std, histogram) for people and other tools; those are recomputed on reading, never trusted.
 // A sketch is a list of runs [first key, count, count, ...] over consecutive bucket keys (gaps of up to two
-// empty buckets are written as zeros). The validator reports the first problem of a damaged or foreign file
+// empty buckets are written as zeros); bucket k holds the values v with lower(k) ≤ v < lower(k + 1), where
+// lower(k) is the float32 whose bits, read as a sign-magnitude integer, equal k·65536 − 2^31 (sketch.ts). The validator reports the first problem of a damaged or foreign file
 // as one line naming the file and the place in it.
 import { z } from 'zod';
 import { isMissingText } from '../io/numbers.js';

@@ -5,7 +5,7 @@
 // the values. Past TEXT_DISTINCT_CAP distinct non-missing values the column is marked high-cardinality and
 // keeps only its count and missing count: the number of distinct values only grows as values come in, so
 // whether a column passes the cap depends on its values alone, never on the chunking or the merges.
-import { isMissingText } from '../io/numbers.js';
+import { isMissingText, NA_VALUES } from '../io/numbers.js';
 import type { TextColumnProfile } from './types.js';
 
 /** Distinct non-missing values kept per text column. */
@@ -42,10 +42,7 @@ export class TextProfiler {
       }
     }
     let missing = 0;
-    for (; i < n; i++) {
-      const v = values[i];
-      if (v === undefined || isMissingText(v)) missing++;
-    }
+    for (; i < n; i++) if (isMissing(values[i])) missing++;
     this.missingPastCap += missing;
   }
 
@@ -62,7 +59,7 @@ export class TextProfiler {
 
   // A first occurrence of v, counted once; false when it takes the column past the cap.
   private insert(index: Map<string | undefined, number>, v: string | undefined): boolean {
-    const missing = v === undefined || isMissingText(v);
+    const missing = isMissing(v);
     if (!missing && this.distinct === TEXT_DISTINCT_CAP) {
       for (let at = 0; at < this.keys.length; at++) if (this.isMissing[at]) this.missingPastCap += this.counts[at];
       this.index = null;
@@ -86,6 +83,21 @@ export class TextProfiler {
     index.set(v, at);
     return true;
   }
+}
+
+const LONGEST_NA = Math.max(...[...NA_VALUES].map((s) => s.length));
+
+// Whether a cell is missing: a hole, empty, or an NA string once spaces and tabs are trimmed. A value longer
+// than every NA string with no space or tab at either end needs no Set lookup.
+function isMissing(v: string | undefined): boolean {
+  if (v === undefined) return true;
+  const n = v.length;
+  if (n > LONGEST_NA) {
+    const a = v.charCodeAt(0);
+    const b = v.charCodeAt(n - 1);
+    if (a !== 32 && a !== 9 && b !== 32 && b !== 9) return false;
+  }
+  return isMissingText(v);
 }
 
 // Values by count, most frequent first, ties in code-unit order of the value (a canonical order).

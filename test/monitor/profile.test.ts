@@ -23,7 +23,7 @@ interface Row {
 }
 
 const text = fc.oneof(
-  fc.constantFrom('a', 'b', 'c', 'Zoë', '東京', '', ' ', 'NA', ' n/a ', 'null', 'NaN', 'a '),
+  fc.constantFrom('a', 'b', 'c', 'Zoë', '東京', '', ' ', 'NA', ' n/a ', '   #N/A N/A  ', 'null', 'NaN', 'a ', 'a long value'),
   fc.string({ maxLength: 3 }),
   fc.constant(undefined),
 );
@@ -98,7 +98,7 @@ describe('profile determinism', () => {
     fc.assert(
       fc.property(fc.integer({ min: TEXT_DISTINCT_CAP - 3, max: TEXT_DISTINCT_CAP + 3 }), fc.array(fc.nat({ max: 30_000 }), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), (distinct, cuts, picks) => {
         const values: (string | undefined)[] = [];
-        for (let i = 0; i < distinct; i++) values.push(`v${i}`, i % 7 === 0 ? `v${i}` : 'NA', i % 11 === 0 ? undefined : '');
+        for (let i = 0; i < distinct; i++) values.push(`v${i}`, i % 7 === 0 ? `v${i}` : i % 3 ? 'NA' : '\t  n/a     ', i % 11 === 0 ? undefined : '');
         values.reverse();
         const one = new Profiler([{ name: 't', kind: 'text' }]);
         one.text('t').add(values);
