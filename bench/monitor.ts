@@ -45,6 +45,7 @@ function main(): void {
   const ids = Array.from({ length: ROWS }, (_, i) => `id-${(i * 7919) % ROWS}`);
   const specs = [...Array.from({ length: WIDTH }, (_, k) => ({ name: `f${k}`, kind: 'number' as const })), { name: 'c', kind: 'text' as const }];
 
+  const names = specs.slice(0, WIDTH).map((s) => s.name);
   const chunked = (n: number, f: (from: number, take: number) => void) => {
     for (let from = 0; from < n; from += CHUNK) f(from, Math.min(CHUNK, n - from));
   };
@@ -64,10 +65,7 @@ function main(): void {
       values: ROWS * WIDTH,
       run: () => {
         const p = new Profiler(specs.slice(0, WIDTH));
-        chunked(ROWS, (from, take) => {
-          const chunk = feed.subarray(from * WIDTH, (from + take) * WIDTH);
-          for (let k = 0; k < WIDTH; k++) p.number(`f${k}`).add(chunk, take, k, WIDTH);
-        });
+        chunked(ROWS, (from, take) => p.tensor(names, feed.subarray(from * WIDTH, (from + take) * WIDTH), take));
         p.finish();
       },
     },
@@ -96,8 +94,7 @@ function main(): void {
   // What the finished profile costs: finish, JSON, merge, drift.
   const p = new Profiler(specs);
   chunked(ROWS, (from, take) => {
-    const chunk = feed.subarray(from * WIDTH, (from + take) * WIDTH);
-    for (let k = 0; k < WIDTH; k++) p.number(`f${k}`).add(chunk, take, k, WIDTH);
+    p.tensor(names, feed.subarray(from * WIDTH, (from + take) * WIDTH), take);
     p.text('c').add(texts.slice(from, from + take));
   });
   const t0 = performance.now();

@@ -1,7 +1,8 @@
 // Data profiles and drift: a pure core (no I/O) that the run pipeline feeds chunk by chunk.
 //
 //   const profiler = new Profiler([{ name: 'tenure', kind: 'number' }, { name: 'plan', kind: 'text' }]);
-//   profiler.number('tenure').add(feed.data, rows, k, width);   // column k of a row-major tensor
+//   profiler.tensor(['tenure', 'age'], feed.data, rows);          // the columns of a row-major tensor
+//   profiler.number('p_leave').add(values, rows, offset, stride);  // one column (a strided view)
 //   profiler.text('plan').add(strings, rows);
 //   const profile = profiler.finish();                            // exact, mergeable state
 //   mergeProfiles(a, b);                                          // shards, in any order

@@ -135,6 +135,26 @@ describe('profile determinism', () => {
   });
 });
 
+describe('tensor columns', () => {
+  it('profile each column of a row-major tensor as if it came alone, skipping unnamed ones', () => {
+    const rows = 9000; // more than one block of rows
+    const data = Float32Array.from({ length: rows * 3 }, (_, i) => (i % 3 === 1 ? NaN : Math.sin(i) * (i % 3)));
+    const a = new Profiler([
+      { name: 'x', kind: 'number' },
+      { name: 'z', kind: 'number' },
+    ]);
+    a.tensor(['x', undefined, 'z'], data, rows);
+    const b = new Profiler([
+      { name: 'x', kind: 'number' },
+      { name: 'z', kind: 'number' },
+    ]);
+    b.number('x').add(Float32Array.from({ length: rows }, (_, r) => data[3 * r]));
+    b.number('z').add(Float32Array.from({ length: rows }, (_, r) => data[3 * r + 2]));
+    expect(json(a.finish())).toBe(json(b.finish()));
+    expect((a.finish().columns[1] as NumberColumnProfile).count).toBe(rows);
+  });
+});
+
 describe('column figures', () => {
   it('count, missing, infinite, min, max; mean and std rounded once from exact sums', () => {
     fc.assert(
