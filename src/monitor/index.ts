@@ -1,6 +1,9 @@
 // Data profiles and drift: a pure core (no I/O) that the run pipeline feeds chunk by chunk.
 //
-//   const profiler = new Profiler([{ name: 'tenure', kind: 'number' }, { name: 'plan', kind: 'text' }]);
+//   const profiler = new Profiler([
+//     { name: 'tenure', kind: 'number' }, { name: 'age', kind: 'number' },
+//     { name: 'plan', kind: 'text' }, { name: 'p_leave', kind: 'number' },
+//   ]);
 //   profiler.tensor(['tenure', 'age'], feed.data, rows);          // the columns of a row-major tensor
 //   profiler.number('p_leave').add(values, rows, offset, stride);  // one column (a strided view)
 //   profiler.text('plan').add(strings, rows);
