@@ -83,9 +83,15 @@ export function openSource(file: string, display: string, range?: { start: numbe
       await it.return(undefined);
       throw new SbError('INPUT_FAILED', first === undefined ? 'the file is empty, not gzip data' : 'the name ends in .gz but the file is not gzip data (it does not start with the bytes 1f 8b)', { file: display });
     }
+    // `it` was started by hand above, so a consumer that stops at the first block must end it here: else the
+    // file stays open until garbage collection (and Node warns on stderr when it closes it).
     const rest = async function* () {
-      if (first !== undefined) yield first;
-      yield* it;
+      try {
+        if (first !== undefined) yield first;
+        yield* it;
+      } finally {
+        await it.return(undefined);
+      }
     };
     if (!gzip) {
       yield* rest();
