@@ -4,10 +4,10 @@
 // result is only ever the old complete file or the new complete one. The runs that are killed or watched, and
 // the runs after a kill, are processes of their own; the uninterrupted runs go through main() in this process.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
 import { cli, cliAsync, listFiles, model, runMain, writeFiles, type CliResult } from '../support/cli.js';
 
@@ -95,7 +95,11 @@ describe('SIGKILL at any point', () => {
     const rec = JSON.parse(r.stdout);
     expect(rec.inputs[0]).toMatchObject({ rows_in: ROWS, rows_rejected: Array.from({ length: ROWS }, (_, i) => i).filter(BAD).length, status: 'ok' });
     expected = { result: readFileSync(RESULT()), rejects: readFileSync(REJECTS()) };
-    rmSync(path.join(dir, 'out'), { recursive: true });
+  });
+
+  // Each test starts with no results, whatever ran before it.
+  beforeEach(() => {
+    rmSync(path.join(dir, 'out'), { recursive: true, force: true });
   });
 
   it('killed before any output, mid-write and just before the rename: never a partial result; the rerun cleans up and writes the same bytes', async () => {
@@ -143,6 +147,7 @@ describe('SIGKILL at any point', () => {
   });
 
   it('a watcher never sees the result name with anything but the old complete file or the new complete one', async () => {
+    mkdirSync(path.dirname(RESULT()));
     writeFileSync(RESULT(), 'old\n');
     const seen = new Map<number, string>();
     const run = start();
