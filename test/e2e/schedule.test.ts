@@ -1,7 +1,9 @@
-// `serve-batch schedule` end to end: the real CLI, real child processes, real files.
+// `serve-batch schedule` end to end: the real CLI, real child processes, real files (and main() in this process
+// for the command-line mistakes that stop it before it starts).
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runMain } from '../support/cli.js';
 import { cli, listFiles, logLines, runRecords, startCli, tempDir, writeCsv, writeJob, type Running } from './helpers.js';
 
 // A directory with jobs/, in/a.csv and state/ (job paths are relative to jobs/).
@@ -106,14 +108,14 @@ describe('serve-batch schedule', () => {
   });
 
   it('exit 2 for a bad --grace, with one line', async () => {
-    const r = await cli(['schedule', '--grace', 'soon', '--log-format', 'text']);
-    expect(r.code).toBe(2);
+    const r = await runMain(['schedule', '--grace', 'soon', '--log-format', 'text']);
+    expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n').map(untimed)).toEqual(['error: --grace must be a duration like 30s, 2m or 1h (got "soon")']);
   });
 
   it('exit 2 when the default ./jobs directory does not exist', async () => {
-    const r = await cli(['schedule', '--log-format', 'text'], { cwd: tempDir() });
-    expect(r.code).toBe(2);
+    const r = await runMain(['schedule', '--log-format', 'text'], { cwd: tempDir() });
+    expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n').map(untimed)).toEqual(['error: jobs: no such file or directory', 'error: the scheduler did not start: 1 problem in the job files']);
     expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z error: jobs/);
   });
