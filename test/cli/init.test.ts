@@ -1,5 +1,6 @@
 // `serve-batch init` and the snippet `inspect` prints: starter jobs from a model and a sample's header. The
-// starter job's way from init through validate to run is the spawned CLI; the rest runs main() in this process.
+// starter job's way from init through validate to run, and a job printed on standard output, are the spawned
+// CLI; the rest runs main() in this process.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,10 +43,10 @@ describe('serve-batch init', () => {
     expect(readFileSync(path.join(d, 'jobs/out/score/sample.scored.csv'), 'utf8')).toBe('score\n29\n\n');
   });
 
-  it('prints to stdout without -o, and lists what it could not match', async () => {
+  it('prints to stdout without -o, and lists what it could not match (spawned)', () => {
     const d = tempDir();
     writeFiles(d, { 'sample.csv': 'town,age,visits\nParis,30,2\n' });
-    const r = await runMain(['init', '--model', model('per_column'), '--input', 'sample.csv', '--log-format', 'text'], { cwd: d });
+    const r = cli(['init', '--model', model('per_column'), '--input', 'sample.csv', '--log-format', 'text'], { cwd: d });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('    city: city   # CHECK: no column of the sample matches; string [N, 1]\n');
     expect(r.stderr).toContain("warning: not matched to a column of sample.csv: model input 'city'; edit the lines marked CHECK");

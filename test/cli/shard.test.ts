@@ -170,7 +170,7 @@ describe('retries and failures', () => {
     const done = await workers(d, 3);
     for (const r of done) expect(r.status, r.stderr).toBe(0);
     const parts = [0, 1, 2].map((i) => readFileSync(path.join(d, `out/part-${i}.csv`)));
-    // The killed worker and its retry are processes of their own, as pods are.
+    // The killed worker, its retry and the merge are processes of their own, as pods are.
     rmSync(path.join(d, 'out/part-1.csv'));
     const run = cliAsync(['run', 'job.yaml', '--shard', '1/3', '--log-format', 'json'], { cwd: d, env: { SERVE_BATCH_FAILPOINT: 'before-rename:part-1.csv:30000' } });
     const t0 = Date.now();
@@ -187,7 +187,7 @@ describe('retries and failures', () => {
     expect(JSON.parse(again.stdout).warnings.join()).toMatch(/did not finish: removed 1 temporary file it left \(\.part-1\.csv\./);
     expect(readFileSync(path.join(d, 'out/part-1.csv')).equals(parts[1])).toBe(true);
     expect(listFiles(d).filter((f) => f.includes('.sb-tmp') || f.endsWith('.lock'))).toEqual([]);
-    const m = await merge(d, 3);
+    const m = await merge(d, 3, { spawned: true });
     expect(m.status, m.stderr).toBe(0);
     expect(readFileSync(path.join(d, 'out/part-all.csv')).equals(expected.result)).toBe(true);
   });
