@@ -1,5 +1,5 @@
-// End-to-end: the same job over CSV, JSON Lines, Parquet and gzipped inputs; results in every format;
-// stdin/stdout; bad lines and broken files.
+// The same job over CSV, JSON Lines, Parquet and gzipped inputs; results in every format; bad lines and
+// broken files — through main() in this process; standard input and output through the spawned CLI.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, csvRows, expectOneLineError, listFiles, model, tempDir, writeFiles } from '../support/cli.js';
+import { BIN, csvRows, expectOneLineError, listFiles, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 import { FLIGHTS } from '../support/flights.js';
 
 // Rows of a small table (id, a, b, c) with a missing value and ids that only survive as text.
@@ -45,7 +45,7 @@ function run(args: string[], o: { cwd: string; input?: Buffer }) {
 const parquetRows = async (bytes: Buffer) => (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer })) as Record<string, unknown>[];
 
 describe('formats: the same predictions from every input format', () => {
-  it('CSV, JSON Lines, Parquet, CSV.gz and JSONL.gz inputs give identical results', () => {
+  it('CSV, JSON Lines, Parquet, CSV.gz and JSONL.gz inputs give identical results', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in/t.csv': csvText(),
@@ -57,7 +57,7 @@ describe('formats: the same predictions from every input format', () => {
     });
     const outputs: string[] = [];
     for (const name of ['t.csv', 't.jsonl', 't.parquet', 't.csv.gz', 't.jsonl.gz']) {
-      const r = cli(['run', path.join(d, 'job.yaml'), '--input', path.join(d, 'in', name), '--log-format', 'text'], { cwd: d });
+      const r = await runMain(['run', path.join(d, 'job.yaml'), '--input', path.join(d, 'in', name), '--log-format', 'text'], { cwd: d });
       expect(r.status, r.stderr).toBe(0);
       outputs.push(readFileSync(path.join(d, 'out', `${name}.csv`), 'utf8'));
     }
@@ -68,10 +68,10 @@ describe('formats: the same predictions from every input format', () => {
     for (const o of outputs.slice(1)) expect(o).toBe(outputs[0]);
   });
 
-  it('reads a directory of mixed formats into one combined result, in input order', () => {
+  it('reads a directory of mixed formats into one combined result, in input order', async () => {
     const d = tempDir();
     writeFiles(d, { 'in/a.csv': csvText(), 'in/b.jsonl.gz': gzipSync(jsonlText()), 'in/c.parquet': parquetBytes(), 'job.yaml': job('in', 'out/all.csv') });
-    const r = cli(['run', path.join(d, 'job.yaml')], { cwd: d });
+    const r = await runMain(['run', path.join(d, 'job.yaml')], { cwd: d });
     expect(r.status, r.stderr).toBe(0);
     const ids = csvRows(readFileSync(path.join(d, 'out/all.csv'), 'utf8')).slice(1).map((x) => x[0]);
     expect(ids).toEqual([...ROWS, ...ROWS, ...ROWS].map((x) => x[0]));
@@ -82,8 +82,8 @@ describe('formats: results', () => {
   it('CSV in, Parquet out: typed columns that read back as the CSV result', async () => {
     const d = tempDir();
     writeFiles(d, { 'in.csv': csvText(), 'job.yaml': job('in.csv', 'out/{input_stem}.parquet') });
-    expect(cli(['run', path.join(d, 'job.yaml')], { cwd: d }).status).toBe(0);
-    expect(cli(['run', path.join(d, 'job.yaml'), '--output', path.join(d, 'out/in.csv')], { cwd: d }).status).toBe(0);
+    expect((await runMain(['run', path.join(d, 'job.yaml')], { cwd: d })).status).toBe(0);
+    expect((await runMain(['run', path.join(d, 'job.yaml'), '--output', path.join(d, 'out/in.csv')], { cwd: d })).status).toBe(0);
     const bytes = readFileSync(path.join(d, 'out/in.parquet'));
     const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
     expect(meta.schema.slice(1).map((s) => [s.name, s.type])).toEqual([
@@ -103,21 +103,21 @@ describe('formats: results', () => {
     });
   });
 
-  it('JSON Lines out: one object per row, ids as strings, NaN as null; .gz names gzip the result', () => {
+  it('JSON Lines out: one object per row, ids as strings, NaN as null; .gz names gzip the result', async () => {
     const d = tempDir();
     writeFiles(d, { 'in.jsonl': jsonlText(), 'job.yaml': job('in.jsonl', 'out/{input_stem}.jsonl.gz') });
-    expect(cli(['run', path.join(d, 'job.yaml')], { cwd: d }).status).toBe(0);
+    expect((await runMain(['run', path.join(d, 'job.yaml')], { cwd: d })).status).toBe(0);
     const lines = gunzipSync(readFileSync(path.join(d, 'out/in.jsonl.gz'))).toString().trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.id)).toEqual(ROWS.map((r) => r[0]));
     expect(lines[3]).toEqual({ id: 'x', label: expect.any(Number), probabilities_0: null, probabilities_1: null });
     expect(Object.keys(lines[0])).toEqual(['id', 'label', 'probabilities_0', 'probabilities_1']);
   });
 
-  it('a combined gzip result keeps the inputs that completed when another fails', () => {
+  it('a combined gzip result keeps the inputs that completed when another fails', async () => {
     const d = tempDir();
     const bad = gzipSync(csvText()).subarray(0, 30);
     writeFiles(d, { 'in/a.csv': csvText(), 'in/b.csv.gz': bad, 'in/c.csv': csvText(), 'job.yaml': job('in', 'out/all.csv.gz') });
-    const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('b.csv.gz: the gzip data ends early: the file is truncated');
     const ids = csvRows(gunzipSync(readFileSync(path.join(d, 'out/all.csv.gz'))).toString()).slice(1).map((x) => x[0]);
@@ -129,7 +129,7 @@ describe('formats: results', () => {
     writeFiles(d, {
       'job.yaml': `model: ${model('regressor')}\ninput: ${FLIGHTS}\nfeatures: { columns: [delay, distance], missing: nan }\npassthrough: [date, origin]\noutput: out/{input_stem}.parquet\nstate_dir: state\n`,
     });
-    const r = cli(['run', path.join(d, 'job.yaml'), '--limit', '5000', '--json'], { cwd: d });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--limit', '5000', '--json'], { cwd: d });
     expect(r.status, r.stderr).toBe(0);
     const record = JSON.parse(r.stdout);
     expect(record.inputs[0]).toMatchObject({ rows_in: 5000, rows_out: 5000, rows_rejected: 0 });
@@ -162,16 +162,16 @@ describe('formats: standard input and output', () => {
 });
 
 describe('formats: init from a JSON Lines or Parquet sample', () => {
-  it('maps the sample\'s columns and writes a job that runs', () => {
+  it('maps the sample\'s columns and writes a job that runs', async () => {
     const d = tempDir();
     writeFiles(d, { 'data/t.parquet': parquetBytes(), 'data/t.jsonl': jsonlText() });
     for (const sample of ['data/t.parquet', 'data/t.jsonl']) {
       const jobFile = `${path.basename(sample)}.yaml`;
-      const init = cli(['init', '--model', model('linear_binary'), '--input', sample, '-o', jobFile, '--log-format', 'text'], { cwd: d });
+      const init = await runMain(['init', '--model', model('linear_binary'), '--input', sample, '-o', jobFile, '--log-format', 'text'], { cwd: d });
       expect(init.status, init.stderr).toBe(0);
       const yaml = readFileSync(path.join(d, jobFile), 'utf8');
       expect(yaml).toMatch(/columns: \[a, b, c\]/);
-      const r = cli(['run', jobFile, '--output', `out/${path.basename(sample)}.csv`], { cwd: d });
+      const r = await runMain(['run', jobFile, '--output', `out/${path.basename(sample)}.csv`], { cwd: d });
       expect(r.status, r.stderr).toBe(0);
     }
     expect(readFileSync(path.join(d, 'out/t.parquet.csv'), 'utf8')).toBe(readFileSync(path.join(d, 'out/t.jsonl.csv'), 'utf8'));
@@ -179,13 +179,13 @@ describe('formats: init from a JSON Lines or Parquet sample', () => {
 });
 
 describe('formats: bad data and broken files', () => {
-  it('rejects JSON Lines that are not objects or not JSON, with their line numbers', () => {
+  it('rejects JSON Lines that are not objects or not JSON, with their line numbers', async () => {
     const d = tempDir();
     const lines = jsonlText().trim().split('\n');
     lines.splice(1, 0, '["not", "an", "object"]', '');
     lines.splice(4, 0, '{"id": "z", "a": 1,');
     writeFiles(d, { 'in.jsonl': `${lines.join('\n')}\n`, 'job.yaml': job('in.jsonl', 'out.csv', "errors: { max_rejected: 2, rejects: 'rejects.csv' }\n") });
-    const r = cli(['run', path.join(d, 'job.yaml'), '--json'], { cwd: d });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--json'], { cwd: d });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).inputs[0]).toMatchObject({ rows_in: 7, rows_out: 5, rows_rejected: 2 });
     const rejects = csvRows(readFileSync(path.join(d, 'rejects.csv'), 'utf8'));
@@ -196,10 +196,10 @@ describe('formats: bad data and broken files', () => {
     ]);
   });
 
-  it('above max_rejected the input fails in one line naming the line, and writes no result', () => {
+  it('above max_rejected the input fails in one line naming the line, and writes no result', async () => {
     const d = tempDir();
     writeFiles(d, { 'in.jsonl': '{"id": "a", "a": 1, "b": 2, "c": 3}\nnot json\n', 'job.yaml': job('in.jsonl', 'out/r.csv') });
-    const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(1);
     expect(expectOneLineError(r.stderr).join('\n')).toMatch(/in\.jsonl:2: not valid JSON: expected a value, got 'n' at character 1/);
     expect(existsSync(path.join(d, 'out/r.csv'))).toBe(false);
@@ -209,10 +209,10 @@ describe('formats: bad data and broken files', () => {
     ['corrupt gzip', () => Buffer.concat([gzipSync(csvText()).subarray(0, 12), Buffer.alloc(40, 0x55)]), /t\.csv\.gz: the gzip data is corrupt \(/],
     ['a .gz that is not gzip', () => Buffer.from(csvText()), /t\.csv\.gz: the name ends in \.gz but the file is not gzip data/],
   ] as const) {
-    it(`${name} → one line, exit 1, no partial output`, () => {
+    it(`${name} → one line, exit 1, no partial output`, async () => {
       const d = tempDir();
       writeFiles(d, { 'in/t.csv.gz': bytes(), 'job.yaml': job('in/t.csv.gz', 'out/{input_stem}.csv') });
-      const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+      const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
       expect(r.status).toBe(1);
       expect(expectOneLineError(r.stderr).some((l) => message.test(l)), r.stderr).toBe(true);
       expect(listFiles(d).filter((f) => f.startsWith('out'))).toEqual([]);
@@ -228,17 +228,17 @@ describe('formats: bad data and broken files', () => {
       return b;
     }, /t\.parquet: cannot (decode column|read the Parquet file)/],
   ] as const) {
-    it(`${name} → one line, exit 1, no partial output`, () => {
+    it(`${name} → one line, exit 1, no partial output`, async () => {
       const d = tempDir();
       writeFiles(d, { 'in/t.parquet': bytes(), 'job.yaml': job('in/t.parquet', 'out/{input_stem}.csv') });
-      const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+      const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
       expect(r.status).toBe(1);
       expect(expectOneLineError(r.stderr).some((l) => message.test(l)), r.stderr).toBe(true);
       expect(listFiles(d).filter((f) => f.startsWith('out'))).toEqual([]);
     });
   }
 
-  it('a gzipped Parquet input or output, and an unknown extension → exit 2 before reading', () => {
+  it('a gzipped Parquet input or output, and an unknown extension → exit 2 before reading', async () => {
     const d = tempDir();
     writeFiles(d, { 'in/t.parquet.gz': gzipSync(parquetBytes()), 'in/t.csv': csvText(), 'in/t.dat': csvText() });
     const cases: [string, string, RegExp][] = [
@@ -248,17 +248,17 @@ describe('formats: bad data and broken files', () => {
     ];
     for (const [input, output, message] of cases) {
       writeFileSync(path.join(d, 'job.yaml'), job(input, output));
-      const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+      const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
       expect(r.status, r.stderr).toBe(2);
       expect(expectOneLineError(r.stderr).some((l) => message.test(l)), r.stderr).toBe(true);
     }
     expect(existsSync(path.join(d, 'out'))).toBe(false);
   });
 
-  it('input.format overrides the extension', () => {
+  it('input.format overrides the extension', async () => {
     const d = tempDir();
     writeFiles(d, { 'in/t.dat': jsonlText(), 'job.yaml': job('{ path: in/t.dat, format: jsonl }', 'out/{input_stem}.csv') });
-    const r = cli(['run', path.join(d, 'job.yaml')], { cwd: d });
+    const r = await runMain(['run', path.join(d, 'job.yaml')], { cwd: d });
     expect(r.status, r.stderr).toBe(0);
     expect(csvRows(readFileSync(path.join(d, 'out/t.csv'), 'utf8'))).toHaveLength(ROWS.length + 1);
   });

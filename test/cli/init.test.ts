@@ -1,21 +1,23 @@
-// `serve-batch init` and the snippet `inspect` prints: starter jobs from a model and a sample's header.
+// `serve-batch init` and the snippet `inspect` prints: starter jobs from a model and a sample's header. The
+// starter job's way from init through validate to run, and a job printed on standard output, are the spawned
+// CLI; the rest runs main() in this process.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, expectOneLineError, listFiles, model, tempDir, writeFiles } from '../support/cli.js';
+import { cli, expectOneLineError, listFiles, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 describe('serve-batch inspect: job snippet', () => {
-  it('prints a features/predictions snippet named from the model (text and --json)', () => {
-    const r = cli(['inspect', model('classes_357')]);
+  it('prints a features/predictions snippet named from the model (text and --json)', async () => {
+    const r = await runMain(['inspect', model('classes_357')]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("job snippet (paste into a job file; serve-batch init maps it onto a sample's header):\nfeatures:\n  columns: ['petal length', 'petal width']");
     expect(r.stdout).toContain('  - output: output_probability\n    column: output_probability   # ZipMap probabilities');
-    const j = JSON.parse(cli(['inspect', model('classes_357'), '--json']).stdout);
+    const j = JSON.parse((await runMain(['inspect', model('classes_357'), '--json'])).stdout);
     expect(j.snippet).toMatch(/^features:\n {2}columns: \['petal length', 'petal width'\]/);
   });
 
-  it('comments out an output that cannot be returned', () => {
-    const r = cli(['inspect', model('int4_output')]);
+  it('comments out an output that cannot be returned', async () => {
+    const r = await runMain(['inspect', model('int4_output')]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("predictions:\n  # - output: q   # int4 [N, 2]: onnxruntime-node cannot return it\n  - output: 'y'\n");
   });
@@ -41,7 +43,7 @@ describe('serve-batch init', () => {
     expect(readFileSync(path.join(d, 'jobs/out/score/sample.scored.csv'), 'utf8')).toBe('score\n29\n\n');
   });
 
-  it('prints to stdout without -o, and lists what it could not match', () => {
+  it('prints to stdout without -o, and lists what it could not match (spawned)', () => {
     const d = tempDir();
     writeFiles(d, { 'sample.csv': 'town,age,visits\nParis,30,2\n' });
     const r = cli(['init', '--model', model('per_column'), '--input', 'sample.csv', '--log-format', 'text'], { cwd: d });
@@ -59,10 +61,10 @@ describe('serve-batch init', () => {
     ['an empty sample', ['--model', 'MODEL', '--input', 'empty.csv'], /^error: empty\.csv: the input is empty: no header line/],
     ['a gzipped Parquet sample', ['--model', 'MODEL', '--input', 'sample.parquet.gz'], /^error: sample\.parquet\.gz: a gzipped Parquet file cannot be read or written: Parquet compresses inside the file \(gunzip it, or drop the \.gz\)$/],
     ['no --input', ['--model', 'MODEL'], /required option '--input <sample>' not specified/],
-  ])('%s → exit 2, one line', (_, args, message) => {
+  ])('%s → exit 2, one line', async (_, args, message) => {
     const d = tempDir();
     writeFiles(d, { 'sample.csv': 'a,b,c\n1,2,3\n', 'empty.csv': '', 'sample.parquet.gz': 'not parquet' });
-    const r = cli(['init', ...args.map((a) => (a === 'MODEL' ? model('linear_binary') : a)), '--log-format', 'text'], { cwd: d });
+    const r = await runMain(['init', ...args.map((a) => (a === 'MODEL' ? model('linear_binary') : a)), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(2);
     const lines = expectOneLineError(r.stderr);
     expect(lines.some((l) => message.test(l)), r.stderr).toBe(true);

@@ -1,14 +1,15 @@
 // Crash safety, proven with SIGKILL: a large run killed at several points never leaves a partial file under a
 // result's name, and the next run cleans up after it (stale lock taken over, temporary files removed) and
 // writes exactly the bytes of an uninterrupted run. A watcher polls the output directory during a run: the
-// result is only ever the old complete file or the new complete one.
+// result is only ever the old complete file or the new complete one. The runs that are killed or watched, and
+// the runs after a kill, are processes of their own; the uninterrupted runs go through main() in this process.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
-import { cli, cliAsync, listFiles, model, writeFiles, type CliResult } from '../support/cli.js';
+import { cli, cliAsync, listFiles, model, runMain, writeFiles, type CliResult } from '../support/cli.js';
 
 const ROWS = 400_000;
 const BAD = (i: number) => i % 997 === 500;
@@ -72,6 +73,8 @@ function absentOrComplete(): { result: boolean; rejects: boolean } {
   return { result: r, rejects: j };
 }
 
+// The run after a kill, spawned as it would be: a process removes the temporary files of dead ones the first
+// time it writes into a folder, so a fresh process is what proves that cleanup.
 function rerun(): Record<string, unknown> & { warnings: string[] } {
   const r = cli(['run', path.join(dir, 'job.yaml'), '--json', '--log-format', 'json'], { cwd: dir });
   expect(r.status, r.stderr).toBe(0);
@@ -84,33 +87,29 @@ function rerun(): Record<string, unknown> & { warnings: string[] } {
 }
 
 describe('SIGKILL at any point', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = tempDir();
     writeFiles(dir, { 'data/big.csv': bigCsv(), 'job.yaml': JOB });
-    const t0 = Date.now();
-    const r = cli(['run', path.join(dir, 'job.yaml'), '--json', '--log-format', 'json'], { cwd: dir });
+    const r = await runMain(['run', path.join(dir, 'job.yaml'), '--json', '--log-format', 'json'], { cwd: dir });
     expect(r.status, r.stderr).toBe(0);
     const rec = JSON.parse(r.stdout);
     expect(rec.inputs[0]).toMatchObject({ rows_in: ROWS, rows_rejected: Array.from({ length: ROWS }, (_, i) => i).filter(BAD).length, status: 'ok' });
     expected = { result: readFileSync(RESULT()), rejects: readFileSync(REJECTS()) };
-    console.log(`kill test: uninterrupted run ${Date.now() - t0} ms, result ${expected.result.length} bytes`);
-    rmSync(path.join(dir, 'out'), { recursive: true });
+  });
+
+  // Each test starts with no results, whatever ran before it.
+  beforeEach(() => {
+    rmSync(path.join(dir, 'out'), { recursive: true, force: true });
   });
 
   it('killed before any output, mid-write and just before the rename: never a partial result; the rerun cleans up and writes the same bytes', async () => {
-    const timings: string[] = [];
-    const t = () => Date.now();
-
     // 1. As soon as the run holds the job's lock: nothing written yet.
-    let t0 = t();
     let run = start();
     await until(() => existsSync(path.join(dir, '.serve-batch/locks/job.lock')), 'the lock');
     await kill(run);
-    timings.push(`before output: killed after ${t() - t0} ms`);
     expect(absentOrComplete()).toEqual({ result: false, rejects: false });
 
     // 2. Mid-write: the result's temporary file holds more than a megabyte but not all of it.
-    t0 = t();
     run = start();
     const partialTemp = () => {
       const name = existsSync(path.join(dir, 'out')) ? readdirSync(path.join(dir, 'out')).find((n) => n.startsWith('.result.csv.')) : undefined;
@@ -119,13 +118,11 @@ describe('SIGKILL at any point', () => {
     };
     await until(partialTemp, 'a partly written result');
     await kill(run);
-    timings.push(`mid-write: killed after ${t() - t0} ms`);
     expect(absentOrComplete().result).toBe(false);
     const leftMidWrite = temps();
     expect(leftMidWrite.some((f) => f.startsWith('out/.result.csv.'))).toBe(true);
 
     // 3. Just before the rename: the temporary file is complete, the result name still absent.
-    t0 = t();
     run = start('before-rename:out/result.csv:30000');
     await until(() => run.output().stderr.includes('failpoint before-rename'), 'the failpoint');
     const held = temps().filter((f) => f.startsWith('out/.result.csv.'));
@@ -133,29 +130,24 @@ describe('SIGKILL at any point', () => {
     expect(readFileSync(path.join(dir, held[0])).equals(expected.result)).toBe(true);
     expect(existsSync(RESULT())).toBe(false);
     await kill(run);
-    timings.push(`before rename: killed after ${t() - t0} ms`);
     // rejects are committed before their result, so they may stand alone; never partial
     expect(absentOrComplete().result).toBe(false);
 
     // The next run takes over the dead run's lock, removes its temp file and writes the same bytes.
-    t0 = t();
     const rec = rerun();
-    timings.push(`rerun: ${t() - t0} ms`);
     expect(rec.warnings.join('\n')).toMatch(/did not finish: removed 1 temporary file it left \(\.result\.csv\.\d+\.[0-9a-f]{8}\.sb-tmp\)/);
 
     // 4. After the result's rename, before the run record: the result is complete.
-    t0 = t();
     rmSync(RESULT());
     run = start('before-rename:.serve-batch/runs/:30000');
     await until(() => run.output().stderr.includes('failpoint before-rename'), 'the failpoint');
     await kill(run);
-    timings.push(`after rename: killed after ${t() - t0} ms`);
     expect(absentOrComplete()).toEqual({ result: true, rejects: true });
     rerun();
-    console.log(`kill test: ${timings.join('; ')}`);
   });
 
   it('a watcher never sees the result name with anything but the old complete file or the new complete one', async () => {
+    mkdirSync(path.dirname(RESULT()));
     writeFileSync(RESULT(), 'old\n');
     const seen = new Map<number, string>();
     const run = start();
@@ -182,14 +174,14 @@ describe('SIGKILL at any point', () => {
     expect(temps()).toEqual([]);
   });
 
-  it('an uninterrupted rerun is byte-identical: result, rejects, and the record but for its id and times', () => {
-    const runOnce = () => {
-      const r = cli(['run', path.join(dir, 'job.yaml'), '--json', '--log-format', 'json'], { cwd: dir });
+  it('an uninterrupted rerun is byte-identical: result, rejects, and the record but for its id and times', async () => {
+    const runOnce = async () => {
+      const r = await runMain(['run', path.join(dir, 'job.yaml'), '--json', '--log-format', 'json'], { cwd: dir });
       expect(r.status, r.stderr).toBe(0);
       return { rec: JSON.parse(r.stdout), result: readFileSync(RESULT()), rejects: readFileSync(REJECTS()) };
     };
-    const a = runOnce();
-    const b = runOnce();
+    const a = await runOnce();
+    const b = await runOnce();
     expect(b.result.equals(a.result)).toBe(true);
     expect(b.rejects.equals(a.rejects)).toBe(true);
     const strip = (rec: Record<string, unknown> & { inputs: Record<string, unknown>[] }) => {

@@ -91,14 +91,9 @@ describe('--quiet', () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': job(), 'in.csv': 'x1,x2\n1,2\n' });
     expect((await runMain(['run', '--help'])).stdout).toMatch(/-q, --quiet +print only warnings and errors\n/);
-    process.env.JOB_COMPLETION_INDEX = '0';
-    try {
-      const r = await runMain(['run', path.join(d, 'job.yaml'), '--quiet', '--log-format', 'text']);
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stderr).toBe('warning: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job?) but no number of workers is (--shards N or SERVE_BATCH_SHARDS): this worker scores every input\n');
-    } finally {
-      delete process.env.JOB_COMPLETION_INDEX;
-    }
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--quiet', '--log-format', 'text'], { env: { JOB_COMPLETION_INDEX: '0' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('warning: JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job?) but no number of workers is (--shards N or SERVE_BATCH_SHARDS): this worker scores every input\n');
   });
 });
 

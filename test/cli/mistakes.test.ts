@@ -4,7 +4,7 @@ import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCase, type CliCase } from '../support/cases.js';
-import { cli, expectOneLineError, listFiles, model, tempDir, writeFiles } from '../support/cli.js';
+import { cli, expectOneLineError, listFiles, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 type Case = CliCase & { message: RegExp };
 
@@ -47,25 +47,26 @@ describe('user mistakes', () => {
 });
 
 describe('serve-batch validate', () => {
-  it('catches a wrong feature count with exit 2 and writes nothing', () => {
+  it('catches a wrong feature count with exit 2 and writes nothing', async () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': job('').replace('[x1, x2]', '[x1]'), 'in.csv': goodCsv });
-    const r = cli(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    const r = await runMain(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("model input 'input' takes 2 features but features.columns lists 1 (at features.columns)");
     expect(listFiles(d)).toEqual(['in.csv', 'job.yaml']);
   });
 
-  it('reports every schema problem at once', () => {
+  it('reports every schema problem at once', async () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': `model: m.onnx\ninput: { path: in.csv, formt: csv }\nfeatures: { columns: [a] }\noutput: o.csv\nbatch_size: lots\nerrors: { max_rejected: many }\n` });
-    const r = cli(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    const r = await runMain(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(2);
     const lines = expectOneLineError(r.stderr);
     expect(lines).toHaveLength(3);
     expect(lines.join('\n')).toMatch(/\(at input\.formt\)[\s\S]*\(at batch_size\)[\s\S]*\(at errors\.max_rejected\)/);
   });
 
+  // Spawned: ONNX Runtime's own logging goes to the process's stderr, around what the CLI writes.
   it('runs the model before reading data and names the missing features', () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': `model: ${model('needs20')}\ninput: in.csv\nfeatures: { columns: [a, b] }\noutput: o.csv\n`, 'in.csv': 'a,b\n1,2\n' });
@@ -77,22 +78,22 @@ describe('serve-batch validate', () => {
     expect(listFiles(d)).toEqual(['in.csv', 'job.yaml']);
   });
 
-  it('says ok with the result columns for a good job', () => {
+  it('says ok with the result columns for a good job', async () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': job(''), 'in.csv': goodCsv });
-    const r = cli(['validate', path.join(d, 'job.yaml')], { cwd: d });
+    const r = await runMain(['validate', path.join(d, 'job.yaml')], { cwd: d });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ok: .*job\.yaml \(job job\): 1 input file, result columns variable; first 2 rows/);
   });
 });
 
 describe('serve-batch inspect', () => {
-  it('shows inputs, outputs, ZipMap classes and opsets; --json gives the same as data', () => {
-    const r = cli(['inspect', model('zipmap_int')]);
+  it('shows inputs, outputs, ZipMap classes and opsets; --json gives the same as data', async () => {
+    const r = await runMain(['inspect', model('zipmap_int')]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('float_input  float32 [N, 2]');
     expect(r.stdout).toContain('output_probability  sequence(map(int64, float32))  ZipMap: read as float32 [N, 3], classes 0, 1, 2');
-    const j = JSON.parse(cli(['inspect', model('zipmap_int'), '--json']).stdout);
+    const j = JSON.parse((await runMain(['inspect', model('zipmap_int'), '--json'])).stdout);
     expect(j.zipmaps).toEqual([{ output: 'output_probability', input: expect.any(String), labels: [0, 1, 2] }]);
     expect(j.opsets).toContainEqual({ domain: 'ai.onnx.ml', version: 3 });
   });

@@ -1,10 +1,11 @@
-// End-to-end: the kinds of models real exporters write, through the real CLI — ZipMap classifiers, class
-// labels, per-column inputs of every type, float64, fixed batches, and models that must be refused safely.
+// The kinds of models real exporters write, through the CLI's main() in this process — ZipMap classifiers,
+// class labels, per-column inputs of every type, float64, fixed batches, and models that must be refused
+// safely (those whose outputs would abort ONNX Runtime's process through the spawned CLI).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { cli, csvRows, expectOneLineError, listFiles, model, tempDir, writeFiles } from '../support/cli.js';
+import { cli, csvRows, expectOneLineError, listFiles, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 import { withFloatOutputs } from '../support/onnx.js';
 
 const points = 'id,x1,x2\na,3,0\nb,0,3\nc,-2,-2\nd,0.2,0.1\ne,1,-1\n';
@@ -19,11 +20,13 @@ async function behindZipMap(file: string, rows: number[][]): Promise<number[][]>
   return rows.map((_, r) => p.slice(r * k, r * k + k));
 }
 
-// Write files, run `serve-batch <command> <dir>/job.yaml ...`, return the result and the directory.
-function runJob(files: Record<string, string>, command = 'run', extra: string[] = []) {
+// Write files, run `serve-batch <command> <dir>/job.yaml ...` (in this process, or spawned), return the result
+// and the directory.
+async function runJob(files: Record<string, string>, command = 'run', extra: string[] = [], o: { spawned?: boolean } = {}) {
   const d = tempDir();
   writeFiles(d, files);
-  const r = cli([command, path.join(d, 'job.yaml'), '--log-format', 'text', ...extra], { cwd: d });
+  const args = [command, path.join(d, 'job.yaml'), '--log-format', 'text', ...extra];
+  const r = o.spawned ? cli(args, { cwd: d }) : { ...(await runMain(args, { cwd: d })), signal: null };
   const out = path.join(d, 'out.csv');
   return { r, d, rows: existsSync(out) ? csvRows(readFileSync(out, 'utf8')) : undefined };
 }
@@ -33,7 +36,7 @@ describe('ZipMap classifiers (skl2onnx defaults)', () => {
     ['zipmap_int', ['0', '1', '2']],
     ['zipmap_string', ['setosa', 'versicolor', 'virginica']],
   ])('%s: every output by default, probabilities equal to the tensor behind ZipMap', async (name, classes) => {
-    const { r, rows } = runJob({
+    const { r, rows } = await runJob({
       'in.csv': points,
       'job.yaml': `model: ${model(name)}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\npassthrough: [id]\noutput: { path: out.csv, float_precision: 9 }\n`,
     });
@@ -48,7 +51,7 @@ describe('ZipMap classifiers (skl2onnx defaults)', () => {
   });
 
   it('classes 3, 5, 7: labels map class values (not positions), probabilities and thresholds use the classes', async () => {
-    const { r, rows } = runJob({
+    const { r, rows } = await runJob({
       'in.csv': 'id,petal length,petal width\na,1,0\nb,0,2\nc,-1,-1\nd,3,3\n',
       'job.yaml': [
         `model: ${model('classes_357')}`,
@@ -75,8 +78,8 @@ describe('ZipMap classifiers (skl2onnx defaults)', () => {
     rows?.slice(1).forEach((row, i) => row.slice(3, 6).forEach((v, k) => expect(Number(v)).toBeCloseTo(expected[i][k], 6)));
   });
 
-  it('refuses labels on a label output that already holds class names (exit 2, one line)', () => {
-    const { r, d } = runJob({
+  it('refuses labels on a label output that already holds class names (exit 2, one line)', async () => {
+    const { r, d } = await runJob({
       'in.csv': points,
       'job.yaml': `model: ${model('zipmap_string')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\npredictions: [{ output: output_label, labels: [a, b, c] }]\noutput: out.csv\n`,
     });
@@ -85,12 +88,12 @@ describe('ZipMap classifiers (skl2onnx defaults)', () => {
     expect(existsSync(path.join(d, 'out.csv'))).toBe(false);
   });
 
-  it('inspect shows the ZipMap classes and the classes behind the label output', () => {
-    const r = cli(['inspect', model('classes_357')]);
+  it('inspect shows the ZipMap classes and the classes behind the label output', async () => {
+    const r = await runMain(['inspect', model('classes_357')]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('output_probability  sequence(map(int64, float32))  ZipMap: read as float32 [N, 3], classes 3, 5, 7\n');
     expect(r.stdout).toContain('class labels of output_label: 3, 5, 7\n');
-    expect(JSON.parse(cli(['inspect', model('classes_357'), '--json']).stdout).classLabels).toEqual({ output_label: [3, 5, 7] });
+    expect(JSON.parse((await runMain(['inspect', model('classes_357'), '--json'])).stdout).classLabels).toEqual({ output_label: [3, 5, 7] });
   });
 });
 
@@ -102,35 +105,36 @@ describe('outputs onnxruntime-node cannot return are refused before any session.
     ['validate', '', /model output 'q' has element type int4/],
     ['run', 'predictions: [q]\n', /output 'q' has element type int4, .*leave it out of predictions \(at predictions\.0\.output\)/],
     ['validate', 'predictions: [y, q]\n', /output 'q' has element type int4, .*\(at predictions\.1\.output\)/],
-  ])('int4 output: %s %j → exit 2, no crash, nothing written', (command, predictions, message) => {
-    const { r, d } = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': int4Job(predictions) }, command);
+  ])('int4 output: %s %j → exit 2, no crash, nothing written', async (command, predictions, message) => {
+    // Spawned: fetching an int4 output aborts the process, which only a process of its own can show.
+    const { r, d } = await runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': int4Job(predictions) }, command, [], { spawned: true });
     expect(r.signal).toBeNull();
     expect(r.status, r.stderr).toBe(2);
     expect(expectOneLineError(r.stderr).some((l) => message.test(l)), r.stderr).toBe(true);
     expect(listFiles(d).filter((f) => !f.startsWith('.serve-batch/runs/'))).toEqual(['in.csv', 'job.yaml']);
   });
 
-  it('int4 model: the other outputs score when predictions leave q out', () => {
-    const { r, rows } = runJob({ 'in.csv': 'a,b\n1.5,-2\n', 'job.yaml': int4Job('predictions: [y]\n') });
+  it('int4 model: the other outputs score when predictions leave q out', async () => {
+    const { r, rows } = await runJob({ 'in.csv': 'a,b\n1.5,-2\n', 'job.yaml': int4Job('predictions: [y]\n') });
     expect(r.status, r.stderr).toBe(0);
     expect(rows).toEqual([['y_0', 'y_1'], ['1.5', '-2']]);
   });
 
-  it('a sequence output is left out by default with a warning, and refused when named', () => {
+  it('a sequence output is left out by default with a warning, and refused when named', async () => {
     const job = (p: string) => `model: ${model('sequence_output')}\ninput: in.csv\nfeatures: { columns: [a, b] }\n${p}output: out.csv\n`;
-    const ok = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': job('') });
+    const ok = await runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': job('') });
     expect(ok.r.status, ok.r.stderr).toBe(0);
     expect(ok.r.stderr).toContain("warning: model output 'seq' is a sequence(float32), which onnxruntime-node cannot return: it is left out of the results");
     expect(ok.rows).toEqual([['y_0', 'y_1'], ['1', '2']]);
-    const named = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': job('predictions: [seq]\n') }, 'validate');
+    const named = await runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': job('predictions: [seq]\n') }, 'validate');
     expect(named.r.status).toBe(2);
     expect(expectOneLineError(named.r.stderr).join('\n')).toContain("output 'seq' is a sequence(float32), which onnxruntime-node cannot return; write a tensor output instead, or re-export the model with this output as a tensor (at predictions.0.output)");
   });
 });
 
 describe('inputs', () => {
-  it('per-column string, int64, float, double and bool inputs, each with the missing policy of its type', () => {
-    const { r, rows, d } = runJob({
+  it('per-column string, int64, float, double and bool inputs, each with the missing policy of its type', async () => {
+    const { r, rows, d } = await runJob({
       'in.csv': 'id,s,i,f,d,b\n1,a,3,0.5,0.1,true\n2,,-4,,,no\n3,zzz,,1,2,1\n4,b,9007199254740993,NA,1e300,N\n',
       'job.yaml': [
         `model: ${model('per_column_types')}`,
@@ -155,8 +159,8 @@ describe('inputs', () => {
     expect(rejects[1].slice(1, 3)).toEqual(['4', "column 'i': empty value; an int64 input cannot hold NaN, so the row is rejected (set features.missing for 'i' to a number to fill it)"]);
   });
 
-  it('float64 models keep double precision end to end', () => {
-    const { r, rows } = runJob({
+  it('float64 models keep double precision end to end', async () => {
+    const { r, rows } = await runJob({
       'in.csv': 'x1,x2\n0.1,0.2\n123456789.123456789,1e-9\n',
       'job.yaml': `model: ${model('float64_regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: { path: out.csv, float_precision: 17 }\n`,
     });
@@ -164,16 +168,16 @@ describe('inputs', () => {
     expect(rows).toEqual([['variable'], [String(0.1 * 0.25 + 0.2 * 4 - 1)], [String(123456789.123456789 * 0.25 + 1e-9 * 4 - 1)]]);
   });
 
-  it('validate warns why a fixed [1, F] model is slow, and still passes', () => {
-    const { r } = runJob({ 'in.csv': 'a,b,c\n1,1,1\n', 'job.yaml': `model: ${model('fixed_batch')}\ninput: in.csv\nfeatures: { columns: [a, b, c] }\noutput: out.csv\n` }, 'validate');
+  it('validate warns why a fixed [1, F] model is slow, and still passes', async () => {
+    const { r } = await runJob({ 'in.csv': 'a,b,c\n1,1,1\n', 'job.yaml': `model: ${model('fixed_batch')}\ninput: in.csv\nfeatures: { columns: [a, b, c] }\noutput: out.csv\n` }, 'validate');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("warning: job.yaml: model input 'input' has a fixed batch dimension of 1: rows are scored 1 at a time, which is much slower than a dynamic batch; re-export with a dynamic first dimension");
     expect(r.stdout).toMatch(/^ok: .*result columns variable; first 1 rows/);
   });
 
-  it.each([2, 1])('a model that needs 20 features, given %i, is refused by run before any data is read (exit 2)', (n) => {
+  it.each([2, 1])('a model that needs 20 features, given %i, is refused by run before any data is read (exit 2)', async (n) => {
     const columns = ['a', 'b'].slice(0, n);
-    const { r, d } = runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': `model: ${model('needs20')}\ninput: in.csv\nfeatures: { columns: [${columns}] }\noutput: out.csv\n` }, 'run', ['--json']);
+    const { r, d } = await runJob({ 'in.csv': 'a,b\n1,2\n', 'job.yaml': `model: ${model('needs20')}\ninput: in.csv\nfeatures: { columns: [${columns}] }\noutput: out.csv\n` }, 'run', ['--json']);
     expect(r.status).toBe(2);
     const rec = JSON.parse(r.stdout);
     expect(rec).toMatchObject({ status: 'invalid', exit_code: 2, inputs: [] });

@@ -1,4 +1,6 @@
-// End-to-end: the real CLI on real files and real ONNX models.
+// `serve-batch run` on real files and real ONNX models: through main() in this process, and spawned where a
+// process is the point (the shipped example as a user runs it, standard input and output, what ONNX Runtime
+// leaves in HOME and TMPDIR).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -30,7 +32,7 @@ describe('serve-batch run', () => {
     }
   });
 
-  it('matches columns by name in any order and passes quoted text and string keys through', () => {
+  it('matches columns by name in any order and passes quoted text and string keys through', async () => {
     const d = tempDir();
     const data = [
       'c,key,b,note,a',
@@ -43,7 +45,7 @@ describe('serve-batch run', () => {
       'in/data.csv': `${data}\n`,
       'job.yaml': `model: ${model('linear_binary')}\ninput: in/data.csv\nfeatures:\n  columns: [a, b, c]\npassthrough: [key, note]\noutput: out/{input_stem}.csv\noutput_precision_is_default: x\n`.replace('output_precision_is_default: x\n', ''),
     });
-    const r = cli(['run', path.join(d, 'job.yaml')]);
+    const r = await runMain(['run', path.join(d, 'job.yaml')]);
     expect(r.status, r.stderr).toBe(0);
     const rows = csvRows(readFileSync(path.join(d, 'out/data.csv'), 'utf8'));
     expect(rows[0]).toEqual(['key', 'note', 'label', 'probabilities_0', 'probabilities_1']);
@@ -60,7 +62,7 @@ describe('serve-batch run', () => {
     }
   });
 
-  it('writes one result per input, or one combined result in input order', () => {
+  it('writes one result per input, or one combined result in input order', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in/b.csv': 'a,b,c\n1,1,1\n',
@@ -68,26 +70,26 @@ describe('serve-batch run', () => {
       'per.yaml': `model: ${model('linear_binary')}\ninput: in/*.csv\nfeatures: { columns: [a, b, c] }\npredictions: [{ output: label, column: y }]\noutput: per/{input_stem}.csv\n`,
       'all.yaml': `model: ${model('linear_binary')}\ninput: in\nfeatures: { columns: [a, b, c] }\npassthrough: [a]\npredictions: [{ output: label, column: y }]\noutput: all/{job}-{date}.csv\n`,
     });
-    expect(cli(['run', path.join(d, 'per.yaml')]).status).toBe(0);
+    expect((await runMain(['run', path.join(d, 'per.yaml')])).status).toBe(0);
     expect(readdirSync(path.join(d, 'per')).sort()).toEqual(['a.csv', 'b.csv']);
-    expect(cli(['run', path.join(d, 'all.yaml')]).status).toBe(0);
+    expect((await runMain(['run', path.join(d, 'all.yaml')])).status).toBe(0);
     const [file] = readdirSync(path.join(d, 'all'));
     expect(file).toMatch(/^all-\d{4}-\d{2}-\d{2}\.csv$/);
     expect(csvRows(readFileSync(path.join(d, 'all', file), 'utf8')).map((r) => r[0])).toEqual(['a', '0', '2', '1']);
   });
 
-  it('supports stdin/stdout, --limit, --dry-run and --json', () => {
+  it('supports stdin/stdout (spawned: real pipes), --limit, --dry-run and --json', async () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nstate_dir: state\n` });
     writeFiles(d, { 'in.csv': 'x1,x2\n1,1\n2,0\n3,1\n' });
-    const dry = cli(['run', path.join(d, 'job.yaml'), '--dry-run', '--json']);
+    const dry = await runMain(['run', path.join(d, 'job.yaml'), '--dry-run', '--json']);
     expect(dry.status).toBe(0);
     expect(JSON.parse(dry.stdout).status).toBe('dry-run');
     expect(listFiles(d)).toEqual(['in.csv', 'job.yaml']);
     const piped = cli(['run', path.join(d, 'job.yaml'), '--input', '-', '--output', '-'], { input: 'x1,x2\n1,1\n2,0\n3,1\n', cwd: d });
     expect(piped.status, piped.stderr).toBe(0);
     expect(piped.stdout).toBe('variable\n2.5\n6\n5.5\n');
-    const limited = cli(['run', path.join(d, 'job.yaml'), '--limit', '2', '--json']);
+    const limited = await runMain(['run', path.join(d, 'job.yaml'), '--limit', '2', '--json']);
     const rec = JSON.parse(limited.stdout);
     expect(rec.inputs[0]).toMatchObject({ rows_in: 2, rows_out: 2, rows_rejected: 0, status: 'ok' });
     expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n2.5\n6\n');
@@ -96,13 +98,13 @@ describe('serve-batch run', () => {
     expect(saved.versions.onnxruntime).toMatch(/^1\.\d+/);
   });
 
-  it('rejects bad rows into the rejects file and reconciles the counts', () => {
+  it('rejects bad rows into the rejects file and reconciles the counts', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in.csv': 'id,x1,x2\n1,1,1\n2,abc,1\n3,"multi\nline",2\n4,,5\n5,1,2,3\n6,0.5,0.5\n',
       'job.yaml': `model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\npassthrough: [id]\noutput: out.csv\nerrors: { max_rejected: 70%, rejects: rejects.csv }\n`,
     });
-    const r = cli(['run', path.join(d, 'job.yaml'), '--json']);
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--json']);
     expect(r.status, r.stderr).toBe(0);
     const rec = JSON.parse(r.stdout);
     expect(rec.totals).toMatchObject({ rows_in: 6, rows_out: 2, rows_rejected: 4 });
@@ -120,7 +122,7 @@ describe('serve-batch run', () => {
     expect(rejects[4][2]).toBe('expected 3 fields, got 4');
   });
 
-  it('fails an input above max_rejected, keeps the other inputs and writes no partial result', () => {
+  it('fails an input above max_rejected, keeps the other inputs and writes no partial result', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in/a.csv': 'x1,x2\n1,1\n',
@@ -128,20 +130,20 @@ describe('serve-batch run', () => {
       'in/c.csv': 'x1,x2\n2,2\n',
       'job.yaml': `model: ${model('regressor')}\ninput: in/*.csv\nfeatures: { columns: [x1, x2] }\noutput: out/{input_stem}.csv\nerrors: { rejects: 'out/{input_stem}.rejects.csv' }\n`,
     });
-    const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text']);
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("too many rejected rows: 1 rows (reading stopped), errors.max_rejected is 0");
     expect(r.stderr).toContain("in/b.csv:3: column 'x1': 'bad' is not a number");
     expect(listFiles(path.join(d, 'out'))).toEqual(['a.csv', 'b.rejects.csv', 'c.csv']);
   });
 
-  it('feeds one model input per column (string, float, int64) with features.inputs', () => {
+  it('feeds one model input per column (string, float, int64) with features.inputs', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in.csv': 'id,visits,town,age\n1,3,Paris,30\n2,0,Berlin,41.5\n3,1,Lyon,\n4,9007199254740993,Paris,1\n',
       'job.yaml': `model: ${model('per_column')}\ninput: in.csv\nfeatures:\n  inputs: { city: town, age: age, visits: visits }\n  missing: { default: reject, age: nan }\npassthrough: [id]\noutput: out.csv\n`,
     });
-    const r = cli(['run', path.join(d, 'job.yaml')]);
+    const r = await runMain(['run', path.join(d, 'job.yaml')]);
     expect(r.status, r.stderr).toBe(0);
     const rows = csvRows(readFileSync(path.join(d, 'out.csv'), 'utf8'));
     expect(rows[0]).toEqual(['id', 'score']);
@@ -151,13 +153,13 @@ describe('serve-batch run', () => {
     expect(Number(rows[4][1])).toBeCloseTo(Math.fround(0.5 + 2 * Number(9007199254740993n) + 10), -12);
   });
 
-  it('scores a model with a fixed batch dimension one row per call, with a warning', () => {
+  it('scores a model with a fixed batch dimension one row per call, with a warning', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in.csv': 'a,b,c\n1,1,1\n1,0,2\n0,0,0\n',
       'job.yaml': `model: ${model('fixed_batch')}\ninput: in.csv\nfeatures: { columns: [a, b, c] }\noutput: out.csv\n`,
     });
-    const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text']);
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: model input 'input' has a fixed batch dimension of 1/);
     expect(readFileSync(path.join(d, 'out.csv'), 'utf8')).toBe('variable\n6\n7\n0\n');

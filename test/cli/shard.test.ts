@@ -1,8 +1,9 @@
-// Scale-out end to end: N = 1, 3 and 7 workers as separate processes started together (as a Kubernetes
-// Indexed Job would), then `merge`, reproduce one unsharded run byte for byte — on a multi-file input of mixed
-// formats, one large Parquet input cut at row groups, one large CSV without quotes cut at line starts, and
-// CSV with quoted line breaks scored whole. A worker killed just before its rename and run again writes the
-// same bytes; a missing or failed shard makes merge fail naming it.
+// Scale-out end to end: N = 1, 3 and 7 workers, then `merge`, reproduce one unsharded run byte for byte — on a
+// multi-file input of mixed formats, one large Parquet input cut at row groups, one large CSV without quotes
+// cut at line starts, and CSV with quoted line breaks scored whole. Workers run one after another through
+// main() in this process; once as separate processes started together, as a Kubernetes Indexed Job starts
+// them. A worker killed just before its rename and run again writes the same bytes; a missing or failed shard
+// makes merge fail naming it.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,9 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { openAtomic } from '../../src/io/atomic.js';
 import { parquetWriter } from '../../src/io/parquet-writer.js';
 import { packTexts } from '../../src/pipeline/packed.js';
-import { cli, cliAsync, expectOneLineError, listFiles, model, tempDir, writeFiles, type CliResult } from '../support/cli.js';
-
-const timings: string[] = [];
+import { cli, cliAsync, expectOneLineError, listFiles, model, runMain, tempDir, writeFiles, type CliResult, type MainResult } from '../support/cli.js';
 
 // Deterministic rows for linear_binary (a, b, c): every `bad`-th row has a non-number in b (0: none).
 function rows(n: number, seed: number, bad = 211): { id: string; a: string; b: string; c: string }[] {
@@ -37,21 +36,34 @@ output: ${output}
 errors: { max_rejected: '2%', rejects: 'out/rejects-{shard}.csv' }
 ${extra}`;
 
-async function workers(dir: string, count: number, o: { env?: (i: number) => Record<string, string>; args?: (i: number) => string[] } = {}): Promise<CliResult[]> {
-  const runs = Array.from({ length: count }, (_, i) =>
-    cliAsync(['run', 'job.yaml', ...(o.args ? o.args(i) : ['--shard', `${i}/${count}`]), '--json', '--log-format', 'json'], { cwd: dir, env: o.env?.(i) }),
-  );
-  return Promise.all(runs.map((r) => r.done));
+interface WorkerOptions {
+  env?: (i: number) => Record<string, string>;
+  args?: (i: number) => string[];
+  /** Start the workers together as separate processes (default: one after another in this process). */
+  spawned?: boolean;
 }
 
-function merge(dir: string, count: number, extra: string[] = []): CliResult & { record: Record<string, unknown> & { inputs: Record<string, unknown>[]; merge: { shards: { index: number; status: string }[] } } } {
-  const r = cli(['merge', 'job.yaml', '--shards', String(count), '--json', '--log-format', 'text', ...extra], { cwd: dir });
+// Run `count` workers of the job in `dir`.
+async function workers(dir: string, count: number, o: WorkerOptions = {}): Promise<(CliResult | MainResult)[]> {
+  const args = (i: number) => ['run', 'job.yaml', ...(o.args ? o.args(i) : ['--shard', `${i}/${count}`]), '--json', '--log-format', 'json'];
+  if (o.spawned) return Promise.all(Array.from({ length: count }, (_, i) => cliAsync(args(i), { cwd: dir, env: o.env?.(i) }).done));
+  const done = [];
+  for (let i = 0; i < count; i++) done.push(await runMain(args(i), { cwd: dir, env: o.env?.(i) }));
+  return done;
+}
+
+type MergeRecord = Record<string, unknown> & { inputs: Record<string, unknown>[]; merge: { shards: { index: number; status: string }[] } };
+
+// `merge` in this process, or spawned.
+async function merge(dir: string, count: number, o: { spawned?: boolean } = {}): Promise<{ status: number | null; stdout: string; stderr: string; record: MergeRecord }> {
+  const args = ['merge', 'job.yaml', '--shards', String(count), '--json', '--log-format', 'text'];
+  const r = o.spawned ? cli(args, { cwd: dir }) : await runMain(args, { cwd: dir });
   return { ...r, record: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
 // The unsharded run's result and rejects (then removed, so that merge writes them afresh).
-function unsharded(dir: string, result: string): { result: Buffer; rejects?: Buffer; record: Record<string, unknown> } {
-  const r = cli(['run', 'job.yaml', '--json', '--log-format', 'json'], { cwd: dir });
+async function unsharded(dir: string, result: string): Promise<{ result: Buffer; rejects?: Buffer; record: Record<string, unknown> }> {
+  const r = await runMain(['run', 'job.yaml', '--json', '--log-format', 'json'], { cwd: dir });
   expect(r.status, r.stderr).toBe(0);
   const out = { result: readFileSync(path.join(dir, result)), rejects: existsSync(path.join(dir, 'out/rejects-all.csv')) ? readFileSync(path.join(dir, 'out/rejects-all.csv')) : undefined, record: JSON.parse(r.stdout) };
   rmSync(path.join(dir, 'out'), { recursive: true, force: true });
@@ -59,15 +71,12 @@ function unsharded(dir: string, result: string): { result: Buffer; rejects?: Buf
 }
 
 // N workers + merge reproduce the unsharded bytes; returns the workers' records.
-async function sameAsUnsharded(dir: string, count: number, result: string, expected: ReturnType<typeof unsharded>, o: Parameters<typeof workers>[2] = {}) {
-  const t0 = Date.now();
+async function sameAsUnsharded(dir: string, count: number, result: string, expected: Awaited<ReturnType<typeof unsharded>>, o: WorkerOptions = {}) {
   const done = await workers(dir, count, o);
   for (const r of done) expect(r.status, r.stderr).toBe(0);
   const records = done.map((r) => JSON.parse(r.stdout) as Record<string, unknown> & { shard: { splits: { how: string; reason: string }[]; bytes: number; plan: string } });
-  const t1 = Date.now();
-  const m = merge(dir, count);
+  const m = await merge(dir, count);
   expect(m.status, m.stderr).toBe(0);
-  timings.push(`${path.basename(dir)} N=${count}: workers ${t1 - t0} ms, merge ${Date.now() - t1} ms`);
   expect(readFileSync(path.join(dir, result)).equals(expected.result), `${result} differs for N=${count}`).toBe(true);
   if (expected.rejects) expect(readFileSync(path.join(dir, 'out/rejects-all.csv')).equals(expected.rejects)).toBe(true);
   // The combined record accounts for every input and row as the unsharded record does.
@@ -83,7 +92,7 @@ async function sameAsUnsharded(dir: string, count: number, result: string, expec
 }
 
 describe('sharded runs + merge = one unsharded run, byte for byte', () => {
-  it('a multi-file input (CSV, CSV.gz, JSON Lines, a header-only file), combined CSV result, N = 1, 3 (from JOB_COMPLETION_INDEX) and 7', async () => {
+  it('a multi-file input (CSV, CSV.gz, JSON Lines, a header-only file), combined CSV result, N = 1, 3 (processes started together, the index from JOB_COMPLETION_INDEX) and 7', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in/a.csv': csv(rows(3000, 1)),
@@ -95,11 +104,12 @@ describe('sharded runs + merge = one unsharded run, byte for byte', () => {
       'in/g.csv': csv(rows(900, 6)),
       'job.yaml': job('in', 'out/part-{shard}.csv'),
     });
-    const expected = unsharded(d, 'out/part-all.csv');
+    const expected = await unsharded(d, 'out/part-all.csv');
     expect((expected.record.totals as { inputs: number }).inputs).toBe(7);
     await sameAsUnsharded(d, 1, 'out/part-all.csv', expected);
-    // As a Kubernetes Indexed Job starts them: the index in JOB_COMPLETION_INDEX, the count in SERVE_BATCH_SHARDS.
-    await sameAsUnsharded(d, 3, 'out/part-all.csv', expected, { args: () => [], env: (i) => ({ JOB_COMPLETION_INDEX: String(i), SERVE_BATCH_SHARDS: '3' }) });
+    // As a Kubernetes Indexed Job starts them: at once, each its own process, the index in JOB_COMPLETION_INDEX
+    // and the count in SERVE_BATCH_SHARDS.
+    await sameAsUnsharded(d, 3, 'out/part-all.csv', expected, { args: () => [], env: (i) => ({ JOB_COMPLETION_INDEX: String(i), SERVE_BATCH_SHARDS: '3' }), spawned: true });
     const records = await sameAsUnsharded(d, 7, 'out/part-all.csv', expected);
     // Files under 1 MiB are never split: every shard holds whole files.
     expect(records.flatMap((r) => (r.inputs as { range?: unknown }[]).filter((i) => i.range))).toEqual([]);
@@ -118,7 +128,7 @@ describe('sharded runs + merge = one unsharded run, byte for byte', () => {
       await w.write({ rows: 5000, columns: [{ name: 'id', kind: 'packed', values: packTexts(rs.map((r) => r.id)) }, num('a'), num('b'), num('c')] });
     }
     await w.commit();
-    const expected = unsharded(d, 'out/part-all.parquet');
+    const expected = await unsharded(d, 'out/part-all.parquet');
     for (const count of [1, 3, 7]) {
       const records = await sameAsUnsharded(d, count, 'out/part-all.parquet', expected);
       if (count > 1) {
@@ -132,7 +142,7 @@ describe('sharded runs + merge = one unsharded run, byte for byte', () => {
     const d = tempDir();
     writeFiles(d, { 'in/big.csv': csv(rows(40_000, 7, 97)), 'job.yaml': job('in/big.csv', 'out/part-{shard}.csv.gz') });
     expect(readFileSync(path.join(d, 'in/big.csv')).length).toBeGreaterThan(1 << 20);
-    const expected = unsharded(d, 'out/part-all.csv.gz');
+    const expected = await unsharded(d, 'out/part-all.csv.gz');
     const records = await sameAsUnsharded(d, 7, 'out/part-all.csv.gz', expected);
     expect(records[0].shard.splits).toEqual([{ path: path.join(d, 'in/big.csv'), how: 'bytes', pieces: 7, reason: 'split at line starts (it has no quote characters)' }]);
     const ranges = records.map((r) => (r.inputs as { range: { start: number; end: number; line: number } }[])[0].range);
@@ -145,7 +155,7 @@ describe('sharded runs + merge = one unsharded run, byte for byte', () => {
     const quoted = csv(rows(35_000, 8), (r) => (r.id.endsWith('5') ? `"${r.id}\nsecond line, ""quoted"""` : r.id));
     writeFiles(d, { 'in/a-quoted.csv': quoted, 'in/b.csv': csv(rows(3000, 9)), 'job.yaml': job('in/*.csv', 'out/part-{shard}.csv') });
     expect(quoted.length).toBeGreaterThan(1 << 20);
-    const expected = unsharded(d, 'out/part-all.csv');
+    const expected = await unsharded(d, 'out/part-all.csv');
     const records = await sameAsUnsharded(d, 3, 'out/part-all.csv', expected);
     const split = records[0].shard.splits.find((s) => s.how === 'whole');
     expect(split?.reason).toMatch(/^CSV with quote characters is scored by one worker: a quoted field may hold a line break/);
@@ -156,10 +166,11 @@ describe('retries and failures', () => {
   it('a worker killed just before its rename leaves no result; run again (as Kubernetes retries a pod) it writes the same bytes', async () => {
     const d = tempDir();
     writeFiles(d, { 'in/big.csv': csv(rows(40_000, 10, 97)), 'in/small.csv': csv(rows(500, 11)), 'job.yaml': job('in', 'out/part-{shard}.csv') });
-    const expected = unsharded(d, 'out/part-all.csv');
+    const expected = await unsharded(d, 'out/part-all.csv');
     const done = await workers(d, 3);
     for (const r of done) expect(r.status, r.stderr).toBe(0);
     const parts = [0, 1, 2].map((i) => readFileSync(path.join(d, `out/part-${i}.csv`)));
+    // The killed worker, its retry and the merge are processes of their own, as pods are.
     rmSync(path.join(d, 'out/part-1.csv'));
     const run = cliAsync(['run', 'job.yaml', '--shard', '1/3', '--log-format', 'json'], { cwd: d, env: { SERVE_BATCH_FAILPOINT: 'before-rename:part-1.csv:30000' } });
     const t0 = Date.now();
@@ -176,18 +187,18 @@ describe('retries and failures', () => {
     expect(JSON.parse(again.stdout).warnings.join()).toMatch(/did not finish: removed 1 temporary file it left \(\.part-1\.csv\./);
     expect(readFileSync(path.join(d, 'out/part-1.csv')).equals(parts[1])).toBe(true);
     expect(listFiles(d).filter((f) => f.includes('.sb-tmp') || f.endsWith('.lock'))).toEqual([]);
-    const m = merge(d, 3);
+    const m = await merge(d, 3, { spawned: true });
     expect(m.status, m.stderr).toBe(0);
     expect(readFileSync(path.join(d, 'out/part-all.csv')).equals(expected.result)).toBe(true);
   });
 
-  it('a missing shard makes merge fail naming it (exit 1), and writes no result', async () => {
+  it('a missing shard makes merge (spawned) fail naming it (exit 1), and writes no result', async () => {
     const d = tempDir();
     writeFiles(d, { 'in/a.csv': csv(rows(300, 12)), 'in/b.csv': csv(rows(300, 13)), 'job.yaml': job('in', 'out/part-{shard}.csv') });
     // Workers 0 and 2 ran; worker 1 never did.
     const done = await workers(d, 2, { args: (i) => ['--shard', `${2 * i}/3`] });
     expect(done.map((r) => r.status)).toEqual([0, 0]);
-    const m = merge(d, 3);
+    const m = await merge(d, 3, { spawned: true });
     expect(m.status).toBe(1);
     const lines = expectOneLineError(m.stderr);
     expect(lines.some((l) => /merge failed — 1 of 3 shards did not finish: shard 1 has not run \(no record in \.serve-batch\/runs\/job\.shard-1-of-3\)/.test(l)), m.stderr).toBe(true);
@@ -206,7 +217,7 @@ describe('retries and failures', () => {
     // b.csv ends with a line of three fields: the worker that scores it (worker 1) fails.
     const done = await workers(d, 2);
     expect(done.map((r) => r.status)).toEqual([0, 1]);
-    const m = merge(d, 2);
+    const m = await merge(d, 2);
     expect(m.status).toBe(1);
     expect(expectOneLineError(m.stderr).some((l) => /merge failed — 1 of 2 shards did not finish: shard 1 failed \(run \S+\): 1 of 1 input failed: too many rejected rows: .*first: in\/b\.csv:302: expected 4 fields, got 3/.test(l)), m.stderr).toBe(true);
     expect(existsSync(path.join(d, 'out/part-all.csv'))).toBe(false);
@@ -214,10 +225,10 @@ describe('retries and failures', () => {
 });
 
 describe('the plan, before anything is scored', () => {
-  it('--dry-run shows each worker its share and what was done with the files the cuts fell into; writes nothing', () => {
+  it('--dry-run shows each worker its share and what was done with the files the cuts fell into; writes nothing', async () => {
     const d = tempDir();
     writeFiles(d, { 'in/a.csv': csv(rows(200, 18)), 'in/big.csv': csv(rows(40_000, 19)), 'job.yaml': job('in', 'out/part-{shard}.csv') });
-    const r = cli(['run', 'job.yaml', '--shard', '1/3', '--dry-run', '--json', '--log-format', 'text'], { cwd: d });
+    const r = await runMain(['run', 'job.yaml', '--shard', '1/3', '--dry-run', '--json', '--log-format', 'text'], { cwd: d });
     expect(r.status, r.stderr).toBe(0);
     const rec = JSON.parse(r.stdout);
     expect(rec.status).toBe('dry-run');
@@ -256,18 +267,14 @@ describe('mistakes: one line, the documented exit code', () => {
     { name: 'merge to standard output', args: ['merge', 'job.yaml', '--shards', '1', '--output', '-'], exit: 2, message: /merge writes a file \(atomically\), not standard output: give --output PATH/ },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    it(c.name, async () => {
       const d = tempDir();
       writeFiles(d, { ...files, 'job.yaml': c.job ?? job('in', 'out/part-{shard}.csv') });
-      const r = cli([...c.args, '--log-format', 'text'], { cwd: d, env: c.env });
+      const r = await runMain([...c.args, '--log-format', 'text'], { cwd: d, env: c.env });
       expect(r.status, r.stderr).toBe(c.exit);
       const lines = expectOneLineError(r.stderr);
       expect(lines.some((l) => c.message.test(l)), `no line matches ${c.message}:\n${r.stderr}`).toBe(true);
       expect(existsSync(path.join(d, 'out'))).toBe(false);
     });
   }
-
-  it('timings', () => {
-    console.log(`shard e2e: ${timings.join('; ')}`);
-  });
 });

@@ -1,15 +1,15 @@
-// Opt-in compatibility test: the real scikit-learn/XGBoost/LightGBM exports in ../shared/compat (next to the
-// repository, see its README) scored through job files by the real CLI. Runs whenever that folder exists
-// (`npm test`, CI); without it the suite says so and skips. Run it alone with `npx vitest run test/compat`.
-// It spawns the built CLI: build first (`npm test` does).
+// Compatibility test: the real scikit-learn/XGBoost/LightGBM exports in ../shared/compat (next to the
+// repository, see its README) scored through job files by the CLI's main() in this process. Runs whenever that
+// folder exists (`npm test`); without it the suite says so and skips. SERVE_BATCH_COMPAT names the folder
+// instead, and then it must exist: CI names ../shared/compat (.ci/run), so CI never skips these tests.
+// Run it alone with `npx vitest run test/compat`.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { cli, csvRows, expectOneLineError, ROOT, tempDir, writeFiles } from '../support/cli.js';
+import { csvRows, expectOneLineError, ROOT, runMain, tempDir, writeFiles } from '../support/cli.js';
 import { withFloatOutputs, zipMapInputs } from '../support/onnx.js';
 
-// SERVE_BATCH_COMPAT points elsewhere (e.g. a folder that does not exist, to see the skip).
 const COMPAT = process.env.SERVE_BATCH_COMPAT ? path.resolve(process.env.SERVE_BATCH_COMPAT) : path.resolve(ROOT, '../shared/compat');
 const present = existsSync(path.join(COMPAT, 'README.md'));
 const file = (name: string) => path.join(COMPAT, name);
@@ -19,10 +19,10 @@ if (!present) console.warn(`compat: ${COMPAT} not found; the compatibility tests
 const IRIS = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
 
 // Run a job (YAML text) in a temp dir; return the CLI result and the result rows as objects.
-function score(yaml: string, extra: Record<string, string> = {}) {
+async function score(yaml: string, extra: Record<string, string> = {}) {
   const d = tempDir();
   writeFiles(d, { 'job.yaml': yaml, ...extra });
-  const r = cli(['run', path.join(d, 'job.yaml'), '--json', '--log-format', 'text'], { cwd: d });
+  const r = await runMain(['run', path.join(d, 'job.yaml'), '--json', '--log-format', 'text'], { cwd: d });
   const out = path.join(d, 'out.csv');
   const table = existsSync(out) ? csvRows(readFileSync(out, 'utf8')) : [];
   const rows = table.slice(1).map((row) => Object.fromEntries(table[0].map((h, i) => [h, row[i]])));
@@ -46,7 +46,7 @@ const rowOf = (t: ort.Tensor, r: number) => Array.from(t.data as Float32Array).s
 
 describe.skipIf(!present)(`compat exports in ${COMPAT}`, () => {
   it('rf_iris: accuracy ≥ 0.98 on iris.csv, p_0..p_2 equal to the tensor behind its ZipMap', async () => {
-    const { r, header, rows, record } = score(
+    const { r, header, rows, record } = await score(
       [`model: ${file('rf_iris.onnx')}`, `input: ${file('iris.csv')}`, 'features:', `  columns: ${JSON.stringify(IRIS)}`, 'passthrough: [target]',
         'predictions:', '  - { output: output_label, column: label }', '  - { output: output_probability, column: p }', 'output: { path: out.csv, float_precision: 9 }'].join('\n'),
     );
@@ -69,7 +69,7 @@ describe.skipIf(!present)(`compat exports in ${COMPAT}`, () => {
     ['pipeline_xgboost.onnx', 'input'],
     ['pipeline_lightgbm.onnx', 'input'],
   ])('%s: scores iris.csv (first 2 columns) with every output by default, as ONNX Runtime computes it', async (modelFile, inputName) => {
-    const { r, header, rows } = score([`model: ${file(modelFile)}`, `input: ${file('iris.csv')}`, `features: { columns: ${JSON.stringify(IRIS.slice(0, 2))} }`, 'output: { path: out.csv, float_precision: 9 }'].join('\n'));
+    const { r, header, rows } = await score([`model: ${file(modelFile)}`, `input: ${file('iris.csv')}`, `features: { columns: ${JSON.stringify(IRIS.slice(0, 2))} }`, 'output: { path: out.csv, float_precision: 9 }'].join('\n'));
     expect(r.status, r.stderr).toBe(0);
     expect(header).toEqual(['output_label', 'output_probability_0', 'output_probability_1', 'output_probability_2']);
     const data = csv('iris.csv').slice(1);
@@ -91,7 +91,7 @@ describe.skipIf(!present)(`compat exports in ${COMPAT}`, () => {
         'passthrough: [name, age]', 'output: { path: out.csv, float_precision: 9 }'].join('\n');
 
     it('scores small_titanic.csv as ONNX Runtime does on the same values', async () => {
-      const { r, header, rows, record } = score(job(file('small_titanic.csv')));
+      const { r, header, rows, record } = await score(job(file('small_titanic.csv')));
       expect(r.status, r.stderr).toBe(0);
       expect(header).toEqual(['name', 'age', ...columns]);
       expect(record.totals).toMatchObject({ rows_in: 38, rows_out: 38, rows_rejected: 0 });
@@ -120,23 +120,23 @@ describe.skipIf(!present)(`compat exports in ${COMPAT}`, () => {
       });
     });
 
-    it('an empty age scores as the age the pipeline imputes (28), so NaN reached its imputer', () => {
+    it('an empty age scores as the age the pipeline imputes (28), so NaN reached its imputer', async () => {
       const text = readFileSync(file('small_titanic.csv'), 'utf8');
       const [h, ...data] = csvRows(text);
       const age = h.indexOf('age');
       const filled = [h, ...data.map((d) => d.map((v, i) => (i === age && v === '' ? '28' : v)))].map((d) => d.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')).join('\n');
-      const empty = score(job(file('small_titanic.csv')));
-      const imputed = score(job('filled.csv'), { 'filled.csv': `${filled}\n` });
+      const empty = await score(job(file('small_titanic.csv')));
+      const imputed = await score(job('filled.csv'), { 'filled.csv': `${filled}\n` });
       expect(imputed.r.status, imputed.r.stderr).toBe(0);
       const strip = (rows: Record<string, string>[]) => rows.map(({ age: _age, ...rest }) => rest);
       expect(strip(empty.rows)).toEqual(strip(imputed.rows));
     });
   });
 
-  it('treecl: 2 features are refused by validate with exit 2, naming the count it needs', () => {
+  it('treecl: 2 features are refused by validate with exit 2, naming the count it needs', async () => {
     const d = tempDir();
     writeFiles(d, { 'job.yaml': [`model: ${file('treecl.onnx')}`, `input: ${file('iris.csv')}`, `features: { columns: ${JSON.stringify(IRIS.slice(0, 2))} }`, 'output: out.csv'].join('\n') });
-    const r = cli(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    const r = await runMain(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
     expect(r.status).toBe(2);
     const lines = expectOneLineError(r.stderr);
     expect(lines.join('\n')).toMatch(/requests feature 19 but input tensor has 2 features — the model needs at least 20 features, features\.columns lists 2/);
@@ -149,16 +149,16 @@ describe.skipIf(!present)(`compat exports in ${COMPAT}`, () => {
     ['pipeline_titanic.onnx', 'small_titanic.csv', 0],
     ['pipeline_titanic_nozipmap.onnx', 'small_titanic.csv', 0],
     ['treecl.onnx', 'iris.csv', 2],
-  ])('init %s + %s writes a job that validate answers with exit %i', (modelFile, data, exit) => {
+  ])('init %s + %s writes a job that validate answers with exit %i', async (modelFile, data, exit) => {
     const d = tempDir();
-    const made = cli(['init', '--model', file(modelFile), '--input', file(data), '-o', path.join(d, 'job.yaml'), '--log-format', 'text']);
+    const made = await runMain(['init', '--model', file(modelFile), '--input', file(data), '-o', path.join(d, 'job.yaml'), '--log-format', 'text']);
     expect(made.status, made.stderr).toBe(0);
-    const v = cli(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    const v = await runMain(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
     expect(v.status, v.stderr).toBe(exit);
   });
 });
 
-// Visible in the test report either way: which folder was used, or that it was missing.
-it.runIf(!present)(`compat: ${COMPAT} is missing, so the compatibility tests were skipped`, () => {
-  expect(present).toBe(false);
+// A folder named on purpose must be there: a CI that lost it fails instead of skipping the suite.
+it.runIf(process.env.SERVE_BATCH_COMPAT !== undefined)(`SERVE_BATCH_COMPAT names a folder of exports (${COMPAT})`, () => {
+  expect(present, `${path.join(COMPAT, 'README.md')} not found`).toBe(true);
 });

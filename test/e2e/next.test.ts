@@ -1,7 +1,9 @@
-// `serve-batch next` end to end: the acceptance cases through `next --json`, and the exit-2 cases.
+// `serve-batch next`: the acceptance cases through `next --json`, and the exit-2 cases — through main() in this
+// process, and the spawned CLI for one of each.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runMain } from '../support/cli.js';
 import { cli, tempDir } from './helpers.js';
 
 const dir = tempDir('sb-next-');
@@ -13,10 +15,16 @@ function job(name: string, schedule: string): string {
   return file;
 }
 
+// `next` in this process, with its exit code as `code` (the spawned CLI's name for it).
+const next = async (args: string[]) => {
+  const r = await runMain(['next', ...args]);
+  return { ...r, code: r.status };
+};
+
 // `next --json` → the UTC instants.
 async function utc(cron: string, tz: string, from: string, n: number): Promise<string[]> {
   const file = job(`j${Math.random().toString(16).slice(2, 8)}`, `schedule: { cron: "${cron}", timezone: ${tz} }`);
-  const r = await cli(['next', file, '-n', String(n), '--from', from, '--json']);
+  const r = await next([file, '-n', String(n), '--from', from, '--json']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout) as { job: string; timezone: string; fires: { utc: string; local: string }[] };
@@ -29,7 +37,7 @@ describe('serve-batch next --json (acceptance)', () => {
     expect(await utc('0 2 * * *', 'Asia/Seoul', '2026-11-24T00:00Z', 2)).toEqual(['2026-11-24T17:00:00.000Z', '2026-11-25T17:00:00.000Z']);
   });
 
-  it('45 2 * * * America/New_York across spring-forward: one fire on 2025-03-09 at 07:00Z', async () => {
+  it('45 2 * * * America/New_York across spring-forward: one fire on 2025-03-09 at 07:00Z (spawned)', async () => {
     const file = job('gap', 'schedule: { cron: "45 2 * * *", timezone: America/New_York }');
     const r = await cli(['next', file, '-n', '3', '--from', '2025-03-07T12:00Z', '--json']);
     expect(r.code).toBe(0);
@@ -62,7 +70,7 @@ describe('serve-batch next --json (acceptance)', () => {
 });
 
 describe('serve-batch next: user errors exit 2 with one line each and no stack', () => {
-  it('a job without schedule', async () => {
+  it('a job without schedule (spawned)', async () => {
     const r = await cli(['next', job('adhoc', ''), '--log-format', 'text']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -71,7 +79,7 @@ describe('serve-batch next: user errors exit 2 with one line each and no stack',
 
   it('an invalid cron and time zone, each with its YAML path', async () => {
     const file = job('bad', 'schedule:\n  cron: "0 25 * * *"\n  timezone: Europe/Berln');
-    const r = await cli(['next', file, '--log-format', 'text']);
+    const r = await next([file, '--log-format', 'text']);
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -82,16 +90,16 @@ describe('serve-batch next: user errors exit 2 with one line each and no stack',
 
   it('a --from without a UTC offset, and a bad -n', async () => {
     const file = job('ok', 'schedule: "0 2 * * *"');
-    const r = await cli(['next', file, '--from', '2026-11-24 00:00', '--log-format', 'text']);
+    const r = await next([file, '--from', '2026-11-24 00:00', '--log-format', 'text']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: --from must be an instant with a UTC offset, like 2025-03-07T12:00:00Z/);
-    const n = await cli(['next', file, '-n', 'many']);
+    const n = await next([file, '-n', 'many']);
     expect(n.code).toBe(2);
     expect(n.stderr).toMatch(/argument 'many' is invalid\. give a whole number from 1 to 1000\./);
   });
 
   it('a missing job file', async () => {
-    const r = await cli(['next', path.join(dir, 'nope.yaml'), '--log-format', 'text']);
+    const r = await next([path.join(dir, 'nope.yaml'), '--log-format', 'text']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: job file not found: .*nope\.yaml\n$/);
   });

@@ -1,10 +1,12 @@
 // One lock per job, taken by `run` like every other entry point: a second concurrent run exits 3, a lock whose
-// holder died is taken over, and `run` writes the metrics file.
+// holder died is taken over, and `run` writes the metrics file. The runs that hold a lock or meet a live holder
+// are processes; the others run main() in this process.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runMain } from '../support/cli.js';
 import { cli, listFiles, logLines, runRecords, startCli, tempDir, until, writeCsv, writeJob } from './helpers.js';
 
 describe('serve-batch run and the job lock', () => {
@@ -40,8 +42,8 @@ describe('serve-batch run and the job lock', () => {
     mkdirSync(path.join(dir, 'state/locks'), { recursive: true });
     const lock = path.join(dir, 'state/locks/stale.lock');
     writeFileSync(lock, JSON.stringify({ pid: dead, host: hostname(), run_id: 'crashed-run', started_at: '2026-01-01T00:00:00.000Z' }));
-    const r = await cli(['run', job]);
-    expect(r.code).toBe(0);
+    const r = await runMain(['run', job]);
+    expect(r.status, r.stderr).toBe(0);
     expect(runRecords(path.join(dir, 'state'), 'stale').map((x) => x.status)).toEqual(['ok']);
     expect(existsSync(lock)).toBe(false);
     expect(listFiles(dir).filter((f) => f.includes('.sb-tmp') || f.includes('.stale'))).toEqual([]);
@@ -67,8 +69,8 @@ describe('serve-batch run and the job lock', () => {
     mkdirSync(path.join(dir, 'in'));
     writeCsv(path.join(dir, 'in/a.csv'), 7);
     const job = writeJob(dir, 'metered', { extra: 'metrics_file: metrics/serve_batch.prom' });
-    const r = await cli(['run', job]);
-    expect(r.code).toBe(0);
+    const r = await runMain(['run', job]);
+    expect(r.status, r.stderr).toBe(0);
     const text = readFileSync(path.join(dir, 'metrics/serve_batch.prom'), 'utf8');
     expect(text).toMatch(/^serve_batch_last_run_status\{job_name="metered",status="ok"\} 1$/m);
     expect(text).toMatch(/^serve_batch_last_run_rows_in\{job_name="metered"\} 7$/m);

@@ -45,12 +45,10 @@ describe('serve-batch schedule when runs go wrong', () => {
     // From now on the input is small, so the next run is quick.
     rmSync(path.join(dir, 'in/big.csv'));
     writeCsv(path.join(dir, 'in/small.csv'), 10);
-    const killedAt = Date.now();
     process.kill(pid, 'SIGKILL');
     const failed = await d.waitForLog((e) => e.event === 'failed' && e.run_id === started.run_id);
     expect(failed.msg).toBe("job crashy: failed — the run's process was killed by signal SIGKILL before it could finish");
     const ok = await d.waitForLog((e) => e.event === 'finished', 20_000);
-    const recovered = Date.now() - killedAt;
     d.child.kill('SIGTERM');
     const r = await d.done;
     expect(r.code).toBe(0);
@@ -61,7 +59,6 @@ describe('serve-batch schedule when runs go wrong', () => {
     expect(readFileSync(path.join(dir, 'out/result.csv'), 'utf8').trim().split('\n')).toHaveLength(11);
     expect(tempFiles(dir)).toEqual([]); // the killed run's temporary output was removed by the next run
     expect(existsSync(lock)).toBe(false);
-    console.log(`[timing] crash: next successful run ${recovered}ms after the SIGKILL; scheduler exit ${r.ms}ms total`);
   });
 
   it('timeout stops the run cleanly (no partial output), and the failed run is retried', async () => {
@@ -119,17 +116,14 @@ describe('serve-batch schedule when runs go wrong', () => {
     const d = startCli(['schedule', jobs, '--grace', '1s']);
     const started = await d.waitForLog((e) => e.event === 'started');
     await until(() => lockPid(path.join(state, 'locks/long.lock')) === started.pid, 15_000, 'the run to take the lock');
-    const t = Date.now();
     d.child.kill('SIGTERM');
     const r = await d.done;
-    const ms = Date.now() - t;
     expect(r.code).toBe(0);
-    expect(ms).toBeLessThan(5000);
+    // Stopped because the grace ran out (terminating), not because the run finished.
     const events = logLines(r.stderr).map((e) => e.event).filter((e) => e !== 'warning' && e !== 'input_finished');
     expect(events.slice(events.indexOf('stopping'))).toEqual(['stopping', 'terminating', 'interrupted', 'stopped']);
     expect(runRecords(state, 'long').find((x) => x.run_id === started.run_id)).toMatchObject({ status: 'interrupted', exit_code: 143 });
     expect(existsSync(path.join(dir, 'out/result.csv'))).toBe(false);
     expect(tempFiles(dir)).toEqual([]);
-    console.log(`[timing] grace 1s: scheduler exited ${ms}ms after SIGTERM`);
   });
 });

@@ -27,6 +27,16 @@ async function readError(file: string): Promise<SbError> {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+// File descriptors of this process open on `file` (Linux: /proc/self/fd).
+const fdsOn = (file: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false;
+    }
+  });
+
 describe('openSource', () => {
   const text = 'a,b\n1,2\n'.repeat(50_000);
 
@@ -71,15 +81,35 @@ describe('openSource', () => {
     expect(e.context.file).toBe('shown');
   });
 
-  it('stops early without leaking: the sha256 is then unknown', async () => {
+  it('stops early without leaking: the file is closed, the sha256 is then unknown', async () => {
     const d = tempDir();
     const f = path.join(d, 'x.csv.gz');
     // Incompressible, so the gzip file is several blocks: `text` compresses to one block, which the reader may
     // have read (and hashed) whole before the consumer stops, depending on timing.
     writeFileSync(f, gzipSync(randomBytes(4 << 20)));
     const s = openSource(f, f);
-    for await (const _ of s.blocks) break;
+    for await (const _ of s.blocks) {
+      expect(fdsOn(f)).toHaveLength(1);
+      break;
+    }
     expect(s.sha256()).toBeUndefined();
+    // Closed by the gunzip pipeline as it is torn down, a few turns of the event loop later.
+    for (let turns = 0; turns < 1000 && fdsOn(f).length > 0; turns++) await new Promise((resolve) => setImmediate(resolve));
+    expect(fdsOn(f)).toEqual([]);
+  });
+
+  it('closes the file when the consumer stops at the first block of a plain file (a reader failing at the header)', async () => {
+    const d = tempDir();
+    for (const [name, bytes] of [['one-block.csv', 'a,b\n1,2\n'], ['blocks.csv', text.repeat(3)]]) {
+      const f = path.join(d, name);
+      writeFileSync(f, bytes);
+      const s = openSource(f, f);
+      for await (const _ of s.blocks) {
+        expect(fdsOn(f)).toHaveLength(1);
+        break;
+      }
+      expect(fdsOn(f), name).toEqual([]);
+    }
   });
 
   it('closes the file whenever its consumer stops early: after the first block, the gzip head, a limit, a header error', async () => {

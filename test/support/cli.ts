@@ -50,30 +50,80 @@ export function cli(args: string[], o: { cwd?: string; env?: Record<string, stri
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-// Run the CLI in this process through main() (args after `serve-batch`): its exit code and what it printed.
-// `build` replaces the program (to add a command). Output is captured, so tests must not run it concurrently.
-export async function runMain(args: string[], o: { cwd?: string; build?: typeof program } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+export interface MainResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+let running = false;
+
+// Run the CLI in this process through main() (args after `serve-batch`): its exit code and what it printed,
+// as a spawned CLI with piped stdout/stderr sees it (no TTY, no colour). `cwd` and `env` (undefined unsets a
+// variable) hold for this call only; `build` replaces the program (to add a command). A run that leaves a
+// signal listener or an exit code behind fails: a process exit would have reset them, the next test would not.
+export async function runMain(args: string[], o: { cwd?: string; env?: Record<string, string | undefined>; build?: typeof program } = {}): Promise<MainResult> {
+  if (running) throw new Error('runMain: output is captured per process, so calls must not overlap');
+  running = true;
+  const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const streams = { stdout: process.stdout, stderr: process.stderr };
+  const saved = {
+    write: { stdout: process.stdout.write, stderr: process.stderr.write },
+    tty: { stdout: Object.getOwnPropertyDescriptor(process.stdout, 'isTTY'), stderr: Object.getOwnPropertyDescriptor(process.stderr, 'isTTY') },
+    env: {} as Record<string, string | undefined>,
+    cwd: process.cwd(),
+    listeners: listenerCounts(),
+    exitCode: process.exitCode,
+  };
   const capture = (name: 'stdout' | 'stderr') =>
     ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      out[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      out[name].push(typeof chunk === 'string' ? Buffer.from(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8') : Buffer.from(chunk));
       const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       done?.();
       return true;
     }) as typeof process.stdout.write;
-  const cwd = process.cwd();
-  process.stdout.write = capture('stdout');
-  process.stderr.write = capture('stderr');
+  const env = { NO_COLOR: '1', FORCE_COLOR: '0', ...o.env };
   try {
+    for (const [k, v] of Object.entries(env)) {
+      saved.env[k] = process.env[k];
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    for (const name of ['stdout', 'stderr'] as const) {
+      Object.defineProperty(streams[name], 'isTTY', { value: false, configurable: true, writable: true });
+      streams[name].write = capture(name);
+    }
     if (o.cwd) process.chdir(o.cwd);
     const status = await main(['node', 'serve-batch', ...args], o.build);
-    return { status, ...out };
+    return { status, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8') };
   } finally {
-    process.chdir(cwd);
-    process.stdout.write = writes.stdout;
-    process.stderr.write = writes.stderr;
+    process.chdir(saved.cwd);
+    for (const name of ['stdout', 'stderr'] as const) {
+      streams[name].write = saved.write[name];
+      const tty = saved.tty[name];
+      if (tty) Object.defineProperty(streams[name], 'isTTY', tty);
+      else delete (streams[name] as { isTTY?: boolean }).isTTY;
+    }
+    for (const [k, v] of Object.entries(saved.env)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    running = false;
+    const leaked = leaks(saved.listeners, saved.exitCode);
+    if (leaked) throw new Error(`serve-batch ${args.join(' ')} left state behind in the test process: ${leaked}`);
   }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const listenerCounts = () => SIGNALS.map((s) => process.listenerCount(s));
+
+// What a finished in-process run changed that a process exit would have reset.
+function leaks(listeners: number[], exitCode: typeof process.exitCode): string | undefined {
+  const now = listenerCounts();
+  const signals = SIGNALS.filter((_, i) => now[i] !== listeners[i]);
+  if (signals.length > 0) return `listeners for ${signals.join(', ')}`;
+  if (process.exitCode !== exitCode) return `process.exitCode ${process.exitCode}`;
+  return undefined;
 }
 
 // Start the CLI without waiting (for signals and concurrency tests).

@@ -1,6 +1,9 @@
 // A stand-in for dist/src/schedule/child.js in runner tests: does what the BEHAVE environment variable says
 // with the request it receives, so the runner's handling of each way a run can end is tested on a real process.
 const behave = process.env.BEHAVE;
+// Ignoring SIGTERM from the first line, not from the request: a timeout that fires while the request is still
+// on its way must find a child that ignores it, or the test sees SIGTERM end it.
+if (behave === 'hang-ignoring-sigterm') process.on('SIGTERM', () => undefined);
 const input = { path: '/in/a.csv', bytes: 10, sha256: null, rows_in: 5, rows_out: 5, rows_rejected: 0, output: '/out/a.csv', rejects: null, status: 'ok', error: null, duration_ms: 1 };
 
 process.once('message', (req) => {
@@ -11,7 +14,6 @@ process.once('message', (req) => {
   } else if (behave === 'exit-with-output') {
     process.stderr.write('loading model\nterminate called: native failure\n', () => process.exit(134));
   } else if (behave === 'hang-ignoring-sigterm') {
-    process.on('SIGTERM', () => undefined);
     setInterval(() => undefined, 1000);
   }
 });
