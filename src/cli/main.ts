@@ -2,9 +2,11 @@
 // exit code. The only layer that prints.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { messageOf, SbError } from '../errors.js';
-import { DEFAULT_GRACE } from '../util/duration.js';
+import { endBySignal, leftRunning } from '../util/abandon.js';
+import { DEFAULT_GRACE, parseDuration } from '../util/duration.js';
 import { VERSION } from '../version.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { endSignalFor } from './signals.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
 
@@ -35,6 +37,7 @@ function program(): Command {
     .option('--reprocess', 'incremental jobs: score every input again, even those the ledger says were scored (and update the ledger)')
     .option('--shard <i/N>', 'score only worker i of N (0 ≤ i < N): a deterministic share of the inputs; merge combines the N results')
     .option('--shards <N>', 'the number of workers, with the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs); default: SERVE_BATCH_SHARDS')
+    .option('--timeout <duration>', "fail a run that takes longer (e.g. 30m), instead of the job's timeout", durationMs)
     .option('--json', 'print the run record as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (jobs: string[], o, cmd: Command) => {
@@ -107,6 +110,12 @@ function countOf(max: number): (v: string) => number {
   };
 }
 
+function durationMs(v: string): number {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('give a duration longer than 0, like 90, 30s, 5m or 1h30m.');
+  return ms;
+}
+
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number of rows, 1 or more.');
@@ -135,6 +144,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A thread still inside a call that never returned (a model given up on after a signal, a timeout or
+// validate's bound) keeps the process from exiting: it then ends by a signal, everything else being done.
 main(process.argv).then((code) => {
+  if (leftRunning().length > 0) endBySignal(endSignalFor(code));
   process.exitCode = code;
 });
