@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { SbError } from '../errors.js';
 import { unlessStopped, type StopBound } from '../util/abandon.js';
 import { formatDuration } from '../util/duration.js';
-import type { ModelReply, ModelRequest, Scored, SessionSettings } from './model-worker.js';
+import type { ExternalFile, ModelReply, ModelRequest, Scored, SessionSettings } from './model-worker.js';
 import { buffersOf, type NamedTensor, type Outputs, type RunSpec } from './tensors.js';
 
 export interface ModelBounds {
@@ -82,8 +82,9 @@ export class ModelThread {
   }
 
   /** Create the model's session from its bytes (which move to the thread); `keepBytes` for a second session later. */
-  load(file: string, bytes: Uint8Array, settings: SessionSettings, keepBytes: boolean): Promise<void> {
-    return this.ask('load', { file, bytes, settings, keepBytes }, buffersOf([bytes]), LOADING) as Promise<void>;
+  load(file: string, bytes: Uint8Array, settings: SessionSettings, externalData: ExternalFile[], keepBytes: boolean): Promise<void> {
+    const transfer = buffersOf([bytes, ...externalData.map((f) => f.data)]);
+    return this.ask('load', { file, bytes, settings, externalData, keepBytes }, transfer, LOADING) as Promise<void>;
   }
 
   /** A second session with `threads` intra-op threads; false if ONNX Runtime refused it. */

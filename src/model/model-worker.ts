@@ -14,8 +14,14 @@ export interface SessionSettings {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
+/** A file the model keeps tensors in, by the name the model gives it, with its bytes. */
+export interface ExternalFile {
+  path: string;
+  data: Uint8Array;
+}
+
 export type ModelRequest = { id: number } & (
-  | { op: 'load'; file: string; bytes: Uint8Array; settings: SessionSettings; keepBytes: boolean }
+  | { op: 'load'; file: string; bytes: Uint8Array; settings: SessionSettings; externalData: ExternalFile[]; keepBytes: boolean }
   | { op: 'open-fewer'; threads: number }
   | { op: 'close-fewer' }
   | { op: 'score'; session: 'own' | 'fewer'; feeds: NamedTensor[]; rows: number; spec: RunSpec; check?: { rows: number } }
@@ -64,7 +70,7 @@ async function serve(m: ModelRequest): Promise<void> {
 async function handle(m: ModelRequest): Promise<{ value?: unknown; transfer?: ArrayBuffer[] }> {
   switch (m.op) {
     case 'load': {
-      const options = sessionOptions(m.settings);
+      const options = sessionOptions(m.settings, m.externalData);
       try {
         own = await ort.InferenceSession.create(m.bytes, options);
       } catch (err) {
@@ -132,7 +138,7 @@ function headRows(outputs: Outputs, rows: number): Outputs {
   );
 }
 
-function sessionOptions(s: SessionSettings): ort.InferenceSession.SessionOptions {
+function sessionOptions(s: SessionSettings, externalData: ExternalFile[]): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {
     logSeverityLevel: QUIET,
     graphOptimizationLevel: s.optimization ?? 'all',
@@ -147,5 +153,8 @@ function sessionOptions(s: SessionSettings): ort.InferenceSession.SessionOptions
   // ONNX Runtime rejects keys set to undefined, and silently ignores unknown ones: set only what is given.
   if (s.threads !== undefined) options.intraOpNumThreads = s.threads;
   if (s.interThreads !== undefined) options.interOpNumThreads = s.interThreads;
+  // The model is given as bytes, so ONNX Runtime cannot find its data files itself (it would look in the
+  // working directory): they are read beside the model and handed over by the names the model gives them.
+  if (externalData.length > 0) options.externalData = externalData.map((f) => ({ path: f.path, data: f.data }));
   return options;
 }

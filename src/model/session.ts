@@ -1,10 +1,10 @@
 // Loading a model: bytes → ModelInfo → (ZipMap stripped) → one ONNX Runtime session in the model thread,
 // reused for every chunk and input of a job.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { SbError } from '../errors.js';
 import type { Optimization } from '../job/config.js';
 import { readModelInfo, type ModelInfo, type TypeInfo, type ValueInfo } from './model-info.js';
+import { readExternalData, readModelBytes } from './model-file.js';
 import { ModelThread, type ModelBounds } from './model-thread.js';
 import { stripZipMaps } from './zipmap.js';
 
@@ -18,6 +18,7 @@ export interface SessionOptions {
 
 export interface LoadedModel {
   path: string;
+  /** The model file's sha256, and its data files' after it when it has some. */
   sha256: string;
   bytes: number;
   /** As declared in the file (ZipMap outputs still non-tensor), for `inspect`. */
@@ -39,16 +40,9 @@ export interface LoadedModel {
  *  trees) peaked ~20 MB higher with two, its mlp (0.3 MB) ~2 MB. */
 export const MAX_COPY_BYTES = 1024 * 1024;
 
-// Read a model file. Errors are SbErrors naming the file.
+// Read a model file (a regular file: not a FIFO, device or directory). Errors are SbErrors naming the file.
 export async function readModelFile(file: string): Promise<{ bytes: Uint8Array; sha256: string }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SbError('PATH_NOT_FOUND', `model file not found: ${file}`, { yamlPath: 'model' });
-    throw new SbError('MODEL_INVALID', `cannot read model ${file}: ${(err as Error).message}`, { yamlPath: 'model' });
-  }
+  const bytes = await readModelBytes(file);
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
@@ -63,22 +57,25 @@ export function parseModel(file: string, bytes: Uint8Array): ModelInfo {
 
 // Load a model and create its session in a model thread of its own.
 export async function loadModel(file: string, options: SessionOptions = {}): Promise<LoadedModel> {
-  const { bytes, sha256 } = await readModelFile(file);
+  const bytes = await readModelBytes(file);
   const declared = parseModel(file, bytes);
+  const externalData = await readExternalData(file, bytes);
+  const hash = createHash('sha256').update(bytes);
+  for (const f of externalData) hash.update(f.data);
   const size = bytes.length;
   // The bytes move to the model thread: nothing here may use them after load().
   const runnable = stripZipMaps(bytes, declared.zipmaps);
   const copyable = options.threads === undefined && size <= MAX_COPY_BYTES;
   const thread = new ModelThread(options.bounds);
   try {
-    await thread.load(file, runnable, { threads: options.threads, interThreads: options.interThreads, optimization: options.optimization }, copyable);
+    await thread.load(file, runnable, { threads: options.threads, interThreads: options.interThreads, optimization: options.optimization }, externalData, copyable);
   } catch (err) {
     await thread.close();
     throw err;
   }
   return {
     path: file,
-    sha256,
+    sha256: hash.digest('hex'),
     bytes: size,
     declared,
     inputs: declared.inputs,
