@@ -65,7 +65,8 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
   const size = bytes.length;
   // The bytes move to the model thread: nothing here may use them after load().
   const runnable = stripZipMaps(bytes, declared.zipmaps);
-  const copyable = options.threads === undefined && size <= MAX_COPY_BYTES;
+  // A second session holds a second copy of the model, its data files included.
+  const copyable = options.threads === undefined && externalData.reduce((n, f) => n + f.data.length, size) <= MAX_COPY_BYTES;
   const thread = new ModelThread(options.bounds);
   try {
     await thread.load(file, runnable, { threads: options.threads, interThreads: options.interThreads, optimization: options.optimization }, externalData, copyable);
