@@ -12,11 +12,11 @@ import { loadModel, ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
 import { planRun, runSpecOf, type RunPlan } from '../pipeline/plan.js';
 import { resultFields } from '../pipeline/result-fields.js';
-import { STOP_GRACE_MS } from '../util/abandon.js';
-import { formatDuration } from '../util/duration.js';
 import { probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
+import { STOP_GRACE_MS, type StopBound } from '../util/abandon.js';
+import { formatDuration } from '../util/duration.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
@@ -179,7 +179,7 @@ function stopOn(signal: AbortSignal | undefined, timeoutMs: number | undefined):
 }
 
 // How the model thread's answers are waited for once the run must stop.
-function modelStop(signal: AbortSignal) {
+function modelStop(signal: AbortSignal): StopBound {
   const late = `the model had not answered ${STOP_GRACE_MS / 1000} s later and was left running; no partial results were kept`;
   return { signal, graceMs: STOP_GRACE_MS, error: () => new SbError('INTERRUPTED', late) };
 }
