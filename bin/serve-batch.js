@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+import { runCli } from '../dist/src/cli/main.js';
 
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+void runCli(process.argv);

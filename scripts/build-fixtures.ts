@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DT, attr, type AttrValue, initializer, mlNode, model, node, seqMapInfo, seqTensorInfo, valueInfo } from './onnx-builder.js';
+import { DT, attr, type AttrValue, externalInitializer, graph, initializer, mlNode, model, node, seqMapInfo, seqTensorInfo, valueInfo } from './onnx-builder.js';
 
 const { int, ints, float, floats, string, strings } = attr;
 
@@ -236,8 +236,132 @@ function sequenceOutput(): Uint8Array {
   });
 }
 
-// All fixture models by file name, built fresh.
+/** The forest fixture: more trees than ONNX Runtime's threshold for splitting a call's trees between threads
+ *  (80), so that a call of few rows sums each row's trees in another order than a call of many rows. */
+export const FOREST = { trees: 100, depth: 3, features: 4, targets: 2, seed: 20261124 };
+
+// A deterministic pseudo-random sequence in [0, 1) (a 31-bit linear congruential generator).
+function sequence(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+/** One tree of the forest: branch node i (breadth first) tests x[feature[i]] <= threshold[i] and goes to
+ *  2i+1 if true, 2i+2 if false; leaf j adds weights[j][t] to target t. */
+export interface ForestTree {
+  feature: number[];
+  threshold: number[];
+  weights: number[][];
+}
+
+// The forest's trees, from FOREST.seed (thresholds and weights are float32 values).
+export function forestTrees(): ForestTree[] {
+  const next = sequence(FOREST.seed);
+  const branches = 2 ** FOREST.depth - 1;
+  return Array.from({ length: FOREST.trees }, () => ({
+    feature: Array.from({ length: branches }, () => Math.floor(next() * FOREST.features)),
+    threshold: Array.from({ length: branches }, () => Math.fround(next())),
+    weights: Array.from({ length: branches + 1 }, () => Array.from({ length: FOREST.targets }, () => Math.fround(next() * 2 - 1))),
+  }));
+}
+
+// forest: a TreeEnsembleRegressor of FOREST.trees full trees of FOREST.depth over 4 features, 2 targets, SUM.
+function forest(): Uint8Array {
+  const trees = forestTrees();
+  const branches = 2 ** FOREST.depth - 1;
+  const nodes = 2 * branches + 1;
+  const a = { treeids: [] as number[], nodeids: [] as number[], featureids: [] as number[], values: [] as number[], modes: [] as string[], trueids: [] as number[], falseids: [] as number[] };
+  const t = { treeids: [] as number[], nodeids: [] as number[], ids: [] as number[], weights: [] as number[] };
+  trees.forEach((tree, k) => {
+    for (let i = 0; i < nodes; i++) {
+      const branch = i < branches;
+      a.treeids.push(k);
+      a.nodeids.push(i);
+      a.featureids.push(branch ? tree.feature[i] : 0);
+      a.values.push(branch ? tree.threshold[i] : 0);
+      a.modes.push(branch ? 'BRANCH_LEQ' : 'LEAF');
+      a.trueids.push(branch ? 2 * i + 1 : 0);
+      a.falseids.push(branch ? 2 * i + 2 : 0);
+      if (branch) continue;
+      for (let target = 0; target < FOREST.targets; target++) {
+        t.treeids.push(k);
+        t.nodeids.push(i);
+        t.ids.push(target);
+        t.weights.push(tree.weights[i - branches][target]);
+      }
+    }
+  });
+  return model({
+    graphName: 'forest',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', FOREST.features])],
+    outputs: [valueInfo('variable', DT.FLOAT, ['N', FOREST.targets])],
+    nodes: [
+      mlNode('TreeEnsembleRegressor', ['input'], ['variable'], {
+        n_targets: int(FOREST.targets),
+        nodes_treeids: ints(a.treeids),
+        nodes_nodeids: ints(a.nodeids),
+        nodes_featureids: ints(a.featureids),
+        nodes_values: floats(a.values),
+        nodes_modes: strings(a.modes),
+        nodes_truenodeids: ints(a.trueids),
+        nodes_falsenodeids: ints(a.falseids),
+        target_treeids: ints(t.treeids),
+        target_nodeids: ints(t.nodeids),
+        target_ids: ints(t.ids),
+        target_weights: floats(t.weights),
+        aggregate_function: string('SUM'),
+        post_transform: string('NONE'),
+      }),
+    ],
+  });
+}
+
+// loop_steps: y = x, after a Loop that does nothing for as many steps as the call's largest x (cast to an
+// integer): x = 1e12 makes a model call that never comes back, x = 1e5 one that takes a while.
+function loopSteps(): Uint8Array {
+  const body = graph(
+    'body',
+    [node('Identity', ['cond_in'], ['cond_out']), node('Identity', ['v_in'], ['v_out'])],
+    [valueInfo('step', DT.INT64, []), valueInfo('cond_in', DT.BOOL, []), valueInfo('v_in', DT.FLOAT, ['N', 1])],
+    [valueInfo('cond_out', DT.BOOL, []), valueInfo('v_out', DT.FLOAT, ['N', 1])],
+  );
+  return model({
+    graphName: 'loop_steps',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 1])],
+    outputs: [valueInfo('y', DT.FLOAT, ['N', 1])],
+    initializers: [initializer('always', [1], [], DT.BOOL)],
+    nodes: [
+      node('ReduceMax', ['input'], ['largest'], { keepdims: int(0) }),
+      node('Cast', ['largest'], ['steps'], { to: int(DT.INT64) }),
+      node('Loop', ['steps', 'always', 'input'], ['y'], { body: attr.graph(body) }),
+    ],
+  });
+}
+
+/** Where external_data.onnx keeps its weights, beside it. */
+export const EXTERNAL_DATA_FILE = 'external_data.bin';
+
+// external_data: variable = x·[0.75, -1.5] + 0.5, with W and b stored in external_data.bin (b at offset 8):
+// the layout exporters use for models above 2 GB.
+function externalData(): { model: Uint8Array; data: Uint8Array } {
+  const w = externalInitializer('W', [0.75, -1.5], [2, 1], EXTERNAL_DATA_FILE, 0);
+  const b = externalInitializer('b', [0.5], [1], EXTERNAL_DATA_FILE, 8);
+  const bytes = model({
+    graphName: 'external_data',
+    inputs: [valueInfo('input', DT.FLOAT, ['N', 2])],
+    outputs: [valueInfo('variable', DT.FLOAT, ['N', 1])],
+    initializers: [w.tensor, b.tensor],
+    nodes: [node('Gemm', ['input', 'W', 'b'], ['variable'])],
+  });
+  const data = new Uint8Array(12);
+  data.set(w.bytes, 0);
+  data.set(b.bytes, 8);
+  return { model: bytes, data };
+}
+
+// All fixture files (models, and the data file of external_data.onnx) by file name, built fresh.
 export function fixtureModels(): Record<string, Uint8Array> {
+  const external = externalData();
   return {
     'linear_binary.onnx': linearBinary(),
     'regressor.onnx': regressor(),
@@ -252,10 +376,14 @@ export function fixtureModels(): Record<string, Uint8Array> {
     'needs20.onnx': needs20(),
     'classes_357.onnx': classes357(),
     'sequence_output.onnx': sequenceOutput(),
+    'forest.onnx': forest(),
+    'loop_steps.onnx': loopSteps(),
+    'external_data.onnx': external.model,
+    [EXTERNAL_DATA_FILE]: external.data,
   };
 }
 
-// Writes every fixture model into outDir and returns the file names written.
+// Writes every fixture file into outDir and returns the file names written.
 export function writeFixtures(outDir: string): string[] {
   mkdirSync(outDir, { recursive: true });
   const models = fixtureModels();

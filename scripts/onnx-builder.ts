@@ -35,7 +35,8 @@ export type AttrValue =
   | { kind: 'floats'; value: number[] }
   | { kind: 'string'; value: string }
   | { kind: 'strings'; value: string[] }
-  | { kind: 'tensor'; value: Tensor };
+  | { kind: 'tensor'; value: Tensor }
+  | { kind: 'graph'; value: P.IGraphProto };
 
 // Attribute value constructors: tag a JS value with its ONNX attribute type.
 export const attr = {
@@ -46,6 +47,7 @@ export const attr = {
   string: (value: string): AttrValue => ({ kind: 'string', value }),
   strings: (value: string[]): AttrValue => ({ kind: 'strings', value }),
   tensor: (value: Tensor): AttrValue => ({ kind: 'tensor', value }),
+  graph: (value: P.IGraphProto): AttrValue => ({ kind: 'graph', value }),
 };
 
 // UTF-8 bytes of a string (ONNX strings are bytes).
@@ -121,6 +123,26 @@ export function initializer(
   }
 }
 
+// A float32 initializer whose values live in another file (`location`, relative to the model's folder) at
+// `offset`: the tensor names where its raw bytes are, and `bytes` are what that file must hold there.
+export function externalInitializer(name: string, values: number[], dims: number[], location: string, offset = 0): { tensor: Tensor; bytes: Uint8Array } {
+  const bytes = rawBytes(values.length, 4, (v, o, i) => v.setFloat32(o, values[i], true));
+  const entries = { location, offset: String(offset), length: String(bytes.length) };
+  const tensor: Tensor = {
+    name,
+    dims,
+    dataType: DT.FLOAT,
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: Object.entries(entries).map(([key, value]) => ({ key, value })),
+  };
+  return { tensor, bytes };
+}
+
+// A subgraph (the body of a Loop or If).
+export function graph(name: string, nodes: Node[], inputs: ValueInfo[], outputs: ValueInfo[]): P.IGraphProto {
+  return { name, node: nodes, input: inputs, output: outputs };
+}
+
 // AttributeProto for one named, tagged attribute value.
 function attribute(name: string, a: AttrValue): P.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
@@ -132,6 +154,7 @@ function attribute(name: string, a: AttrValue): P.IAttributeProto {
     case 'string': return { name, type: T.STRING, s: utf8(a.value) };
     case 'strings': return { name, type: T.STRINGS, strings: a.value.map(utf8) };
     case 'tensor': return { name, type: T.TENSOR, t: a.value };
+    case 'graph': return { name, type: T.GRAPH, g: a.value };
   }
 }
 

@@ -3,10 +3,12 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
 import { ORT_VERSION } from '../model/ort-version.js';
-import { DEFAULT_GRACE } from '../util/duration.js';
+import { endBySignal, leftRunning } from '../util/abandon.js';
+import { DEFAULT_GRACE, parseDuration } from '../util/duration.js';
 import { VERSION } from '../version.js';
 import { reportError } from './report-error.js';
 import { createLogger, type LogFormat } from './logger.js';
+import { endSignalFor } from './signals.js';
 import { guardStdio } from './stdio.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
@@ -41,6 +43,7 @@ export function program(exit: (code: number) => void): Command {
     .option('--reprocess', 'incremental jobs: score every input again, even those the ledger says were scored (and update the ledger)')
     .option('--shard <i/N>', 'score only worker i of N (0 ≤ i < N): a deterministic share of the inputs; merge combines the N results')
     .option('--shards <N>', 'the number of workers, with the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs); default: SERVE_BATCH_SHARDS')
+    .option('--timeout <duration>', "fail a run that takes longer (e.g. 30m), instead of the job's timeout", durationMs)
     .option('--json', 'print the run record as JSON on stdout')
     .option('-q, --quiet', 'print only warnings and errors')
     .action(async (jobs: string[], o, cmd: Command) => {
@@ -121,6 +124,12 @@ function countOf(max: number): (v: string) => number {
   };
 }
 
+function durationMs(v: string): number {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('give a duration longer than 0, like 90, 30s, 5m or 1h30m.');
+  return ms;
+}
+
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number of rows, 1 or more.');
@@ -147,4 +156,13 @@ export async function main(argv: string[], build: typeof program = program): Pro
     if ((p.opts() as GlobalOptions).debug) process.stderr.write(`${(err as Error).stack}\n`);
     return exitCodeOf(err);
   }
+}
+
+// The process's entry (bin/serve-batch.js). A thread still inside a call that never returned (a model given up
+// on after a signal, a timeout or validate's bound) keeps the process from exiting: it then ends by a signal,
+// everything else being done.
+export async function runCli(argv: string[]): Promise<void> {
+  const code = await main(argv);
+  if (leftRunning().length > 0) endBySignal(endSignalFor(code));
+  process.exitCode = code;
 }

@@ -23,6 +23,8 @@ export interface RunCommandOptions {
   reprocess?: boolean;
   shard?: string;
   shards?: string;
+  /** Fail each run that takes longer than this (ms), instead of the job's `timeout`. */
+  timeout?: number;
   json?: boolean;
   quiet?: boolean;
   logFormat?: LogFormat;
@@ -45,7 +47,8 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
   if (choice.warning) logger.log('warn', 'warning', choice.warning);
   const codes: number[] = [];
   for (const job of jobs) {
-    // The reader thread starts while the run's modules, ONNX Runtime and the model load.
+    // The model thread (which loads ONNX Runtime) and, for a large input, the reader thread start while the
+    // run's modules load.
     await warmUp(job, o);
     const { runJob } = await import('../run/run-job.js');
     const progress = createProgress(!o.quiet && logger.format === 'text' && o.output !== '-');
@@ -60,6 +63,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
         reprocess: o.reprocess,
         shard: choice.shard,
         signal,
+        timeoutMs: o.timeout,
         onEvent: (e) => {
           progress.stop();
           logEvent(logger, e);

@@ -1,25 +1,33 @@
-// SIGINT/SIGTERM during a run: stop at the next chunk, drop temporary files, exit 130/143. A second signal
-// exits at once (temporary files are then removed by the next run).
+// SIGINT, SIGTERM and SIGHUP (the terminal closed) during a run: stop at the next chunk, drop temporary
+// files, release the lock, write the record and exit 130 (SIGINT) or 143. A model call or a read that has not
+// come back STOP_GRACE_MS after the signal is given up on (util/abandon.ts); the process then ends by the
+// signal's default action once everything is cleaned up. A second signal ends the process at once
+// (temporary files are then removed by the next run).
+import { endBySignal } from '../util/abandon.js';
 
-export const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const STOPPING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 // Run `work` with an AbortSignal whose reason is the signal's name.
 export async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  let received: string | undefined;
+  let received: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (received) process.exit(SIGNAL_EXIT[sig] ?? 1);
+    if (received) endBySignal(sig === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
     received = sig;
     controller.abort(sig);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of STOPPING) process.on(sig, onSignal);
   try {
     return await work(controller.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOPPING) process.off(sig, onSignal);
   }
+}
+
+// How the process ends with `code` when work it gave up on is still running (it cannot exit normally then):
+// by SIGINT after SIGINT, by SIGTERM otherwise.
+export function endSignalFor(code: number): 'SIGINT' | 'SIGTERM' {
+  return code === 130 ? 'SIGINT' : 'SIGTERM';
 }
 
 // The exit code for several jobs: invalid beats failed beats interrupted beats a closed output (141) beats

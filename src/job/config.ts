@@ -53,6 +53,8 @@ export interface JobConfig {
   output: { template: string; format?: TextFormat; floatPrecision: number };
   errors: { maxRejected: RejectLimit; rejects?: string };
   schedule?: ScheduleConfig;
+  /** Every run of the job fails when it takes longer (`timeout`); undefined: no limit. */
+  timeoutMs?: number;
   stateDir: string;
   metricsFile?: string;
 }
@@ -152,6 +154,7 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
           timeoutMs: schedule.timeout === undefined ? undefined : parseDuration(schedule.timeout),
         }
       : undefined,
+    timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout),
     stateDir: resolveJobPath(dir, raw.state_dir ?? '.serve-batch'),
     metricsFile: raw.metrics_file ? resolveJobPath(dir, raw.metrics_file) : undefined,
   };

@@ -16,6 +16,12 @@ const duration = z
   .union([z.string(), z.number()])
   .refine((v) => parseDuration(v) !== undefined, 'must be a duration like 90, 30s, 5m, 2h or 1h30m');
 
+const positiveDuration = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) ctx.addIssue({ code: 'custom', message: 'must be a duration like 90, 30s, 5m, 2h or 1h30m' });
+  else if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'must be longer than 0 (leave it out for no limit)' });
+});
+
 export const missingValue = z.custom<'reject' | 'nan' | number>(
   (v) => v === 'reject' || v === 'nan' || (typeof v === 'number' && Number.isFinite(v)),
   "must be 'reject', 'nan' or a number",
@@ -145,6 +151,7 @@ export const jobSchema = z.strictObject({
   output: outputSchema,
   errors: errorsSchema.optional(),
   schedule: scheduleSchema.nullable().optional(),
+  timeout: positiveDuration.optional(),
   state_dir: text.optional(),
   metrics_file: text.nullable().optional(),
 });

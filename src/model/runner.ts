@@ -1,60 +1,80 @@
-// The model stage: feeds → fetched output tensors. Models with a fixed batch dimension (old exports declare
-// [1, F]) are called in slices of that size, the last one padded, and the outputs stitched back together.
-// Other models may be called in slices of `slice` rows (model/threads.ts chooses it when it is quicker).
+// The model stage, in the model thread (model-worker.ts): feeds → fetched outputs. Every call has the same
+// number of rows (tensors.ts, callRows): the model's declared batch size, or CALL_ROWS. A chunk is scored in
+// calls of that many rows, the last one padded with copies of its first row (a real row, so that an encoder
+// that refuses unknown values accepts it), and the pad rows' outputs are dropped. So a row's outputs never
+// depend on which rows share its call: not on batch_size, the end of a file or a shard's boundary.
 import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
-import type { Feed } from '../pipeline/featurize.js';
-import { cleanOrtMessage } from './session.js';
+import { cleanOrtMessage } from './ort-message.js';
+import { callRows, type NamedTensor, type Outputs, type RunSpec, type TensorData, type TensorValues } from './tensors.js';
 
-export type Outputs = Record<string, ort.Tensor>;
+type Sliceable = TensorValues & { subarray?: (a: number, b: number) => TensorValues; slice: (a: number, b: number) => TensorValues };
 
-export interface RunSpec {
-  fetch: string[];
-  /** Fixed batch size per input, when the model declares one. */
-  fixedBatch?: number;
-  /** Call the model on at most this many rows at a time (models without a fixed batch; every output batch-first). */
-  slice?: number;
-}
-
-// Score the first `rows` rows of the feeds (all of them, usually). Throws SbError(MODEL_RUNTIME) with ONNX
-// Runtime's reason.
-export async function runModel(session: ort.InferenceSession, input: Feed[], rows: number, spec: RunSpec): Promise<Outputs> {
-  const feeds: Outputs = {};
-  for (const f of input) {
-    const t = new ort.Tensor(f.type, f.data as never, f.dims);
-    feeds[f.input] = rows < f.dims[0] ? rowsOf(t, 0, rows) : t;
-  }
-  const b = spec.fixedBatch;
-  if (b === undefined && spec.slice !== undefined && rows > spec.slice) return runSliced(session, feeds, rows, spec.slice, spec.fetch);
-  if (b === undefined || rows === b) return runOnce(session, feeds, spec.fetch);
-  const parts: Outputs[] = [];
-  for (let start = 0; start < rows; start += b) {
-    const count = Math.min(b, rows - start);
-    const slice: Outputs = {};
-    for (const [name, t] of Object.entries(feeds)) slice[name] = sliceRows(t, start, count, b);
-    const out = await runOnce(session, slice, spec.fetch);
-    parts.push(Object.fromEntries(Object.entries(out).map(([k, t]) => [k, count === b ? t : sliceRows(t, 0, count, count)])));
-  }
-  return Object.fromEntries(spec.fetch.map((name) => [name, concatRows(parts.map((p) => p[name]), rows)]));
-}
-
-// Rows in slices of `size`: inputs as views (no copy), outputs stacked.
-async function runSliced(session: ort.InferenceSession, feeds: Outputs, rows: number, size: number, fetch: string[]): Promise<Outputs> {
-  const parts: Outputs[] = [];
+// Score the first `rows` rows of the feeds (all of them, usually), in calls of callRows(spec) rows. Throws
+// SbError(MODEL_RUNTIME) with ONNX Runtime's reason.
+export async function runModel(session: ort.InferenceSession, feeds: NamedTensor[], rows: number, spec: RunSpec): Promise<Outputs> {
+  if (rows === 0) throw new Error('internal: a model call needs at least one row');
+  const size = callRows(spec);
+  const parts: Record<string, ort.Tensor>[] = [];
   for (let start = 0; start < rows; start += size) {
     const count = Math.min(size, rows - start);
-    const part: Outputs = {};
-    for (const [name, t] of Object.entries(feeds)) part[name] = rowsOf(t, start, count);
-    const out = await runOnce(session, part, fetch);
+    const call: Record<string, ort.Tensor> = {};
+    for (const f of feeds) call[f.input] = new ort.Tensor(f.type as ort.Tensor.Type, callData(f, start, count, size) as never, [size, ...f.dims.slice(1)]);
+    const out = await runOnce(session, call, spec.fetch);
     for (const [name, t] of Object.entries(out)) {
-      const first = parts[0]?.[name];
-      if (t.dims[0] !== count || (first && first.dims.slice(1).join() !== t.dims.slice(1).join())) {
-        throw new SbError('MODEL_RUNTIME', `the model's output of shape [${t.dims.join(', ')}] for ${count} rows cannot be stacked by rows; set model.threads to score whole chunks`);
+      if (t.dims[0] !== size) {
+        throw new SbError('MODEL_RUNTIME', `output '${name}' has shape [${t.dims.join(', ')}] for a call of ${size} rows; serve-batch needs one output row per input row`);
       }
     }
     parts.push(out);
   }
-  return Object.fromEntries(fetch.map((name) => [name, concatRows(parts.map((p) => p[name]), rows)]));
+  return Object.fromEntries(spec.fetch.map((name) => [name, stackRows(parts.map((p) => p[name]), rows, size)]));
+}
+
+// The values of rows [start, start+count) of a feed for a call of `size` rows: a view when the call is full,
+// else a copy padded with row `start`.
+function callData(f: NamedTensor, start: number, count: number, size: number): TensorValues {
+  const width = rowWidth(f.dims);
+  const data = f.data as Sliceable;
+  if (count === size) return data.subarray ? data.subarray(start * width, (start + size) * width) : data.slice(start * width, (start + size) * width);
+  const out = Array.isArray(data) ? new Array<string>(size * width) : new (data.constructor as new (n: number) => Exclude<TensorValues, string[]>)(size * width);
+  const src = data as unknown as { [i: number]: unknown };
+  const dst = out as unknown as { [i: number]: unknown };
+  for (let i = 0; i < size * width; i++) dst[i] = src[start * width + (i < count * width ? i : i % width)];
+  return out;
+}
+
+async function runOnce(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, fetch: string[]): Promise<Record<string, ort.Tensor>> {
+  try {
+    return await session.run(feeds, fetch);
+  } catch (err) {
+    throw new SbError('MODEL_RUNTIME', `the model failed on this data: ${cleanOrtMessage(err)}`);
+  }
+}
+
+// The first `rows` rows of calls of `size` rows each, stacked into arrays of their own (so they can move
+// to another thread).
+function stackRows(parts: ort.Tensor[], rows: number, size: number): TensorData {
+  const first = parts[0];
+  const width = rowWidth(first.dims);
+  const total = rows * width;
+  const data = first.type === 'string' ? new Array<string>(total) : new (first.data.constructor as new (n: number) => Exclude<TensorValues, string[]>)(total);
+  const dst = data as unknown as { [i: number]: unknown; set?: (src: ArrayLike<unknown>, at: number) => void };
+  let o = 0;
+  for (const p of parts) {
+    const n = Math.min(size * width, total - o);
+    const src = p.data as unknown as { [i: number]: unknown; subarray?: (a: number, b: number) => ArrayLike<unknown> };
+    // Typed arrays in one copy (element by element, int64 values would each become a bigint).
+    if (dst.set && src.subarray) dst.set(src.subarray(0, n), o);
+    else for (let i = 0; i < n; i++) dst[o + i] = src[i];
+    o += n;
+  }
+  return { type: first.type, data: data as TensorValues, dims: [rows, ...first.dims.slice(1)] };
+}
+
+// Values per row of a batch-first shape.
+function rowWidth(dims: readonly number[]): number {
+  return dims.length > 1 ? dims.slice(1).reduce((a, d) => a * d, 1) : 1;
 }
 
 /** Whether two calls' outputs are the same: shapes, and every value bit for bit. */
@@ -76,50 +96,4 @@ export function sameOutputs(a: Outputs, b: Outputs): boolean {
     }
   }
   return true;
-}
-
-// Rows [start, start+count) of a batch-first tensor: a view of a typed array, a copy of strings.
-function rowsOf(t: ort.Tensor, start: number, count: number): ort.Tensor {
-  const width = t.dims.length > 1 ? t.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
-  const data = t.data as unknown as { subarray?: (a: number, b: number) => unknown; slice: (a: number, b: number) => unknown };
-  const part = data.subarray ? data.subarray(start * width, (start + count) * width) : data.slice(start * width, (start + count) * width);
-  return new ort.Tensor(t.type, part as never, [count, ...t.dims.slice(1)]);
-}
-
-async function runOnce(session: ort.InferenceSession, feeds: Outputs, fetch: string[]): Promise<Outputs> {
-  try {
-    return await session.run(feeds, fetch);
-  } catch (err) {
-    throw new SbError('MODEL_RUNTIME', `the model failed on this data: ${cleanOrtMessage(err)}`);
-  }
-}
-
-// Rows [start, start+count) of a tensor, padded with copies of the first row up to `size` rows.
-function sliceRows(t: ort.Tensor, start: number, count: number, size: number): ort.Tensor {
-  const width = t.dims.length > 1 ? t.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
-  const src = t.data as ArrayLike<unknown> & { slice?: (a: number, b: number) => unknown };
-  const data = t.type === 'string' ? new Array<string>(size * width) : new (t.data.constructor as new (n: number) => ArrayLike<unknown>)(size * width);
-  const dst = data as unknown as { [i: number]: unknown };
-  for (let i = 0; i < size * width; i++) {
-    const row = i < count * width ? start * width + i : start * width + (i % width);
-    dst[i] = (src as { [i: number]: unknown })[row];
-  }
-  return new ort.Tensor(t.type, data as never, [size, ...t.dims.slice(1)]);
-}
-
-// Stack tensors along the first dimension.
-function concatRows(parts: ort.Tensor[], rows: number): ort.Tensor {
-  const first = parts[0];
-  const width = first.dims.length > 1 ? first.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
-  const data = first.type === 'string' ? new Array<string>(rows * width) : new (first.data.constructor as new (n: number) => ArrayLike<unknown>)(rows * width);
-  const dst = data as unknown as { [i: number]: unknown; set?: (src: unknown, at: number) => void };
-  let o = 0;
-  for (const p of parts) {
-    const src = p.data as unknown as { [i: number]: unknown; length: number };
-    // Typed arrays in one copy (element by element, int64 values would each become a bigint).
-    if (dst.set) dst.set(src, o);
-    else for (let i = 0; i < src.length; i++) dst[o + i] = src[i];
-    o += src.length;
-  }
-  return new ort.Tensor(first.type, data as never, [rows, ...first.dims.slice(1)]);
 }

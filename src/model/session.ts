@@ -1,21 +1,24 @@
-// Loading a model: bytes → ModelInfo → (ZipMap stripped) → one ONNX Runtime session, reused for every chunk
-// and input of a job.
+// Loading a model: bytes → ModelInfo → (ZipMap stripped) → one ONNX Runtime session in the model thread,
+// reused for every chunk and input of a job.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
 import type { Optimization } from '../job/config.js';
 import { readModelInfo, type ModelInfo, type TypeInfo, type ValueInfo } from './model-info.js';
+import { readExternalData, readModelBytes } from './model-file.js';
+import { ModelThread, type ModelBounds } from './model-thread.js';
 import { stripZipMaps } from './zipmap.js';
 
 export interface SessionOptions {
   threads?: number;
   interThreads?: number;
   optimization?: Optimization;
+  /** How long to wait for the model's answers (see model-thread.ts). */
+  bounds?: ModelBounds;
 }
 
 export interface LoadedModel {
   path: string;
+  /** The model file's sha256, and its data files' after it when it has some. */
   sha256: string;
   bytes: number;
   /** As declared in the file (ZipMap outputs still non-tensor), for `inspect`. */
@@ -23,39 +26,23 @@ export interface LoadedModel {
   /** What the session exposes: inputs, and outputs with ZipMaps turned into float tensors. */
   inputs: ValueInfo[];
   outputs: ValueInfo[];
-  session: ort.InferenceSession;
+  /** The thread that holds the sessions and makes every call. */
+  thread: ModelThread;
   /** The threads asked for (model.threads); undefined: ONNX Runtime's default, one per core. */
   threads?: number;
-  /** Another session on the same model with `threads` intra-op threads (see model/threads.ts). */
-  withThreads(threads: number): Promise<ort.InferenceSession>;
+  /** Whether the thread can open a second session (model/threads.ts): only for small models. */
+  copyable: boolean;
+  /** Stop the model thread (unless a call never returned: then it stays until the process ends). */
+  close(): Promise<void>;
 }
 
-// ONNX Runtime 1.29+ on Linux and macOS has usage telemetry on by default: when it creates its environment
-// (the first session) it writes a device id and an event database under ~/.cache/Microsoft/DeveloperTools/
-// .onnxruntime/, an empty $TMPDIR/mat-debug-<pid>.log and $TMPDIR/.ses, and queues events (model file and
-// graph names, producer, hashes) for upload. A batch job must not litter or report its models:
-// ORT_DISABLE_TELEMETRY=1 turns all of it off (checked with strace on 1.30: no file is created). It is read
-// from the process environment, so it is set here, on the main thread (a worker thread's process.env is a
-// copy native code never sees), before any session exists; a value the user set (0) is kept.
-function disableOrtTelemetry(): void {
-  if (!process.env.ORT_DISABLE_TELEMETRY) process.env.ORT_DISABLE_TELEMETRY = '1';
-}
-disableOrtTelemetry();
+/** Models up to this size may get a second session (model/threads.ts): the bench's rf (a 1.9 MB file of 100
+ *  trees) peaked ~20 MB higher with two, its mlp (0.3 MB) ~2 MB. */
+export const MAX_COPY_BYTES = 1024 * 1024;
 
-// Severity 4 (fatal): ONNX Runtime otherwise prints its own `[E:onnxruntime:...]` lines on stderr; its
-// errors reach us as exceptions and are reported in our own words.
-const QUIET = 4;
-
-// Read a model file. Errors are SbErrors naming the file.
+// Read a model file (a regular file: not a FIFO, device or directory). Errors are SbErrors naming the file.
 export async function readModelFile(file: string): Promise<{ bytes: Uint8Array; sha256: string }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new SbError('PATH_NOT_FOUND', `model file not found: ${file}`, { yamlPath: 'model' });
-    throw new SbError('MODEL_INVALID', `cannot read model ${file}: ${(err as Error).message}`, { yamlPath: 'model' });
-  }
+  const bytes = await readModelBytes(file);
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
@@ -68,41 +55,36 @@ export function parseModel(file: string, bytes: Uint8Array): ModelInfo {
   }
 }
 
-// Load a model and create its session.
+// Load a model and create its session in a model thread of its own.
 export async function loadModel(file: string, options: SessionOptions = {}): Promise<LoadedModel> {
-  const { bytes, sha256 } = await readModelFile(file);
+  const bytes = await readModelBytes(file);
   const declared = parseModel(file, bytes);
+  const externalData = await readExternalData(file, bytes);
+  const hash = createHash('sha256').update(bytes);
+  for (const f of externalData) hash.update(f.data);
+  const size = bytes.length;
+  // The bytes move to the model thread: nothing here may use them after load().
   const runnable = stripZipMaps(bytes, declared.zipmaps);
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    logSeverityLevel: QUIET,
-    graphOptimizationLevel: options.optimization ?? 'all',
-    executionMode: 'sequential',
-    // The memory pattern pre-plans every intermediate buffer of a call at once; without it an MLP's run of
-    // 8192 rows peaks ~17 MB lower at the same speed (the bench's mlp).
-    enableMemPattern: false,
-    // Idle ONNX Runtime threads spin by default, taking the core the reader thread parses on; batch calls
-    // are big enough that waking a thread costs nothing measurable (README "Performance").
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  };
-  // ONNX Runtime rejects keys set to undefined, and silently ignores unknown ones: set only what is given.
-  if (options.threads !== undefined) sessionOptions.intraOpNumThreads = options.threads;
-  if (options.interThreads !== undefined) sessionOptions.interOpNumThreads = options.interThreads;
-  let session: ort.InferenceSession;
+  // A second session holds a second copy of the model, its data files included.
+  const copyable = options.threads === undefined && externalData.reduce((n, f) => n + f.data.length, size) <= MAX_COPY_BYTES;
+  const thread = new ModelThread(options.bounds);
   try {
-    session = await ort.InferenceSession.create(runnable, sessionOptions);
+    await thread.load(file, runnable, { threads: options.threads, interThreads: options.interThreads, optimization: options.optimization }, externalData, copyable);
   } catch (err) {
-    throw new SbError('MODEL_INVALID', `${file} cannot be loaded by ONNX Runtime: ${cleanOrtMessage(err)}`, { yamlPath: 'model' });
+    await thread.close();
+    throw err;
   }
   return {
     path: file,
-    sha256,
-    bytes: bytes.length,
+    sha256: hash.digest('hex'),
+    bytes: size,
     declared,
     inputs: declared.inputs,
     outputs: declared.outputs.map((o) => (declared.zipmaps.some((z) => z.output === o.name) ? zipMapAsTensor(o, declared) : o)),
-    session,
+    thread,
     threads: options.threads,
-    withThreads: (threads) => ort.InferenceSession.create(runnable, { ...sessionOptions, intraOpNumThreads: threads }),
+    copyable,
+    close: () => thread.close(),
   };
 }
 
@@ -112,14 +94,5 @@ function zipMapAsTensor(o: ValueInfo, info: ModelInfo): ValueInfo {
   return { name: o.name, type };
 }
 
-// ONNX Runtime messages carry C++ file names and template signatures; keep the sentence a user can act on.
-export function cleanOrtMessage(err: unknown): string {
-  let msg = err instanceof Error ? err.message : String(err);
-  const status = msg.indexOf('Status Message: ');
-  if (status !== -1) msg = msg.slice(status + 'Status Message: '.length);
-  const sig = msg.lastIndexOf('] ');
-  if (sig !== -1 && /^\/|^[A-Za-z]:\\/.test(msg)) msg = msg.slice(sig + 2);
-  return msg.replace(/\s+/g, ' ').trim();
-}
-
+export { cleanOrtMessage } from './ort-message.js';
 export { ORT_VERSION } from './ort-version.js';

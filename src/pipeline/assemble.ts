@@ -1,6 +1,6 @@
 // Passthrough columns + fetched outputs → result columns, in the plan's order, one row per kept input row.
-import type * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
+import type { Outputs, TensorData } from '../model/tensors.js';
 import type { PackedText } from './packed.js';
 import type { ColumnPlan, RunPlan } from './plan.js';
 import type { PreparedChunk } from './prepare.js';
@@ -25,14 +25,14 @@ export function resultNames(plan: RunPlan): string[] {
 }
 
 // Build the result chunk for one scored chunk.
-export function assemble(chunk: PreparedChunk, outputs: Record<string, ort.Tensor>, plan: RunPlan): ResultChunk {
+export function assemble(chunk: PreparedChunk, outputs: Outputs, plan: RunPlan): ResultChunk {
   const rows = chunk.rows;
   const columns: ResultColumn[] = plan.passthrough.map((name, i) => ({ name, kind: 'packed', values: chunk.passthrough[i] }));
   for (const c of plan.columns) columns.push(...outputColumns(c, outputs[c.output], rows));
   return { rows, columns };
 }
 
-function outputColumns(c: ColumnPlan, t: ort.Tensor, rows: number): ResultColumn[] {
+function outputColumns(c: ColumnPlan, t: TensorData, rows: number): ResultColumn[] {
   const width = t.dims.length >= 2 ? t.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
   if (t.dims[0] !== rows && !(rows === 0 && t.dims.length > 0)) {
     throw new SbError('MODEL_RUNTIME', `output '${c.output}' has ${t.dims[0]} rows for ${rows} input rows; serve-batch needs one output row per input row`);
@@ -50,7 +50,7 @@ function outputColumns(c: ColumnPlan, t: ort.Tensor, rows: number): ResultColumn
   return c.names.map((name, k) => column(name, t, width, k, c.labels, c.classes));
 }
 
-function column(name: string, t: ort.Tensor, stride: number, offset: number, labels?: string[], classes?: (string | number)[]): ResultColumn {
+function column(name: string, t: TensorData, stride: number, offset: number, labels?: string[], classes?: (string | number)[]): ResultColumn {
   const data = t.data;
   if (t.type === 'string') {
     const all = data as string[];
@@ -74,7 +74,7 @@ function column(name: string, t: ort.Tensor, stride: number, offset: number, lab
 }
 
 // Float view of a numeric tensor (float16 decoded).
-function asFloat(t: ort.Tensor): ArrayLike<number> {
+function asFloat(t: TensorData): ArrayLike<number> {
   if (t.type !== 'float16') return t.data as ArrayLike<number>;
   const src = t.data as Uint16Array;
   const out = new Float32Array(src.length);

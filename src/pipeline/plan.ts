@@ -4,6 +4,7 @@ import { SbError } from '../errors.js';
 import type { JobConfig, MissingPolicy, PredictionSpec } from '../job/config.js';
 import { outputClasses, typeToString, type Dim, type ValueInfo } from '../model/model-info.js';
 import type { LoadedModel } from '../model/session.js';
+import type { RunSpec } from '../model/tensors.js';
 import { didYouMean } from '../util/suggest.js';
 import type { ColumnNeed } from './chunk.js';
 
@@ -39,6 +40,11 @@ export interface RunPlan {
 }
 
 const where = (yamlPath: string) => ({ yamlPath });
+
+// What every model call of a run computes, and the batch size the model declares, if any.
+export function runSpecOf(plan: RunPlan): RunSpec {
+  return { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch };
+}
 
 // Build the plan; throws SbError(MODEL_MISMATCH) for anything the model cannot take or give.
 export function planRun(job: JobConfig, model: LoadedModel): RunPlan {

@@ -4,14 +4,13 @@
 // - whether an [N, ?] input gets enough features: tree ensembles check the feature indices they use against
 //   the input's width even on an empty batch ("requests feature 19 but input tensor has 2 features"), so a
 //   job that lists too few columns is refused here (exit 2) rather than failing on its first chunk.
-import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
 import type { JobConfig } from '../job/config.js';
 import type { LoadedModel } from '../model/session.js';
-import { cleanOrtMessage } from '../model/session.js';
+import type { Outputs, TensorValues } from '../model/tensors.js';
 import type { RunPlan } from './plan.js';
 
-const EMPTY: Record<string, () => ort.Tensor['data']> = {
+const EMPTY: Record<string, () => TensorValues> = {
   string: () => [],
   float32: () => new Float32Array(0),
   float64: () => new Float64Array(0),
@@ -38,13 +37,15 @@ export async function probeWidths(model: LoadedModel, plan: RunPlan, job?: JobCo
     return t.rank === 2 && typeof dims?.[1] !== 'number';
   });
   if (plan.unresolved.length === 0 && !dynamicWidth) return;
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const t of plan.tensors) feeds[t.input] = new ort.Tensor(t.type, EMPTY[t.type]() as never, t.rank === 1 ? [0] : [0, t.columns.length]);
-  let outputs: Record<string, ort.Tensor>;
+  const feeds = plan.tensors.map((t) => ({ input: t.input, type: t.type, data: EMPTY[t.type](), dims: t.rank === 1 ? [0] : [0, t.columns.length] }));
+  let outputs: Outputs;
   try {
-    outputs = await model.session.run(feeds, plan.unresolved.length > 0 ? plan.unresolved : plan.fetch);
+    outputs = await model.thread.probe(feeds, plan.unresolved.length > 0 ? plan.unresolved : plan.fetch);
   } catch (err) {
-    const message = cleanOrtMessage(err).replace(/\.$/, '');
+    // Only ONNX Runtime's refusal of the empty batch is weighed here; anything else (a stop, a model that
+    // does not answer) is the run's.
+    if (!(err instanceof SbError) || err.code !== 'MODEL_RUNTIME') throw err;
+    const message = err.message.replace(/\.$/, '');
     if (TOO_FEW_FEATURES.test(message)) {
       const yamlPath = job?.features.mode === 'columns' ? 'features.columns' : 'features';
       throw new SbError('MODEL_MISMATCH', `the model refuses the features it is given: ${message}${featureHint(job, message)}`, { yamlPath });

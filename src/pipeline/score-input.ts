@@ -5,9 +5,10 @@ import type { JobConfig, RejectLimit, TextFormat } from '../job/config.js';
 import { SbError } from '../errors.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { delimiterOf } from '../io/formats.js';
-import type { RunSpec } from '../model/runner.js';
 import { callModel, modelThreads } from '../model/threads.js';
 import type { LoadedModel } from '../model/session.js';
+import type { RunSpec } from '../model/tensors.js';
+import { STOP_GRACE_MS, unlessStopped } from '../util/abandon.js';
 import { assemble } from './assemble.js';
 import type { Reject } from './chunk.js';
 import type { RunPlan } from './plan.js';
@@ -26,6 +27,8 @@ export interface ScoreContext {
   limit?: number;
   /** A shard's piece of the file; absent: the whole file. */
   piece?: PieceSpec;
+  /** Aborted when the run must stop: it stops at the next chunk, and gives up on a read that has not come
+   *  back STOP_GRACE_MS later (a FIFO that nobody writes). */
   signal?: AbortSignal;
   /** Called after each chunk with the rows and bytes of this input so far. */
   onProgress?: (rows: number, bytes: number) => void;
@@ -68,16 +71,27 @@ export async function scoreInput(file: string, display: string, format: TextForm
   const inThread = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
   const prepared = inThread ? prepareInWorker(spec) : prepareHere(spec);
   const threads = modelThreads(ctx.model, inThread);
+  const chunks = prepared.chunks[Symbol.asyncIterator]();
+  const signal = ctx.signal;
+  let readLeft = false;
+  const stillReading = () => {
+    readLeft = true;
+    return new SbError('INTERRUPTED', `reading ${display} had not come back ${STOP_GRACE_MS / 1000} s later and was left running; no partial results were kept`);
+  };
   try {
-    for await (const chunk of prepared.chunks) {
-      if (ctx.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted');
+    for (;;) {
+      const next = await unlessStopped(chunks.next(), signal && { signal, graceMs: STOP_GRACE_MS, error: stillReading }, `reading ${display}`);
+      if (next.done) break;
+      const chunk = next.value;
+      if (signal?.aborted) throw new SbError('INTERRUPTED', 'no partial results were kept');
       if (chunk.rows > 0) {
-        const { outputs, ms } = await callModel(threads, chunk.feeds, chunk.rows, ctx.runSpec);
+        const scored = await callModel(ctx.model, threads, chunk.feeds, chunk.rows, ctx.runSpec);
+        // The feeds' typed arrays went to the model thread and came back with the outputs.
+        chunk.feeds.forEach((f, i) => (f.data = scored.feeds[i] ?? f.data));
         const writing = performance.now();
         prepared.recycle(chunk);
-        await ctx.writer.write(assemble(chunk, outputs, ctx.plan));
-        const batchFirst = Object.values(outputs).every((t) => t.dims[0] === chunk.rows);
-        threads.observe({ read: chunk.readMs, model: ms, write: performance.now() - writing, rows: chunk.rows, batchFirst });
+        await ctx.writer.write(assemble(chunk, scored.outputs, ctx.plan));
+        threads.observe({ read: chunk.readMs, model: scored.ms, write: performance.now() - writing, rows: chunk.rows });
       }
       await ctx.rejects.add(display, chunk.header, chunk.rejects);
       for (const r of chunk.rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
@@ -101,11 +115,11 @@ export async function scoreInput(file: string, display: string, format: TextForm
     counts.bytes = prepared.bytes();
     throw new InputFailure(err, counts);
   } finally {
-    try {
-      await prepared.close();
-    } finally {
-      await threads.release();
-    }
+    // The second session goes whatever happens (a model thread left inside a call refuses, and keeps it).
+    const release = () => threads.release().catch(() => undefined);
+    // A read that never came back cannot be stopped either: closing would wait for it.
+    if (readLeft) void prepared.close().catch(() => undefined).finally(release);
+    else await prepared.close().finally(release);
   }
 }
 

@@ -11,12 +11,13 @@ import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
 import { loadModel, ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
-import { planRun, type RunPlan } from '../pipeline/plan.js';
+import { planRun, runSpecOf, type RunPlan } from '../pipeline/plan.js';
 import { resultFields } from '../pipeline/result-fields.js';
 import { probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
-import type { RunSpec } from '../model/runner.js';
+import { STOP_GRACE_MS, type StopBound } from '../util/abandon.js';
+import { formatDuration } from '../util/duration.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
@@ -55,7 +56,10 @@ export interface RunOptions {
   reprocess?: boolean;
   /** Score only this worker's share of the inputs (see run/shards.ts). */
   shard?: ShardSpec;
+  /** Stop the run (its reason: the signal's name, e.g. 'SIGTERM'); nothing partial is kept. */
   signal?: AbortSignal;
+  /** Fail the run when it takes longer than this (ms); default: the job's `timeout`. */
+  timeoutMs?: number;
   onEvent?: (e: RunEvent) => void;
   onProgress?: (p: { input: string; rows: number; bytes: number; totalBytes?: number }) => void;
   now?: () => Date;
@@ -74,6 +78,9 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   const stateName = shard ? shardStateName(job.name, shard) : job.name;
   let release: (() => Promise<void>) | undefined;
   let journaled = false;
+  let model: LoadedModel | undefined;
+  const stop = stopOn(options.signal, options.timeoutMs ?? job.timeoutMs);
+  options = { ...options, signal: stop.signal };
   try {
     if (shard) checkShardOptions(job, options);
     if (!options.dryRun) {
@@ -84,7 +91,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
         emit({ type: 'warning', job: job.name, message: recovered });
       }
     }
-    const model = await loadModel(job.model.path, { threads: job.model.threads, interThreads: job.model.interThreads, optimization: job.model.optimization });
+    model = await loadModel(job.model.path, { threads: job.model.threads, interThreads: job.model.interThreads, optimization: job.model.optimization, bounds: { stop: modelStop(stop.signal) } });
     record.model.sha256 = model.sha256;
     const plan = planRun(job, model);
     await probeWidths(model, plan, job);
@@ -129,7 +136,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       journaled = true;
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
       const failed = record.inputs.filter((i) => i.status === 'failed');
-      if (options.signal?.aborted) throw new SbError('INTERRUPTED', 'interrupted: no partial results were kept');
+      if (options.signal?.aborted) throw new SbError('INTERRUPTED', 'no partial results were kept');
       const mismatch = unreconciled(record.inputs);
       if (mismatch) throw new SbError('RECONCILE', mismatch);
       if (failed.length > 0) {
@@ -142,9 +149,11 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     if (!(err instanceof SbError)) throw err;
     record.error = err.describe();
     record.exit_code = exitCodeOf(err);
-    record.status = err.code === 'LOCKED' ? 'skipped' : err.code === 'INTERRUPTED' ? 'interrupted' : record.exit_code === 2 ? 'invalid' : 'failed';
-    if (err.code === 'INTERRUPTED' && options.signal?.reason === 'SIGTERM') record.exit_code = 143;
+    record.status = err.code === 'LOCKED' ? 'skipped' : record.exit_code === 2 ? 'invalid' : 'failed';
+    if (err.code === 'INTERRUPTED') Object.assign(record, stopOutcome(stop.signal.reason, err));
   } finally {
+    stop.dispose();
+    await model?.close();
     if (journaled) await endJournal(job.stateDir, stateName, runId).catch(() => undefined);
     await release?.();
   }
@@ -154,6 +163,48 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   record.totals = totals(record.inputs);
   if (!options.dryRun) await saveRecord(job, record, stateName, options.signal);
   return record;
+}
+
+/** A run's timeout, as the reason of its stop signal. */
+interface TimedOut {
+  timeoutMs: number;
+}
+
+// The signal a run stops on: the caller's (with its reason, a signal's name), or the run's timeout.
+function stopOn(signal: AbortSignal | undefined, timeoutMs: number | undefined): { signal: AbortSignal; dispose(): void } {
+  const c = new AbortController();
+  const follow = () => c.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => c.abort({ timeoutMs } satisfies TimedOut), timeoutMs);
+  return {
+    signal: c.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', follow);
+    },
+  };
+}
+
+// How the model thread's answers are waited for once the run must stop.
+function modelStop(signal: AbortSignal): StopBound {
+  const late = `the model had not answered ${STOP_GRACE_MS / 1000} s later and was left running; no partial results were kept`;
+  return { signal, graceMs: STOP_GRACE_MS, error: () => new SbError('INTERRUPTED', late) };
+}
+
+// Why a run stopped, in words: `interrupted by SIGTERM`, `timed out after 2.00s`.
+function stoppedBy(reason: unknown): string {
+  const t = reason as Partial<TimedOut> | undefined;
+  if (t && typeof t === 'object' && typeof t.timeoutMs === 'number') return `timed out after ${formatDuration(t.timeoutMs)}`;
+  return `interrupted by ${typeof reason === 'string' ? reason : 'a signal'}`;
+}
+
+// A stopped run's status, exit code and error: a timeout fails the run (exit 1); a signal interrupts it
+// (130 for SIGINT, 143 for SIGTERM and SIGHUP).
+function stopOutcome(reason: unknown, err: SbError): Pick<RunRecord, 'status' | 'exit_code' | 'error'> {
+  const error = `${stoppedBy(reason)}: ${err.message}`;
+  if (typeof reason === 'object' && reason !== null) return { status: 'failed', exit_code: 1, error };
+  return { status: 'interrupted', exit_code: reason === 'SIGINT' ? 130 : 143, error };
 }
 
 // What a sharded run cannot do: read standard input (every worker would need all of it), write standard
@@ -271,7 +322,7 @@ async function scoreAll(
   records: InputRecord[],
   ledger?: Ledger,
 ): Promise<void> {
-  const runSpec: RunSpec = { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch };
+  const runSpec = runSpecOf(plan);
   const openWriter = (target: string): Promise<TableWriter> =>
     openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled(), signal: options.signal });
   const rejectsDelimiter = (file: string | undefined) => (file && path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
@@ -344,6 +395,7 @@ async function scoreAll(
         Object.assign(rec, { status: 'failed', error: cause.describe(), output: null });
         // The reader of a stream output went away (`| head`): nothing more can reach it, so the run stops.
         if (cause.code === 'OUTPUT_CLOSED') rec.error = `${cause.message} after ${writer.rows.toLocaleString('en-US')} result rows`;
+        if (cause.code === 'INTERRUPTED') rec.error = stopOutcome(options.signal?.reason, cause).error;
         if (cause.code === 'INTERRUPTED' || cause.code === 'OUTPUT_CLOSED') {
           await writer.abort();
           await rejects.abort();

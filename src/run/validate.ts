@@ -6,14 +6,17 @@ import type { JobConfig } from '../job/config.js';
 import type { ResultChunk } from '../pipeline/assemble.js';
 import type { TableWriter } from '../io/csv-writer.js';
 import { resolveInputs } from '../io/inputs.js';
-import { loadModel } from '../model/session.js';
-import { planRun } from '../pipeline/plan.js';
+import { loadModel, type LoadedModel } from '../model/session.js';
+import { planRun, runSpecOf } from '../pipeline/plan.js';
 import { featureHint, probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
 
 export const SAMPLE_ROWS = 100;
+/** How long the model may take to answer on the sample (or the job's timeout, if shorter): a model that
+ *  never answers (a Loop without end) is refused instead of holding `validate` forever. */
+export const ANSWER_MS = 30_000;
 
 export interface ValidateReport {
   file: string;
@@ -39,8 +42,9 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     return report;
   }
   report.job = job.name;
+  let model: LoadedModel | undefined;
   try {
-    const model = await loadModel(job.model.path, { threads: job.model.threads, optimization: job.model.optimization });
+    model = await loadModel(job.model.path, { threads: job.model.threads, optimization: job.model.optimization, bounds: { answerMs: Math.min(ANSWER_MS, job.timeoutMs ?? Infinity) } });
     const plan = planRun(job, model);
     await probeWidths(model, plan, job);
     report.warnings.push(...plan.warnings);
@@ -60,7 +64,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
           job: { ...job, errors: { ...job.errors, maxRejected: { kind: 'percent', percent: 100 } } },
           plan,
           model,
-          runSpec: { fetch: plan.fetch, fixedBatch: plan.tensors.find((t) => t.fixedBatch !== undefined)?.fixedBatch },
+          runSpec: runSpecOf(plan),
           writer,
           rejects,
           limit: SAMPLE_ROWS,
@@ -79,6 +83,8 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     if (!(err instanceof SbError)) throw err;
     report.problems.push(err.describe());
     return report;
+  } finally {
+    await model?.close();
   }
   report.ok = true;
   return report;

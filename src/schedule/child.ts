@@ -4,14 +4,18 @@
 //
 // SIGTERM (the scheduler's timeout or shutdown) stops the run at the next chunk with no partial output; SIGINT
 // is ignored, because a Ctrl-C on the scheduler's terminal reaches its whole process group and the scheduler
-// itself decides whether running jobs get their grace period.
+// itself decides whether running jobs get their grace period. A model call that never returns is given up on
+// after STOP_GRACE_MS (the run still writes its record and sends it); this process then ends with SIGTERM,
+// since it cannot exit while a thread is inside that call.
 import type { JobConfig } from '../job/config.js';
 import { messageOf, SbError } from '../errors.js';
-import { loadModel } from '../model/session.js';
+import { loadModel, type LoadedModel } from '../model/session.js';
 import { planRun } from '../pipeline/plan.js';
 import { probeWidths } from '../pipeline/probe.js';
 import type { FireInfo, RunRecord } from '../run/record.js';
 import { runJob, type RunEvent } from '../run/run-job.js';
+import { ANSWER_MS } from '../run/validate.js';
+import { endBySignal, leftRunning } from '../util/abandon.js';
 
 export type ChildRequest = { type: 'run'; job: JobConfig; runId: string; fire: FireInfo } | { type: 'check'; job: JobConfig };
 
@@ -32,16 +36,19 @@ function send(reply: ChildReply): Promise<void> {
   });
 }
 
-// Everything `run` checks before reading data: the model loads and fits the job.
+// Everything `run` checks before reading data: the model loads and fits the job, within validate's bound.
 async function check(job: JobConfig): Promise<ChildReply> {
+  let model: LoadedModel | undefined;
   try {
-    const model = await loadModel(job.model.path, { threads: job.model.threads, interThreads: job.model.interThreads, optimization: job.model.optimization });
+    model = await loadModel(job.model.path, { threads: job.model.threads, interThreads: job.model.interThreads, optimization: job.model.optimization, bounds: { answerMs: ANSWER_MS } });
     const plan = planRun(job, model);
     await probeWidths(model, plan);
     return { type: 'checked', problems: [], warnings: plan.warnings };
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
     return { type: 'checked', problems: [err.describe()], warnings: [] };
+  } finally {
+    await model?.close();
   }
 }
 
@@ -67,6 +74,7 @@ async function serve(req: ChildRequest): Promise<void> {
     process.exitCode = 70;
   } finally {
     if (process.connected) process.disconnect();
+    if (leftRunning().length > 0) endBySignal('SIGTERM');
   }
 }
 

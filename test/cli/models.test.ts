@@ -1,11 +1,13 @@
 // The kinds of models real exporters write, through the CLI's main() in this process — ZipMap classifiers,
 // class labels, per-column inputs of every type, float64, fixed batches, and models that must be refused
 // safely (those whose outputs would abort ONNX Runtime's process through the spawned CLI).
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { cli, csvRows, expectOneLineError, listFiles, model, runMain, tempDir, writeFiles } from '../support/cli.js';
+import { DT, externalInitializer, model as onnxModel, node, valueInfo } from '../../scripts/onnx-builder.js';
 import { withFloatOutputs } from '../support/onnx.js';
 
 const points = 'id,x1,x2\na,3,0\nb,0,3\nc,-2,-2\nd,0.2,0.1\ne,1,-1\n';
@@ -183,5 +185,78 @@ describe('inputs', () => {
     expect(rec).toMatchObject({ status: 'invalid', exit_code: 2, inputs: [] });
     expect(rec.error).toBe(`the model refuses the features it is given: One path in the graph requests feature 19 but input tensor has ${n} features — the model needs at least 20 features, features.columns lists ${n} (at features.columns)`);
     expect(existsSync(path.join(d, 'out.csv'))).toBe(false);
+  });
+});
+
+describe('model files', () => {
+  // A job over a model at `modelPath` (the external_data fixture's shape: two float columns).
+  const linearJob = (modelPath: string, extra = '') => `model: ${modelPath}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: { path: out.csv, float_precision: 9 }\nstate_dir: state\n${extra}`;
+
+  it('a model path that is not a regular file (a character device, a FIFO, a directory) is refused at once: exit 2, one line', () => {
+    const d = tempDir();
+    execFileSync('mkfifo', [path.join(d, 'model.fifo')]);
+    for (const [file, kind] of [['/dev/zero', 'a character device'], [path.join(d, 'model.fifo'), 'a FIFO'], [d, 'a directory']]) {
+      writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n', 'job.yaml': linearJob(file) });
+      for (const args of [['validate', path.join(d, 'job.yaml')], ['run', path.join(d, 'job.yaml')], ['inspect', file]]) {
+        const r = cli([...args, '--log-format', 'text'], { cwd: d });
+        expect(r.status, `${args[0]} ${file}: ${r.stderr}`).toBe(2);
+        const lines = expectOneLineError(r.stderr);
+        expect(lines.some((l) => l.includes(`cannot read model ${file}: it is ${kind}, not a file; give the path of an .onnx file`)), r.stderr).toBe(true);
+      }
+    }
+  });
+
+  it('external data is read beside the model, from any working directory, at every optimization level', () => {
+    const d = tempDir();
+    writeFiles(d, {
+      'models/external_data.onnx': readFileSync(model('external_data')),
+      'models/external_data.bin': readFileSync(path.join(path.dirname(model('external_data')), 'external_data.bin')),
+      'in.csv': 'x1,x2\n1,1\n2,0\n0,-2\n',
+    });
+    for (const optimization of ['all', 'basic', 'disabled']) {
+      writeFiles(d, { 'job.yaml': linearJob(`{ path: models/external_data.onnx, optimization: ${optimization} }`) });
+      const r = cli(['run', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: tempDir() });
+      expect(r.status, `${optimization}: ${r.stderr}`).toBe(0);
+      expect(csvRows(readFileSync(path.join(d, 'out.csv'), 'utf8'))).toEqual([['variable'], ['-0.25'], ['2'], ['3.5']]);
+    }
+  });
+
+  it("the model's sha256 covers its data file: new weights beside the same .onnx are another model", () => {
+    const d = tempDir();
+    const bin = path.join(path.dirname(model('external_data')), 'external_data.bin');
+    writeFiles(d, { 'm/e.onnx': readFileSync(model('external_data')), 'm/external_data.bin': readFileSync(bin), 'in.csv': 'x1,x2\n1,1\n', 'job.yaml': linearJob('m/e.onnx') });
+    const first = JSON.parse(cli(['run', path.join(d, 'job.yaml'), '--json'], { cwd: d }).stdout);
+    const weights = Buffer.from(readFileSync(bin));
+    weights.writeFloatLE(2, 8); // b = 2 instead of 0.5
+    writeFiles(d, { 'm/external_data.bin': weights });
+    const second = JSON.parse(cli(['run', path.join(d, 'job.yaml'), '--json'], { cwd: d }).stdout);
+    expect(second.model.sha256).not.toBe(first.model.sha256);
+    expect(csvRows(readFileSync(path.join(d, 'out.csv'), 'utf8'))).toEqual([['variable'], ['1.25']]);
+  });
+
+  it.each([
+    ['../weights.bin', "'../weights.bin'"],
+    ['/tmp/weights.bin', "'/tmp/weights.bin'"],
+    ['sub/../../weights.bin', "'sub/../../weights.bin'"],
+  ])("a data file outside the model's folder (%s) is refused before anything is read: exit 2, one line", (location, shown) => {
+    const d = tempDir();
+    const w = externalInitializer('W', [1, 2], [2, 1], location);
+    const bytes = onnxModel({ graphName: 'outside', inputs: [valueInfo('input', DT.FLOAT, ['N', 2])], outputs: [valueInfo('variable', DT.FLOAT, ['N', 1])], initializers: [w.tensor], nodes: [node('MatMul', ['input', 'W'], ['variable'])] });
+    writeFiles(d, { 'models/outside.onnx': Buffer.from(bytes), 'weights.bin': Buffer.from(w.bytes), 'in.csv': 'x1,x2\n1,1\n', 'job.yaml': linearJob('models/outside.onnx') });
+    for (const command of ['validate', 'run']) {
+      const r = cli([command, path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+      expect(r.status, r.stderr).toBe(2);
+      const lines = expectOneLineError(r.stderr);
+      expect(lines.some((l) => l.includes(`${path.join(d, 'models/outside.onnx')}: tensor 'W' keeps its values in ${shown}, outside the model's folder`)), r.stderr).toBe(true);
+    }
+    expect(existsSync(path.join(d, 'out.csv'))).toBe(false);
+  });
+
+  it('a missing data file is named, with where it was looked for (exit 2)', () => {
+    const d = tempDir();
+    writeFiles(d, { 'm/e.onnx': readFileSync(model('external_data')), 'in.csv': 'x1,x2\n1,1\n', 'job.yaml': linearJob('m/e.onnx') });
+    const r = cli(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`tensor 'W' keeps its values in 'external_data.bin', which is not there (${path.join(d, 'm/external_data.bin')}); copy it beside the model`);
   });
 });

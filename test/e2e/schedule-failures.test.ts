@@ -64,9 +64,8 @@ describe('serve-batch schedule when runs go wrong', () => {
   it('timeout stops the run cleanly (no partial output), and the failed run is retried', async () => {
     // One fire, missed a minute ago (missed: run-once runs it at start); the next one is an hour away.
     const minute = new Date(Date.now() - 60_000).getUTCMinutes();
-    // The run must outlast the 1.5 s timeout: 80,000 one-row model calls took 1.2–3.1 s on 2 busy cores (and
-    // finished once before it), so three times as many; the run is stopped at the timeout whatever the size.
-    const { dir, jobs, state } = workspace('slow', 240_000, `schedule: { cron: "${minute} * * * *", missed: run-once, timeout: 1500ms, retries: 1, retry_delay: 1s }\nbatch_size: 500`);
+    // 400,000 rows of a model called one row at a time: several seconds, far more than the timeout.
+    const { dir, jobs, state } = workspace('slow', 400_000, `schedule: { cron: "${minute} * * * *", missed: run-once, timeout: 1500ms, retries: 1, retry_delay: 1s }\nbatch_size: 500`);
     mkdirSync(path.join(state, 'schedule'), { recursive: true });
     writeFileSync(path.join(state, 'schedule/slow.json'), JSON.stringify({ job: 'slow', handled_until: new Date(Date.now() - 3 * 60_000).toISOString(), last_fire: null }));
     const d = startCli(['schedule', jobs]);

@@ -1,12 +1,16 @@
 // Model loading: declared structure from the bytes, ZipMap outputs turned into tensors, ORT's own output kept
 // off stderr.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { outputClasses, readModelInfo, typeToString } from '../../src/model/model-info.js';
+import { externalRefs } from '../../src/model/model-file.js';
 import { cleanOrtMessage, loadModel } from '../../src/model/session.js';
 import { opTypes, stripZipMaps } from '../../src/model/zipmap.js';
+import { DT, attr, externalInitializer, graph, initializer, model as onnxModel, node, valueInfo } from '../../scripts/onnx-builder.js';
 import { model } from '../support/cli.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('readModelInfo', () => {
   it('reads inputs, outputs, shapes, opsets and producer', () => {
@@ -93,5 +97,41 @@ describe('loadModel', () => {
   it('keeps the sentence a user can act on from ORT messages', () => {
     const raw = new Error("Non-zero status code returned while running TreeEnsembleRegressor node. Name:'T' Status Message: /onnxruntime_src/onnxruntime/core/providers/cpu/ml/tree_ensemble_common.h:624 void f(const AGG&) const [with AGG = x] One path in the graph requests feature 19 but input tensor has 2 features.");
     expect(cleanOrtMessage(raw)).toBe('One path in the graph requests feature 19 but input tensor has 2 features.');
+  });
+});
+
+describe('model files', () => {
+  it('finds external data in initializers, constant attributes and subgraphs', () => {
+    const top = externalInitializer('W', [1, 2], [2, 1], 'top.bin');
+    const constant = externalInitializer('C', [3], [1], 'const.bin');
+    const inner = externalInitializer('B', [4], [1], 'sub/body.bin', 16);
+    const body = graph('body', [node('Identity', ['v_in'], ['v_out'])], [valueInfo('v_in', DT.FLOAT, [1])], [valueInfo('v_out', DT.FLOAT, [1])]);
+    body.initializer = [inner.tensor];
+    const bytes = onnxModel({
+      graphName: 'refs',
+      inputs: [valueInfo('input', DT.FLOAT, ['N', 2])],
+      outputs: [valueInfo('variable', DT.FLOAT, ['N', 1])],
+      initializers: [top.tensor, initializer('inline', [5])],
+      nodes: [node('Constant', [], ['c'], { value: attr.tensor(constant.tensor) }), node('Loop', ['m', 'cond', 'c'], ['l'], { body: attr.graph(body) }), node('MatMul', ['input', 'W'], ['variable'])],
+    });
+    expect(externalRefs(bytes)).toEqual([
+      { tensor: 'C', location: 'const.bin' },
+      { tensor: 'B', location: 'sub/body.bin' },
+      { tensor: 'W', location: 'top.bin' },
+    ]);
+  });
+
+  it('a model whose data files take more than 1 MiB gets no second session (it would be a second copy)', async () => {
+    const d = tempDir();
+    const big = externalInitializer('W', Array.from({ length: 300_000 }, (_, i) => i % 7), [300_000, 1], 'w.bin');
+    const bytes = onnxModel({ graphName: 'big', inputs: [valueInfo('input', DT.FLOAT, ['N', 300_000])], outputs: [valueInfo('variable', DT.FLOAT, ['N', 1])], initializers: [big.tensor], nodes: [node('MatMul', ['input', 'W'], ['variable'])] });
+    writeFileSync(path.join(d, 'big.onnx'), bytes);
+    writeFileSync(path.join(d, 'w.bin'), big.bytes);
+    const m = await loadModel(path.join(d, 'big.onnx'));
+    expect(m.copyable).toBe(false);
+    await m.close();
+    const small = await loadModel(model('external_data'));
+    expect(small.copyable).toBe(true);
+    await small.close();
   });
 });

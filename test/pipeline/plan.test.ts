@@ -15,11 +15,11 @@ function job(features: string, predictions = '', modelFile = 'm.onnx') {
 const tensor = (elemType: string, dims: Dim[]): TypeInfo => ({ kind: 'tensor', elemType, dims });
 const value = (name: string, type: TypeInfo): ValueInfo => ({ name, type });
 
-// A LoadedModel with no session, for plan-only checks.
+// A LoadedModel with no model thread, for plan-only checks.
 function fake(outputs: ValueInfo[], o: { inputs?: ValueInfo[]; classLabels?: ModelInfo['classLabels'] } = {}): LoadedModel {
   const inputs = o.inputs ?? [value('input', tensor('float32', ['N', 2]))];
   const declared: ModelInfo = { opsets: [], metadata: {}, inputs, outputs, zipmaps: [], classLabels: o.classLabels ?? {} };
-  return { path: 'm.onnx', sha256: '', bytes: 0, declared, inputs, outputs, session: undefined as never, withThreads: () => Promise.reject(new Error('no session')) };
+  return { path: 'm.onnx', sha256: '', bytes: 0, declared, inputs, outputs, thread: undefined as never, copyable: false, close: async () => undefined };
 }
 
 function refusal(f: () => unknown): { code: string; message: string; where?: string } {
