@@ -22,6 +22,12 @@ FROM ${NODE_IMAGE}
 # it runs models on the CPU build inside the npm package. npm 10 (this image's) runs a global package's
 # dependency scripts; this makes that one stop at once.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
+# tini as process 1: it passes signals on and reaps. serve-batch ends a run whose model call never returns by
+# its own SIGTERM once everything is cleaned up, and a container's process 1 ignores signals it has no handler
+# for, so without an init such a process would stay (checked with unshare --pid: hangs alone, 143 under tini).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=pack /build/serve-batch-*.tgz /tmp/
 RUN npm install -g --no-audit --no-fund /tmp/serve-batch-*.tgz \
  && rm /tmp/serve-batch-*.tgz \
@@ -32,5 +38,5 @@ RUN npm install -g --no-audit --no-fund /tmp/serve-batch-*.tgz \
 # jobs' state_dir, and must be writable by the user below (uid 1000).
 WORKDIR /data
 USER node
-ENTRYPOINT ["serve-batch"]
+ENTRYPOINT ["/usr/bin/tini", "--", "serve-batch"]
 CMD ["--help"]

@@ -163,6 +163,10 @@ export async function main(argv: string[], build: typeof program = program): Pro
 // everything else being done.
 export async function runCli(argv: string[]): Promise<void> {
   const code = await main(argv);
-  if (leftRunning().length > 0) endBySignal(endSignalFor(code));
+  if (leftRunning().length > 0) {
+    // A container's process 1 ignores signals it has no handler for: this one would not end.
+    if (process.pid === 1) process.stderr.write('serve-batch is process 1 and cannot end itself while a model call is still running: run it under an init (docker run --init, tini); stop the container to end it\n');
+    endBySignal(endSignalFor(code));
+  }
   process.exitCode = code;
 }
