@@ -37,6 +37,7 @@ function span(ms: number): string {
 }
 
 function relative(at: number, now: number): string {
+  if (Math.abs(at - now) < 1000) return 'now';
   return at >= now ? `in ${span(at - now)}` : `${span(now - at)} ago`;
 }
 
@@ -67,6 +68,18 @@ const seconds = (v: number | null) => (v === null ? '—' : `${v < 10 ? v.toFixe
 const rows = (v: number | null) => (v === null ? '—' : v.toLocaleString('en-US'));
 const width = (fig: Element) => Math.max(300, fig.clientWidth - 22);
 const points = { show: true, size: 6 };
+/** Time axis steps (seconds): whole seconds at least, then the usual clock steps. */
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000, 31536000];
+const timeAxis: uPlotType.Axis = { space: 90, incrs: TIME_STEPS };
+// The x range of the runs with a margin, so the first and last points are whole; a minute around a single
+// run (uPlot's own range for one point spans years).
+function xRange(u: uPlotType, min: number, max: number): uPlotType.Range.MinMax {
+  const xs = u.data[0];
+  if (xs.length === 0) return [min, max];
+  const [lo, hi] = [xs[0], xs[xs.length - 1]];
+  const pad = hi === lo ? 30 : (hi - lo) * 0.04;
+  return [lo - pad, hi + pad];
+}
 
 // uPlot options and data of a job's chart of `kind`.
 function chartOf(kind: string, j: ChartJob, fig: Element): { opts: uPlotType.Options; data: uPlotType.AlignedData } {
@@ -87,8 +100,8 @@ function chartOf(kind: string, j: ChartJob, fig: Element): { opts: uPlotType.Opt
       series.push({ label: 'fail at', stroke: '#cf222e', dash: [6, 4], width: 1, points: { show: false } });
       data.push(j.t.map(() => d.fail_at));
     }
-    const axes: uPlotType.Axis[] = [{ space: 90 }, { label: d.metric ?? 'drift', size: 56 }];
-    return { opts: { ...base, scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, d.fail_at ?? 0) * 1.1 || 1] } }, series, axes }, data: data as uPlotType.AlignedData };
+    const axes: uPlotType.Axis[] = [timeAxis, { label: d.metric ?? 'drift', size: 56 }];
+    return { opts: { ...base, scales: { x: { time: true, range: xRange }, y: { range: (_u, _min, max) => [0, Math.max(max, d.fail_at ?? 0) * 1.1 || 1] } }, series, axes }, data: data as uPlotType.AlignedData };
   }
   const series: uPlotType.Series[] = [
     { label: 'run started' },
@@ -99,11 +112,11 @@ function chartOf(kind: string, j: ChartJob, fig: Element): { opts: uPlotType.Opt
     { label: 'duration', scale: 's', stroke: '#6e7781', dash: [4, 3], width: 1.5, points, value: (_u, v) => seconds(v) },
   ];
   const axes: uPlotType.Axis[] = [
-    { space: 90 },
+    timeAxis,
     { scale: 'rows', label: 'rows', size: 60, values: (_u, vals) => vals.map((v) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v))) },
     { scale: 's', side: 1, label: 'seconds', size: 56, grid: { show: false } },
   ];
-  const scales = { x: { time: true }, rows: { range: (_u: uPlotType, _min: number, max: number): uPlotType.Range.MinMax => [0, max > 0 ? max * 1.1 : 1] }, s: { range: (_u: uPlotType, _min: number, max: number): uPlotType.Range.MinMax => [0, max > 0 ? max * 1.15 : 1] } };
+  const scales = { x: { time: true, range: xRange }, rows: { range: (_u: uPlotType, _min: number, max: number): uPlotType.Range.MinMax => [0, max > 0 ? max * 1.1 : 1] }, s: { range: (_u: uPlotType, _min: number, max: number): uPlotType.Range.MinMax => [0, max > 0 ? max * 1.15 : 1] } };
   return { opts: { ...base, scales, series, axes }, data: [j.t, j.rows_in, j.rows_out, j.rows_rejected, j.duration_s] as uPlotType.AlignedData };
 }
 

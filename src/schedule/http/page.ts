@@ -51,8 +51,9 @@ export function span(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-// `in 4 s` or `4 s ago`.
+// `in 4 s`, `now` or `4 s ago`.
 export function relative(at: number, now: number): string {
+  if (Math.abs(at - now) < 1000) return 'now';
   return at >= now ? `in ${span(at - now)}` : `${span(now - at)} ago`;
 }
 
@@ -90,12 +91,14 @@ function jobRow(j: JobView, now: number, runNow: boolean): Html {
     : last
       ? html`${when(last.ended_at, now, tz)} · ${duration(last.duration_ms)}`
       : '';
+  const skipped = j.last_skipped;
+  const skip = skipped ? html`<div class="sub" title="${skipped.error ?? ''}">${chip('skipped', 'then skipped')} ${when(skipped.ended_at, now, tz)}</div>` : '';
   const next = j.next_fires[0];
   return html`<tr data-job="${j.name}">
   <td class="name"><a href="#job-${j.name}">${j.name}</a></td>
   <td class="schedule">${j.schedule ? html`${j.schedule.words}<div class="sub"><code>${j.schedule.cron}</code> · ${j.schedule.timezone}</div>` : html`<span class="muted">on demand</span>`}</td>
   <td class="next">${next ? html`${when(next, now, tz)}<div class="sub">${localTime(next, tz)}</div>` : html`<span class="muted">—</span>`}</td>
-  <td class="last">${state}<div class="sub">${lastWhen}</div></td>
+  <td class="last">${state}<div class="sub">${lastWhen}</div>${skip}</td>
   <td class="error">${last?.error ? html`<span class="err" title="${last.error}">${last.error}</span>` : html`<span class="muted">—</span>`}</td>
   ${runNow ? html`<td class="action"><button type="button" data-run="${j.name}">Run now</button></td>` : ''}
 </tr>`;

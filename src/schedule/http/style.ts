@@ -52,7 +52,7 @@ table.runs { font-size: 13px; }
 table.runs td { padding: 5px 10px; }
 table.runs td:nth-child(-n+3) { white-space: nowrap; }
 .more { margin: 6px 0 0; font-size: 12px; }
-button { font: inherit; font-size: 12px; padding: 3px 10px; border: 1px solid var(--line); border-radius: 6px; background: var(--head); cursor: pointer; }
+button { white-space: nowrap; font: inherit; font-size: 12px; padding: 3px 10px; border: 1px solid var(--line); border-radius: 6px; background: var(--head); cursor: pointer; }
 button:hover { background: #eaeef2; }
 .uplot { font-family: inherit; }
 .u-legend { font-size: 12px; }

@@ -11,7 +11,7 @@ import { cronInWords } from './words.js';
 
 /** How many next fires a job lists. */
 export const NEXT_FIRES = 5;
-/** How far back the last successful run is looked for. */
+/** How far back the last run and the last successful run are looked for. */
 export const SUCCESS_SCAN = 1000;
 
 export interface JobView {
@@ -21,7 +21,10 @@ export interface JobView {
   next_fires: string[];
   last_fire: string | null;
   running: { run_id: string; pid: number | null; started_at: string } | null;
+  /** The newest run that ran (skipped fires are not runs). */
   last_run: RunSummary | null;
+  /** The newest skipped fire, when it is newer than last_run (the job was still running, or locked). */
+  last_skipped: RunSummary | null;
   last_success_at: string | null;
   /** Run records of the job in its state_dir. */
   records: number;
@@ -64,7 +67,8 @@ function nextFires(s: JobSnapshot): Date[] {
 // One job as /api/jobs lists it, with its newest run.
 export async function jobView(s: JobSnapshot, store: RunStore): Promise<JobView> {
   const { job } = s;
-  const last = (await store.latest(job, 1)).runs[0];
+  const newest = (await store.latest(job, 1)).runs[0];
+  const last = newest?.status === 'skipped' ? await store.find(job, (r) => r.status !== 'skipped', SUCCESS_SCAN) : newest;
   const success = last?.status === 'ok' ? last : await store.find(job, (r) => r.status === 'ok', SUCCESS_SCAN);
   const sc = job.schedule;
   return {
@@ -75,6 +79,7 @@ export async function jobView(s: JobSnapshot, store: RunStore): Promise<JobView>
     last_fire: s.lastFire?.toISOString() ?? null,
     running: s.running ? { run_id: s.running.runId, pid: s.running.pid ?? null, started_at: s.running.startedAt.toISOString() } : null,
     last_run: last ?? null,
+    last_skipped: newest?.status === 'skipped' ? newest : null,
     last_success_at: success?.ended_at ?? null,
     records: (await store.ids(job)).length,
   };
