@@ -13,7 +13,7 @@ const CHROMIUM = process.env.SERVE_BATCH_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOKEN = 'browser-test-token-8d0c1f27';
 const MARKUP = '<img src=x onerror=alert(1)>';
-export const ARTIFACTS = path.join(ROOT, 'artifacts');
+const ARTIFACTS = path.join(ROOT, 'artifacts');
 
 let browser: Browser;
 let page: Page;

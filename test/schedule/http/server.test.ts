@@ -107,6 +107,8 @@ describe('the JSON API', () => {
       drift: null,
     });
     expect(jobs[0].records).toBe(1);
+    const one = await h.get('/api/jobs/every10');
+    expect(await json(one)).toEqual(jobs[0]);
   });
 
   it('/api/jobs/:job/runs lists the newest first, up to limit, and a run id links to its record, served as written', async () => {
