@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 // Test files that mostly wait (on the scheduler's real seconds, on child processes, on npm) rather than
 // compute. Started first, they overlap the CPU-bound files instead of running alone at the end.
-const WAITING = ['test/e2e/', 'test/browser/', 'test/package/', 'test/cli/kill.test.ts', 'test/cli/shard.test.ts', 'test/schedule/clock.test.ts'];
+const WAITING = ['test/e2e/', 'test/package/', 'test/cli/kill.test.ts', 'test/cli/shard.test.ts', 'test/schedule/clock.test.ts'];
 
 class WaitingFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {

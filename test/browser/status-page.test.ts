@@ -100,7 +100,9 @@ describe('the status page in a browser', () => {
     const error = await page.textContent('tr[data-job="broken"] td.error .err');
     expect(error).toContain(`${MARKUP}.csv`);
     expect(error).toMatch(/column 'c' is not in the header/);
-    expect(await page.$eval('#job-broken table.runs tbody tr .chip', (el) => [el.textContent, getComputedStyle(el).color])).toEqual(['failed', 'rgb(207, 34, 46)']);
+    const row = `#job-broken table.runs tbody tr:has(a[href$="${String(failed.run_id)}"])`;
+    expect(await page.$eval(`${row} .chip`, (el) => [el.textContent, getComputedStyle(el).color])).toEqual(['failed', 'rgb(207, 34, 46)']);
+    expect(await page.textContent(`${row} td.error`)).toContain(`${MARKUP}.csv`);
     expect(await page.$$('img')).toHaveLength(0);
     expect(dialogs).toEqual([]);
   });
