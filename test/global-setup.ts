@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { stopLeftChildren } from './support/children.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -17,7 +18,13 @@ function newest(dir: string): number {
   return t;
 }
 
-export default function setup(): void {
+export default function setup(): () => void {
+  stopLeftChildren();
+  build();
+  return () => void stopLeftChildren();
+}
+
+function build(): void {
   const built = statSync(path.join(root, 'dist/src/cli/main.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
   if (newest(path.join(root, 'src')) <= built) return;
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { BIN, MODELS, ROOT } from '../support/cli.js';
+import { track } from '../support/children.js';
 
 export { BIN, listFiles, MODELS, ROOT, tempDir } from '../support/cli.js';
 
@@ -35,6 +36,7 @@ export function startCli(args: string[], o: { cwd?: string; env?: NodeJS.Process
     env: { ...process.env, NO_COLOR: '1', ...o.env },
     stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
+  track(child, BIN);
   let out = '';
   let err = '';
   const waiters: { pred: (e: LogLine) => boolean; resolve: (e: LogLine) => void }[] = [];

@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, type program } from '../../src/cli/main.js';
+import { track } from './children.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/serve-batch.js');
@@ -129,6 +130,7 @@ function leaks(listeners: number[], exitCode: typeof process.exitCode): string |
 // Start the CLI without waiting (for signals and concurrency tests).
 export function cliAsync(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv(), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child, BIN);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
