@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SbError } from '../errors.js';
 import { readSample } from '../io/sample.js';
 import { makeDirsSync } from '../io/target.js';
-import { starterJob } from '../job/init.js';
+import { starterJob } from '../run/init.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { reportError, withoutModelPath } from './report-error.js';

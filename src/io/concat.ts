@@ -6,8 +6,7 @@
 import { parquetMetadataAsync, parquetRead, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { SbError } from '../errors.js';
-import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
-import type { FieldType, ResultField } from '../pipeline/result-fields.js';
+import type { FieldType, ResultChunk, ResultColumn, ResultField } from '../table/result.js';
 import { displayPath } from '../util/display.js';
 import { parquetFile, type ParquetBytes } from './parquet-reader.js';
 import { openSource } from './source.js';

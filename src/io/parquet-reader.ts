@@ -6,7 +6,7 @@
 // int64 columns, most of it BigInt garbage), which is why pages are decoded here with hyparquet's page
 // functions (hyparquet/src/*.js, exported by the package) and written straight into typed columns.
 //
-// A row's line is its row number in the file (1-based). Types: see cells.ts; int64 arrives as BigInt and is
+// A row's line is its row number in the file (1-based). Types: see table/builder.ts; int64 arrives as BigInt and is
 // read exactly as text (for int64 inputs) and as the nearest double (for float inputs); timestamps and dates
 // are ISO 8601 text (`2001-01-14T21:55:00`, with `Z` when the file says the time is UTC); decimals are
 // doubles. Nested columns (struct, list, map) are refused when a job reads them.
@@ -23,11 +23,11 @@ import { getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
 import type { ColumnDecoder, CompressionCodec, Compressors, DecodedArray, ParquetParsers } from 'hyparquet/src/types.js';
 import { compressors as extraCompressors } from 'hyparquet-compressors';
 import { SbError } from '../errors.js';
-import type { ColumnNeed, SourceChunk } from '../pipeline/chunk.js';
-import { ValueRows } from './cells.js';
-import { resolveColumns, type ReadContext } from './csv-reader.js';
+import { ChunkBuilder, StoragePool } from '../table/builder.js';
+import type { ColumnNeed, SourceChunk } from '../table/chunk.js';
+import { MISSING, OK, parseNumberCell, type CellStatus } from '../table/numbers.js';
+import { resolveColumns, type ReadContext } from '../table/reader.js';
 import { readError } from './source.js';
-import { MISSING, OK, parseNumberCell, type CellStatus } from './numbers.js';
 
 /** Bytes read from the file at a time per column (more when a page is larger). */
 const WINDOW_BYTES = 1 << 20;
@@ -120,6 +120,7 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
       // Row numbers count from the start of the file, also in a shard's piece.
       let groupStart = meta.row_groups.slice(0, from).reduce((n, g) => n + Number(g.num_rows), 0);
       let left = ctx.limit ?? Infinity;
+      const pool = new StoragePool();
       for (let g = from; g < to && left > 0; g++) {
         const group = meta.row_groups[g];
         const groupRows = Number(group.num_rows);
@@ -127,7 +128,7 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
         let done = 0;
         while (done < groupRows && left > 0) {
           const n = Math.min(ctx.batchSize, groupRows - done, left);
-          const rows = new ValueRows(header, needs, n);
+          const rows = new ChunkBuilder(header, needs, n, { pool });
           for (let f = 0; f < cursors.length; f++) await cursors[f]?.fill(rows, f, n);
           for (let i = 0; i < n; i++) rows.accept(groupStart + done + i + 1);
           done += n;
@@ -406,7 +407,7 @@ class ColumnCursor {
   }
 
   // Write the next n rows of this column into field f of `rows` (rows 0..n-1).
-  async fill(rows: ValueRows, f: number, n: number): Promise<void> {
+  async fill(rows: ChunkBuilder, f: number, n: number): Promise<void> {
     let i = 0;
     while (i < n) {
       let page = this.page;
@@ -517,7 +518,7 @@ class ColumnCursor {
 const cellParse = { status: 0 as CellStatus };
 
 // Rows [page.row, page.row + k) of a page into rows i..i+k-1 of field f.
-function writeRows(page: Page, rows: ValueRows, f: number, i: number, k: number): void {
+function writeRows(page: Page, rows: ChunkBuilder, f: number, i: number, k: number): void {
   const { defs, maxDef, index, store } = page;
   const num = rows.numberAt[f];
   if (num && !rows.textAt[f] && (store.kind === 'float' || store.kind === 'int' || store.kind === 'int64')) {

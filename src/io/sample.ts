@@ -5,11 +5,10 @@ import { parse } from 'csv-parse/sync';
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { SbError } from '../errors.js';
-import type { ColumnNeed, SourceChunk } from '../pipeline/chunk.js';
+import type { ColumnNeed, SourceChunk } from '../table/chunk.js';
 import { readCsv } from './csv-reader.js';
 import { delimiterOf, formatOf, formatProblem } from './formats.js';
-import { JsonNumber } from './cells.js';
-import { parseJson } from './json-line.js';
+import { JsonNumber, parseJson } from './json-line.js';
 import { readJsonl } from './jsonl-reader.js';
 import { openSource } from './source.js';
 

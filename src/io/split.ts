@@ -11,12 +11,32 @@
 import { open } from 'node:fs/promises';
 import { SbError } from '../errors.js';
 import type { CsvOptions, TextFormat } from '../job/config.js';
-import { MIN_SPLIT_BYTES, snapRowGroups, snapWhole, type CutPoint, type SplitDecision } from '../run/shards.js';
 import { displayPath } from '../util/display.js';
 
 const LF = 10;
 const CR = 13;
 const BLOCK = 1 << 20;
+
+/** Text files smaller than this are not split: planning a cut (a read of the file) costs more than it saves. */
+export const MIN_SPLIT_BYTES = 1 << 20;
+
+/** Where a piece starts or ends inside a file: a byte offset, and where reading resumes there. */
+export interface CutPoint {
+  offset: number;
+  /** Text: the physical line that starts at `offset` (1-based; a file's first line is 1). */
+  line?: number;
+  /** Parquet: the row group that starts at `offset`, and the rows before it. */
+  group?: number;
+  row?: number;
+}
+
+/** What the plan did with a file that a cut fell into. */
+export interface SplitDecision {
+  path: string;
+  how: 'bytes' | 'row_groups' | 'whole';
+  pieces: number;
+  reason: string;
+}
 
 export interface FileCuts {
   /** One place per wanted offset, in the same order. */
@@ -69,6 +89,29 @@ export async function cutsIn(file: string, bytes: number, format: TextFormat, cs
   if (pieces === 1) return { ...whole('no line starts where the cuts fall'), header };
   const why = format === 'jsonl' ? 'a JSON line cannot hold a line break' : 'it has no quote characters';
   return { cuts, header, decision: { path: file, how: 'bytes', pieces, reason: `split at line starts (${why})` } };
+}
+
+// A cut inside a file that cannot be cut goes to the nearer end of it (the start on a tie below half).
+export function snapWhole(bytes: number, offset: number): CutPoint {
+  return { offset: offset * 2 < bytes ? 0 : bytes };
+}
+
+// A cut inside a Parquet file goes to the nearest row-group start (or end of the file); `starts[g]` is the
+// byte offset of row group g and `rows[g]` its row count.
+export function snapRowGroups(starts: number[], rows: number[], bytes: number, offset: number): CutPoint {
+  let best: CutPoint = { offset: 0, group: 0, row: 0 };
+  let bestDistance = offset;
+  let row = 0;
+  for (let g = 0; g <= starts.length; g++) {
+    const at = g === 0 ? 0 : g === starts.length ? bytes : starts[g];
+    const d = Math.abs(at - offset);
+    if (d < bestDistance) {
+      best = { offset: at, group: g, row };
+      bestDistance = d;
+    }
+    row += rows[g] ?? 0;
+  }
+  return best;
 }
 
 function quotedReason(format: TextFormat): string {

@@ -1,9 +1,10 @@
 // The result writer for an output format: CSV/TSV, JSON Lines or Parquet, into an atomic file (gzipped when
 // its name ends in .gz) or standard output.
 import type { TextFormat } from '../job/config.js';
-import type { ResultField } from '../pipeline/result-fields.js';
+import type { ResultField } from '../table/result.js';
+import type { TableWriter } from '../table/writer.js';
 import { openAtomic, stdoutSink, type ByteSink } from './atomic.js';
-import { csvWriter, type TableWriter } from './csv-writer.js';
+import { csvWriter } from './csv-writer.js';
 import { delimiterOf, isGzipName } from './formats.js';
 import { gzipSink } from './gzip-sink.js';
 import { jsonlWriter } from './jsonl-writer.js';

@@ -2,7 +2,7 @@
 // first reject, written atomically like results; also keeps the first few rejects for messages.
 import { stringify } from 'csv-stringify/sync';
 import { openAtomic, removeResult, type ByteSink } from '../io/atomic.js';
-import type { Reject } from './chunk.js';
+import type { Reject } from '../table/chunk.js';
 import { CSV_OPTIONS } from '../io/csv-writer.js';
 
 export interface RejectsSink {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openAtomic } from '../io/atomic.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { VERSION } from '../version.js';
-import type { SplitDecision } from './shards.js';
+import type { SplitDecision } from '../io/split.js';
 
 export type InputStatus = 'ok' | 'failed' | 'skipped';
 export type RunStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'invalid' | 'dry-run';

@@ -6,7 +6,7 @@ import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { incrementalProblem } from '../job/template.js';
-import type { TableWriter } from '../io/csv-writer.js';
+import type { TableWriter } from '../table/writer.js';
 import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
 import { loadModel, ORT_VERSION, type LoadedModel } from '../model/session.js';
@@ -27,7 +27,7 @@ import { saveRecord } from './save.js';
 import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
 import { checkArtifacts, checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
-import type { PieceSpec } from '../pipeline/prepare.js';
+import type { PieceSpec } from '../io/table-reader.js';
 import { displayPath } from '../util/display.js';
 
 export type RunEvent =

@@ -3,8 +3,8 @@
 import { SbError } from '../errors.js';
 import { loadJob } from '../job/load.js';
 import type { JobConfig } from '../job/config.js';
-import type { ResultChunk } from '../pipeline/assemble.js';
-import type { TableWriter } from '../io/csv-writer.js';
+import type { ResultChunk } from '../table/result.js';
+import type { TableWriter } from '../table/writer.js';
 import { resolveInputs } from '../io/inputs.js';
 import { loadModel, type LoadedModel } from '../model/session.js';
 import { planRun, runSpecOf } from '../pipeline/plan.js';

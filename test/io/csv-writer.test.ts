@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ByteSink } from '../../src/io/atomic.js';
 import { csvWriter } from '../../src/io/csv-writer.js';
-import type { ResultChunk, ResultColumn } from '../../src/pipeline/assemble.js';
-import { packTexts } from '../../src/pipeline/packed.js';
+import type { ResultChunk, ResultColumn } from '../../src/table/result.js';
+import { packTexts } from '../../src/table/packed.js';
 
 function memorySink(): ByteSink & { text: () => string } {
   const parts: string[] = [];
