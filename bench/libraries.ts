@@ -9,7 +9,7 @@
 // Each fast path is proven equal to its reference by the test suite; only speed is measured here.
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import type { ByteSink } from '../src/io/atomic.js';
+import type { ByteSink } from '../src/storage/sink.js';
 import { csvWriter } from '../src/io/csv-writer.js';
 import { formatFloat, formatFloatReference } from '../src/io/format.js';
 import type { ResultChunk } from '../src/table/result.js';

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import { readSample } from '../io/sample.js';
-import { makeDirsSync } from '../io/target.js';
+import { makeDirsSync } from '../storage/local/target.js';
 import { starterJob } from '../run/init.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';

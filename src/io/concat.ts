@@ -9,7 +9,8 @@ import { SbError } from '../errors.js';
 import type { FieldType, ResultChunk, ResultColumn, ResultField } from '../table/result.js';
 import { displayPath } from '../util/display.js';
 import { parquetFile, type ParquetBytes } from './parquet-reader.js';
-import { openSource } from './source.js';
+import { openSource } from '../storage/source.js';
+import { inputBlocks } from './input-blocks.js';
 
 const LF = 10;
 const QUOTE = 34;
@@ -26,7 +27,7 @@ export class TextRows {
     private readonly file: string,
     private readonly quoted: boolean,
   ) {
-    this.blocks = openSource(file, displayPath(file)).blocks[Symbol.asyncIterator]();
+    this.blocks = inputBlocks(openSource(file, displayPath(file))).blocks[Symbol.asyncIterator]();
   }
 
   // The next record's bytes (the header line of a CSV result), line break included; empty at the end.

@@ -5,7 +5,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { ResultChunk, ResultColumn } from '../table/result.js';
 import type { TableWriter } from '../table/writer.js';
-import type { ByteSink } from './atomic.js';
+import type { ByteSink } from '../storage/sink.js';
 import { ByteOut } from './byte-out.js';
 import { formatFloat } from './format.js';
 import { unpackText } from '../table/packed.js';

@@ -15,7 +15,7 @@ import type { SchemaElement } from 'hyparquet';
 import type { FieldType, ResultChunk, ResultColumn, ResultField } from '../table/result.js';
 import type { TableWriter, WriterMark } from '../table/writer.js';
 import { VERSION } from '../version.js';
-import type { ByteSink } from './atomic.js';
+import type { ByteSink } from '../storage/sink.js';
 import { cellsOf } from './csv-writer.js';
 
 /** Rows per row group, before rounding up to a multiple of batch_size. */

@@ -8,9 +8,9 @@
 // only a parse from the start can tell whether a given line break is inside one. That makes planning read
 // the whole file once (a memchr over its bytes, about a second per GB from the page cache); JSON Lines are
 // read up to the last cut only, since a JSON line cannot hold a raw line break.
-import { open } from 'node:fs/promises';
 import { SbError } from '../errors.js';
 import type { CsvOptions, TextFormat } from '../job/config.js';
+import { openSource, type ByteSource } from '../storage/source.js';
 import { displayPath } from '../util/display.js';
 
 const LF = 10;
@@ -57,7 +57,7 @@ export async function cutsIn(file: string, bytes: number, format: TextFormat, cs
     const cuts = wanted.map((o) => snapRowGroups(starts, rows, bytes, o));
     return { cuts, decision: { path: file, how: 'row_groups', pieces: pieceCount(cuts, bytes), reason: `split at row-group starts (${starts.length} row groups)` } };
   }
-  const head = await readAt(file, 0, Math.min(bytes, BLOCK));
+  const head = await readHead(openSource(file, displayPath(file)), Math.min(bytes, BLOCK));
   if (head[0] === 0x1f && head[1] === 0x8b) return whole('gzip data can only be read from its start');
   if (bytes < minBytes) return whole(`text files under ${MIN_SPLIT_BYTES / (1 << 20)} MiB are not split`);
   let header: string[] | undefined;
@@ -123,16 +123,20 @@ function pieceCount(cuts: CutPoint[], bytes: number): number {
   return new Set(cuts.map((c) => c.offset).filter((o) => o > 0 && o < bytes)).size + 1;
 }
 
-async function readAt(file: string, position: number, length: number): Promise<Buffer> {
-  const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new SbError('INPUT_FAILED', `cannot read input to plan the shards: ${err.code === 'ENOENT' ? 'it disappeared' : err.message}`, { file: displayPath(file) });
-  });
+// The first `length` bytes of a file (fewer when it is shorter).
+async function readHead(source: ByteSource, length: number): Promise<Buffer> {
   try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buf, 0, length, position);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
+    const parts: Buffer[] = [];
+    let n = 0;
+    const stream = source.open({ start: 0, end: length });
+    for await (const b of stream) {
+      parts.push(Buffer.from(b));
+      n += b.length;
+    }
+    return Buffer.concat(parts, n);
+  } catch (err) {
+    const e = ((err as Error).cause ?? err) as NodeJS.ErrnoException;
+    throw new SbError('INPUT_FAILED', `cannot read input to plan the shards: ${e.code === 'ENOENT' ? 'it disappeared' : e.message}`, { file: source.display });
   }
 }
 
@@ -168,8 +172,6 @@ export async function scanLines(file: string, o: { quote?: number; loneCr: boole
   let base = 0;
   // A CR ended the previous block: a break, unless this block starts with its LF.
   let pendingCr = false;
-  const handle = await open(file, 'r');
-  const buf = Buffer.allocUnsafe(BLOCK);
   // A line starts at `at` (global offset), numbered `n`: resolve the wanted offsets it satisfies.
   const lineStart = (at: number, n: number) => {
     while (w < o.wanted.length && o.wanted[w] <= at) {
@@ -177,49 +179,45 @@ export async function scanLines(file: string, o: { quote?: number; loneCr: boole
       w++;
     }
   };
-  try {
-    for (;;) {
-      if (w >= o.wanted.length && o.quote === undefined) break;
-      const { bytesRead } = await handle.read(buf, 0, BLOCK, base);
-      if (bytesRead === 0) break;
-      const block = buf.subarray(0, bytesRead);
-      if (o.quote !== undefined && block.indexOf(o.quote) !== -1) return { quoted: true, cuts: [] };
-      base += bytesRead;
-      // Every cut is placed: only the quote check goes on.
-      if (w >= o.wanted.length) continue;
-      const blockStart = base - bytesRead;
-      let i = 0;
-      if (pendingCr) {
-        pendingCr = false;
-        if (block[0] === LF) i = 1;
-        line++;
-        lineStart(blockStart + i, line);
-      }
-      if (o.loneCr && block.indexOf(CR, i) !== -1) {
-        for (; i < block.length; i++) {
-          const b = block[i];
-          if (b === LF) {
-            line++;
-            lineStart(blockStart + i + 1, line);
-          } else if (b === CR) {
-            if (i + 1 === block.length) {
-              pendingCr = true;
-              break;
-            }
-            if (block[i + 1] === LF) i++;
-            line++;
-            lineStart(blockStart + i + 1, line);
-          }
-        }
-      } else {
-        for (let at = block.indexOf(LF, i); at !== -1; at = block.indexOf(LF, at + 1)) {
+  const stream = openSource(file, displayPath(file)).open();
+  for await (const bytes of stream) {
+    if (w >= o.wanted.length && o.quote === undefined) break;
+    const block = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bytesRead = block.length;
+    if (o.quote !== undefined && block.indexOf(o.quote) !== -1) return { quoted: true, cuts: [] };
+    base += bytesRead;
+    // Every cut is placed: only the quote check goes on.
+    if (w >= o.wanted.length) continue;
+    const blockStart = base - bytesRead;
+    let i = 0;
+    if (pendingCr) {
+      pendingCr = false;
+      if (block[0] === LF) i = 1;
+      line++;
+      lineStart(blockStart + i, line);
+    }
+    if (o.loneCr && block.indexOf(CR, i) !== -1) {
+      for (; i < block.length; i++) {
+        const b = block[i];
+        if (b === LF) {
           line++;
-          if (w < o.wanted.length) lineStart(blockStart + at + 1, line);
+          lineStart(blockStart + i + 1, line);
+        } else if (b === CR) {
+          if (i + 1 === block.length) {
+            pendingCr = true;
+            break;
+          }
+          if (block[i + 1] === LF) i++;
+          line++;
+          lineStart(blockStart + i + 1, line);
         }
+      }
+    } else {
+      for (let at = block.indexOf(LF, i); at !== -1; at = block.indexOf(LF, at + 1)) {
+        line++;
+        if (w < o.wanted.length) lineStart(blockStart + at + 1, line);
       }
     }
-  } finally {
-    await handle.close();
   }
   // Past the last line start: the cut goes to the end of the file.
   while (w++ < o.wanted.length) cuts.push({ offset: base });

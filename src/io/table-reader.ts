@@ -6,7 +6,8 @@ import type { ReadContext, TableReader } from '../table/reader.js';
 import { readCsv, type CsvReadOptions } from './csv-reader.js';
 import { readJsonl } from './jsonl-reader.js';
 import type { ParquetInput } from './parquet-reader.js';
-import { openSource } from './source.js';
+import { openSource } from '../storage/source.js';
+import { inputBlocks } from './input-blocks.js';
 
 /** What a reader needs to read part of a file: text bytes [start, end) from physical line `line` with the
  *  file's header, or Parquet row groups [fromGroup, toGroup). */
@@ -49,13 +50,13 @@ export function openTableReader(spec: ReaderSpec): TableReader {
     let input: ParquetInput | undefined;
     const chunks = async function* () {
       // Loaded on first use: the Parquet modules cost ~60 ms to load, which CSV and JSON Lines runs skip.
-      const { parquetBuffer, parquetFile, readParquet, readStdin } = await import('./parquet-reader.js');
-      input = readParquet(spec.file === '-' ? parquetBuffer(await readStdin()) : await parquetFile(spec.file, spec.display), ctx);
+      const { parquetBytes, readParquet } = await import('./parquet-reader.js');
+      input = readParquet(await parquetBytes(openSource(spec.file, spec.display)), ctx);
       yield* input.chunks;
     };
     return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
   }
-  const source = openSource(spec.file, spec.display, piece ? { start: piece.start, end: piece.end } : undefined);
+  const source = inputBlocks(openSource(spec.file, spec.display), piece ? { start: piece.start, end: piece.end } : undefined);
   const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
   const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, csv, ctx);
   return { chunks, bytes: () => source.bytesRead, end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }) };

@@ -3,7 +3,7 @@
 import type { TextFormat } from '../job/config.js';
 import type { ResultField } from '../table/result.js';
 import type { TableWriter } from '../table/writer.js';
-import { openAtomic, stdoutSink, type ByteSink } from './atomic.js';
+import { openSink, type ByteSink } from '../storage/sink.js';
 import { csvWriter } from './csv-writer.js';
 import { delimiterOf, isGzipName } from './formats.js';
 import { gzipSink } from './gzip-sink.js';
@@ -25,7 +25,7 @@ export interface TableWriterOptions {
 
 // Open the writer for `target` ('-' = standard output; a FIFO, device or descriptor is written through).
 export async function openTableWriter(target: string, o: TableWriterOptions): Promise<TableWriter> {
-  let sink: ByteSink = target === '-' ? stdoutSink(o.signal) : await openAtomic(target, { signal: o.signal });
+  let sink: ByteSink = await openSink(target, { signal: o.signal });
   if (target !== '-' && isGzipName(target)) sink = gzipSink(sink);
   switch (o.format) {
     case 'jsonl':

@@ -1,7 +1,7 @@
 // The rejects file (errors.rejects): `_file, _line, _error`, then the row's original fields. Opened on the
 // first reject, written atomically like results; also keeps the first few rejects for messages.
 import { stringify } from 'csv-stringify/sync';
-import { openAtomic, removeResult, type ByteSink } from '../io/atomic.js';
+import { openSink, removeOutdated, type ByteSink } from '../storage/sink.js';
 import type { Reject } from '../table/chunk.js';
 import { CSV_OPTIONS } from '../io/csv-writer.js';
 
@@ -29,14 +29,14 @@ export function rejectsSink(target: string | undefined, delimiter: string, signa
       if (!target) return;
       const rows = rejects.map((r) => [file, String(r.line), r.error, ...r.fields]);
       if (!sink) {
-        sink = await openAtomic(target, { signal });
+        sink = await openSink(target, { signal });
         rows.unshift(['_file', '_line', '_error', ...header]);
       }
       await sink.write(stringify(rows, CSV_OPTIONS(delimiter)));
     },
     async commit() {
       if (sink) await sink.commit();
-      else if (target) await removeResult(target);
+      else if (target) await removeOutdated(target);
     },
     async abort() {
       await sink?.abort();

@@ -29,6 +29,7 @@ import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } 
 import { checkArtifacts, checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { displayPath } from '../util/display.js';
+import { openSource } from '../storage/source.js';
 
 export type RunEvent =
   | { type: 'run_started'; job: string; run_id: string; inputs: number }
@@ -127,7 +128,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       // An incremental job's plan says which inputs the ledger would skip.
       const ledger = options.reprocess ? undefined : await openLedger(job, model, targets, options, record);
       for (const [i, t] of targets.targets.entries()) {
-        const d = ledger && t.input.path !== '-' ? (await ledger.check(t.input.path)).decision : undefined;
+        const d = ledger && t.input.path !== '-' ? (await ledger.check(openSource(t.input.path, t.display))).decision : undefined;
         if (d?.action === 'skip') Object.assign(record.inputs[i], { output: null, rejects: null, reason: d.reason });
       }
     } else {
@@ -337,7 +338,7 @@ async function scoreAll(
     for (const t of tp.targets) {
       if (options.signal?.aborted) break;
       const started = Date.now();
-      const checked = ledger && t.input.path !== '-' ? await ledger.check(t.input.path) : undefined;
+      const checked = ledger && t.input.path !== '-' ? await ledger.check(openSource(t.input.path, t.display)) : undefined;
       if (checked?.decision.action === 'skip' && !options.reprocess) {
         const rec = inputRecord(t, 'skipped', null);
         Object.assign(rec, { output: null, rejects: null, bytes: checked.state?.size ?? rec.bytes, sha256: checked.state?.sha256 ?? null, reason: checked.decision.reason });
@@ -469,7 +470,7 @@ async function finishShared(shared: TableWriter | undefined, sharedRejects: Retu
 
 // The ledger entry of an input whose result was just committed.
 async function ledgerEntry(t: Target, rec: InputRecord, sha256: string, checked: Checked, options: RunOptions): Promise<ScoredInput> {
-  const mtimeMs = checked.state?.mtimeMs ?? (await stat(t.input.path).catch(() => undefined))?.mtimeMs ?? 0;
+  const mtimeMs = checked.state?.mtimeMs ?? (await openSource(t.input.path, t.display).stat().catch(() => undefined))?.mtimeMs ?? 0;
   const now = options.now?.() ?? new Date();
   return {
     path: t.input.path,

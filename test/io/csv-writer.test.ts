@@ -1,7 +1,7 @@
 // The bulk CSV writer gives the same bytes as csv-stringify (the reference path).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ByteSink } from '../../src/io/atomic.js';
+import type { ByteSink } from '../../src/storage/sink.js';
 import { csvWriter } from '../../src/io/csv-writer.js';
 import type { ResultChunk, ResultColumn } from '../../src/table/result.js';
 import { packTexts } from '../../src/table/packed.js';
