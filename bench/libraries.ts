@@ -9,11 +9,11 @@
 // Each fast path is proven equal to its reference by the test suite; only speed is measured here.
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import type { ByteSink } from '../src/io/atomic.js';
+import type { ByteSink } from '../src/storage/sink.js';
 import { csvWriter } from '../src/io/csv-writer.js';
 import { formatFloat, formatFloatReference } from '../src/io/format.js';
-import type { ResultChunk } from '../src/pipeline/assemble.js';
-import { packTexts } from '../src/pipeline/packed.js';
+import type { ResultChunk } from '../src/table/result.js';
+import { packTexts } from '../src/table/packed.js';
 import { prepareHere } from '../src/pipeline/prepare.js';
 import { FEATURES } from './data.js';
 import { cpuOf } from './measure.js';
@@ -90,6 +90,7 @@ function nullSink(): ByteSink {
   let bytes = 0;
   return {
     target: 'null',
+    streamed: false,
     async write(d) {
       bytes += d.length;
     },

@@ -1,7 +1,7 @@
 // `serve-batch inspect model.onnx`: what the model takes and gives, and a job snippet to start from.
 import path from 'node:path';
 import { SbError } from '../errors.js';
-import { modelSnippet } from '../job/init.js';
+import { modelSnippet } from '../run/init.js';
 import { typeToString, type ModelInfo, type ValueInfo } from '../model/model-info.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';

@@ -2,7 +2,7 @@
 import { SbError } from '../errors.js';
 import { loadJob } from '../job/load.js';
 import { upcomingFires } from '../schedule/fires.js';
-import { formatLocalIso } from '../schedule/plan.js';
+import { formatLocalIso } from '../cron/tz.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { reportError } from './report-error.js';
 

@@ -1,6 +1,6 @@
 // Text renderings of core results for people (JSON callers get the objects themselves).
 import type { InputRecord, PieceRange, RunRecord, ShardInfo } from '../run/record.js';
-import type { SplitDecision } from '../run/shards.js';
+import type { SplitDecision } from '../io/split.js';
 import { displayPath } from '../util/display.js';
 import { formatDuration } from '../util/duration.js';
 

@@ -1,6 +1,6 @@
 // Log lines for the scheduler's events: one line per event, as text for people or as JSON fields.
 import type { DaemonEvent } from '../schedule/daemon.js';
-import { formatLocalIso } from '../schedule/plan.js';
+import { formatLocalIso } from '../cron/tz.js';
 import { displayPath } from '../util/display.js';
 import type { RunRecord } from '../run/record.js';
 import type { Level } from './logger.js';

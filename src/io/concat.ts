@@ -6,11 +6,11 @@
 import { parquetMetadataAsync, parquetRead, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { SbError } from '../errors.js';
-import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
-import type { FieldType, ResultField } from '../pipeline/result-fields.js';
+import type { FieldType, ResultChunk, ResultColumn, ResultField } from '../table/result.js';
 import { displayPath } from '../util/display.js';
 import { parquetFile, type ParquetBytes } from './parquet-reader.js';
-import { openSource } from './source.js';
+import { openSource } from '../storage/source.js';
+import { inputBlocks } from './input-blocks.js';
 
 const LF = 10;
 const QUOTE = 34;
@@ -27,7 +27,7 @@ export class TextRows {
     private readonly file: string,
     private readonly quoted: boolean,
   ) {
-    this.blocks = openSource(file, displayPath(file)).blocks[Symbol.asyncIterator]();
+    this.blocks = inputBlocks(openSource(file, displayPath(file))).blocks[Symbol.asyncIterator]();
   }
 
   // The next record's bytes (the header line of a CSV result), line break included; empty at the end.

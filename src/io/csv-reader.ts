@@ -12,11 +12,12 @@
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse/sync';
 import { SbError } from '../errors.js';
-import { ChunkBuilder, StoragePool, type ColumnNeed, type RowBytes, type SourceChunk } from '../pipeline/chunk.js';
+import { ChunkBuilder, StoragePool } from '../table/builder.js';
+import type { ColumnNeed, SourceChunk } from '../table/chunk.js';
+import { parseNumberCell, type CellStatus } from '../table/numbers.js';
+import { resolveColumns, type ReadContext } from '../table/reader.js';
 import { FALLBACK, scanDecimalField, scanned } from './fast-number.js';
-import { parseNumberCell, type CellStatus } from './numbers.js';
-import { didYouMean } from '../util/suggest.js';
-import { quoteCell, shownNames } from '../util/quote.js';
+import { quoteCell } from '../util/quote.js';
 
 export interface CsvReadOptions {
   delimiter: string;
@@ -27,20 +28,6 @@ export interface CsvReadOptions {
   relaxQuotes: boolean;
   /** false: parse every unit with csv-parse (the reference path; used by the differential tests). */
   fastPath?: boolean;
-}
-
-export interface ReadContext {
-  /** The input's path as shown in messages. */
-  file: string;
-  needs: ColumnNeed[];
-  batchSize: number;
-  /** Stop after this many data rows (accepted + rejected). */
-  limit?: number;
-  /** A shard's piece that starts in the middle of a text file, at this physical line: no byte-order mark
-   *  there, the header comes from the options, and (JSON Lines) the file's first piece checks the keys. */
-  from?: { line: number };
-  /** A shard's piece of a Parquet file: row groups [from, to) (to undefined: through the last). */
-  rowGroups?: { from: number; to?: number };
 }
 
 /** A record longer than this is treated as broken (an unclosed quote), not buffered further. */
@@ -124,11 +111,46 @@ function unitEnd(buf: Uint8Array): number {
   return 0;
 }
 
+// Where the fast path's accepted rows lie: bytes [starts[r], ends[r]) of `bytes` for row r of one chunk,
+// copied out of the input block (which the source reuses) so a row rejected later can be split into its
+// fields again. Goes back to its reader's free list when the chunk is released.
+class RowArena {
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  bytes = Buffer.allocUnsafeSlow(1 << 16);
+  used = 0;
+
+  constructor(readonly capacity: number) {
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+  }
+
+  // Copy bytes [from, to) of `block` — rows [firstRow, rows) accepted from it — into the arena.
+  adopt(block: Buffer, from: number, to: number, firstRow: number, rows: number): void {
+    const need = this.used + (to - from);
+    if (need > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.bytes.length * 2));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    block.copy(this.bytes, this.used, from, to);
+    const delta = this.used - from;
+    for (let r = firstRow; r < rows; r++) {
+      this.starts[r] += delta;
+      this.ends[r] += delta;
+    }
+    this.used = need;
+  }
+}
+
 // Parsing state across units: header, line counter, the chunk being filled.
 class CsvState {
   done = false;
   private header?: string[];
   private builder?: ChunkBuilder;
+  /** The row bytes of the chunk being filled, and free ones. */
+  private arena?: RowArena;
+  private readonly arenas: RowArena[] = [];
   private readonly pool = new StoragePool();
   private readonly ready: SourceChunk[] = [];
   private line: number;
@@ -283,10 +305,11 @@ class CsvState {
     // Accepted rows keep no reference to `buf` (the source reuses it): each builder's run of rows from this
     // unit is copied into the builder's arena when the builder changes and when the unit ends.
     let seg: ChunkBuilder | undefined;
+    let segArena: RowArena | undefined;
     let segFrom = 0;
     let segRow = 0;
     const adopt = (to: number) => {
-      if (seg && seg.rows > segRow) seg.adopt(buf, segFrom, to, segRow);
+      if (seg && segArena && seg.rows > segRow) segArena.adopt(buf, segFrom, to, segRow, seg.rows);
     };
     while (pos < len && !this.done) {
       const c0 = buf[pos];
@@ -304,6 +327,7 @@ class CsvState {
       if (builder !== seg) {
         adopt(pos);
         seg = builder;
+        segArena = this.arena;
         segFrom = pos;
         segRow = builder.rows;
       }
@@ -345,8 +369,12 @@ class CsvState {
         if (pos >= len || buf[pos] !== delim) break;
         pos++;
       }
-      if (field === width) builder.acceptBytes(line, rowStart, pos);
-      else builder.reject(line, `expected ${width} fields, got ${field}`, this.splitRow({ buf, start: rowStart, end: pos }));
+      if (field === width) {
+        const arena = segArena as RowArena;
+        arena.starts[row] = rowStart;
+        arena.ends[row] = pos;
+        builder.accept(line);
+      } else builder.reject(line, `expected ${width} fields, got ${field}`, this.splitRow(buf, rowStart, pos));
       this.counted();
       if (pos < len) {
         pos += buf[pos] === CR && buf[pos + 1] === LF ? 2 : 1;
@@ -358,7 +386,9 @@ class CsvState {
   }
 
   // The fields of a quote-free row: split by the delimiter, as csv-parse would.
-  private splitRow = (row: RowBytes): string[] => row.buf.toString(this.o.encoding, row.start, row.end).split(this.o.delimiter);
+  private splitRow(buf: Buffer, start: number, end: number): string[] {
+    return buf.toString(this.o.encoding, start, end).split(this.o.delimiter);
+  }
 
   private deliver(fields: string[], line: number): void {
     if (!this.header) {
@@ -405,7 +435,18 @@ class CsvState {
   }
 
   private ensureBuilder(): ChunkBuilder {
-    if (!this.builder) this.builder = new ChunkBuilder(this.header as string[], this.indexed, this.ctx.batchSize, this.splitRow, this.pool);
+    if (this.builder) return this.builder;
+    const free = this.arenas.pop();
+    const arena = free && free.capacity === this.ctx.batchSize ? free : new RowArena(this.ctx.batchSize);
+    arena.used = 0;
+    this.arena = arena;
+    this.builder = new ChunkBuilder(this.header as string[], this.indexed, this.ctx.batchSize, {
+      pool: this.pool,
+      fields: (r) => this.splitRow(arena.bytes, arena.starts[r], arena.ends[r]),
+      onRelease: () => {
+        if (this.arenas.length < 4) this.arenas.push(arena);
+      },
+    });
     return this.builder;
   }
 
@@ -457,22 +498,6 @@ class CsvState {
       line,
     });
   }
-}
-
-// Map needed column names to header positions; a missing or duplicated name fails the input. `where` names
-// what holds the columns in messages (a CSV header; a Parquet file's schema).
-export function resolveColumns(header: string[], needs: ColumnNeed[], file: string, line?: number, where = 'the header'): (ColumnNeed & { index: number })[] {
-  return needs.map((n) => {
-    const index = header.indexOf(n.name);
-    if (index === -1) {
-      throw new SbError('INPUT_FAILED', `column '${n.name}' is not in ${where}${didYouMean(n.name, header)} (columns: ${shownNames(header)})`, { file, line });
-    }
-    const again = header.indexOf(n.name, index + 1);
-    if (again !== -1) {
-      throw new SbError('INPUT_FAILED', `column '${n.name}' appears twice in ${where} (fields ${index + 1} and ${again + 1}); rename one`, { file, line });
-    }
-    return { ...n, index };
-  });
 }
 
 // Offset of the next CR or LF at or after `from` (or the end).

@@ -3,29 +3,12 @@
 // the reference — used for delimiters other than one plain character — and test/io/csv-writer.test.ts
 // proves both give the same bytes (csv-stringify alone takes ~2.4 s for 1M four-column rows).
 import { stringify } from 'csv-stringify/sync';
-import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
-import type { ByteSink } from './atomic.js';
+import type { ResultChunk, ResultColumn } from '../table/result.js';
+import type { TableWriter } from '../table/writer.js';
+import type { ByteSink } from '../storage/sink.js';
 import { ByteOut } from './byte-out.js';
 import { formatFloat } from './format.js';
-import { unpackText } from '../pipeline/packed.js';
-
-export interface TableWriter {
-  write(chunk: ResultChunk): Promise<void>;
-  /** Write what is still pending (the header of an empty result) and commit the sink. */
-  commit(): Promise<void>;
-  abort(): Promise<void>;
-  /** Rows written so far (counted independently of the reader, for reconciliation). */
-  readonly rows: number;
-  /** Remember the current end; `rollback` drops everything written after it (combined outputs). */
-  mark(): Promise<WriterMark>;
-  rollback(mark: WriterMark): Promise<boolean>;
-}
-
-export interface WriterMark {
-  bytes: number;
-  rows: number;
-  headerDone: boolean;
-}
+import { unpackText } from '../table/packed.js';
 
 // csv-stringify 6.9 leaves a lone CR unquoted although CSV readers (ours, pandas) end a line there.
 export const CSV_OPTIONS = (delimiter: string) => ({ delimiter, record_delimiter: '\n', quoted_match: /\r/ });
@@ -67,6 +50,7 @@ export function csvWriter(sink: ByteSink, o: CsvWriteOptions): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: sink.streamed,
     async mark() {
       return { bytes: await sink.mark(), rows, headerDone };
     },

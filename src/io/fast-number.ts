@@ -4,7 +4,7 @@
 // path) and the result is the double Number() returns. Anything else — more digits, NA strings, `inf`, stray
 // characters — reports FALLBACK and the caller uses the reference parseNumberCell on the text, so both paths
 // always agree.
-import { MISSING, OK } from './numbers.js';
+import { MISSING, OK } from '../table/numbers.js';
 
 export const FALLBACK = 3;
 

@@ -5,7 +5,7 @@
 // gets one member per input; a file gets at least one member, so an empty result is still valid gzip.
 import { once } from 'node:events';
 import { createGzip, gzipSync, type Gzip } from 'node:zlib';
-import type { ByteSink } from './atomic.js';
+import type { ByteSink } from '../storage/sink.js';
 
 export function gzipSink(inner: ByteSink): ByteSink {
   let member: { z: Gzip; out: Buffer[]; failed?: Error } | undefined;
@@ -35,6 +35,7 @@ export function gzipSink(inner: ByteSink): ByteSink {
 
   return {
     target: inner.target,
+    streamed: inner.streamed,
     async write(data) {
       if (data.length === 0) return;
       const m = member ?? start();

@@ -4,7 +4,19 @@
 // was (Node 20 has no source access in revivers), hence this parser. Objects have no prototype, so a key
 // named `__proto__` is an ordinary key. Proven equal to JSON.parse by test/io/json-line.test.ts.
 import { quoteCell } from '../util/quote.js';
-import { JsonNumber } from './cells.js';
+
+/** A JSON number whose text is not what String(value) gives (`1.50`, `1e2`, 20-digit ids): both kept. In
+ *  JSON text (an object or array cell, table/builder.ts otherText) it is its value again. */
+export class JsonNumber {
+  constructor(
+    readonly value: number,
+    readonly source: string,
+  ) {}
+
+  toJSON(): number {
+    return this.value;
+  }
+}
 
 export class JsonSyntaxError extends Error {
   constructor(

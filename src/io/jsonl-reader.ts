@@ -1,18 +1,18 @@
 // JSON Lines → chunks. One JSON object per line (LF or CRLF); a row's line is its physical line; blank lines
 // are skipped. Columns are keys; `a.b` reads key `b` of the object under `a` (a key literally named `a.b`
-// wins). Values become cells as cells.ts says (null or an absent key is missing). A line that is not valid
+// wins). Values become cells as table/builder.ts says (null or an absent key is missing). A line that is not valid
 // JSON, not an object, or not valid UTF-8 is a rejected row (its text in the first field), and reading goes
 // on with the next line. A needed key that none of the first batch of objects has fails the input (a typo
 // would otherwise reject every row as missing), with a did-you-mean.
 import { isUtf8 } from 'node:buffer';
 import { SbError } from '../errors.js';
-import type { SourceChunk } from '../pipeline/chunk.js';
+import { ChunkBuilder, StoragePool } from '../table/builder.js';
+import type { SourceChunk } from '../table/chunk.js';
+import type { ReadContext } from '../table/reader.js';
 import { didYouMean } from '../util/suggest.js';
 import { shownNames } from '../util/quote.js';
-import { ValueRows } from './cells.js';
-import type { ReadContext } from './csv-reader.js';
 import { MAX_RECORD_BYTES } from './csv-reader.js';
-import { JsonSyntaxError, parseJson } from './json-line.js';
+import { JsonNumber, JsonSyntaxError, parseJson } from './json-line.js';
 
 const LF = 10;
 const CR = 13;
@@ -44,7 +44,8 @@ class JsonlState {
   private line: number;
   private first: boolean;
   private seen = 0;
-  private rows?: ValueRows;
+  private rows?: ChunkBuilder;
+  private readonly pool = new StoragePool();
   private readonly ready: SourceChunk[] = [];
   private readonly header: string[];
   private readonly paths: string[][];
@@ -106,7 +107,8 @@ class JsonlState {
     for (let f = 0; f < this.paths.length; f++) {
       const v = lookup(obj, this.header[f], this.paths[f]);
       if (this.checking && v !== ABSENT) this.found[f] = true;
-      rows.value(f, rows.rows, v === ABSENT ? undefined : v);
+      if (v instanceof JsonNumber) rows.number(f, rows.rows, v.value, v.source);
+      else rows.value(f, rows.rows, v === ABSENT ? undefined : v);
     }
     if (this.checking) {
       this.objects++;
@@ -130,8 +132,8 @@ class JsonlState {
     }
   }
 
-  private ensureRows(): ValueRows {
-    this.rows ??= new ValueRows(this.header, this.needs, this.ctx.batchSize);
+  private ensureRows(): ChunkBuilder {
+    this.rows ??= new ChunkBuilder(this.header, this.needs, this.ctx.batchSize, { pool: this.pool });
     return this.rows;
   }
 

@@ -3,12 +3,12 @@
 // are null. Integers are JSON numbers with every digit (int64 included: a reader that parses numbers as
 // doubles loses digits beyond 2^53, as it would for any JSON). Booleans are true/false; labels and
 // passthrough cells are strings (a passthrough id keeps its digits, whatever its type in the input).
-import type { ResultChunk } from '../pipeline/assemble.js';
-import type { ByteSink } from './atomic.js';
+import type { ResultChunk } from '../table/result.js';
+import type { TableWriter } from '../table/writer.js';
+import type { ByteSink } from '../storage/sink.js';
 import { ByteOut } from './byte-out.js';
 import { formatFloat } from './format.js';
-import type { TableWriter } from './csv-writer.js';
-import { unpackText } from '../pipeline/packed.js';
+import { unpackText } from '../table/packed.js';
 
 export interface JsonlWriteOptions {
   floatPrecision: number;
@@ -27,6 +27,7 @@ export function jsonlWriter(sink: ByteSink, o: JsonlWriteOptions): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: sink.streamed,
     async mark() {
       return { bytes: await sink.mark(), rows, headerDone: true };
     },

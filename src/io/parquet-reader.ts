@@ -6,12 +6,10 @@
 // int64 columns, most of it BigInt garbage), which is why pages are decoded here with hyparquet's page
 // functions (hyparquet/src/*.js, exported by the package) and written straight into typed columns.
 //
-// A row's line is its row number in the file (1-based). Types: see cells.ts; int64 arrives as BigInt and is
+// A row's line is its row number in the file (1-based). Types: see table/builder.ts; int64 arrives as BigInt and is
 // read exactly as text (for int64 inputs) and as the nearest double (for float inputs); timestamps and dates
 // are ISO 8601 text (`2001-01-14T21:55:00`, with `Z` when the file says the time is UTC); decimals are
 // doubles. Nested columns (struct, list, map) are refused when a job reads them.
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parquetMetadataAsync, parquetSchema, type FileMetaData, type SchemaElement, type SchemaTree } from 'hyparquet';
@@ -23,11 +21,12 @@ import { getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
 import type { ColumnDecoder, CompressionCodec, Compressors, DecodedArray, ParquetParsers } from 'hyparquet/src/types.js';
 import { compressors as extraCompressors } from 'hyparquet-compressors';
 import { SbError } from '../errors.js';
-import type { ColumnNeed, SourceChunk } from '../pipeline/chunk.js';
-import { ValueRows } from './cells.js';
-import { resolveColumns, type ReadContext } from './csv-reader.js';
-import { readError } from './source.js';
-import { MISSING, OK, parseNumberCell, type CellStatus } from './numbers.js';
+import { ChunkBuilder, StoragePool } from '../table/builder.js';
+import type { ColumnNeed, SourceChunk } from '../table/chunk.js';
+import { MISSING, OK, parseNumberCell, type CellStatus } from '../table/numbers.js';
+import { resolveColumns, type ReadContext } from '../table/reader.js';
+import { memorySource, readWhole } from '../storage/memory.js';
+import { openSource, type ByteSource, type SourceStat } from '../storage/source.js';
 
 /** Bytes read from the file at a time per column (more when a page is larger). */
 const WINDOW_BYTES = 1 << 20;
@@ -40,7 +39,7 @@ const COMPRESSORS: Compressors = {
   BROTLI: (input) => brotliDecompressSync(input),
 };
 
-/** Random access to the bytes of a Parquet file (a file handle, or standard input read into memory). */
+/** Random access to the bytes of a Parquet file. */
 export interface ParquetBytes {
   size: number;
   read(position: number, length: number): Promise<Buffer>;
@@ -49,40 +48,38 @@ export interface ParquetBytes {
   sha256(): Promise<string>;
 }
 
-// A file on disk.
-export async function parquetFile(file: string, display: string): Promise<ParquetBytes> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    throw readError(err, display);
+// A source's bytes by random access; one that can only be read in order (standard input, a FIFO) is read
+// whole first, since Parquet starts at its footer.
+export async function parquetBytes(source: ByteSource): Promise<ParquetBytes> {
+  let src = source;
+  let stat = src.readAt ? await src.stat() : undefined;
+  if (!stat) {
+    src = memorySource(await readWhole(source), source.url, source.display);
+    stat = await src.stat();
   }
-  const { size } = await handle.stat();
+  const readAt = src.readAt as NonNullable<ByteSource['readAt']>;
+  const { size } = stat as SourceStat;
   return {
     size,
-    async read(position, length) {
-      const buf = Buffer.allocUnsafeSlow(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(buf, done, length - done, position + done);
-        if (bytesRead === 0) throw new SbError('INPUT_FAILED', 'the file ended while it was being read (did it change?)', { file: display });
-        done += bytesRead;
-      }
-      return buf;
+    read: async (position, length) => {
+      const b = await readAt(position, position + length);
+      return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     },
-    close: () => handle.close().catch(() => undefined),
-    sha256: () =>
-      new Promise((resolve, reject) => {
-        const hash = createHash('sha256');
-        createReadStream(file)
-          .on('data', (b) => hash.update(b))
-          .on('error', reject)
-          .on('end', () => resolve(hash.digest('hex')));
-      }),
+    close: () => src.close(),
+    async sha256() {
+      const stream = src.open();
+      for await (const _ of stream);
+      return stream.sha256() as string;
+    },
   };
 }
 
-// Bytes already in memory (standard input: Parquet needs its footer first, so the stream is read whole).
+// A file on disk (or standard input: '-').
+export function parquetFile(file: string, display: string): Promise<ParquetBytes> {
+  return parquetBytes(openSource(file, display));
+}
+
+// Bytes already in memory.
 export function parquetBuffer(buf: Buffer): ParquetBytes {
   return {
     size: buf.length,
@@ -90,13 +87,6 @@ export function parquetBuffer(buf: Buffer): ParquetBytes {
     close: async () => undefined,
     sha256: async () => createHash('sha256').update(buf).digest('hex'),
   };
-}
-
-// Standard input, whole.
-export async function readStdin(): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const b of process.stdin as AsyncIterable<Buffer>) parts.push(b);
-  return Buffer.concat(parts);
 }
 
 export interface ParquetInput {
@@ -120,6 +110,7 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
       // Row numbers count from the start of the file, also in a shard's piece.
       let groupStart = meta.row_groups.slice(0, from).reduce((n, g) => n + Number(g.num_rows), 0);
       let left = ctx.limit ?? Infinity;
+      const pool = new StoragePool();
       for (let g = from; g < to && left > 0; g++) {
         const group = meta.row_groups[g];
         const groupRows = Number(group.num_rows);
@@ -127,7 +118,7 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
         let done = 0;
         while (done < groupRows && left > 0) {
           const n = Math.min(ctx.batchSize, groupRows - done, left);
-          const rows = new ValueRows(header, needs, n);
+          const rows = new ChunkBuilder(header, needs, n, { pool });
           for (let f = 0; f < cursors.length; f++) await cursors[f]?.fill(rows, f, n);
           for (let i = 0; i < n; i++) rows.accept(groupStart + done + i + 1);
           done += n;
@@ -406,7 +397,7 @@ class ColumnCursor {
   }
 
   // Write the next n rows of this column into field f of `rows` (rows 0..n-1).
-  async fill(rows: ValueRows, f: number, n: number): Promise<void> {
+  async fill(rows: ChunkBuilder, f: number, n: number): Promise<void> {
     let i = 0;
     while (i < n) {
       let page = this.page;
@@ -517,7 +508,7 @@ class ColumnCursor {
 const cellParse = { status: 0 as CellStatus };
 
 // Rows [page.row, page.row + k) of a page into rows i..i+k-1 of field f.
-function writeRows(page: Page, rows: ValueRows, f: number, i: number, k: number): void {
+function writeRows(page: Page, rows: ChunkBuilder, f: number, i: number, k: number): void {
   const { defs, maxDef, index, store } = page;
   const num = rows.numberAt[f];
   if (num && !rows.textAt[f] && (store.kind === 'float' || store.kind === 'int' || store.kind === 'int64')) {

@@ -12,11 +12,10 @@
 // failed input leaves nothing behind, as with text formats.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
-import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
-import type { FieldType, ResultField } from '../pipeline/result-fields.js';
+import type { FieldType, ResultChunk, ResultColumn, ResultField } from '../table/result.js';
+import type { TableWriter, WriterMark } from '../table/writer.js';
 import { VERSION } from '../version.js';
-import type { ByteSink } from './atomic.js';
-import type { TableWriter, WriterMark } from './csv-writer.js';
+import type { ByteSink } from '../storage/sink.js';
 import { cellsOf } from './csv-writer.js';
 
 /** Rows per row group, before rounding up to a multiple of batch_size. */
@@ -105,6 +104,7 @@ export function parquetWriter(sink: ByteSink, o: ParquetWriteOptions): TableWrit
     get rows() {
       return rows;
     },
+    streamed: sink.streamed,
     async mark(): Promise<ParquetMark> {
       await flushGroup();
       // The magic bytes of a file without row groups yet must be in the sink before its length is taken.

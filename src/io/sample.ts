@@ -5,13 +5,13 @@ import { parse } from 'csv-parse/sync';
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { SbError } from '../errors.js';
-import type { ColumnNeed, SourceChunk } from '../pipeline/chunk.js';
+import type { ColumnNeed, SourceChunk } from '../table/chunk.js';
 import { readCsv } from './csv-reader.js';
 import { delimiterOf, formatOf, formatProblem } from './formats.js';
-import { JsonNumber } from './cells.js';
-import { parseJson } from './json-line.js';
+import { JsonNumber, parseJson } from './json-line.js';
 import { readJsonl } from './jsonl-reader.js';
-import { openSource } from './source.js';
+import { openSource } from '../storage/source.js';
+import { inputBlocks } from './input-blocks.js';
 
 export interface Sample {
   header: string[];
@@ -34,12 +34,12 @@ export async function readSample(file: string, limit = 1000): Promise<Sample> {
     const header = parquet ? await parquet.parquetColumns(await parquet.parquetFile(file, file), file) : await jsonKeys(file, limit);
     const needs: ColumnNeed[] = header.map((name) => ({ name, number: false, text: true }));
     const ctx = { file, needs, batchSize: limit, limit };
-    const chunks = parquet ? parquet.readParquet(await parquet.parquetFile(file, file), ctx).chunks : readJsonl(openSource(file, file).blocks, ctx);
+    const chunks = parquet ? parquet.readParquet(await parquet.parquetFile(file, file), ctx).chunks : readJsonl(inputBlocks(openSource(file, file)).blocks, ctx);
     return { header, rows: await recordsOf(chunks) };
   }
   const rows: string[][] = [];
   let header: string[] | undefined;
-  for await (const chunk of readCsv(openSource(file, file).blocks, options, { file, needs: [], batchSize: limit, limit })) {
+  for await (const chunk of readCsv(inputBlocks(openSource(file, file)).blocks, options, { file, needs: [], batchSize: limit, limit })) {
     header = chunk.header;
     for (let i = 0; i < chunk.rows; i++) rows.push(chunk.record(i));
   }
@@ -61,7 +61,7 @@ async function jsonKeys(file: string, limit: number): Promise<string[]> {
   let seen = 0;
   let carry = '';
   const decoder = new StringDecoder('utf8');
-  for await (const block of openSource(file, file).blocks) {
+  for await (const block of inputBlocks(openSource(file, file)).blocks) {
     const lines = (carry + decoder.write(Buffer.from(block))).split('\n');
     carry = lines.pop() as string;
     for (const line of lines) {

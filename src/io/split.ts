@@ -8,15 +8,35 @@
 // only a parse from the start can tell whether a given line break is inside one. That makes planning read
 // the whole file once (a memchr over its bytes, about a second per GB from the page cache); JSON Lines are
 // read up to the last cut only, since a JSON line cannot hold a raw line break.
-import { open } from 'node:fs/promises';
 import { SbError } from '../errors.js';
 import type { CsvOptions, TextFormat } from '../job/config.js';
-import { MIN_SPLIT_BYTES, snapRowGroups, snapWhole, type CutPoint, type SplitDecision } from '../run/shards.js';
+import { openSource, type ByteSource } from '../storage/source.js';
 import { displayPath } from '../util/display.js';
 
 const LF = 10;
 const CR = 13;
 const BLOCK = 1 << 20;
+
+/** Text files smaller than this are not split: planning a cut (a read of the file) costs more than it saves. */
+export const MIN_SPLIT_BYTES = 1 << 20;
+
+/** Where a piece starts or ends inside a file: a byte offset, and where reading resumes there. */
+export interface CutPoint {
+  offset: number;
+  /** Text: the physical line that starts at `offset` (1-based; a file's first line is 1). */
+  line?: number;
+  /** Parquet: the row group that starts at `offset`, and the rows before it. */
+  group?: number;
+  row?: number;
+}
+
+/** What the plan did with a file that a cut fell into. */
+export interface SplitDecision {
+  path: string;
+  how: 'bytes' | 'row_groups' | 'whole';
+  pieces: number;
+  reason: string;
+}
 
 export interface FileCuts {
   /** One place per wanted offset, in the same order. */
@@ -37,7 +57,7 @@ export async function cutsIn(file: string, bytes: number, format: TextFormat, cs
     const cuts = wanted.map((o) => snapRowGroups(starts, rows, bytes, o));
     return { cuts, decision: { path: file, how: 'row_groups', pieces: pieceCount(cuts, bytes), reason: `split at row-group starts (${starts.length} row groups)` } };
   }
-  const head = await readAt(file, 0, Math.min(bytes, BLOCK));
+  const head = await readHead(openSource(file, displayPath(file)), Math.min(bytes, BLOCK));
   if (head[0] === 0x1f && head[1] === 0x8b) return whole('gzip data can only be read from its start');
   if (bytes < minBytes) return whole(`text files under ${MIN_SPLIT_BYTES / (1 << 20)} MiB are not split`);
   let header: string[] | undefined;
@@ -71,6 +91,29 @@ export async function cutsIn(file: string, bytes: number, format: TextFormat, cs
   return { cuts, header, decision: { path: file, how: 'bytes', pieces, reason: `split at line starts (${why})` } };
 }
 
+// A cut inside a file that cannot be cut goes to the nearer end of it (the start on a tie below half).
+export function snapWhole(bytes: number, offset: number): CutPoint {
+  return { offset: offset * 2 < bytes ? 0 : bytes };
+}
+
+// A cut inside a Parquet file goes to the nearest row-group start (or end of the file); `starts[g]` is the
+// byte offset of row group g and `rows[g]` its row count.
+export function snapRowGroups(starts: number[], rows: number[], bytes: number, offset: number): CutPoint {
+  let best: CutPoint = { offset: 0, group: 0, row: 0 };
+  let bestDistance = offset;
+  let row = 0;
+  for (let g = 0; g <= starts.length; g++) {
+    const at = g === 0 ? 0 : g === starts.length ? bytes : starts[g];
+    const d = Math.abs(at - offset);
+    if (d < bestDistance) {
+      best = { offset: at, group: g, row };
+      bestDistance = d;
+    }
+    row += rows[g] ?? 0;
+  }
+  return best;
+}
+
 function quotedReason(format: TextFormat): string {
   return `${format === 'tsv' ? 'TSV' : 'CSV'} with quote characters is scored by one worker: a quoted field may hold a line break, so a cut could fall inside a row`;
 }
@@ -80,16 +123,20 @@ function pieceCount(cuts: CutPoint[], bytes: number): number {
   return new Set(cuts.map((c) => c.offset).filter((o) => o > 0 && o < bytes)).size + 1;
 }
 
-async function readAt(file: string, position: number, length: number): Promise<Buffer> {
-  const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new SbError('INPUT_FAILED', `cannot read input to plan the shards: ${err.code === 'ENOENT' ? 'it disappeared' : err.message}`, { file: displayPath(file) });
-  });
+// The first `length` bytes of a file (fewer when it is shorter).
+async function readHead(source: ByteSource, length: number): Promise<Buffer> {
   try {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buf, 0, length, position);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
+    const parts: Buffer[] = [];
+    let n = 0;
+    const stream = source.open({ start: 0, end: length });
+    for await (const b of stream) {
+      parts.push(Buffer.from(b));
+      n += b.length;
+    }
+    return Buffer.concat(parts, n);
+  } catch (err) {
+    const e = ((err as Error).cause ?? err) as NodeJS.ErrnoException;
+    throw new SbError('INPUT_FAILED', `cannot read input to plan the shards: ${e.code === 'ENOENT' ? 'it disappeared' : e.message}`, { file: source.display });
   }
 }
 
@@ -125,8 +172,6 @@ export async function scanLines(file: string, o: { quote?: number; loneCr: boole
   let base = 0;
   // A CR ended the previous block: a break, unless this block starts with its LF.
   let pendingCr = false;
-  const handle = await open(file, 'r');
-  const buf = Buffer.allocUnsafe(BLOCK);
   // A line starts at `at` (global offset), numbered `n`: resolve the wanted offsets it satisfies.
   const lineStart = (at: number, n: number) => {
     while (w < o.wanted.length && o.wanted[w] <= at) {
@@ -134,49 +179,45 @@ export async function scanLines(file: string, o: { quote?: number; loneCr: boole
       w++;
     }
   };
-  try {
-    for (;;) {
-      if (w >= o.wanted.length && o.quote === undefined) break;
-      const { bytesRead } = await handle.read(buf, 0, BLOCK, base);
-      if (bytesRead === 0) break;
-      const block = buf.subarray(0, bytesRead);
-      if (o.quote !== undefined && block.indexOf(o.quote) !== -1) return { quoted: true, cuts: [] };
-      base += bytesRead;
-      // Every cut is placed: only the quote check goes on.
-      if (w >= o.wanted.length) continue;
-      const blockStart = base - bytesRead;
-      let i = 0;
-      if (pendingCr) {
-        pendingCr = false;
-        if (block[0] === LF) i = 1;
-        line++;
-        lineStart(blockStart + i, line);
-      }
-      if (o.loneCr && block.indexOf(CR, i) !== -1) {
-        for (; i < block.length; i++) {
-          const b = block[i];
-          if (b === LF) {
-            line++;
-            lineStart(blockStart + i + 1, line);
-          } else if (b === CR) {
-            if (i + 1 === block.length) {
-              pendingCr = true;
-              break;
-            }
-            if (block[i + 1] === LF) i++;
-            line++;
-            lineStart(blockStart + i + 1, line);
-          }
-        }
-      } else {
-        for (let at = block.indexOf(LF, i); at !== -1; at = block.indexOf(LF, at + 1)) {
+  const stream = openSource(file, displayPath(file)).open();
+  for await (const bytes of stream) {
+    if (w >= o.wanted.length && o.quote === undefined) break;
+    const block = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bytesRead = block.length;
+    if (o.quote !== undefined && block.indexOf(o.quote) !== -1) return { quoted: true, cuts: [] };
+    base += bytesRead;
+    // Every cut is placed: only the quote check goes on.
+    if (w >= o.wanted.length) continue;
+    const blockStart = base - bytesRead;
+    let i = 0;
+    if (pendingCr) {
+      pendingCr = false;
+      if (block[0] === LF) i = 1;
+      line++;
+      lineStart(blockStart + i, line);
+    }
+    if (o.loneCr && block.indexOf(CR, i) !== -1) {
+      for (; i < block.length; i++) {
+        const b = block[i];
+        if (b === LF) {
           line++;
-          if (w < o.wanted.length) lineStart(blockStart + at + 1, line);
+          lineStart(blockStart + i + 1, line);
+        } else if (b === CR) {
+          if (i + 1 === block.length) {
+            pendingCr = true;
+            break;
+          }
+          if (block[i + 1] === LF) i++;
+          line++;
+          lineStart(blockStart + i + 1, line);
         }
+      }
+    } else {
+      for (let at = block.indexOf(LF, i); at !== -1; at = block.indexOf(LF, at + 1)) {
+        line++;
+        if (w < o.wanted.length) lineStart(blockStart + at + 1, line);
       }
     }
-  } finally {
-    await handle.close();
   }
   // Past the last line start: the cut goes to the end of the file.
   while (w++ < o.wanted.length) cuts.push({ offset: base });

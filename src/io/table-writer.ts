@@ -1,9 +1,10 @@
 // The result writer for an output format: CSV/TSV, JSON Lines or Parquet, into an atomic file (gzipped when
 // its name ends in .gz) or standard output.
 import type { TextFormat } from '../job/config.js';
-import type { ResultField } from '../pipeline/result-fields.js';
-import { openAtomic, stdoutSink, type ByteSink } from './atomic.js';
-import { csvWriter, type TableWriter } from './csv-writer.js';
+import type { ResultField } from '../table/result.js';
+import type { TableWriter } from '../table/writer.js';
+import { openSink, type ByteSink } from '../storage/sink.js';
+import { csvWriter } from './csv-writer.js';
 import { delimiterOf, isGzipName } from './formats.js';
 import { gzipSink } from './gzip-sink.js';
 import { jsonlWriter } from './jsonl-writer.js';
@@ -24,7 +25,7 @@ export interface TableWriterOptions {
 
 // Open the writer for `target` ('-' = standard output; a FIFO, device or descriptor is written through).
 export async function openTableWriter(target: string, o: TableWriterOptions): Promise<TableWriter> {
-  let sink: ByteSink = target === '-' ? stdoutSink(o.signal) : await openAtomic(target, { signal: o.signal });
+  let sink: ByteSink = await openSink(target, { signal: o.signal });
   if (target !== '-' && isGzipName(target)) sink = gzipSink(sink);
   switch (o.format) {
     case 'jsonl':

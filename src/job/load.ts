@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
-import { scheduleProblems } from '../schedule/check.js';
+import { scheduleProblems } from './schedule-check.js';
 import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';

@@ -8,7 +8,7 @@
 // lower(k) is the float32 whose bits, read as a sign-magnitude integer, equal k·65536 − 2^31 (sketch.ts). The validator reports the first problem of a damaged or foreign file
 // as one line naming the file and the place in it.
 import { z } from 'zod';
-import { isMissingText } from '../io/numbers.js';
+import { isMissingText } from '../table/numbers.js';
 import { SbError, type ErrorCode } from '../errors.js';
 import { formatScaled, parseScaled, SQUARES_EXP, SUM_EXP } from './exact.js';
 import { meanOf, numberHistogram, stdOf, textHistogram } from './profile.js';

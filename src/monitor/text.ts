@@ -5,7 +5,7 @@
 // the values. Past TEXT_DISTINCT_CAP distinct non-missing values the column is marked high-cardinality and
 // keeps only its count and missing count: the number of distinct values only grows as values come in, so
 // whether a column passes the cap depends on its values alone, never on the chunking or the merges.
-import { isMissingText, NA_VALUES } from '../io/numbers.js';
+import { isMissingText, NA_VALUES } from '../table/numbers.js';
 import type { TextColumnProfile } from './types.js';
 
 /** Distinct non-missing values kept per text column. */

@@ -1,21 +1,9 @@
 // Passthrough columns + fetched outputs → result columns, in the plan's order, one row per kept input row.
 import { SbError } from '../errors.js';
 import type { Outputs, TensorData } from '../model/tensors.js';
-import type { PackedText } from './packed.js';
+import type { ResultChunk, ResultColumn } from '../table/result.js';
 import type { ColumnPlan, RunPlan } from './plan.js';
 import type { PreparedChunk } from './prepare.js';
-
-export type ResultColumn =
-  | { name: string; kind: 'text'; values: string[] }
-  | { name: string; kind: 'packed'; values: PackedText }
-  | { name: string; kind: 'float'; values: Float32Array | Float64Array; stride: number; offset: number }
-  | { name: string; kind: 'int'; values: ArrayLike<number> | ArrayLike<bigint>; stride: number; offset: number }
-  | { name: string; kind: 'bool'; values: Uint8Array; stride: number; offset: number };
-
-export interface ResultChunk {
-  rows: number;
-  columns: ResultColumn[];
-}
 
 // Result column names for a plan, with widths learnt from a first model call where they were unknown.
 export function resultNames(plan: RunPlan): string[] {

@@ -2,9 +2,9 @@
 // the job's missing policy; a row with any cell that cannot be converted is rejected (with the column and
 // reason) and left out of every tensor, so rows and outputs stay aligned.
 import type { MissingPolicy } from '../job/config.js';
-import { isMissingText, trimCell } from '../io/numbers.js';
+import type { Reject, SourceChunk } from '../table/chunk.js';
+import { INVALID, isMissingText, MISSING, trimCell } from '../table/numbers.js';
 import { quoteCell } from '../util/quote.js';
-import { INVALID, MISSING, type Reject, type SourceChunk } from './chunk.js';
 import type { FeedType, RunPlan, TensorPlan } from './plan.js';
 
 export type FeedData = Float32Array | Float64Array | BigInt64Array | BigUint64Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | string[];

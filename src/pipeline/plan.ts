@@ -6,7 +6,7 @@ import { outputClasses, typeToString, type Dim, type ValueInfo } from '../model/
 import type { LoadedModel } from '../model/session.js';
 import type { RunSpec } from '../model/tensors.js';
 import { didYouMean } from '../util/suggest.js';
-import type { ColumnNeed } from './chunk.js';
+import type { ColumnNeed } from '../table/chunk.js';
 
 export type FeedType = 'float32' | 'float64' | 'int64' | 'uint64' | 'int32' | 'int16' | 'int8' | 'uint32' | 'uint16' | 'uint8' | 'bool' | 'string';
 export const FEEDABLE = new Set<string>(['float32', 'float64', 'int64', 'uint64', 'int32', 'int16', 'int8', 'uint32', 'uint16', 'uint8', 'bool', 'string']);

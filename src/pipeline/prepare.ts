@@ -3,14 +3,12 @@
 // a worker thread (prepare-worker.ts) while this thread runs the model and writes results: parsing is the
 // largest cost of a run (see README "Performance"), so overlapping it with the rest is what pays.
 import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
-import { readCsv, type CsvReadOptions } from '../io/csv-reader.js';
-import { readJsonl } from '../io/jsonl-reader.js';
-import type { ParquetInput } from '../io/parquet-reader.js';
-import { openSource } from '../io/source.js';
+import type { CsvReadOptions } from '../io/csv-reader.js';
+import { openTableReader, type PieceSpec } from '../io/table-reader.js';
 import type { TextFormat } from '../job/config.js';
-import type { Reject, SourceChunk } from './chunk.js';
+import type { Reject, SourceChunk } from '../table/chunk.js';
+import { selectPacked, type PackedText } from '../table/packed.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
-import { packTexts, selectPacked, type PackedText } from './packed.js';
 import type { RunPlan } from './plan.js';
 import { takeReaderThread } from './reader-thread.js';
 
@@ -41,17 +39,6 @@ export interface PrepareSpec {
   piece?: PieceSpec;
 }
 
-/** What a reader needs to read part of a file: text bytes [start, end) from physical line `line` with the
- *  file's header, or Parquet row groups [fromGroup, toGroup). */
-export interface PieceSpec {
-  start: number;
-  end: number;
-  line?: number;
-  header?: string[];
-  fromGroup?: number;
-  toGroup?: number;
-}
-
 /** What the whole input came to, once every chunk was read. */
 export interface PrepareEnd {
   bytes: number;
@@ -70,51 +57,13 @@ export interface Prepared {
   recycle(chunk: PreparedChunk): void;
 }
 
-/** A format's reader: source chunks, and what the input came to. */
-export interface TableReader {
-  chunks: AsyncIterable<SourceChunk>;
-  bytes(): number;
-  end(): PrepareEnd;
-}
-
-// The reader for the input's format: text formats over the (maybe gzipped) byte stream, Parquet by random
-// access to the file (standard input is read whole first: Parquet starts at its footer).
-export function openReader(spec: PrepareSpec): TableReader {
-  const piece = spec.piece;
-  const ctx = {
-    file: spec.display,
-    needs: spec.plan.needs,
-    batchSize: spec.batchSize,
-    limit: spec.limit,
-    from: piece && piece.start > 0 && spec.format !== 'parquet' ? { line: piece.line ?? 1 } : undefined,
-    rowGroups: piece && spec.format === 'parquet' ? { from: piece.fromGroup ?? 0, to: piece.toGroup } : undefined,
-  };
-  if (spec.format === 'parquet') {
-    let input: ParquetInput | undefined;
-    const chunks = async function* () {
-      // Loaded on first use: the Parquet modules cost ~60 ms to load, which CSV and JSON Lines runs skip.
-      const { parquetBuffer, parquetFile, readParquet, readStdin } = await import('../io/parquet-reader.js');
-      input = readParquet(spec.file === '-' ? parquetBuffer(await readStdin()) : await parquetFile(spec.file, spec.display), ctx);
-      yield* input.chunks;
-    };
-    return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
-  }
-  const source = openSource(spec.file, spec.display, piece ? { start: piece.start, end: piece.end } : undefined);
-  const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
-  const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, csv, ctx);
-  return { chunks, bytes: () => source.bytesRead, end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }) };
-}
-
 // Read, parse and featurize in this thread.
 export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared {
-  const reader = openReader(spec);
+  const reader = openTableReader({ ...spec, needs: spec.plan.needs });
   async function* prepared(): AsyncGenerator<PreparedChunk> {
     for await (const chunk of reader.chunks) {
       const f = featurize(chunk, spec.plan as RunPlan, pool);
-      const passthrough = spec.plan.passthrough.map((name) => {
-        const packed = chunk.packed?.get(name);
-        return packed ? selectPacked(packed, f.keep) : packTexts(chunk.texts.get(name) as string[], f.keep);
-      });
+      const passthrough = spec.plan.passthrough.map((name) => selectPacked(chunk.packed.get(name) as PackedText, f.keep));
       const rejects = chunk.rejects.length === 0 ? f.rejects : f.rejects.length === 0 ? chunk.rejects : [...chunk.rejects, ...f.rejects].sort((a, b) => a.line - b.line);
       chunk.release?.();
       yield { rowsIn: chunk.rows + chunk.rejects.length, rows: f.rows, feeds: f.feeds, passthrough, rejects, header: chunk.header };

@@ -3,15 +3,9 @@
 // Mirrors assemble.ts: labels and string outputs are text, floats keep their width, threshold flags are
 // small integers.
 import type { LoadedModel } from '../model/session.js';
+import type { FieldType, ResultField } from '../table/result.js';
 import type { RunPlan } from './plan.js';
 import { resultNames } from './assemble.js';
-
-export type FieldType = 'string' | 'float32' | 'float64' | 'int32' | 'int64' | 'uint64' | 'bool';
-
-export interface ResultField {
-  name: string;
-  type: FieldType;
-}
 
 const BY_ELEM_TYPE: Record<string, FieldType> = {
   float32: 'float32',

@@ -3,16 +3,17 @@
 // after the chunk in which errors.max_rejected (as a count) is exceeded.
 import type { JobConfig, RejectLimit, TextFormat } from '../job/config.js';
 import { SbError } from '../errors.js';
-import type { TableWriter } from '../io/csv-writer.js';
+import type { TableWriter } from '../table/writer.js';
 import { delimiterOf } from '../io/formats.js';
 import { callModel, modelThreads } from '../model/threads.js';
 import type { LoadedModel } from '../model/session.js';
 import type { RunSpec } from '../model/tensors.js';
 import { STOP_GRACE_MS, unlessStopped } from '../util/abandon.js';
 import { assemble } from './assemble.js';
-import type { Reject } from './chunk.js';
+import type { Reject } from '../table/chunk.js';
 import type { RunPlan } from './plan.js';
-import { prepareHere, prepareInWorker, type PieceSpec, type PrepareSpec } from './prepare.js';
+import type { PieceSpec } from '../io/table-reader.js';
+import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import { fastPathEnabled } from '../util/fast-path.js';

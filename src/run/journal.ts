@@ -6,8 +6,9 @@
 import { readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { openAtomic, removeStaleTempsIn } from '../io/atomic.js';
-import { processAlive } from './lock.js';
+import { removeStaleTempsIn } from '../storage/local/temps.js';
+import { openSink } from '../storage/sink.js';
+import { processAlive } from '../util/process.js';
 
 interface Journal {
   pid: number;
@@ -24,7 +25,7 @@ export function journalPath(stateDir: string, job: string): string {
 // Note the directories this run is about to write into.
 export async function beginJournal(stateDir: string, job: string, runId: string, dirs: string[]): Promise<void> {
   const journal: Journal = { pid: process.pid, host: hostname(), run_id: runId, started_at: new Date().toISOString(), dirs: [...new Set(dirs)].sort() };
-  const sink = await openAtomic(journalPath(stateDir, job));
+  const sink = await openSink(journalPath(stateDir, job));
   await sink.write(`${JSON.stringify(journal)}\n`);
   await sink.commit();
 }

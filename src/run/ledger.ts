@@ -11,12 +11,12 @@
 //   with the same size and mtime (rsync -t, a restore) is. So a file of the same size is read once to hash
 //   it; a file that is then scored is hashed while it is read, never read twice for that.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
-import { openAtomic } from '../io/atomic.js';
+import { openSink } from '../storage/sink.js';
+import type { ByteSource } from '../storage/source.js';
 import { displayPath } from '../util/display.js';
 
 export interface LedgerEntry {
@@ -133,16 +133,17 @@ export class Ledger {
     return new Ledger(file, data, modelSha256, configHash, runId);
   }
 
-  // Decide about one input file (hashing it only when its size alone cannot tell).
-  async check(file: string): Promise<Checked> {
-    const entry = Object.hasOwn(this.data.entries, file) ? this.data.entries[file] : undefined;
-    const s = await stat(file).catch(() => undefined);
-    // Gone or unreadable: scoring it says why, as for any input.
-    if (!s || !s.isFile()) return { decision: { action: 'score', reason: 'new input' } };
+  // Decide about one input, keyed by its URL (hashing it only when its size alone cannot tell).
+  async check(source: ByteSource): Promise<Checked> {
+    const key = source.url;
+    const entry = Object.hasOwn(this.data.entries, key) ? this.data.entries[key] : undefined;
+    const s = await source.stat().catch(() => undefined);
+    // Gone, unreadable or a stream: scoring it says why, as for any input.
+    if (!s) return { decision: { action: 'score', reason: 'new input' } };
     const state: FileState = { size: s.size, mtimeMs: s.mtimeMs };
     let d = decide(entry, state, this.modelSha256, this.configHash);
     if (d.action === 'hash') {
-      state.sha256 = await sha256Of(file).catch(() => undefined);
+      state.sha256 = await sha256Of(source).catch(() => undefined);
       if (state.sha256 === undefined) return { decision: { action: 'score', reason: 'it could not be read to compare it' }, state };
       d = decide(entry, state, this.modelSha256, this.configHash);
     }
@@ -154,7 +155,7 @@ export class Ledger {
     if (scored.length === 0) return;
     for (const s of scored) this.data.entries[s.path] = { ...s, model_sha256: this.modelSha256, config_hash: this.configHash, run_id: this.runId };
     try {
-      const sink = await openAtomic(this.file);
+      const sink = await openSink(this.file);
       await sink.write(`${JSON.stringify(this.data, null, 1)}\n`);
       await sink.commit();
     } catch (err) {
@@ -172,9 +173,9 @@ function broken(file: string, why: string): SbError {
   );
 }
 
-// sha256 of a file's bytes.
-export async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const block of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(block as Buffer);
-  return hash.digest('hex');
+// sha256 of a source's bytes, read to the end.
+export async function sha256Of(source: ByteSource): Promise<string> {
+  const stream = source.open();
+  for await (const _ of stream);
+  return stream.sha256() as string;
 }

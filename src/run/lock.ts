@@ -7,11 +7,10 @@
 // atomic rename); the winner checks the lock is still the stale one first, since a slower contender may
 // win the token after an earlier takeover finished.
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlive } from '../io/atomic.js';
-import { makeDirs } from '../io/target.js';
+import { processAlive } from '../util/process.js';
+import { makeDirs } from '../storage/local/target.js';
 
 export interface LockOwner {
   pid: number;
@@ -59,43 +58,6 @@ export async function acquireLockFile(file: string, runId: string): Promise<Lock
 // A lock is stale when its process is gone; only decidable on the host that wrote it.
 function isStale(owner: LockOwner): boolean {
   return owner.host === hostname() && !processAlive(owner.pid, owner.started_at);
-}
-
-// Whether the process `pid` that started something at `startedAt` (on this host) is still running. A
-// container restarted under the same hostname (a Kubernetes pod retried: an Indexed Job's pods are named
-// `<job>-<index>`, a `docker restart`) usually gets the dead process's pid again, often 1: a note of our own
-// pid from before this process started was written by that dead process. Likewise a live process that
-// started after the note was written got a dead writer's pid (pid reuse) and is not the writer.
-export function processAlive(pid: number, startedAt: string): boolean {
-  if (pid === process.pid) return !(Date.parse(startedAt) < performance.timeOrigin);
-  if (!isAlive(pid)) return false;
-  const born = processStartMs(pid);
-  const written = Date.parse(startedAt);
-  return born === undefined || Number.isNaN(written) || born <= written + START_SLACK_MS;
-}
-
-// How much later than a note a process may seem to have started and still be its writer: the boot time in
-// /proc/stat has whole seconds, and a wall clock stepped forward since the note moves every start time later.
-// Linux hands out pids in increasing order and reuses one only after wrapping around at pid_max (32768 or
-// more), so no real reuse falls within this.
-export const START_SLACK_MS = 10_000;
-
-// Kernel clock ticks per second in /proc (USER_HZ): 100 on every Linux architecture Node runs on.
-const TICKS_PER_SECOND = 100;
-
-// When the process `pid` started (ms since the epoch), from /proc/<pid>/stat (field 22, clock ticks after
-// boot) and the boot time in /proc/stat; undefined where that cannot be read (not Linux, /proc hidden).
-export function processStartMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 2, the command name, is in parentheses and may hold spaces and ')': fields 3… follow the last ')'.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]);
-    const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-    if (!boot || !Number.isFinite(ticks)) return undefined;
-    return Number(boot[1]) * 1000 + (ticks * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
 }
 
 // Replace a stale lock by ours (true), unless another contender is doing it or did it (false).

@@ -9,13 +9,13 @@ import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { isPerInput, render, type TokenValues } from '../job/template.js';
-import { openAtomic, removeResult, type ByteSink } from '../io/atomic.js';
+import { openSink, removeOutdated, type ByteSink } from '../storage/sink.js';
 import { openParquetResult, TextRows, type ParquetResult } from '../io/concat.js';
-import type { TableWriter } from '../io/csv-writer.js';
+import type { TableWriter } from '../table/writer.js';
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
 import { gzipSink } from '../io/gzip-sink.js';
 import { parquetWriter } from '../io/parquet-writer.js';
-import type { ResultChunk, ResultColumn } from '../pipeline/assemble.js';
+import type { ResultChunk, ResultColumn } from '../table/result.js';
 import { displayPath } from '../util/display.js';
 import { jobConfigHash } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
@@ -274,11 +274,11 @@ async function mergeRejects(job: JobConfig, tokens: TokenValues, inputs: MergedI
   try {
     for (const [target, sources] of targets) {
       if (sources.length === 0) {
-        commits.push(() => removeResult(target));
+        commits.push(() => removeOutdated(target));
         continue;
       }
       if (sources.length === 1 && sources[0] === target) continue;
-      const sink = await openAtomic(target);
+      const sink = await openSink(target);
       sinks.push(sink);
       for (const [k, source] of sources.entries()) {
         const rows = new TextRows(source, true);
@@ -305,7 +305,7 @@ async function mergeRejects(job: JobConfig, tokens: TokenValues, inputs: MergedI
 
 // Write the combined result as an unsharded run writes it (see the file's header); the caller commits it.
 async function writeCombined(target: string, format: TextFormat, batchSize: number, inputs: MergedInput[]): Promise<ByteSink> {
-  let sink: ByteSink = await openAtomic(target);
+  let sink: ByteSink = await openSink(target);
   if (isGzipName(target)) sink = gzipSink(sink);
   try {
     if (format === 'parquet') await writeParquet(sink, batchSize, inputs);
@@ -425,7 +425,7 @@ async function writeParquet(sink: ByteSink, batchSize: number, inputs: MergedInp
 
 // The sink's methods, bound (to be passed on with one of them replaced).
 function held(sink: ByteSink): ByteSink {
-  return { target: sink.target, write: (d) => sink.write(d), commit: () => sink.commit(), abort: () => sink.abort(), mark: () => sink.mark(), rollback: (m) => sink.rollback(m) };
+  return { target: sink.target, streamed: sink.streamed, write: (d) => sink.write(d), commit: () => sink.commit(), abort: () => sink.abort(), mark: () => sink.mark(), rollback: (m) => sink.rollback(m) };
 }
 
 // Rows [from, from + n) of a chunk.

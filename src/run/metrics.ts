@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
-import { openAtomic } from '../io/atomic.js';
-import { inspectTarget } from '../io/target.js';
+import { openSink } from '../storage/sink.js';
+import { inspectTarget } from '../storage/local/target.js';
 import { acquireLockFile } from './lock.js';
 import type { RunRecord } from './record.js';
 
@@ -74,7 +74,7 @@ export async function writeMetrics(file: string, r: RunRecord, signal?: AbortSig
   const kind = (await inspectTarget(file)).kind;
   if (kind !== 'file' && kind !== 'refused') {
     const wait = AbortSignal.timeout(STREAM_WAIT_MS);
-    const sink = await openAtomic(file, { signal: signal ? AbortSignal.any([signal, wait]) : wait });
+    const sink = await openSink(file, { signal: signal ? AbortSignal.any([signal, wait]) : wait });
     try {
       await sink.write(mergeMetrics('', r));
       await sink.commit();
@@ -95,7 +95,7 @@ export async function writeMetrics(file: string, r: RunRecord, signal?: AbortSig
           if (err.code === 'ENOENT') return '';
           throw new SbError('WRITE_FAILED', `cannot read ${file}: ${err.message}`, { file });
         });
-        const sink = await openAtomic(file);
+        const sink = await openSink(file);
         await sink.write(mergeMetrics(existing, r));
         await sink.commit();
         return;

@@ -2,10 +2,10 @@
 // atomically; `run --json` prints the same object.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { openAtomic } from '../io/atomic.js';
+import { openSink } from '../storage/sink.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { VERSION } from '../version.js';
-import type { SplitDecision } from './shards.js';
+import type { SplitDecision } from '../io/split.js';
 
 export type InputStatus = 'ok' | 'failed' | 'skipped';
 export type RunStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'invalid' | 'dry-run';
@@ -165,7 +165,7 @@ export function unreconciled(inputs: InputRecord[], t: RunRecord['totals'] = tot
 
 // Write the record atomically.
 export async function writeRecord(file: string, record: RunRecord): Promise<void> {
-  const sink = await openAtomic(file);
+  const sink = await openSink(file);
   await sink.write(`${JSON.stringify(record, null, 2)}\n`);
   await sink.commit();
 }

@@ -2,9 +2,9 @@
 // by reading those files (io/split.ts); every worker does the same and gets the same plan.
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { delimiterOf } from '../io/formats.js';
-import { cutsIn } from '../io/split.js';
+import { cutsIn, snapWhole, type SplitDecision } from '../io/split.js';
 import { messageOf } from '../errors.js';
-import { buildPlan, placeCuts, snapWhole, wantedCuts, type PlacedCut, type ShardPlan, type SplitDecision } from './shards.js';
+import { buildPlan, placeCuts, wantedCuts, type PlacedCut, type ShardPlan } from './shards.js';
 
 export interface PlanInput {
   path: string;

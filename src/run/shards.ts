@@ -12,6 +12,7 @@
 //
 // This file is pure: the places a file can be cut come from src/io/split.ts, which reads the files.
 import { createHash } from 'node:crypto';
+import type { CutPoint, SplitDecision } from '../io/split.js';
 import { stableJson } from './ledger.js';
 
 /** This worker's place: shard `index` of `count` (0 ≤ index < count). */
@@ -23,19 +24,6 @@ export interface ShardSpec {
 /** The most workers a plan is made for (a bound on mistakes, not on the design). */
 export const MAX_SHARDS = 10_000;
 
-/** Text files smaller than this are not split: planning a cut (a read of the file) costs more than it saves. */
-export const MIN_SPLIT_BYTES = 1 << 20;
-
-/** Where a piece starts or ends inside a file: a byte offset, and where reading resumes there. */
-export interface CutPoint {
-  offset: number;
-  /** Text: the physical line that starts at `offset` (1-based; a file's first line is 1). */
-  line?: number;
-  /** Parquet: the row group that starts at `offset`, and the rows before it. */
-  group?: number;
-  row?: number;
-}
-
 export interface Piece {
   path: string;
   /** Bytes of the piece (of the file, for a whole file). */
@@ -46,14 +34,6 @@ export interface Piece {
   range?: { start: CutPoint; end: CutPoint };
   /** CSV/TSV piece starting mid-file: the column names it reads with (the file's first record). */
   header?: string[];
-}
-
-/** What the plan did with a file that a cut fell into. */
-export interface SplitDecision {
-  path: string;
-  how: 'bytes' | 'row_groups' | 'whole';
-  pieces: number;
-  reason: string;
 }
 
 export interface ShardPlan {
@@ -143,29 +123,6 @@ export function placeCuts(files: PlanFile[], count: number, placed: Map<number, 
     out.push(placed.get(k) ?? { file: f, at: { offset: 0 } });
   }
   return out;
-}
-
-// A cut inside a file that cannot be cut goes to the nearer end of it (the start on a tie below half).
-export function snapWhole(bytes: number, offset: number): CutPoint {
-  return { offset: offset * 2 < bytes ? 0 : bytes };
-}
-
-// A cut inside a Parquet file goes to the nearest row-group start (or end of the file); `starts[g]` is the
-// byte offset of row group g and `rows[g]` its row count.
-export function snapRowGroups(starts: number[], rows: number[], bytes: number, offset: number): CutPoint {
-  let best: CutPoint = { offset: 0, group: 0, row: 0 };
-  let bestDistance = offset;
-  let row = 0;
-  for (let g = 0; g <= starts.length; g++) {
-    const at = g === 0 ? 0 : g === starts.length ? bytes : starts[g];
-    const d = Math.abs(at - offset);
-    if (d < bestDistance) {
-      best = { offset: at, group: g, row };
-      bestDistance = d;
-    }
-    row += rows[g] ?? 0;
-  }
-  return best;
 }
 
 // Cut positions compare by file, then offset.

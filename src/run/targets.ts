@@ -8,7 +8,7 @@ import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
-import { inspectTarget } from '../io/target.js';
+import { inspectTarget } from '../storage/local/target.js';
 import { displayPath } from '../util/display.js';
 import { quoteCell } from '../util/quote.js';
 import type { InputFile } from '../io/inputs.js';

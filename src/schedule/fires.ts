@@ -1,8 +1,8 @@
 // The one planning entry point shared by `serve-batch next` and the daemon, so that `next` shows exactly the
 // instants the daemon arms. Parsed cron specs are cached by their text.
 import type { ScheduleConfig } from '../job/config.js';
-import { parseCron, type CronSpec } from './cron.js';
-import { nextFires } from './plan.js';
+import { parseCron, type CronSpec } from '../cron/cron.js';
+import { nextFires } from '../cron/plan.js';
 
 const specs = new Map<string, CronSpec>();
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobConfig } from '../job/config.js';
 import { SbError } from '../errors.js';
-import { openAtomic } from '../io/atomic.js';
+import { openSink } from '../storage/sink.js';
 
 export interface ScheduleState {
   handledUntil: Date;
@@ -39,7 +39,7 @@ export const fileStateStore: StateStore = {
     return raw;
   },
   async write(job, state) {
-    const sink = await openAtomic(statePath(job.stateDir, job.name));
+    const sink = await openSink(statePath(job.stateDir, job.name));
     const body = { job: job.name, handled_until: state.handledUntil.toISOString(), last_fire: state.lastFire?.toISOString() ?? null, pid: process.pid };
     await sink.write(`${JSON.stringify(body, null, 2)}\n`);
     await sink.commit();

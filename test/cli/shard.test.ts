@@ -8,9 +8,9 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { openAtomic } from '../../src/io/atomic.js';
+import { openAtomic } from '../../src/storage/local/file-sink.js';
 import { parquetWriter } from '../../src/io/parquet-writer.js';
-import { packTexts } from '../../src/pipeline/packed.js';
+import { packTexts } from '../../src/table/packed.js';
 import { cli, cliAsync, expectOneLineError, listFiles, model, runMain, tempDir, writeFiles, type CliResult, type MainResult } from '../support/cli.js';
 
 // Deterministic rows for linear_binary (a, b, c): every `bad`-th row has a non-number in b (0: none).

@@ -6,10 +6,11 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCsv, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
+import { readCsv, type CsvReadOptions } from '../../src/io/csv-reader.js';
+import type { ReadContext } from '../../src/table/reader.js';
 import { FALLBACK, scanDecimalField, scanned } from '../../src/io/fast-number.js';
-import { parseNumberCell, type CellStatus } from '../../src/io/numbers.js';
-import type { ColumnNeed } from '../../src/pipeline/chunk.js';
+import { parseNumberCell, type CellStatus } from '../../src/table/numbers.js';
+import type { ColumnNeed } from '../../src/table/chunk.js';
 import { corpusCases } from '../support/corpus.js';
 import { blocksOf, plain, splitAt, type PlainChunk } from '../support/csv.js';
 

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
-import { MAX_RECORD_BYTES, readCsv, resolveColumns, type CsvReadOptions, type ReadContext } from '../../src/io/csv-reader.js';
-import { INVALID, MISSING, OK, type ColumnNeed } from '../../src/pipeline/chunk.js';
+import { MAX_RECORD_BYTES, readCsv, type CsvReadOptions } from '../../src/io/csv-reader.js';
+import type { ColumnNeed } from '../../src/table/chunk.js';
+import { INVALID, MISSING, OK } from '../../src/table/numbers.js';
+import { resolveColumns, type ReadContext } from '../../src/table/reader.js';
 import { blocksOf, bytes, oneByteBlocks, plain, splitAt, type Input, type PlainChunk } from '../support/csv.js';
 
 // ---------------------------------------------------------------------------------------------------------

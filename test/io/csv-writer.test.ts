@@ -1,15 +1,16 @@
 // The bulk CSV writer gives the same bytes as csv-stringify (the reference path).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ByteSink } from '../../src/io/atomic.js';
+import type { ByteSink } from '../../src/storage/sink.js';
 import { csvWriter } from '../../src/io/csv-writer.js';
-import type { ResultChunk, ResultColumn } from '../../src/pipeline/assemble.js';
-import { packTexts } from '../../src/pipeline/packed.js';
+import type { ResultChunk, ResultColumn } from '../../src/table/result.js';
+import { packTexts } from '../../src/table/packed.js';
 
 function memorySink(): ByteSink & { text: () => string } {
   const parts: string[] = [];
   return {
     target: 'memory',
+    streamed: false,
     write: async (d) => {
       parts.push(typeof d === 'string' ? d : Buffer.from(d).toString());
     },

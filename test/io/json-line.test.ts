@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonNumber } from '../../src/io/cells.js';
-import { JsonSyntaxError, parseJson } from '../../src/io/json-line.js';
+import { JsonNumber, JsonSyntaxError, parseJson } from '../../src/io/json-line.js';
 
 // Our value as JSON.parse would give it: JsonNumbers as their value, objects with a prototype.
 function unwrap(v: unknown): unknown {

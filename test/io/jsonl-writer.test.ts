@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatFloat } from '../../src/io/format.js';
 import { jsonlWriter, jsonRows } from '../../src/io/jsonl-writer.js';
-import type { ResultChunk, ResultColumn } from '../../src/pipeline/assemble.js';
-import { packTexts } from '../../src/pipeline/packed.js';
+import type { ResultChunk, ResultColumn } from '../../src/table/result.js';
+import { packTexts } from '../../src/table/packed.js';
 import { fileSink } from '../support/sinks.js';
 
 const rows = 4;

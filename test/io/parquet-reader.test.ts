@@ -7,9 +7,10 @@ import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
-import { ValueRows } from '../../src/io/cells.js';
 import { parquetBuffer, parquetFile, readParquet } from '../../src/io/parquet-reader.js';
-import { INVALID, MISSING, OK, type ColumnNeed } from '../../src/pipeline/chunk.js';
+import { ChunkBuilder } from '../../src/table/builder.js';
+import type { ColumnNeed } from '../../src/table/chunk.js';
+import { INVALID, MISSING, OK } from '../../src/table/numbers.js';
 import { plain, type PlainChunk } from '../support/csv.js';
 import { FLIGHTS } from '../support/flights.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -54,9 +55,9 @@ function columns(chunks: PlainChunk[]) {
   return { texts, numbers, lines: chunks.flatMap((c) => c.lines) };
 }
 
-// What cells.ts makes of decoded values (the reference for the differential tests).
+// What the chunk builder (table/builder.ts) makes of decoded values (the reference for the differential tests).
 function expectedCells(values: unknown[], need: ColumnNeed) {
-  const rows = new ValueRows([need.name], [{ ...need, index: 0 }], values.length);
+  const rows = new ChunkBuilder([need.name], [{ ...need, index: 0 }], values.length);
   values.forEach((v, i) => {
     rows.value(0, i, v);
     rows.accept(i + 1);

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { parquetWriter } from '../../src/io/parquet-writer.js';
-import type { ResultChunk, ResultColumn } from '../../src/pipeline/assemble.js';
-import { packTexts } from '../../src/pipeline/packed.js';
-import type { ResultField } from '../../src/pipeline/result-fields.js';
+import type { ResultChunk, ResultColumn } from '../../src/table/result.js';
+import { packTexts } from '../../src/table/packed.js';
+import type { ResultField } from '../../src/table/result.js';
 import { fileSink } from '../support/sinks.js';
 
 const FIELDS: ResultField[] = [

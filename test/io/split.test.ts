@@ -10,9 +10,9 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import type { CsvOptions, TextFormat } from '../../src/job/config.js';
 import { cutsIn, firstRecord, scanLines } from '../../src/io/split.js';
-import type { ColumnNeed } from '../../src/pipeline/chunk.js';
-import { openReader, type PieceSpec } from '../../src/pipeline/prepare.js';
-import type { CutPoint } from '../../src/run/shards.js';
+import { openTableReader, type PieceSpec } from '../../src/io/table-reader.js';
+import type { CutPoint } from '../../src/io/split.js';
+import type { ColumnNeed } from '../../src/table/chunk.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const dir = tempDir();
@@ -33,7 +33,7 @@ type Row = [number, ...string[]];
 
 // Every row and reject of a file (or of a piece of it), with lines.
 async function readRows(file: string, format: TextFormat, csv: CsvOptions & { delimiter: string }, piece?: PieceSpec, needs = NEEDS): Promise<{ rows: Row[]; rejects: { line: number; error: string }[] }> {
-  const reader = openReader({ file, display: 'in', format, csv, plan: { needs, tensors: [], passthrough: [] }, batchSize: 7, piece });
+  const reader = openTableReader({ file, display: 'in', format, csv, needs, batchSize: 7, piece });
   const rows: Row[] = [];
   const rejects: { line: number; error: string }[] = [];
   for await (const c of reader.chunks) {

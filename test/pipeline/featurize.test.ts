@@ -1,7 +1,7 @@
 // Cells → tensors of each element type, with the missing policy; bad rows are rejected with the reason.
 import { describe, expect, it } from 'vitest';
 import type { JobConfig } from '../../src/job/config.js';
-import { ChunkBuilder } from '../../src/pipeline/chunk.js';
+import { ChunkBuilder } from '../../src/table/builder.js';
 import { featurize } from '../../src/pipeline/featurize.js';
 import type { FeedType, RunPlan } from '../../src/pipeline/plan.js';
 

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, SbError } from '../../src/errors.js';
-import type { TableWriter, WriterMark } from '../../src/io/csv-writer.js';
+import type { TableWriter, WriterMark } from '../../src/table/writer.js';
 import { parseJob } from '../../src/job/load.js';
 import { loadModel } from '../../src/model/session.js';
 import { planRun } from '../../src/pipeline/plan.js';
@@ -26,6 +26,7 @@ function countingWriter(lose: number): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: false,
     mark: async (): Promise<WriterMark> => ({ bytes: 0, rows, headerDone: true }),
     rollback: async () => false,
   };

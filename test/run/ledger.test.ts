@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
 import { parseJob } from '../../src/job/load.js';
 import { decide, jobConfigHash, Ledger, ledgerPath, sha256Of, stableJson, type LedgerEntry } from '../../src/run/ledger.js';
+import { openSource } from '../../src/storage/source.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const entry = (over: Partial<LedgerEntry> = {}): LedgerEntry => ({
@@ -134,27 +135,27 @@ describe('Ledger', () => {
     const file = path.join(d, 'a.csv');
     writeFileSync(file, 'x\n1\n');
     const l1 = await Ledger.open(d, 'job', 'R1', 'm1', 'c1');
-    expect((await l1.check(file)).decision).toEqual({ action: 'score', reason: 'new input' });
-    await l1.add([scored(file, await sha256Of(file), 4)]);
+    expect((await l1.check(openSource(file, file))).decision).toEqual({ action: 'score', reason: 'new input' });
+    await l1.add([scored(file, await sha256Of(openSource(file, file)), 4)]);
     const saved = JSON.parse(readFileSync(ledgerPath(d, 'job'), 'utf8'));
     expect(saved.entries[file]).toMatchObject({ run_id: 'R1', model_sha256: 'm1', config_hash: 'c1', size: 4 });
 
     const l2 = await Ledger.open(d, 'job', 'R2', 'm1', 'c1');
-    const same = await l2.check(file);
+    const same = await l2.check(openSource(file, file));
     expect(same.decision.action).toBe('skip');
-    expect(same.state?.sha256).toBe(await sha256Of(file));
+    expect(same.state?.sha256).toBe(await sha256Of(openSource(file, file)));
     utimesSync(file, new Date(5e12), new Date(5e12));
-    expect((await l2.check(file)).decision).toMatchObject({ action: 'skip', reason: expect.stringContaining('only its modification time') });
+    expect((await l2.check(openSource(file, file))).decision).toMatchObject({ action: 'skip', reason: expect.stringContaining('only its modification time') });
     writeFileSync(file, 'x\n2\n');
-    expect((await l2.check(file)).decision).toMatchObject({ action: 'score', reason: expect.stringContaining('other sha256') });
-    expect((await (await Ledger.open(d, 'job', 'R3', 'm2', 'c1')).check(file)).decision.action).toBe('score');
-    expect((await (await Ledger.open(d, 'job', 'R3', 'm1', 'c2')).check(file)).decision.action).toBe('score');
+    expect((await l2.check(openSource(file, file))).decision).toMatchObject({ action: 'score', reason: expect.stringContaining('other sha256') });
+    expect((await (await Ledger.open(d, 'job', 'R3', 'm2', 'c1')).check(openSource(file, file))).decision.action).toBe('score');
+    expect((await (await Ledger.open(d, 'job', 'R3', 'm1', 'c2')).check(openSource(file, file))).decision.action).toBe('score');
   });
 
   it('an input that is gone is left to the scoring to report', async () => {
     const d = tempDir();
     const l = await Ledger.open(d, 'job', 'R1', 'm1', 'c1');
-    expect((await l.check(path.join(d, 'gone.csv'))).decision.action).toBe('score');
+    expect((await l.check(openSource(path.join(d, 'gone.csv'), 'gone.csv'))).decision.action).toBe('score');
   });
 
   it('a ledger that cannot be read is an error (exit 2), never an empty ledger', async () => {

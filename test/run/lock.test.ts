@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, lockPath, processStartMs } from '../../src/run/lock.js';
+import { acquireLock, lockPath } from '../../src/run/lock.js';
+import { processStartMs } from '../../src/util/process.js';
 import { tempDir } from '../support/cli.js';
 
 // The pid of a process that has exited (and so can hold no lock).

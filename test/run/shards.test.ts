@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildPlan, parseShard, placeCuts, shardStateName, shardTag, snapRowGroups, snapWhole, wantedCuts, type PlacedCut, type PlanFile, type ShardPlan } from '../../src/run/shards.js';
+import { snapRowGroups, snapWhole } from '../../src/io/split.js';
+import { buildPlan, parseShard, placeCuts, shardStateName, shardTag, wantedCuts, type PlacedCut, type PlanFile, type ShardPlan } from '../../src/run/shards.js';
 
 const MiB = 1 << 20;
 

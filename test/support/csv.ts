@@ -1,5 +1,5 @@
 // Helpers for reader tests: feed bytes we control, collect chunks into plain data comparable with toEqual.
-import type { SourceChunk } from '../../src/pipeline/chunk.js';
+import type { SourceChunk } from '../../src/table/chunk.js';
 
 export type Input = string | Uint8Array;
 

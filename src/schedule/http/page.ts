@@ -2,7 +2,7 @@
 // escaped (html.ts); the browser script (client.ts) only re-fetches this page every few seconds, swaps it in,
 // ticks the countdowns and draws the charts from the JSON block at the end. Without JavaScript the page
 // still shows everything and reloads itself every 30 s.
-import { formatLocalIso } from '../tz.js';
+import { formatLocalIso } from '../../cron/tz.js';
 import { html, jsonScript, type Html } from './html.js';
 import type { RunSummary } from './runs.js';
 import type { JobView, SchedulerView } from './view.js';

@@ -1,8 +1,8 @@
 // Packed text columns: the CSV reader's cells as UTF-8 bytes, selected for the rows a chunk keeps, in buffers
 // of their own (they are transferred between threads), read back as the same strings.
 import { describe, expect, it } from 'vitest';
-import { PackedColumn } from '../../src/pipeline/chunk.js';
-import { packTexts, selectPacked, unpackText } from '../../src/pipeline/packed.js';
+import { PackedColumn } from '../../src/table/builder.js';
+import { packTexts, selectPacked, unpackText } from '../../src/table/packed.js';
 
 describe('packed text', () => {
   const cells = ['a', '', 'Zoë', 'x'.repeat(40), '東京', 'z'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCron, validateCron } from '../../src/schedule/cron.js';
+import { parseCron, validateCron } from '../../src/cron/cron.js';
 
 const range = (lo: number, hi: number, step = 1): number[] => {
   const out: number[] = [];

@@ -5,11 +5,12 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
 import { readCsv } from '../../src/io/csv-reader.js';
-import { openSource } from '../../src/io/source.js';
+import { inputBlocks } from '../../src/io/input-blocks.js';
+import { openSource } from '../../src/storage/source.js';
 import { tempDir } from '../support/temp-dir.js';
 
 async function readAll(file: string) {
-  const s = openSource(file, 'shown');
+  const s = inputBlocks(openSource(file, 'shown'));
   const parts: Uint8Array[] = [];
   for await (const b of s.blocks) parts.push(b);
   return { text: Buffer.concat(parts).toString('utf8'), bytes: s.bytesRead, sha256: s.sha256(), gzip: s.gzip };
@@ -87,7 +88,7 @@ describe('openSource', () => {
     // Incompressible, so the gzip file is several blocks: `text` compresses to one block, which the reader may
     // have read (and hashed) whole before the consumer stops, depending on timing.
     writeFileSync(f, gzipSync(randomBytes(4 << 20)));
-    const s = openSource(f, f);
+    const s = inputBlocks(openSource(f, f));
     for await (const _ of s.blocks) {
       expect(fdsOn(f)).toHaveLength(1);
       break;
@@ -103,7 +104,7 @@ describe('openSource', () => {
     for (const [name, bytes] of [['one-block.csv', 'a,b\n1,2\n'], ['blocks.csv', text.repeat(3)]]) {
       const f = path.join(d, name);
       writeFileSync(f, bytes);
-      const s = openSource(f, f);
+      const s = inputBlocks(openSource(f, f));
       for await (const _ of s.blocks) {
         expect(fdsOn(f)).toHaveLength(1);
         break;
@@ -123,15 +124,15 @@ describe('openSource', () => {
     const noColumn = path.join(d, 'no-column.csv');
     writeFileSync(noColumn, 'x,y\n1,2\n');
     const stopAfterFirst = async (f: string) => {
-      for await (const _ of openSource(f, f).blocks) break;
+      for await (const _ of inputBlocks(openSource(f, f)).blocks) break;
     };
     const csvOptions = { delimiter: ',', quote: '"', header: true, encoding: 'utf8' as const, relaxQuotes: false };
     const firstRows = async (f: string, limit: number) => {
-      for await (const _ of readCsv(openSource(f, f).blocks, csvOptions, { file: f, needs: [], batchSize: limit, limit }));
+      for await (const _ of readCsv(inputBlocks(openSource(f, f)).blocks, csvOptions, { file: f, needs: [], batchSize: limit, limit }));
     };
     const needsColumnA = async (f: string) => {
       await expect(async () => {
-        for await (const _ of readCsv(openSource(f, f).blocks, csvOptions, { file: f, needs: [{ name: 'a', number: true, text: false }], batchSize: 10 }));
+        for await (const _ of readCsv(inputBlocks(openSource(f, f)).blocks, csvOptions, { file: f, needs: [{ name: 'a', number: true, text: false }], batchSize: 10 }));
       }).rejects.toThrow(/column 'a'/);
     };
     await stopAfterFirst(plain);

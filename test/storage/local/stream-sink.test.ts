@@ -6,11 +6,11 @@ import { existsSync, lstatSync, openSync, readdirSync, readFileSync, writeFileSy
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SbError } from '../../src/errors.js';
-import { openAtomic, removeResult } from '../../src/io/atomic.js';
-import { stdioSink } from '../../src/io/stream-sink.js';
-import { fifoReader, makeFifo, nullDevice } from '../support/streams.js';
-import { tempDir } from '../support/temp-dir.js';
+import { SbError } from '../../../src/errors.js';
+import { openAtomic, removeResult } from '../../../src/storage/local/file-sink.js';
+import { stdioSink } from '../../../src/storage/local/stream-sink.js';
+import { fifoReader, makeFifo, nullDevice } from '../../support/streams.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const lines = (n: number) => Array.from({ length: n }, (_, i) => `row ${i},${'x'.repeat(50)}\n`).join('');
 

@@ -1,46 +1,24 @@
 // Files that appear complete or not at all: written to a hidden temporary name in the target directory and
-// renamed over the final name only when complete (rename is atomic within one file system). Temporary names
-// carry the writer's pid so a later run can remove leftovers of a killed one: the first file this process
-// opens in a directory removes every temp file there whose process is gone, whatever its target (a killed
-// run's `{date}` or `{run_id}` result is never written again under the same name).
+// renamed over the final name only when complete (rename is atomic within one file system). What a killed
+// run left behind is removed by a later one (temps.ts).
 //
 // Only regular files and new paths are renamed over: a FIFO, a character device (/dev/null), a socket or a
 // descriptor of this process (/dev/stdout, /dev/fd/N) would be replaced by a regular file, so those are
 // written through as streams (stream-sink.ts), decided by stat of the target (target.ts).
-import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { SbError } from '../errors.js';
-import { failpoint } from './failpoint.js';
+import { SbError } from '../../errors.js';
+import { failpoint } from '../failpoint.js';
+import type { ByteSink, SinkOptions } from '../sink.js';
 import { openStream, stdioSink } from './stream-sink.js';
 import { inspectTarget, isExplained, makeDirs } from './target.js';
+import { removeStaleTempsOnce, tempName } from './temps.js';
 
-export interface ByteSink {
-  /** Once the promise resolves the sink keeps no reference to `data`: the caller may reuse its buffer. */
-  write(data: string | Uint8Array): Promise<void>;
-  /** Make the bytes visible under the final name (a stream: end it). */
-  commit(): Promise<void>;
-  /** Drop everything written; the final name is untouched (a stream keeps what it was sent). */
-  abort(): Promise<void>;
-  /** Bytes written so far; `rollback(mark)` forgets everything after it (a stream cannot: false, unless
-   *  nothing was written since the mark). */
-  mark(): Promise<number>;
-  rollback(mark: number): Promise<boolean>;
-  /** Where the bytes end up ('-' for stdout). */
-  readonly target: string;
-}
-
-const SUFFIX = '.sb-tmp';
 const BUFFER_BYTES = 1 << 20;
-
-// `.name.<pid>.<random>.sb-tmp` next to `file`.
-function tempName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${SUFFIX}`);
-}
 
 // Open the sink for `file`: an atomic file, creating its directory, or a stream when `file` is one (see the
 // header). `signal` ends a wait for a stream's reader (a FIFO nobody reads yet, a pipe that is full).
-export async function openAtomic(file: string, o: { signal?: AbortSignal } = {}): Promise<ByteSink> {
+export async function openAtomic(file: string, o: SinkOptions = {}): Promise<ByteSink> {
   const target = await inspectTarget(file);
   if (target.kind === 'refused') throw new SbError('WRITE_FAILED', `cannot write ${file}: ${target.why}`);
   if (target.kind !== 'file') return openStream(file, target, o.signal);
@@ -49,6 +27,7 @@ export async function openAtomic(file: string, o: { signal?: AbortSignal } = {})
   try {
     await makeDirs(path.dirname(file));
     await removeStaleTempsOnce(path.dirname(file));
+    await failpoint('open', file);
     handle = await open(temp, 'wx');
   } catch (err) {
     throw writeError(file, err);
@@ -57,11 +36,15 @@ export async function openAtomic(file: string, o: { signal?: AbortSignal } = {})
 }
 
 class AtomicSink implements ByteSink {
-  /** Small writes are copied here and written out together (one reusable buffer, no per-write garbage). */
-  private readonly buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
+  readonly streamed = false;
+  /** Small writes are copied here and written out together (one reusable buffer, no per-write garbage);
+   *  let go of once the file is closed. */
+  private buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
   private buffered = 0;
   private position = 0;
   private closed = false;
+  /** A write that failed: the file misses bytes, so it cannot be committed (unless rolled back before them). */
+  private failed?: SbError;
 
   constructor(
     readonly target: string,
@@ -70,6 +53,10 @@ class AtomicSink implements ByteSink {
   ) {}
 
   async write(data: string | Uint8Array): Promise<void> {
+    if (this.failed) throw this.failed;
+    await failpoint('write', this.target).catch((err: unknown) => {
+      throw (this.failed = writeError(this.target, err));
+    });
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     // Bytes go out in order: what is buffered first, then a big write directly.
     if (this.buffered + bytes.length > BUFFER_BYTES || bytes.length >= BUFFER_BYTES / 2) await this.flush();
@@ -97,27 +84,52 @@ class AtomicSink implements ByteSink {
         this.position += bytesWritten;
       }
     } catch (err) {
-      throw writeError(this.target, err);
+      throw (this.failed = writeError(this.target, err));
     }
   }
 
   async mark(): Promise<number> {
+    if (this.failed) throw this.failed;
     await this.flush();
     return this.position;
   }
 
   async rollback(mark: number): Promise<boolean> {
+    if (this.closed) throw new Error(`internal: rollback of ${this.target} after its commit or abort`);
     this.buffered = 0;
-    await this.handle.truncate(mark);
+    try {
+      await failpoint('rollback', this.target);
+      await this.handle.truncate(mark);
+    } catch (err) {
+      throw (this.failed = writeError(this.target, err));
+    }
     this.position = mark;
+    // Back at a point written in full: a failure after it is forgotten with its bytes.
+    this.failed = undefined;
     return true;
+  }
+
+  async seal(): Promise<void> {
+    if (this.failed) throw this.failed;
+    try {
+      await this.flush();
+      await this.handle.sync();
+    } catch (err) {
+      throw (this.failed = err instanceof SbError ? err : writeError(this.target, err));
+    }
+    await this.close();
   }
 
   async commit(): Promise<void> {
     try {
-      await this.flush();
-      await this.handle.sync();
-      await this.close();
+      // A file a write failed on is never published: it would miss those bytes.
+      if (this.failed) throw this.failed;
+      await failpoint('commit', this.target);
+      if (!this.closed) {
+        await this.flush();
+        await this.handle.sync();
+        await this.close();
+      }
       await failpoint('before-rename', this.target);
       await rename(this.temp, this.target);
     } catch (err) {
@@ -135,48 +147,8 @@ class AtomicSink implements ByteSink {
   private async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.buffer = Buffer.alloc(0);
     await this.handle.close().catch(() => undefined);
-  }
-}
-
-const cleaned = new Set<string>();
-
-// removeStaleTempsIn(dir), the first time this process writes into `dir` (temps of dead processes do not
-// reappear while it runs, and a landing folder of many files is read once, not once per result).
-async function removeStaleTempsOnce(dir: string): Promise<void> {
-  if (cleaned.has(dir)) return;
-  await removeStaleTempsIn(dir);
-  cleaned.add(dir);
-}
-
-// Remove every temporary file in `dir` (any target) left by a process that no longer exists.
-export async function removeStaleTempsIn(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.sb-tmp$/.exec(name);
-    if (!m || isAlive(Number(m[1]))) continue;
-    await unlink(path.join(dir, name)).then(
-      () => removed.push(name),
-      () => undefined,
-    );
-  }
-  return removed;
-}
-
-// Whether a process with this pid exists (on this machine).
-export function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -7,9 +7,9 @@
 import { constants, fstat, write as fsWrite, close as fsClose, open as fsOpen, type Stats } from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { SbError } from '../errors.js';
-import type { ByteSink } from './atomic.js';
-import type { OutputTarget } from './target.js';
+import { SbError } from '../../errors.js';
+import type { ByteSink } from '../sink.js';
+import type { TargetKind } from './target.js';
 
 const openFd = promisify(fsOpen);
 const fstatFd = promisify(fstat);
@@ -25,7 +25,7 @@ interface Out {
 }
 
 // A sink writing straight through to `target` ('-' is standard output). `signal` ends waits for a reader.
-export async function openStream(file: string, target: Exclude<OutputTarget, { kind: 'file' | 'refused' }>, signal?: AbortSignal): Promise<ByteSink> {
+export async function openStream(file: string, target: Exclude<TargetKind, { kind: 'file' | 'refused' }>, signal?: AbortSignal): Promise<ByteSink> {
   if (target.kind === 'descriptor' && target.fd === 1) return stdioSink(process.stdout, '-', signal);
   if (target.kind === 'descriptor' && target.fd === 2) return stdioSink(process.stderr, file, signal);
   return streamSink(file, await openOut(file, target, signal));
@@ -72,6 +72,7 @@ function streamSink(target: string, out: Out): ByteSink {
   };
   return {
     target,
+    streamed: true,
     async write(data) {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       if (bytes.length === 0) return;
@@ -87,7 +88,7 @@ function streamSink(target: string, out: Out): ByteSink {
 }
 
 // Open the transport for a FIFO, device, socket or inherited descriptor.
-async function openOut(file: string, target: Exclude<OutputTarget, { kind: 'file' | 'refused' }>, signal?: AbortSignal): Promise<Out> {
+async function openOut(file: string, target: Exclude<TargetKind, { kind: 'file' | 'refused' }>, signal?: AbortSignal): Promise<Out> {
   if (target.kind === 'socket') return socketOut(file, await connect(file, signal), signal);
   let fd: number;
   let owned = true;

@@ -3,8 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SbError } from '../../src/errors.js';
-import { isAlive, openAtomic, removeStaleTempsIn } from '../../src/io/atomic.js';
+import { SbError } from '../../../src/errors.js';
+import { armFailpoint } from '../../../src/storage/failpoint.js';
+import { openAtomic } from '../../../src/storage/local/file-sink.js';
+import { isAlive } from '../../../src/util/process.js';
 
 let dir: string;
 beforeEach(() => {
@@ -197,6 +199,39 @@ describe('openAtomic: abort, mark and rollback', () => {
 });
 
 describe('openAtomic: failures', () => {
+  it('a file a write failed on is never committed: the commit fails with that error and leaves the earlier file and no temp', async () => {
+    const file = path.join(dir, 'out.csv');
+    writeFileSync(file, 'earlier');
+    const sink = await openAtomic(file);
+    await sink.write('a\n');
+    const disarm = armFailpoint({ name: 'write', part: 'out.csv', action: 'fail' });
+    try {
+      expect((await failure(sink.write('b\n'))).message).toBe(`cannot write ${file}: input/output error (failpoint)`);
+    } finally {
+      disarm();
+    }
+    // Later writes fail the same way: the file misses bytes.
+    expect((await failure(sink.write('c\n'))).message).toBe(`cannot write ${file}: input/output error (failpoint)`);
+    expect((await failure(sink.commit())).message).toBe(`cannot write ${file}: input/output error (failpoint)`);
+    expect(readFileSync(file, 'utf8')).toBe('earlier');
+    expect(temps()).toEqual([]);
+  });
+
+  it('a rollback to a mark before the failed write makes the file whole again: it commits', async () => {
+    const file = path.join(dir, 'out.csv');
+    const sink = await openAtomic(file);
+    await sink.write('a\n');
+    const mark = await sink.mark();
+    const disarm = armFailpoint({ name: 'write', part: 'out.csv', action: 'fail' });
+    await failure(sink.write('b\n'));
+    disarm();
+    await failure(sink.mark());
+    expect(await sink.rollback(mark)).toBe(true);
+    await sink.write('c\n');
+    await sink.commit();
+    expect(readFileSync(file, 'utf8')).toBe('a\nc\n');
+  });
+
   it('a parent that is a file → WRITE_FAILED, nothing created', async () => {
     writeFileSync(path.join(dir, 'blocker'), 'x');
     const file = path.join(dir, 'blocker', 'sub', 'out.csv');
@@ -227,30 +262,9 @@ describe('cleaning temp files of dead processes', () => {
     await sink.commit();
     expect(ls()).toEqual(['out.csv']);
   });
-
-  it('a directory that does not exist gives []', async () => {
-    expect(await removeStaleTempsIn(path.join(dir, 'nope'))).toEqual([]);
-  });
 });
 
-describe('removeStaleTempsIn (a whole directory)', () => {
-  it("removes dead processes' temps of any target, keeps live ones and everything that is not our temp", async () => {
-    const dead = deadPid();
-    const names = {
-      dead: `.out.csv.${dead}.0123abcd.sb-tmp`,
-      deadOther: `.2026-01-01.csv.${dead}.0123abcd.sb-tmp`,
-      deadDotted: `.out.csv.20250101.${dead}.0123abcd.sb-tmp`,
-      live: `.out.csv.${process.pid}.89abcdef.sb-tmp`,
-      liveDotted: `.out.csv.20250101.${process.pid}.0123abcd.sb-tmp`,
-      notHex: `.out.csv.${dead}.0123abcz.sb-tmp`,
-      notHidden: `out.csv.${dead}.0123abcd.sb-tmp`,
-      final: 'out.csv',
-    };
-    for (const n of Object.values(names)) writeFileSync(path.join(dir, n), 'x');
-    expect((await removeStaleTempsIn(dir)).sort()).toEqual([names.dead, names.deadDotted, names.deadOther].sort());
-    expect(ls()).toEqual([names.final, names.live, names.liveDotted, names.notHex, names.notHidden].sort());
-  });
-
+describe('openAtomic in a directory with temp files of another name', () => {
   it("openAtomic removes a dead run's temp of another name in its directory (a {date} result)", async () => {
     const stale = `.2026-01-01.csv.${deadPid()}.deadbeef.sb-tmp`;
     const sub = path.join(dir, 'fresh');
@@ -260,13 +274,5 @@ describe('removeStaleTempsIn (a whole directory)', () => {
     await sink.write('ok');
     await sink.commit();
     expect(ls(sub)).toEqual(['2026-01-02.csv']);
-  });
-});
-
-describe('isAlive', () => {
-  it('is true for this process and its parent, false for a reaped child', () => {
-    expect(isAlive(process.pid)).toBe(true);
-    expect(isAlive(process.ppid)).toBe(true);
-    expect(isAlive(deadPid())).toBe(false);
   });
 });

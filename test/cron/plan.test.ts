@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { parseCron, type CronSpec } from '../../src/schedule/cron.js';
-import { formatLocalIso, isValidTimeZone, nextFires } from '../../src/schedule/plan.js';
-import { offsetAt } from '../../src/schedule/tz.js';
+import { parseCron, type CronSpec } from '../../src/cron/cron.js';
+import { formatLocalIso, isValidTimeZone, nextFires } from '../../src/cron/plan.js';
+import { offsetAt } from '../../src/cron/tz.js';
 
 const NY = 'America/New_York';
 const iso = (d: Date): string => d.toISOString().replace('.000Z', 'Z');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SbError } from '../../src/errors.js';
-import { matchColumn, modelSnippet, starterJob, yamlString } from '../../src/job/init.js';
+import { matchColumn, modelSnippet, starterJob, yamlString } from '../../src/run/init.js';
 import { loadJob, parseJob } from '../../src/job/load.js';
 import { readModelInfo, type ModelInfo } from '../../src/model/model-info.js';
 import { runJob } from '../../src/run/run-job.js';

@@ -1,10 +1,10 @@
 // Checks of a job's `schedule:` block that the schema cannot express: the cron expression (our own
 // validateCron, the parser the planner uses — not node-cron's, which ANDs day-of-month with day-of-week) and
 // the IANA time zone. Used by loadJob, so `validate`, `run`, `next` and `schedule` all report them.
-import type { ScheduleConfig } from '../job/config.js';
+import type { ScheduleConfig } from './config.js';
 import { closest } from '../util/suggest.js';
-import { validateCron } from './cron.js';
-import { isValidTimeZone } from './plan.js';
+import { validateCron } from '../cron/cron.js';
+import { isValidTimeZone } from '../cron/tz.js';
 
 export interface ScheduleProblem {
   message: string;

@@ -5,8 +5,8 @@ import { closeSync, mkdirSync, openSync, statSync, symlinkSync, writeFileSync } 
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inspectTarget, makeDirs, makeDirsSync } from '../../src/io/target.js';
-import { tempDir } from '../support/temp-dir.js';
+import { inspectTarget, makeDirs, makeDirsSync } from '../../../src/storage/local/target.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 // The error a promise rejects with.
 async function failure(p: Promise<unknown>): Promise<NodeJS.ErrnoException> {

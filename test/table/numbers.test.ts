@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INVALID, isMissingText, MISSING, NA_VALUES, OK, parseNumberCell, trimCell, type CellStatus } from '../../src/io/numbers.js';
+import { INVALID, isMissingText, MISSING, NA_VALUES, OK, parseNumberCell, trimCell, type CellStatus } from '../../src/table/numbers.js';
 
 function cell(raw: string): { status: CellStatus; value: number } {
   const out = { status: OK as CellStatus };

@@ -7,9 +7,9 @@
 import { lstatSync, mkdirSync, statfsSync, statSync, type Stats } from 'node:fs';
 import { lstat, mkdir, readlink, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { displayPath } from '../util/display.js';
+import { displayPath } from '../../util/display.js';
 
-export type OutputTarget =
+export type TargetKind =
   /** A regular file or a path that does not exist yet. */
   | { kind: 'file' }
   /** A descriptor this process holds, named through /dev/fd, /proc/self/fd or /dev/stdout. */
@@ -35,7 +35,7 @@ const PSEUDO_FS: Record<number, string> = {
 };
 
 // The kind of sink `file` gets, by stat following symbolic links (a link to a FIFO is a FIFO).
-export async function inspectTarget(file: string): Promise<OutputTarget> {
+export async function inspectTarget(file: string): Promise<TargetKind> {
   const fd = await descriptorOf(file);
   if (fd !== undefined) return { kind: 'descriptor', fd };
   let s: Stats;
@@ -56,7 +56,7 @@ export async function inspectTarget(file: string): Promise<OutputTarget> {
 }
 
 // A path that does not exist: its nearest existing ancestor must be a directory on a real file system.
-async function newPathTarget(file: string): Promise<OutputTarget> {
+async function newPathTarget(file: string): Promise<TargetKind> {
   let p = path.dirname(path.resolve(file));
   for (;;) {
     const s = await stat(p).catch(() => undefined);

@@ -2,7 +2,7 @@
 // to write. Pure: ModelInfo + header/rows in, YAML text and what could not be matched out. Shared by
 // `serve-batch init` (with a sample) and `serve-batch inspect` (a features/predictions snippet without one).
 import { SbError } from '../errors.js';
-import { isMissingText, OK, parseNumberCell, type CellStatus } from '../io/numbers.js';
+import { isMissingText, OK, parseNumberCell, type CellStatus } from '../table/numbers.js';
 import { outputClasses, typeToString, type Dim, type ModelInfo, type ValueInfo } from '../model/model-info.js';
 import { FEEDABLE, RETURNABLE } from '../pipeline/plan.js';
 

@@ -1,0 +1,63 @@
+// The reader for an input's format: text formats over the (maybe gzipped) byte stream, Parquet by random
+// access to the file (standard input is read whole first: Parquet starts at its footer).
+import type { TextFormat } from '../job/config.js';
+import type { ColumnNeed } from '../table/chunk.js';
+import type { ReadContext, TableReader } from '../table/reader.js';
+import { readCsv, type CsvReadOptions } from './csv-reader.js';
+import { readJsonl } from './jsonl-reader.js';
+import type { ParquetInput } from './parquet-reader.js';
+import { openSource } from '../storage/source.js';
+import { inputBlocks } from './input-blocks.js';
+
+/** What a reader needs to read part of a file: text bytes [start, end) from physical line `line` with the
+ *  file's header, or Parquet row groups [fromGroup, toGroup). */
+export interface PieceSpec {
+  start: number;
+  end: number;
+  line?: number;
+  header?: string[];
+  fromGroup?: number;
+  toGroup?: number;
+}
+
+/** An input to read, as plain data (it crosses to the reader thread). */
+export interface ReaderSpec {
+  /** The input's path ('-': standard input). */
+  file: string;
+  /** The input as shown in messages. */
+  display: string;
+  format: TextFormat;
+  csv: CsvReadOptions;
+  needs: ColumnNeed[];
+  batchSize: number;
+  limit?: number;
+  /** A shard's piece of the file (see run/shards.ts); absent: the whole file. */
+  piece?: PieceSpec;
+}
+
+// Open the reader of one input.
+export function openTableReader(spec: ReaderSpec): TableReader {
+  const piece = spec.piece;
+  const ctx: ReadContext = {
+    file: spec.display,
+    needs: spec.needs,
+    batchSize: spec.batchSize,
+    limit: spec.limit,
+    from: piece && piece.start > 0 && spec.format !== 'parquet' ? { line: piece.line ?? 1 } : undefined,
+    rowGroups: piece && spec.format === 'parquet' ? { from: piece.fromGroup ?? 0, to: piece.toGroup } : undefined,
+  };
+  if (spec.format === 'parquet') {
+    let input: ParquetInput | undefined;
+    const chunks = async function* () {
+      // Loaded on first use: the Parquet modules cost ~60 ms to load, which CSV and JSON Lines runs skip.
+      const { parquetBytes, readParquet } = await import('./parquet-reader.js');
+      input = readParquet(await parquetBytes(openSource(spec.file, spec.display)), ctx);
+      yield* input.chunks;
+    };
+    return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
+  }
+  const source = inputBlocks(openSource(spec.file, spec.display), piece ? { start: piece.start, end: piece.end } : undefined);
+  const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
+  const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, csv, ctx);
+  return { chunks, bytes: () => source.bytesRead, end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }) };
+}

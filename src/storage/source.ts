@@ -1,0 +1,52 @@
+// Where input bytes are read from. Every format reader (src/io) reads through a ByteSource, whatever holds the
+// bytes: a local file or standard input (storage/local), later an object store (storage/s3). A source is opened
+// by its URL through the backend that serves it (backends.ts); nothing above src/storage asks what kind of
+// place a URL names.
+import { backendFor } from './backends.js';
+
+/** Bytes [start, end) of a source. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** What a source is now: its identity for the ledger and the run record. */
+export interface SourceStat {
+  /** Bytes. */
+  size: number;
+  /** Last modification, ms since the epoch (a file's mtime; an object's Last-Modified). */
+  mtimeMs: number;
+}
+
+/** The blocks of a source in order, in bounded memory; what was read is counted and hashed on the way. A
+ *  block is valid until the next one is asked for (the reader's buffer is reused); stopping the iteration
+ *  early releases what the source holds open. */
+export interface SourceStream extends AsyncIterable<Uint8Array> {
+  /** Bytes read so far. */
+  readonly bytesRead: number;
+  /** sha256 of every byte of the source (or of the range), once the stream was read to its end. */
+  sha256(): string | undefined;
+}
+
+export interface ByteSource {
+  /** What it was opened as: an absolute path, '-' (standard input), later s3://bucket/key. */
+  readonly url: string;
+  /** As shown in messages and in rejects files. */
+  readonly display: string;
+  /** Size and modification time; undefined when there is nothing stored to describe (it is gone, or a
+   *  pipe, FIFO or device whose bytes exist only as they are read). The ledger keys inputs by `url` and
+   *  decides with this (and the sha256 of the bytes when the size alone cannot tell). */
+  stat(): Promise<SourceStat | undefined>;
+  /** Sequential blocks, optionally of bytes [start, end) only (a shard's piece). Errors are INPUT_FAILED. */
+  open(range?: ByteRange): SourceStream;
+  /** Bytes [start, end) by random access (Parquet footers and row groups; shard planning); undefined where
+   *  the source can only be read in order (standard input). Later: an object store's ranged GET. */
+  readAt?(start: number, end: number): Promise<Uint8Array>;
+  /** Release what readAt keeps open (a file handle). */
+  close(): Promise<void>;
+}
+
+// The source at `url` ('-': standard input), shown as `display` in messages.
+export function openSource(url: string, display: string): ByteSource {
+  return backendFor(url).source(url, display);
+}
