@@ -8,7 +8,7 @@ import { compressors } from 'hyparquet-compressors';
 import { SbError } from '../errors.js';
 import type { FieldType, ResultChunk, ResultColumn, ResultField } from '../table/result.js';
 import { displayPath } from '../util/display.js';
-import { parquetFile, type ParquetBytes } from './parquet-reader.js';
+import { parquetFile, type ParquetBytes } from './parquet/index.js';
 import { openSource } from '../storage/source.js';
 import { inputBlocks } from './input-blocks.js';
 

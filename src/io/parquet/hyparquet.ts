@@ -1,0 +1,63 @@
+// The only module that imports hyparquet's internals (hyparquet/src/*.js): page headers, page decompression,
+// data and dictionary page decoding, value conversion and definition levels. They are exported by the
+// package's `./src/*.js` subpath but undocumented, so they may change in any release. Why not the public API:
+// parquetRead fetches a row group's column chunks whole and assembles every value as a JS value (int64 as one
+// BigInt each), where serve-batch decodes one page at a time straight into typed columns.
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
+import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
+import { readPlain } from 'hyparquet/src/plain.js';
+import { getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
+import type { ColumnDecoder } from 'hyparquet/src/types.js';
+import type { DecodedArray, PageHeader } from 'hyparquet';
+
+export type { ColumnDecoder };
+export { DEFAULT_PARSERS, getMaxDefinitionLevel as maxDefinitionLevel };
+
+/** A data page, decoded: values hold only the non-null rows (or dictionary indices). */
+export interface DataPage {
+  rows: number;
+  /** Definition level per row; empty when the column has no nulls. */
+  defs: number[] | undefined;
+  values: DecodedArray;
+  encoding: string;
+}
+
+// The page header at the start of `bytes` and its length; a RangeError when `bytes` ends inside it.
+export function pageHeader(bytes: Uint8Array): { header: PageHeader; length: number } {
+  const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
+  const header = parquetHeader(reader);
+  if (reader.offset > bytes.length) throw new RangeError('header beyond the window');
+  return { header, length: reader.offset };
+}
+
+// The values of a dictionary page (PLAIN-encoded, as the format requires), not yet converted.
+export function dictionaryValues(body: Uint8Array, header: PageHeader, decoder: ColumnDecoder): DecodedArray {
+  const dph = header.dictionary_page_header;
+  if (!dph) throw new Error('dictionary page header is missing');
+  const raw = decompressPage(body, header.uncompressed_page_size, decoder.codec, decoder.compressors);
+  return readPlain({ view: new DataView(raw.buffer, raw.byteOffset, raw.byteLength), offset: 0 }, decoder.type, dph.num_values, decoder.element.type_length);
+}
+
+// A DATA_PAGE or DATA_PAGE_V2, decoded (values not yet converted); undefined for pages that carry no rows.
+export function dataPage(body: Uint8Array, header: PageHeader, decoder: ColumnDecoder): DataPage | undefined {
+  if (header.type === 'DATA_PAGE') {
+    const daph = header.data_page_header;
+    if (!daph) throw new Error('data page header is missing');
+    const raw = decompressPage(body, header.uncompressed_page_size, decoder.codec, decoder.compressors);
+    const { definitionLevels, dataPage: values } = readDataPage(raw, daph, decoder);
+    return { rows: daph.num_values, defs: definitionLevels, values, encoding: daph.encoding };
+  }
+  if (header.type === 'DATA_PAGE_V2') {
+    const daph2 = header.data_page_header_v2;
+    if (!daph2) throw new Error('data page header is missing');
+    const { definitionLevels, dataPage: values } = readDataPageV2(body, header, decoder);
+    return { rows: daph2.num_rows, defs: definitionLevels, values, encoding: daph2.encoding };
+  }
+  return undefined;
+}
+
+// Physical values as the column's logical type says (strings, decimals, unsigned, …), by the decoder's parsers.
+export function convertValues(values: DecodedArray, decoder: ColumnDecoder): DecodedArray {
+  return convert(values, decoder);
+}
