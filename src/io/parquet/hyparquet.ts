@@ -1,6 +1,8 @@
 // The only module that imports hyparquet's internals (hyparquet/src/*.js): page headers, page decompression,
-// data and dictionary page decoding, value conversion and definition levels. They are exported by the
-// package's `./src/*.js` subpath but undocumented, so they may change in any release. Why not the public API:
+// data and dictionary page decoding, value conversion and definition levels. The package exports them through
+// its `./src/*.js` subpath but does not document them, so any release may change them: package.json pins
+// hyparquet to the exact version this module was written against (test/io/parquet/hyparquet.test.ts fails
+// when the installed one differs; hyparquet-writer 0.17.0 pins the same version). Why not the public API:
 // parquetRead fetches a row group's column chunks whole and assembles every value as a JS value (int64 as one
 // BigInt each), where serve-batch decodes one page at a time straight into typed columns.
 import { parquetHeader } from 'hyparquet/src/column.js';
