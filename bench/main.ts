@@ -6,7 +6,8 @@
 // scikit-learn — the peer (../shared/bench/peer_pandas.py) on the same file with the same models, its
 // results compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
 // byte, peak RSS on 10M rows against 1M rows, the libraries alone against the hand-written fast paths
-// (bench/libraries.ts), and Parquet: flights-3m.parquet in rows/s and peak RSS (bench/parquet.ts).
+// (bench/libraries.ts), and Parquet: flights-3m.parquet in rows/s and peak RSS (bench/parquet.ts), and read
+// through hyparquet's internals against its public API (bench/parquet-api.ts).
 //
 // These machines are noisy: each end-to-end run (serve-batch and the peer, in turn) is repeated --runs times
 // (default 3) and the medians are compared; peak RSS is the largest of the runs. Tree models may differ from
@@ -27,6 +28,7 @@ import { FEATURES, ensureRows } from './data.js';
 import { measureLibraries, readAll } from './libraries.js';
 import { cpuOf, measure, type Measured } from './measure.js';
 import { benchParquet, formatParquetBench } from './parquet.js';
+import { benchParquetApi, formatParquetApi } from './parquet-api.js';
 import { writeBenchModels, type BenchModel } from './models.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -261,6 +263,7 @@ async function main(): Promise<void> {
   if (!args.includes('--skip-parquet')) {
     log('');
     log(formatParquetBench(await benchParquet()));
+    log(formatParquetApi(benchParquetApi()));
   }
   log(allMet ? '\nall targets met' : '\nsome targets NOT met');
 }

@@ -30,7 +30,7 @@ export async function readSample(file: string, limit = 1000): Promise<Sample> {
   if (!s) throw new SbError('PATH_NOT_FOUND', `sample file not found: ${file}`);
   if (!s.isFile()) throw new SbError('USAGE', `${file} is not a file; give a sample of the data to score (CSV, TSV, JSON Lines or Parquet)`);
   if (format === 'parquet' || format === 'jsonl') {
-    const parquet = format === 'parquet' ? await import('./parquet-reader.js') : undefined; // loaded on first use
+    const parquet = format === 'parquet' ? await import('./parquet/index.js') : undefined; // loaded on first use
     const header = parquet ? await parquet.parquetColumns(await parquet.parquetFile(file, file), file) : await jsonKeys(file, limit);
     const needs: ColumnNeed[] = header.map((name) => ({ name, number: false, text: true }));
     const ctx = { file, needs, batchSize: limit, limit };

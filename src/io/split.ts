@@ -51,7 +51,7 @@ export interface FileCuts {
 export async function cutsIn(file: string, bytes: number, format: TextFormat, csv: CsvOptions & { delimiter: string }, wanted: number[], minBytes = MIN_SPLIT_BYTES): Promise<FileCuts> {
   const whole = (reason: string): FileCuts => ({ cuts: wanted.map((o) => snapWhole(bytes, o)), decision: { path: file, how: 'whole', pieces: 1, reason } });
   if (format === 'parquet') {
-    const { parquetFile, parquetRowGroups } = await import('./parquet-reader.js');
+    const { parquetFile, parquetRowGroups } = await import('./parquet/index.js');
     const { starts, rows } = await parquetRowGroups(await parquetFile(file, displayPath(file)), displayPath(file));
     if (starts.length < 2) return whole(`a Parquet file with ${starts.length === 1 ? 'one row group' : 'no row groups'} is scored by one worker`);
     const cuts = wanted.map((o) => snapRowGroups(starts, rows, bytes, o));

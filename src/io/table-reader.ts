@@ -5,7 +5,7 @@ import type { ColumnNeed } from '../table/chunk.js';
 import type { ReadContext, TableReader } from '../table/reader.js';
 import { readCsv, type CsvReadOptions } from './csv-reader.js';
 import { readJsonl } from './jsonl-reader.js';
-import type { ParquetInput } from './parquet-reader.js';
+import type { ParquetInput } from './parquet/index.js';
 import { openSource } from '../storage/source.js';
 import { inputBlocks } from './input-blocks.js';
 
@@ -50,7 +50,7 @@ export function openTableReader(spec: ReaderSpec): TableReader {
     let input: ParquetInput | undefined;
     const chunks = async function* () {
       // Loaded on first use: the Parquet modules cost ~60 ms to load, which CSV and JSON Lines runs skip.
-      const { parquetBytes, readParquet } = await import('./parquet-reader.js');
+      const { parquetBytes, readParquet } = await import('./parquet/index.js');
       input = readParquet(await parquetBytes(openSource(spec.file, spec.display)), ctx);
       yield* input.chunks;
     };

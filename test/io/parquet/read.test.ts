@@ -6,14 +6,14 @@ import { asyncBufferFromFile, parquetReadObjects, type SchemaElement } from 'hyp
 import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
-import { SbError } from '../../src/errors.js';
-import { parquetBuffer, parquetFile, readParquet } from '../../src/io/parquet-reader.js';
-import { ChunkBuilder } from '../../src/table/builder.js';
-import type { ColumnNeed } from '../../src/table/chunk.js';
-import { INVALID, MISSING, OK } from '../../src/table/numbers.js';
-import { plain, type PlainChunk } from '../support/csv.js';
-import { FLIGHTS } from '../support/flights.js';
-import { tempDir } from '../support/temp-dir.js';
+import { SbError } from '../../../src/errors.js';
+import { parquetBuffer, parquetFile, readParquet } from '../../../src/io/parquet/index.js';
+import { ChunkBuilder } from '../../../src/table/builder.js';
+import type { ColumnNeed } from '../../../src/table/chunk.js';
+import { INVALID, MISSING, OK } from '../../../src/table/numbers.js';
+import { plain, type PlainChunk } from '../../support/csv.js';
+import { FLIGHTS } from '../../support/flights.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 type ColumnSource = Parameters<typeof parquetWriteBuffer>[0]['columnData'][number];
 type WriteOptions = Partial<Parameters<typeof parquetWriteBuffer>[0]>;
