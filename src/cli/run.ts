@@ -27,6 +27,8 @@ export interface RunCommandOptions {
   /** Fail each run that takes longer than this (ms), instead of the job's `timeout`. */
   timeout?: number;
   json?: boolean;
+  /** false (--no-notify): send none of the jobs' notices. */
+  notify?: boolean;
   quiet?: boolean;
   logFormat?: LogFormat;
 }
@@ -75,7 +77,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
     progress.stop();
     await coolDown();
     const printed = await report(logger, record, o);
-    await notify(logger, job, record);
+    if (o.notify !== false) await notify(logger, job, record);
     codes.push(record.exit_code);
     if (!printed) codes.push(CLOSED_EXIT);
     // A closed standard output (or another stream output) takes every later job's output with it.

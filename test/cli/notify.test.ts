@@ -78,6 +78,10 @@ describe('run: notify', () => {
     const record = JSON.parse(recordText(r.stderr)) as { run_id: string; record: string };
     expect(JSON.parse(s.received[0].body)).toMatchObject({ event: 'ok', job: 'scored', run_id: record.run_id, status: 'ok', exit_code: 0, trigger: 'cli', inputs: 1, failed_inputs: 0, rows_in: 3, rows_out: 2, rows_rejected: 1, error: null, alerts: [], record: record.record });
     expect(logLines(r.stderr).filter((l) => l.event === 'notified')).toEqual([expect.objectContaining({ level: 'info', webhook: `http://127.0.0.1:${new URL(s.url).port}/***`, status: 200, attempts: 1 })]);
+    const quiet = await runMain(['run', job, '--log-format', 'json', '--no-notify']);
+    expect(quiet.status).toBe(0);
+    expect(s.received).toHaveLength(1);
+    expect(logLines(quiet.stderr).map((l) => l.event)).not.toContain('notified');
   });
 
   it('spawned: a Slack webhook from ${SLACK_WEBHOOK_URL} gets the failure; the exit code stays 1 and the URL is never printed', async () => {
