@@ -279,8 +279,8 @@ export class Daemon {
     else this.o.emit({ event: 'failed', job, record });
     const schedule = slot.job.schedule;
     // A requested run is not retried: whoever asked for it sees how it ended and can ask again.
-    const retried = !(!schedule || this.stopping || slot.removed || record.schedule?.reason === 'request');
-    const plan = retried ? planRetry(schedule, record.status, record.schedule?.attempt ?? 1, new Date(this.clock.now()), slot.next) : undefined;
+    const retriable = schedule && !this.stopping && !slot.removed && record.schedule?.reason !== 'request';
+    const plan = retriable ? planRetry(schedule, record.status, record.schedule?.attempt ?? 1, new Date(this.clock.now()), slot.next) : undefined;
     // An attempt that will be retried sends no notice: its last attempt does, so one failure is one message.
     if (!schedule || !plan?.retry) {
       this.track(this.notice(ranAs, record));

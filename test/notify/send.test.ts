@@ -111,15 +111,15 @@ describe('the bodies', () => {
 
 describe('delivery', () => {
   it('a slow endpoint: the attempt times out and the retry is sent', async () => {
-    const s = await serve((n) => (n === 1 ? { status: 200, delayMs: 3000 } : { status: 200 }));
-    const [o] = await sendNotices([target(s, { timeoutMs: 200, retries: 2 })], record('failed'), FAST);
+    const s = await serve((n) => (n === 1 ? { status: 200, delayMs: 30_000 } : { status: 200 }));
+    const [o] = await sendNotices([target(s, { timeoutMs: 1500, retries: 2 })], record('failed'), FAST);
     expect(o).toMatchObject({ ok: true, attempts: 2, status: 200 });
     expect(o.message).toBe(`job churn: failed notice for run 20261124T020000Z-ab12 sent to ${redactUrl(target(s).url)} (json, HTTP 200, after 2 attempts)`);
     expect(s.received).toHaveLength(2);
   });
 
   it('an endpoint that never answers in time: every attempt times out, then it gives up', async () => {
-    const s = await serve(() => ({ status: 200, delayMs: 3000 }));
+    const s = await serve(() => ({ status: 200, delayMs: 30_000 }));
     const [o] = await sendNotices([target(s, { timeoutMs: 100, retries: 1 })], record('failed'), FAST);
     expect(o).toMatchObject({ ok: false, attempts: 2, status: null, reason: 'no answer within 0.1 s (2 attempts)' });
   });
