@@ -45,6 +45,7 @@ export function program(exit: (code: number) => void): Command {
     .option('--shards <N>', 'the number of workers, with the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs); default: SERVE_BATCH_SHARDS')
     .option('--timeout <duration>', "fail a run that takes longer (e.g. 30m), instead of the job's timeout", durationMs)
     .option('--json', 'print the run record as JSON on stdout')
+    .option('--no-notify', "send none of the job's notices (notify:), e.g. for a run by hand")
     .option('-q, --quiet', 'print only warnings and errors')
     .action(async (jobs: string[], o, cmd: Command) => {
       exit(await (await import('./run.js')).runCommand(jobs, { ...cmd.optsWithGlobals(), ...o }));

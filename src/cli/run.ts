@@ -1,11 +1,12 @@
 // `serve-batch run`: load each job, run it, report, and return the exit code.
 import { exitCodeOf, SbError } from '../errors.js';
-import type { TextFormat } from '../job/config.js';
+import type { JobConfig, TextFormat } from '../job/config.js';
 import { loadJob } from '../job/load.js';
 import type { RunEvent } from '../run/run-job.js';
 import { coolDown, warmUp } from '../run/warm-up.js';
 import type { RunRecord } from '../run/record.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
+import { logNotice } from './notify-log.js';
 import { createProgress } from './progress.js';
 import { inputLine, runLine, shardLine, splitLine } from './report.js';
 import { chooseShard } from './shard-options.js';
@@ -26,6 +27,8 @@ export interface RunCommandOptions {
   /** Fail each run that takes longer than this (ms), instead of the job's `timeout`. */
   timeout?: number;
   json?: boolean;
+  /** false (--no-notify): send none of the jobs' notices. */
+  notify?: boolean;
   quiet?: boolean;
   logFormat?: LogFormat;
 }
@@ -74,6 +77,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
     progress.stop();
     await coolDown();
     const printed = await report(logger, record, o);
+    if (o.notify !== false) await notify(logger, job, record);
     codes.push(record.exit_code);
     if (!printed) codes.push(CLOSED_EXIT);
     // A closed standard output (or another stream output) takes every later job's output with it.
@@ -103,6 +107,15 @@ function logEvent(logger: Logger, e: RunEvent): void {
     const i = e.input;
     logger.log(i.status === 'failed' ? 'error' : 'info', 'input_finished', inputLine(i), { job: e.job, ...i });
   }
+}
+
+// Send the run's notices (notify:), one log line each; they never change the run's exit code.
+async function notify(logger: Logger, job: JobConfig, record: RunRecord): Promise<void> {
+  if (!job.notify?.length) return;
+  const { notifyRun } = await import('../notify/index.js');
+  const { outcomes, warnings } = await notifyRun(job, record);
+  for (const n of outcomes) logNotice(logger, record, n);
+  for (const w of warnings) logger.log('warn', 'warning', w, { job: record.job });
 }
 
 const CLOSED_EXIT = exitCodeOf(new SbError('OUTPUT_CLOSED', 'closed'));

@@ -4,6 +4,7 @@ import { formatLocalIso } from '../cron/tz.js';
 import { displayPath } from '../util/display.js';
 import type { RunRecord } from '../run/record.js';
 import type { Level } from './logger.js';
+import { noticeEntry } from './notify-log.js';
 import { inputLine, runLine } from './report.js';
 
 export interface LogEntry {
@@ -88,6 +89,8 @@ export function describeEvent(e: DaemonEvent): LogEntry | undefined {
       return entry('warn', `${e.running.join(', ')} did not stop: killing (the next run removes temporary files)`, { running: e.running });
     case 'stopped':
       return entry('info', 'stopped', {});
+    case 'notified':
+      return noticeEntry(e.job, e.run_id, e.outcome);
     case 'warning':
       return entry('warn', e.job ? `job ${e.job}: ${e.message}` : e.message, e.job ? { job: e.job } : {});
   }

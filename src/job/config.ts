@@ -1,8 +1,9 @@
 // The normalized job: what every other part of serve-batch reads. Built once from the raw YAML by
 // normalizeJob(); paths are absolute, defaults applied, shorthands widened.
 import path from 'node:path';
-import type { RawJob, RawMissing } from './schema.js';
+import type { NOTIFY_EVENTS, RawJob, RawMissing, RawNotify } from './schema.js';
 import { parseDuration } from '../util/duration.js';
+import { redactUrl } from '../util/redact-url.js';
 
 export type MissingPolicy = { kind: 'reject' } | { kind: 'nan' } | { kind: 'fill'; value: number };
 export type Optimization = 'disabled' | 'basic' | 'extended' | 'all';
@@ -38,6 +39,20 @@ export interface ScheduleConfig {
   timeoutMs?: number;
 }
 
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** One webhook of `notify:`. */
+export interface NotifyTarget {
+  on: NotifyEvent[];
+  /** The URL as expanded: it may hold a secret, so it is only ever sent to, never shown. */
+  url: string;
+  /** How logs and messages name it: the variables it came from and its redacted form. */
+  shown: string;
+  format: 'json' | 'slack';
+  timeoutMs: number;
+  retries: number;
+}
+
 export interface JobConfig {
   file: string;
   dir: string;
@@ -57,14 +72,30 @@ export interface JobConfig {
   timeoutMs?: number;
   stateDir: string;
   metricsFile?: string;
+  /** Undefined: the job file has no `notify:` (the folder's `_defaults.yaml` may give one). */
+  notify?: NotifyTarget[];
 }
 
 export const DEFAULT_BATCH_SIZE = 8192;
 export const DEFAULT_FLOAT_PRECISION = 6;
+export const DEFAULT_NOTIFY_TIMEOUT = '10s';
+export const DEFAULT_NOTIFY_RETRIES = 3;
 
 // A job-relative path made absolute; `-` (stdin/stdout) is kept as is.
 export function resolveJobPath(dir: string, p: string): string {
   return p === '-' ? p : path.resolve(dir, p);
+}
+
+// Raw `notify:` → its targets (null: none).
+export function normalizeNotify(raw: RawNotify): NotifyTarget[] {
+  return (raw ?? []).map((t) => ({
+    on: [...new Set(t.on)],
+    url: t.webhook,
+    shown: redactUrl(t.webhook),
+    format: t.format ?? 'json',
+    timeoutMs: parseDuration(t.timeout ?? DEFAULT_NOTIFY_TIMEOUT) as number,
+    retries: t.retries ?? DEFAULT_NOTIFY_RETRIES,
+  }));
 }
 
 function missingPolicy(raw: RawMissing): MissingPolicy {
@@ -157,5 +188,6 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
     timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout),
     stateDir: resolveJobPath(dir, raw.state_dir ?? '.serve-batch'),
     metricsFile: raw.metrics_file ? resolveJobPath(dir, raw.metrics_file) : undefined,
+    ...(raw.notify !== undefined ? { notify: normalizeNotify(raw.notify) } : {}),
   };
 }

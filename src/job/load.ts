@@ -8,9 +8,9 @@ import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { displayPath } from '../util/display.js';
-import { normalizeJob, type JobConfig } from './config.js';
+import { normalizeJob, normalizeNotify, type JobConfig, type NotifyTarget } from './config.js';
 import { expandEnv, variablesOf, type EnvProblem, type EnvSources } from './env.js';
-import { JOB_NAME, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
+import { folderDefaultsSchema, JOB_NAME, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
 import { templateProblems, TOKENS } from './template.js';
 
 type YamlPath = (string | number)[];
@@ -34,40 +34,56 @@ export function loadJob(file: string, env: NodeJS.ProcessEnv = process.env): Job
     if (code === 'EISDIR') throw new SbError('USAGE', `${file} is a directory; give a job file (.yaml)`);
     throw new SbError('JOB_INVALID', `cannot read job file ${file}: ${(err as Error).message}`);
   }
-  return parseJob(text, abs, env);
+  if (path.basename(abs) === FOLDER_DEFAULTS) {
+    throw new SbError('USAGE', `${file} holds settings for the job files in its folder, not a job: give one of those job files`);
+  }
+  const job = parseJob(text, abs, env);
+  const defaults = loadFolderDefaults(path.dirname(abs), env);
+  if (job.notify === undefined && defaults?.notify !== undefined) job.notify = defaults.notify;
+  return job;
+}
+
+/** The file in a folder of job files whose settings apply to each of them that does not set its own. */
+export const FOLDER_DEFAULTS = '_defaults.yaml';
+
+export interface FolderDefaults {
+  notify?: NotifyTarget[];
+}
+
+// The `_defaults.yaml` of a folder of job files, validated like a job file; undefined when there is none.
+export function loadFolderDefaults(dir: string, env: NodeJS.ProcessEnv = process.env): FolderDefaults | undefined {
+  const file = path.join(dir, FOLDER_DEFAULTS);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new SbError('JOB_INVALID', `cannot read ${displayPath(file)} (settings for the job files in its folder): ${(err as Error).message}`);
+  }
+  const display = displayPath(file);
+  const what = 'folder defaults file';
+  const { doc, lines, data } = readYaml(text, display, `a ${what}`, what);
+  const envProblems: EnvProblem[] = [];
+  const sources: EnvSources = new Map();
+  const expanded = expandEnv(data, env, envProblems, [], sources);
+  const located: Located[] = envProblems.map((p) => ({ message: p.message, path: p.path }));
+  const parsed = folderDefaultsSchema.safeParse(expanded);
+  const envPaths = new Set(envProblems.map((p) => p.path.join('.')));
+  const known = (p: YamlPath) => (p.length === 0 ? Object.keys(folderDefaultsSchema.shape) : knownKeysAt(p));
+  if (!parsed.success) located.push(...parsed.error.issues.flatMap((i) => fromIssue(i, expanded, sources, known)).filter((p) => !envPaths.has(p.path.join('.'))));
+  const defaults: FolderDefaults = {};
+  if (parsed.success && parsed.data.notify !== undefined) {
+    defaults.notify = normalizeNotify(parsed.data.notify);
+    located.push(...checkWebhooks(defaults.notify, sources));
+  }
+  if (located.length > 0) throw invalid(display, located.map((p) => locate(doc, lines, display, p)), what);
+  return defaults;
 }
 
 // Validate job text that came from `file` (used for error positions and relative paths).
 export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = process.env): JobConfig {
   const display = displayPath(file);
-  const lines = new LineCounter();
-  // logLevel: yaml's warnings (a mapping used as a key) would be printed by Node as process warnings; the
-  // schema reports such a key itself.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
-  if (doc.errors.length > 0) {
-    // Only the first: later YAML errors are usually echoes of it.
-    const e = doc.errors[0];
-    const pos = lines.linePos(e.pos[0]);
-    const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
-    const hint = /\{\w+\}/.test(lineText)
-      ? "; inside [ ... ] or { ... }, quote values that contain braces ({tokens}, ${VAR}), e.g. { rejects: 'out/{input_stem}.csv' }"
-      : '';
-    throw invalid(display, [describeProblem(`YAML syntax error: ${firstLine(e.message)}${hint}`, { file: display, line: pos.line, column: pos.col })]);
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    throw invalid(display, [aliasProblem(doc, lines, display, err)]);
-  }
-  const loop = selfAlias(doc);
-  if (loop) {
-    const pos = lines.linePos(loop.range?.[0] ?? 0);
-    throw invalid(display, [describeProblem(`YAML alias *${loop.source} stands inside the value it names (&${loop.source}), so that value would never end`, { file: display, line: pos.line, column: pos.col })]);
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw invalid(display, [describeProblem('a job file must be a YAML mapping (key: value lines)', { file: display, line: 1 })]);
-  }
+  const { doc, lines, data } = readYaml(text, display, 'a job file', 'job file');
   const envProblems: EnvProblem[] = [];
   const sources: EnvSources = new Map();
   const expanded = expandEnv(data, env, envProblems, [], sources);
@@ -93,6 +109,7 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
       const fromEnv = p.token !== undefined && names && !(typeof raw === 'string' && raw.includes(`{${p.token}}`));
       located.push({ message: fromEnv ? `${variablesOf(names)} holds an unknown token${NOT_SHOWN}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}` : p.message, path: p.yamlPath.split('.') });
     }
+    located.push(...checkWebhooks(job.notify, sources));
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
       located.push({ message: `the job name '${job.name}' (from the file name) must be letters, digits, ".", "_" or "-": set name:`, path: [] });
     } else if (parsed.data.name === undefined && job.name.length > MAX_JOB_NAME) {
@@ -106,9 +123,72 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   );
 }
 
-function invalid(display: string, problems: string[]): SbError {
+// Parse YAML text into its document (for positions) and data, which must be a mapping; throws
+// SbError(JOB_INVALID) with the first syntax or alias problem.
+function readYaml(text: string, display: string, what: string, kind: string): { doc: Document; lines: LineCounter; data: Record<string, unknown> } {
+  const lines = new LineCounter();
+  // logLevel: yaml's warnings (a mapping used as a key) would be printed by Node as process warnings; the
+  // schema reports such a key itself.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
+  if (doc.errors.length > 0) {
+    // Only the first: later YAML errors are usually echoes of it.
+    const e = doc.errors[0];
+    const pos = lines.linePos(e.pos[0]);
+    const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
+    const hint = /\{\w+\}/.test(lineText)
+      ? "; inside [ ... ] or { ... }, quote values that contain braces ({tokens}, ${VAR}), e.g. { rejects: 'out/{input_stem}.csv' }"
+      : '';
+    throw invalid(display, [describeProblem(`YAML syntax error: ${firstLine(e.message)}${hint}`, { file: display, line: pos.line, column: pos.col })], kind);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw invalid(display, [aliasProblem(doc, lines, display, err)], kind);
+  }
+  const loop = selfAlias(doc);
+  if (loop) {
+    const pos = lines.linePos(loop.range?.[0] ?? 0);
+    throw invalid(display, [describeProblem(`YAML alias *${loop.source} stands inside the value it names (&${loop.source}), so that value would never end`, { file: display, line: pos.line, column: pos.col })], kind);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw invalid(display, [describeProblem(`${what} must be a YAML mapping (key: value lines)`, { file: display, line: 1 })], kind);
+  }
+  return { doc, lines, data: data as Record<string, unknown> };
+}
+
+function invalid(display: string, problems: string[], kind = 'job file'): SbError {
   const n = problems.length;
-  return new SbError('JOB_INVALID', `job file ${display} is invalid (${n} problem${n === 1 ? '' : 's'})`, { problems });
+  return new SbError('JOB_INVALID', `${kind} ${display} is invalid (${n} problem${n === 1 ? '' : 's'})`, { problems });
+}
+
+/** What a webhook must be. */
+const WEBHOOK_FORM = 'an http:// or https:// URL with a host';
+
+// Why a webhook URL cannot be used (never quoting it: it may hold a secret), or undefined.
+function webhookProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `must be ${WEBHOOK_FORM}, like https://hooks.slack.com/services/...; this is not a URL`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be ${WEBHOOK_FORM}; got a ${url.protocol} URL`;
+  if (url.hostname === '') return `must be ${WEBHOOK_FORM}; this one has no host`;
+  return undefined;
+}
+
+// Check each webhook's URL and name the ones that came from the environment by their variables.
+function checkWebhooks(targets: NotifyTarget[] | undefined, sources: EnvSources): Located[] {
+  const out: Located[] = [];
+  targets?.forEach((t, i) => {
+    const at = ['notify', i, 'webhook'];
+    const names = envNamesAt(sources, at);
+    if (names) t.shown = `${variablesOf(names)} (${t.shown})`;
+    const problem = webhookProblem(t.url);
+    if (problem) out.push({ message: names ? `${variablesOf(names)} does not hold ${WEBHOOK_FORM}${NOT_SHOWN}` : problem, path: at });
+  });
+  return out;
 }
 
 // Said where a value from the environment would have been shown: variables often hold secrets.
@@ -156,10 +236,10 @@ function selfAlias(doc: Document): Alias | undefined {
 }
 
 // A zod issue → our messages (one per unknown key).
-function fromIssue(issue: z.core.$ZodIssue, data: unknown, sources: EnvSources): Located[] {
+function fromIssue(issue: z.core.$ZodIssue, data: unknown, sources: EnvSources, knownKeys: (p: YamlPath) => string[] = knownKeysAt): Located[] {
   const p = issue.path.map((k) => (typeof k === 'number' ? k : String(k)));
   if (issue.code === 'unrecognized_keys') {
-    const known = knownKeysAt(p);
+    const known = knownKeys(p);
     return issue.keys.map((key) => ({
       message: `unknown key '${key}'${didYouMean(key, known)}`,
       path: [...p, key],

@@ -130,6 +130,22 @@ const scheduleSchema = z.preprocess(
   }),
 );
 
+/** What a run can end as, for `notify.on` (alert: finished with a monitored column above `fail_at`). */
+export const NOTIFY_EVENTS = ['ok', 'failed', 'alert', 'skipped', 'interrupted'] as const;
+
+// One webhook: `on` may be one event or a list. The URL's form is checked after expansion (load.ts), where a
+// value from the environment can be named instead of shown.
+const notifyTargetSchema = z.strictObject({
+  on: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.enum(NOTIFY_EVENTS)).min(1, 'name at least one of ok, failed, alert, skipped, interrupted')),
+  webhook: text,
+  format: z.enum(['json', 'slack']).optional(),
+  timeout: positiveDuration.optional(),
+  retries: z.number().int().min(0).max(10).optional(),
+});
+
+/** `notify:` of a job file or of a folder's `_defaults.yaml`; null or [] sends nothing. */
+export const notifySchema = z.array(notifyTargetSchema).nullable();
+
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The longest job name: state files add up to ~64 bytes to it (`<job>.shard-<i>-of-<N>.lock.takeover-<pid>-<run_id>`), within the 255 a file name may have. */
 export const MAX_JOB_NAME = 128;
@@ -154,9 +170,16 @@ export const jobSchema = z.strictObject({
   timeout: positiveDuration.optional(),
   state_dir: text.optional(),
   metrics_file: text.nullable().optional(),
+  notify: notifySchema.optional(),
+});
+
+/** A folder's `_defaults.yaml`: settings for every job file beside it that does not set them itself. */
+export const folderDefaultsSchema = z.strictObject({
+  notify: notifySchema.optional(),
 });
 
 export type RawJob = z.infer<typeof jobSchema>;
+export type RawNotify = z.infer<typeof notifySchema>;
 export type RawMissing = z.infer<typeof missingValue>;
 
 // The keys an object schema accepts at a path into the job, for did-you-mean on unknown keys.

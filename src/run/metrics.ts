@@ -26,6 +26,7 @@ const HELP: Record<string, string> = {
   [`${P}last_run_rows_out`]: 'Result rows written by the last run.',
   [`${P}last_run_rows_rejected`]: 'Rows rejected by the last run.',
   [`${P}last_skipped_timestamp_seconds`]: 'Unix time a run of the job was last skipped because another run held its lock.',
+  [`${P}notify_failures_total`]: 'Notices (notify: webhooks) of the job that could not be delivered, over every run that wrote this file.',
 };
 const STATUSES = ['ok', 'failed', 'invalid', 'interrupted'] as const;
 const LOCK_WAIT_MS = 5000;
@@ -63,6 +64,7 @@ export function mergeMetrics(existing: string, r: RunRecord): string {
       put('last_run_rows_out', r.totals.rows_out),
       put('last_run_rows_rejected', r.totals.rows_rejected),
       ...kept('last_skipped_timestamp_seconds'),
+      ...kept('notify_failures_total'),
     ];
   }
   return render([...others, ...next]);
@@ -83,10 +85,33 @@ export async function writeMetrics(file: string, r: RunRecord, signal?: AbortSig
     }
     return;
   }
+  await updateFile(file, r.run_id, (existing) => mergeMetrics(existing, r));
+}
+
+// Add `count` undelivered notices to the job's serve_batch_notify_failures_total in `file` (a regular file;
+// a stream such as a FIFO gets each run's samples once, and no counter).
+export async function addNotifyFailures(file: string, job: string, count: number, runId: string): Promise<void> {
+  const kind = (await inspectTarget(file)).kind;
+  if (kind !== 'file' && kind !== 'refused') return;
+  await updateFile(file, runId, (existing) => countNotifyFailures(existing, job, count));
+}
+
+// The textfile `existing` with `count` added to the job's notify failures counter.
+export function countNotifyFailures(existing: string, job: string, count: number): string {
+  const name = `${P}notify_failures_total`;
+  const samples = parseSamples(existing);
+  const mine = samples.find((s) => s.name === name && s.job === job);
+  const value = (mine ? Number(mine.value) || 0 : 0) + count;
+  const rest = samples.filter((s) => s !== mine);
+  return render([...rest, { name, labels: `job_name="${job}"`, job, value: String(value) }]);
+}
+
+// Rewrite `file` with `update(its text)` under the short lock every writer of the file takes.
+async function updateFile(file: string, owner: string, update: (existing: string) => string): Promise<void> {
   const lockFile = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
-    const lock = await acquireLockFile(lockFile, r.run_id).catch((err: unknown) => {
+    const lock = await acquireLockFile(lockFile, owner).catch((err: unknown) => {
       throw new SbError('WRITE_FAILED', `cannot write ${file}: ${(err as Error).message}`, { file });
     });
     if (lock.held) {
@@ -96,7 +121,7 @@ export async function writeMetrics(file: string, r: RunRecord, signal?: AbortSig
           throw new SbError('WRITE_FAILED', `cannot read ${file}: ${err.message}`, { file });
         });
         const sink = await openSink(file);
-        await sink.write(mergeMetrics(existing, r));
+        await sink.write(update(existing));
         await sink.commit();
         return;
       } finally {
@@ -126,7 +151,7 @@ function render(samples: Sample[]): string {
   for (const [name, help] of Object.entries(HELP)) {
     const these = samples.filter((s) => s.name === name).sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
     if (these.length === 0) continue;
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...these.map((s) => `${name}{${s.labels}} ${s.value}`));
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${name.endsWith('_total') ? 'counter' : 'gauge'}`, ...these.map((s) => `${name}{${s.labels}} ${s.value}`));
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
 // runner, the clock, the state store and the event sink are injected, so tests drive it with a fake clock.
 import type { JobConfig } from '../job/config.js';
 import { messageOf } from '../errors.js';
+import { notifyRun, type NotifyOutcome } from '../notify/index.js';
 import type { RunEvent } from '../run/run-job.js';
 import { newRunId, type FireInfo, type FireReason, type RunRecord } from '../run/record.js';
 import { saveRecord } from '../run/save.js';
@@ -45,6 +46,7 @@ export type DaemonEvent =
   | { event: 'stopping'; running: string[]; graceMs: number }
   | { event: 'terminating' | 'killing'; running: string[] }
   | { event: 'stopped' }
+  | { event: 'notified'; job: string; run_id: string; outcome: NotifyOutcome }
   | { event: 'warning'; job?: string; message: string };
 
 export interface DaemonOptions {
@@ -55,6 +57,8 @@ export interface DaemonOptions {
   /** Writes records the scheduler makes itself (default: metrics file + run record). */
   save?: (job: JobConfig, record: RunRecord) => Promise<void>;
   toleranceMs?: number;
+  /** Sends a finished run's notices (default: notify: webhooks, counted in the metrics file). */
+  notify?: (job: JobConfig, record: RunRecord, signal: AbortSignal) => Promise<{ outcomes: NotifyOutcome[]; warnings: string[] }>;
 }
 
 /** A loaded job as the daemon sees it: its next planned fire, the last fire it handled, its run in progress. */
@@ -97,6 +101,10 @@ export class Daemon {
   private readonly save: (job: JobConfig, record: RunRecord) => Promise<void>;
   private stopping?: Promise<void>;
   private hurry?: () => void;
+  /** Notices being sent; a stop waits for them (each is bounded by its timeout and retries). */
+  private readonly sending = new Set<Promise<void>>();
+  /** Cuts notices' retries short on a second stop signal. */
+  private readonly quit = new AbortController();
 
   constructor(private readonly o: DaemonOptions) {
     this.clock = o.clock ?? systemClock;
@@ -137,6 +145,7 @@ export class Daemon {
   stop(graceMs: number, killAfterMs: number): Promise<void> {
     if (this.stopping) {
       this.hurry?.();
+      this.quit.abort();
       return this.stopping;
     }
     for (const slot of this.slots.values()) this.disarm(slot);
@@ -237,7 +246,11 @@ export class Daemon {
       const error = `job ${job.name} is already running (${who}, started by this scheduler); this fire was skipped`;
       const record = schedulerRecord(job, { runId, fire, started: now, ended: now, status: 'skipped', exitCode: 3, error });
       this.o.emit({ event: 'skipped', job: job.name, record, reason: 'busy' });
-      void this.save(job, record).catch((err: unknown) => this.o.emit({ event: 'warning', job: job.name, message: messageOf(err) }));
+      this.track(
+        this.save(job, record)
+          .catch((err: unknown) => this.o.emit({ event: 'warning', job: job.name, message: messageOf(err) }))
+          .then(() => this.notice(job, record)),
+      );
       return undefined;
     }
     this.o.emit({ event: 'fired', job: job.name, timezone: job.schedule?.timezone ?? 'UTC', run_id: runId, fire });
@@ -249,15 +262,15 @@ export class Daemon {
     this.o.emit({ event: 'started', job: job.name, run_id: runId, pid: handle.pid });
     const active: Active = { job: job.name, runId, handle, task: Promise.resolve() };
     active.task = handle.done
-      .then((record) => this.finished(slot, record))
+      .then((record) => this.finished(slot, record, job))
       .catch((err: unknown) => this.o.emit({ event: 'warning', job: job.name, message: `internal error after run ${runId}: ${messageOf(err)}` }))
       .finally(() => this.active.delete(active));
     this.active.add(active);
     return runId;
   }
 
-  // A run ended: log it and plan a retry if it failed.
-  private finished(slot: Slot, record: RunRecord): void {
+  // A run ended: log it, and plan a retry if it failed or else send its notices.
+  private finished(slot: Slot, record: RunRecord, ranAs: JobConfig): void {
     slot.current = undefined;
     const job = record.job;
     if (record.status === 'ok') this.o.emit({ event: 'finished', job, record });
@@ -266,16 +279,38 @@ export class Daemon {
     else this.o.emit({ event: 'failed', job, record });
     const schedule = slot.job.schedule;
     // A requested run is not retried: whoever asked for it sees how it ended and can ask again.
-    if (!schedule || this.stopping || slot.removed || record.schedule?.reason === 'request') return;
-    const attempt = record.schedule?.attempt ?? 1;
-    const plan = planRetry(schedule, record.status, attempt, new Date(this.clock.now()), slot.next);
-    if (!plan.retry) return;
+    const retriable = schedule && !this.stopping && !slot.removed && record.schedule?.reason !== 'request';
+    const plan = retriable ? planRetry(schedule, record.status, record.schedule?.attempt ?? 1, new Date(this.clock.now()), slot.next) : undefined;
+    // An attempt that will be retried sends no notice: its last attempt does, so one failure is one message.
+    if (!schedule || !plan?.retry) {
+      this.track(this.notice(ranAs, record));
+      return;
+    }
     const scheduledFor = new Date(record.schedule?.scheduled_for ?? record.started_at);
     this.o.emit({ event: 'retry', job, timezone: schedule.timezone, run_id: record.run_id, attempt: plan.attempt, attempts: schedule.retries + 1, at: plan.at });
     slot.cancelRetry = this.arm(plan.at.getTime(), () => {
       slot.cancelRetry = undefined;
       this.fire(slot, scheduledFor, 'retry', plan.attempt);
     });
+  }
+
+  // Send a run's notices and log what became of each (never fails: a webhook never changes a run).
+  private async notice(job: JobConfig, record: RunRecord): Promise<void> {
+    if (!job.notify?.length) return;
+    const notify = this.o.notify ?? ((j: JobConfig, r: RunRecord, signal: AbortSignal) => notifyRun(j, r, { signal }));
+    try {
+      const { outcomes, warnings } = await notify(job, record, this.quit.signal);
+      for (const outcome of outcomes) this.o.emit({ event: 'notified', job: record.job, run_id: record.run_id, outcome });
+      for (const message of warnings) this.o.emit({ event: 'warning', job: record.job, message });
+    } catch (err) {
+      this.o.emit({ event: 'warning', job: record.job, message: `internal error sending the notices of run ${record.run_id}: ${messageOf(err)}` });
+    }
+  }
+
+  // Keep a notice in flight until it is done.
+  private track(p: Promise<void>): void {
+    const tracked = p.finally(() => this.sending.delete(tracked));
+    this.sending.add(tracked);
   }
 
   private arm(at: number, fn: () => void): () => void {
@@ -310,6 +345,7 @@ export class Daemon {
         await Promise.all([...this.active].map((a) => a.task));
       }
     }
+    await Promise.all([...this.sending]);
     this.o.emit({ event: 'stopped' });
   }
 

@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobConfig } from '../job/config.js';
 import { SbError } from '../errors.js';
-import { loadJob } from '../job/load.js';
+import { FOLDER_DEFAULTS, loadJob } from '../job/load.js';
 import { displayPath as display } from '../util/display.js';
 import type { CheckResult } from './runner.js';
 
@@ -21,7 +21,8 @@ export interface JobSet {
 
 const JOB_FILE = /\.ya?ml$/i;
 
-// Job files named by `targets`: files as given, directories' *.yaml/*.yml (not hidden), sorted.
+// Job files named by `targets`: files as given, directories' *.yaml/*.yml (not hidden, not the folder's
+// _defaults.yaml), sorted.
 export async function findJobFiles(targets: string[]): Promise<{ files: string[]; problems: string[]; unreadable: string[] }> {
   const files: string[] = [];
   const problems: string[] = [];
@@ -32,7 +33,7 @@ export async function findJobFiles(targets: string[]): Promise<{ files: string[]
     let names: string[] = [];
     try {
       s = await stat(abs);
-      if (s.isDirectory()) names = (await readdir(abs)).filter((n) => JOB_FILE.test(n) && !n.startsWith('.')).sort();
+      if (s.isDirectory()) names = (await readdir(abs)).filter((n) => JOB_FILE.test(n) && !n.startsWith('.') && n !== FOLDER_DEFAULTS).sort();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const problem = code === 'ENOENT' ? `${t}: no such file or directory` : `${t}: cannot read it: ${(err as Error).message}`;
@@ -64,7 +65,8 @@ export async function loadJobSet(
       loaded.push(loadJob(file));
     } catch (err) {
       if (!(err instanceof SbError)) throw err;
-      set.problems.push(...(err.context.problems ?? [err.describe()]));
+      // A folder's _defaults.yaml problem comes with each of its job files: said once.
+      for (const p of err.context.problems ?? [err.describe()]) if (!set.problems.includes(p)) set.problems.push(p);
       const old = previous?.get(file);
       if (old) loaded.push(old);
     }

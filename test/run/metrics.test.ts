@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
-import { mergeMetrics, writeMetrics } from '../../src/run/metrics.js';
+import { addNotifyFailures, countNotifyFailures, mergeMetrics, writeMetrics } from '../../src/run/metrics.js';
 import type { RunRecord } from '../../src/run/record.js';
 
 // A run record with only what metrics read.
@@ -113,5 +113,24 @@ describe('writeMetrics', () => {
     const text = readFileSync(file, 'utf8');
     for (const j of jobs) expect(value(text, `serve_batch_last_run_exit_code{job_name="${j}"}`)).toBe('0');
     expect(readdirSync(dir)).toEqual(['serve_batch.prom']);
+  });
+});
+
+describe('serve_batch_notify_failures_total', () => {
+  it('counts undelivered notices per job across runs, and later runs of the job keep the count', async () => {
+    const file = path.join(tempDir(), 'serve_batch.prom');
+    await writeMetrics(file, rec('a', 'failed', T1));
+    await writeMetrics(file, rec('b', 'ok', T1));
+    await addNotifyFailures(file, 'a', 2, 'r1');
+    await addNotifyFailures(file, 'a', 1, 'r2');
+    let text = readFileSync(file, 'utf8');
+    expect(text).toContain('# TYPE serve_batch_notify_failures_total counter\nserve_batch_notify_failures_total{job_name="a"} 3\n');
+    expect(value(text, 'serve_batch_notify_failures_total{job_name="b"}')).toBeUndefined();
+    await writeMetrics(file, rec('a', 'ok', T2));
+    await writeMetrics(file, rec('a', 'skipped', T2));
+    text = readFileSync(file, 'utf8');
+    expect(value(text, 'serve_batch_notify_failures_total{job_name="a"}')).toBe('3');
+    expect(value(text, 'serve_batch_last_run_status{job_name="a",status="ok"}')).toBe('1');
+    expect(countNotifyFailures(text, 'b', 1)).toContain('serve_batch_notify_failures_total{job_name="b"} 1\n');
   });
 });

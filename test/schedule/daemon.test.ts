@@ -6,6 +6,8 @@ import type { RunRecord, RunStatus } from '../../src/run/record.js';
 import { Daemon, type DaemonEvent, type FireRunner, type RunHandle } from '../../src/schedule/daemon.js';
 import { schedulerRecord } from '../../src/schedule/records.js';
 import type { ScheduleState, StateStore } from '../../src/schedule/state.js';
+import { describeEvent } from '../../src/cli/schedule-log.js';
+import { webhookServer } from '../notify/webhook-server.js';
 import { FakeClock, settle } from './fake-clock.js';
 
 const T0 = Date.parse('2026-11-24T00:00:00.000Z');
@@ -298,5 +300,70 @@ describe('Daemon: reload', () => {
     await t.clock.advance(60_000);
     expect(t.runner.runs).toHaveLength(0);
     expect(t.names()).toEqual(['loaded', 'reloaded', 'on_demand']);
+  });
+});
+
+describe('Daemon: notices', () => {
+  // Wait (in real time: the notices go to a real server) until `pred` holds.
+  async function until(pred: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(pred()).toBe(true);
+  }
+  const notified = (t: ReturnType<typeof setup>) => t.events.filter((e): e is Extract<DaemonEvent, { event: 'notified' }> => e.event === 'notified');
+
+  it('a failed attempt that will be retried sends nothing; the last attempt sends one notice, logged', async () => {
+    const s = await webhookServer();
+    try {
+      const t = setup();
+      await t.daemon.start([job('r', `schedule: { cron: "0 * * * *", retries: 1, retry_delay: 5m }\nnotify:\n  - { on: [failed], webhook: "${s.url}/services/SECRET" }`)]);
+      await t.clock.advance(3_600_000);
+      t.runner.runs[0].finish('failed');
+      await t.clock.advance(300_000);
+      expect(t.runner.runs[1].fire).toMatchObject({ attempt: 2, reason: 'retry' });
+      expect(s.received).toHaveLength(0);
+      t.runner.runs[1].finish('failed');
+      await until(() => notified(t).length === 1);
+      expect(s.received).toHaveLength(1);
+      expect(JSON.parse(s.received[0].body)).toMatchObject({ event: 'failed', job: 'r', schedule: { attempt: 2, reason: 'retry' } });
+      const [n] = notified(t);
+      expect(n).toMatchObject({ job: 'r', outcome: { ok: true, event: 'failed', attempts: 1 } });
+      const line = describeEvent(n);
+      expect(line).toMatchObject({ level: 'info', event: 'notified', fields: { job: 'r', notify_event: 'failed', webhook: `http://127.0.0.1:${new URL(s.url).port}/services/***` } });
+      expect(JSON.stringify(line)).not.toContain('SECRET');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a fire skipped because the job is busy sends its skipped notice after its record is saved', async () => {
+    const s = await webhookServer();
+    try {
+      const t = setup();
+      await t.daemon.start([job('slow', `schedule: "* * * * * *"\nnotify:\n  - { on: [skipped], webhook: "${s.url}/x" }`)]);
+      await t.clock.advance(2_000);
+      await until(() => notified(t).length === 1);
+      expect(t.saved.map((r) => r.status)).toEqual(['skipped']);
+      expect(JSON.parse(s.received[0].body)).toMatchObject({ event: 'skipped', status: 'skipped', exit_code: 3 });
+      t.runner.runs[0].finish('ok');
+      await t.daemon.stop(0, 0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a stop waits for notices in flight before it says stopped; a webhook that fails is a warning, not a failure', async () => {
+    const s = await webhookServer(() => ({ status: 500, delayMs: 100 }));
+    try {
+      const t = setup({ auto: 'ok' });
+      await t.daemon.start([job('a', `schedule: "*/10 * * * * *"\nnotify:\n  - { on: ok, webhook: "${s.url}/x", retries: 1 }`)]);
+      await t.clock.advance(10_000);
+      await t.daemon.stop(1000, 1000);
+      expect(t.names().slice(-3)).toEqual(['stopping', 'notified', 'stopped']);
+      const [n] = notified(t);
+      expect(n.outcome).toMatchObject({ ok: false, attempts: 2, status: 500 });
+      expect(describeEvent(n)).toMatchObject({ level: 'warn', event: 'notify_failed' });
+    } finally {
+      await s.close();
+    }
   });
 });

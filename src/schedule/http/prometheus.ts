@@ -38,6 +38,7 @@ export class SchedulerMetrics {
   private readonly ready: Gauge;
   private readonly drift: Gauge;
   private readonly missing: Gauge;
+  private readonly notifyFailures: Counter;
   /** Jobs whose counter and histogram have their zero samples. */
   private readonly known = new Set<string>();
 
@@ -50,11 +51,13 @@ export class SchedulerMetrics {
     this.ready = new Gauge({ name: `${P}scheduler_ready`, help: '1 once every job file is loaded, 0 while loading or stopping.', registers });
     this.drift = new Gauge({ name: `${P}drift`, help: "Drift of a monitored column in the job's newest run, against its reference (the record's metric: PSI or Jensen-Shannon distance).", labelNames: ['job_name', 'column'], registers });
     this.missing = new Gauge({ name: `${P}missing_ratio`, help: "Share of missing values of a monitored column in the job's newest run.", labelNames: ['job_name', 'column'], registers });
+    this.notifyFailures = new Counter({ name: `${P}notify_failures_total`, help: 'Notices (notify: webhooks) this scheduler could not deliver.', labelNames: ['job_name'], registers });
     if (o.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
   // Count a run that ended (from the scheduler's events).
   observe(e: DaemonEvent): void {
+    if (e.event === 'notified' && !e.outcome.ok) this.notifyFailures.inc({ job_name: e.job });
     if (e.event !== 'finished' && e.event !== 'failed' && e.event !== 'interrupted' && e.event !== 'skipped') return;
     const r = e.record;
     this.init(e.job);
@@ -67,6 +70,7 @@ export class SchedulerMetrics {
     if (this.known.has(job_name)) return;
     this.known.add(job_name);
     for (const status of STATUSES) this.runs.inc({ job_name, status }, 0);
+    this.notifyFailures.inc({ job_name }, 0);
     this.durations.zero({ job_name });
   }
 
