@@ -47,6 +47,8 @@ export interface RunOptions {
   input?: string;
   /** Replaces output.path ('-' = stdout). */
   output?: string;
+  /** What the caller itself writes to standard output (the record with --json): no file of the run may. */
+  stdout?: string;
   outputFormat?: TextFormat;
   /** Replaces input.format (for standard input, which has no name). */
   inputFormat?: TextFormat;
@@ -114,7 +116,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     }
     const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
     // In a sharded run no worker may write over any input of the listing, not only over its own share's.
-    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path) });
+    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path), stdout: options.stdout });
     await checkLimitTargets(targets.targets, options);
     if (shard && shardPlan) {
       record.shard = shardInfo(job, shard, shardPlan, targets);
