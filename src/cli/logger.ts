@@ -1,5 +1,6 @@
 // Log lines on stderr: text on a TTY, JSON lines otherwise (or as asked with --log-format). stdout is kept
-// for results (`--output -`, `--json`, reports).
+// for results (`--output -`, `--json`, reports). Values from the environment are hidden (util/redact.ts).
+import { redact, redactDeep } from '../util/redact.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'info' | 'warn' | 'error';
@@ -35,8 +36,9 @@ export function createLogger(o: LoggerOptions = {}): Logger {
     format,
     log(level, event, message, fields = {}) {
       if (o.quiet && level === 'info') return;
+      message = redact(message);
       if (format === 'json') {
-        stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, event, msg: message, ...fields })}\n`);
+        stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, event, msg: message, ...redactDeep(fields) })}\n`);
         return;
       }
       const prefix = level === 'error' ? paint('31', 'error: ') : level === 'warn' ? paint('33', 'warning: ') : '';

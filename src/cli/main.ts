@@ -10,6 +10,7 @@ import { reportError } from './report-error.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { endSignalFor } from './signals.js';
 import { guardStdio } from './stdio.js';
+import { redact } from '../util/redact.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
 
@@ -155,7 +156,7 @@ export async function main(argv: string[], build: typeof program = program): Pro
     const logger = createLogger({ format: (p.opts() as GlobalOptions).logFormat });
     if (err instanceof SbError) return reportError(logger, err);
     logger.log('error', 'internal_error', `internal error: ${messageOf(err)} (please report this; --debug shows the stack)`);
-    if ((p.opts() as GlobalOptions).debug) process.stderr.write(`${(err as Error).stack}\n`);
+    if ((p.opts() as GlobalOptions).debug) process.stderr.write(redact(`${(err as Error).stack}\n`));
     return exitCodeOf(err);
   }
 }

@@ -8,6 +8,7 @@ import { createLogger, type LogFormat } from './logger.js';
 import { mergeLine } from './report.js';
 import { shardCount } from './shard-options.js';
 import { reportError } from './report-error.js';
+import { redact } from '../util/redact.js';
 
 export interface MergeCommandOptions {
   shards?: string;
@@ -36,7 +37,7 @@ export async function mergeCommand(file: string, o: MergeCommandOptions): Promis
 }
 
 function report(logger: ReturnType<typeof createLogger>, r: RunRecord, o: MergeCommandOptions): void {
-  if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  if (o.json) process.stdout.write(redact(`${JSON.stringify(r)}\n`));
   for (const s of r.merge?.shards ?? []) {
     if (s.status === 'missing') continue;
     const what = s.status === 'ok' ? `${s.inputs} piece${s.inputs === 1 ? '' : 's'}, ${s.rows_out.toLocaleString('en-US')} rows${s.output && !s.output.endsWith(' files') ? ` (${displayPath(s.output)})` : ''}` : s.status;

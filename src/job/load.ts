@@ -8,8 +8,9 @@ import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { displayPath } from '../util/display.js';
+import { hideValue } from '../util/redact.js';
 import { normalizeJob, type JobConfig } from './config.js';
-import { expandEnv, variablesOf, type EnvProblem, type EnvSources } from './env.js';
+import { expandEnv, variablesOf, type EnvProblem, type EnvSources, type EnvValues } from './env.js';
 import { JOB_NAME, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
 import { templateProblems, TOKENS } from './template.js';
 
@@ -70,7 +71,10 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   }
   const envProblems: EnvProblem[] = [];
   const sources: EnvSources = new Map();
-  const expanded = expandEnv(data, env, envProblems, [], sources);
+  const values: EnvValues = new Map();
+  const expanded = expandEnv(data, env, envProblems, [], sources, values);
+  // The job's name is its identity (file names, the metrics' job_name label), not a place for secrets.
+  for (const [name, v] of values) if (v.path !== 'name') hideValue(name, v.value);
   const located: Located[] = envProblems.map((p) => ({ message: p.message, path: p.path }));
   const parsed = jobSchema.safeParse(expanded);
   // A value whose variable is unset was reported above; its schema complaint (`got null`) would be an echo.
