@@ -163,7 +163,12 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   record.ended_at = ended.toISOString();
   record.duration_ms = ended.getTime() - started.getTime();
   record.totals = totals(record.inputs);
-  if (!options.dryRun) await saveRecord(job, record, stateName, options.signal);
+  if (!options.dryRun) {
+    // The metrics file and the record are written last: a problem with them is said like the run's others.
+    const said = record.warnings.length;
+    await saveRecord(job, record, stateName, options.signal);
+    for (const message of record.warnings.slice(said)) emit({ type: 'warning', job: job.name, message });
+  }
   return record;
 }
 
