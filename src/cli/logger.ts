@@ -43,10 +43,19 @@ export function createLogger(o: LoggerOptions = {}): Logger {
       }
       const prefix = level === 'error' ? paint('31', 'error: ') : level === 'warn' ? paint('33', 'warning: ') : '';
       const time = o.timestamps ? `${paint('2', new Date().toISOString())} ` : '';
-      stream.write(`${time}${prefix}${message}\n`);
+      stream.write(`${time}${prefix}${printable(message)}\n`);
     },
   };
 }
+
+// A text line as it may reach a terminal: control characters (a newline in a file name would start a forged
+// log line, an escape sequence would drive the terminal) shown as escapes: `\n`, `\x1b`.
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+// C0 controls but the tab, DEL, and C1 controls (U+0080–U+009F: 0x9b starts an escape sequence too).
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
 // A logger that drops everything (tests, --quiet JSON callers).
 export const silentLogger: Logger = { format: 'text', log: () => undefined };

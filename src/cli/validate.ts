@@ -3,7 +3,7 @@ import path from 'node:path';
 import { exitCodeFor } from '../errors.js';
 import { validateJob, type ValidateReport } from '../run/validate.js';
 import { displayPath } from '../util/display.js';
-import { createLogger, type Logger, type LogFormat } from './logger.js';
+import { createLogger, printable, type Logger, type LogFormat } from './logger.js';
 import { redact } from '../util/redact.js';
 
 export interface ValidateOptions {
@@ -29,7 +29,7 @@ function print(logger: Logger, r: ValidateReport): void {
   for (const w of r.warnings) logger.log('warn', 'warning', inJobFile(r.file, w), { job_file: r.file });
   if (!r.ok) return;
   const sample = r.sample ? `; first ${r.sample.rows_in} rows of ${r.sample.input} scored (${r.sample.rows_rejected} rejected)` : '';
-  process.stdout.write(redact(`ok: ${r.file} (job ${r.job}): ${r.inputs} input file${r.inputs === 1 ? '' : 's'}, result columns ${r.outputs?.join(', ')}${sample}\n`));
+  process.stdout.write(printable(redact(`ok: ${r.file} (job ${r.job}): ${r.inputs} input file${r.inputs === 1 ? '' : 's'}, result columns ${r.outputs?.join(', ')}${sample}`)) + '\n');
 }
 
 // A problem or warning line that says which job file it belongs to (validate takes several): lines about

@@ -30,3 +30,22 @@ describe('a metrics file that cannot be written', () => {
     expect(r.stderr).toMatch(WARNING);
   });
 });
+
+describe('file names in text logs', () => {
+  it('a newline or an escape sequence in an input name is shown escaped: no forged line, nothing for the terminal', async () => {
+    const d = tempDir();
+    writeFiles(d, {
+      'in/a\nerror: forged line.csv': 'x1,x2\n1,2\n',
+      'in/b\x1b[2J\x9b31m.csv': 'x1,x2\n1,2\n',
+      'job.yaml': `model: ${model('regressor')}\ninput: 'in/*.csv'\nfeatures: { columns: [x1, x2] }\noutput: 'out/{input_stem}.r.csv'\nstate_dir: state\n`,
+    });
+    for (const command of ['run', 'validate']) {
+      const r = await runMain([command, 'job.yaml', '--log-format', 'text'], { cwd: d });
+      expect(r.status, r.stderr).toBe(0);
+      const said = r.stderr + r.stdout;
+      expect(said).not.toMatch(/^error: forged/m);
+      expect(said).not.toMatch(/[\x1b\x9b]/);
+      if (command === 'run') expect(r.stderr).toContain('in/a\\nerror: forged line.csv');
+    }
+  });
+});
