@@ -11,7 +11,7 @@ import { displayPath } from '../util/display.js';
 import { hideValue } from '../util/redact.js';
 import { normalizeJob, type JobConfig } from './config.js';
 import { expandEnv, variablesOf, type EnvProblem, type EnvSources, type EnvValues } from './env.js';
-import { JOB_NAME, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
+import { JOB_NAME, JOB_NAME_RULE, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
 import { templateProblems, TOKENS } from './template.js';
 
 type YamlPath = (string | number)[];
@@ -98,7 +98,7 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
       located.push({ message: fromEnv ? `${variablesOf(names)} holds an unknown token${NOT_SHOWN}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}` : p.message, path: p.yamlPath.split('.') });
     }
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
-      located.push({ message: `the job name '${job.name}' (from the file name) must be letters, digits, ".", "_" or "-": set name:`, path: [] });
+      located.push({ message: `the job name '${job.name}' (from the file name) ${JOB_NAME_RULE}: set name:`, path: [] });
     } else if (parsed.data.name === undefined && job.name.length > MAX_JOB_NAME) {
       located.push({ message: `the job name (from the file name, ${job.name.length} characters) ${JOB_NAME_TOO_LONG}: set name:`, path: [] });
     }
