@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { exitCodeFor } from '../errors.js';
 import { validateJob, type ValidateReport } from '../run/validate.js';
-import { displayPath } from '../util/display.js';
+import { counted, displayPath } from '../util/display.js';
 import { createLogger, printable, type Logger, type LogFormat } from './logger.js';
 import { redact } from '../util/redact.js';
 
@@ -28,7 +28,7 @@ function print(logger: Logger, r: ValidateReport): void {
   for (const p of r.problems) logger.log('error', 'problem', inJobFile(r.file, p), { job_file: r.file });
   for (const w of r.warnings) logger.log('warn', 'warning', inJobFile(r.file, w), { job_file: r.file });
   if (!r.ok) return;
-  const sample = r.sample ? `; first ${r.sample.rows_in} rows of ${r.sample.input} scored (${r.sample.rows_rejected} rejected)` : '';
+  const sample = r.sample ? `; first ${counted(r.sample.rows_in, 'row')} of ${r.sample.input} scored (${r.sample.rows_rejected} rejected)` : '';
   process.stdout.write(printable(redact(`ok: ${r.file} (job ${r.job}): ${r.inputs} input file${r.inputs === 1 ? '' : 's'}, result columns ${r.outputs?.join(', ')}${sample}`)) + '\n');
 }
 

@@ -147,7 +147,7 @@ describe('validate with several job files', () => {
     expect(r.status).toBe(2);
     expect(expectOneLineError(r.stderr)).toEqual([
       "error: b.yaml: bad.csv:1: column 'x2' is not in the header, did you mean 'x1'? (columns: x1, x3)",
-      'warning: c.yaml: 1 of the first 1 rows of gap.csv would be rejected',
+      'warning: c.yaml: 1 of the first 1 row of gap.csv would be rejected',
     ]);
     expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' (')[0])).toEqual(['ok: a.yaml', 'ok: c.yaml']);
   });

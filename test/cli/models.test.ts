@@ -174,7 +174,7 @@ describe('inputs', () => {
     const { r } = await runJob({ 'in.csv': 'a,b,c\n1,1,1\n', 'job.yaml': `model: ${model('fixed_batch')}\ninput: in.csv\nfeatures: { columns: [a, b, c] }\noutput: out.csv\n` }, 'validate');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("warning: job.yaml: model input 'input' has a fixed batch dimension of 1: rows are scored 1 at a time, which is much slower than a dynamic batch; re-export with a dynamic first dimension");
-    expect(r.stdout).toMatch(/^ok: .*result columns variable; first 1 rows/);
+    expect(r.stdout).toMatch(/^ok: .*result columns variable; first 1 row /);
   });
 
   it.each([2, 1])('a model that needs 20 features, given %i, is refused by run before any data is read (exit 2)', async (n) => {
