@@ -9,6 +9,7 @@ import { starterJob } from '../run/init.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { reportError, withoutModelPath } from './report-error.js';
+import { printOut } from './stdio.js';
 
 export interface InitOptions {
   model: string;
@@ -48,8 +49,8 @@ export async function initCommand(o: InitOptions): Promise<number> {
         const why = code === 'EEXIST' ? 'it already exists (add --force to replace it)' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent of it is a file' : (err as Error).message;
         throw new SbError('USAGE', `cannot write ${o.output}: ${why}`);
       }
-    } else {
-      process.stdout.write(job.yaml);
+    } else if (!(await printOut(job.yaml))) {
+      throw new SbError('OUTPUT_CLOSED', 'the reader of standard output closed it before the job was written');
     }
     for (const n of job.notes) logger.log('warn', 'init_note', n);
     if (job.unmatched.length) {

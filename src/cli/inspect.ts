@@ -6,6 +6,7 @@ import { typeToString, type ModelInfo, type ValueInfo } from '../model/model-inf
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { reportError, withoutModelPath } from './report-error.js';
+import { printOut } from './stdio.js';
 
 export interface InspectOptions {
   json?: boolean;
@@ -21,9 +22,9 @@ export async function inspectCommand(file: string, o: InspectOptions): Promise<n
     if (!(err instanceof SbError)) throw err;
     return reportError(createLogger({ format: o.logFormat }), withoutModelPath(err));
   }
-  if (o.json) process.stdout.write(`${JSON.stringify({ file: path.resolve(file), ...info, snippet: snippetText(info) })}\n`);
-  else process.stdout.write(renderInspect(file, info));
-  return 0;
+  const text = o.json ? `${JSON.stringify({ file: path.resolve(file), ...info, snippet: snippetText(info) })}\n` : renderInspect(file, info);
+  if (await printOut(text)) return 0;
+  return reportError(createLogger({ format: o.logFormat }), new SbError('OUTPUT_CLOSED', 'the reader of standard output closed it before the report was written'));
 }
 
 function row(v: ValueInfo, zip?: (string | number)[]): string {

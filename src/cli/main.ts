@@ -10,6 +10,7 @@ import { reportError } from './report-error.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { endSignalFor } from './signals.js';
 import { guardStdio } from './stdio.js';
+import { redact } from '../util/redact.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
 
@@ -145,18 +146,24 @@ export async function main(argv: string[], build: typeof program = program): Pro
   guardStdio();
   let code = 0;
   const p = build((c) => (code = c));
+  // A mistake in a global option (`run job.yaml --log-format yaml`) is reported by the program itself: it
+  // points at the help of the command it was made in too.
+  const command = argv.slice(2).find((a) => p.commands.some((c) => c.name() === a));
+  if (command) p.showHelpAfterError(`(run serve-batch ${command} --help for usage)`);
   try {
     await p.parseAsync(argv);
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // No command at all: the usage is shown on stderr, as for any other mistake; `serve-batch help` is asked for.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : exitCodeFor('USAGE');
       return exitCodeFor('USAGE');
     }
     const logger = createLogger({ format: (p.opts() as GlobalOptions).logFormat });
     if (err instanceof SbError) return reportError(logger, err);
     logger.log('error', 'internal_error', `internal error: ${messageOf(err)} (please report this; --debug shows the stack)`);
-    if ((p.opts() as GlobalOptions).debug) process.stderr.write(`${(err as Error).stack}\n`);
+    if ((p.opts() as GlobalOptions).debug) process.stderr.write(redact(`${(err as Error).stack}\n`));
     return exitCodeOf(err);
   }
 }

@@ -3,11 +3,12 @@ import { SbError } from '../errors.js';
 import { loadJob } from '../job/load.js';
 import { mergeJob } from '../run/merge.js';
 import type { RunRecord } from '../run/record.js';
-import { displayPath } from '../util/display.js';
+import { counted, displayPath } from '../util/display.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { mergeLine } from './report.js';
 import { shardCount } from './shard-options.js';
 import { reportError } from './report-error.js';
+import { redact } from '../util/redact.js';
 
 export interface MergeCommandOptions {
   shards?: string;
@@ -36,12 +37,13 @@ export async function mergeCommand(file: string, o: MergeCommandOptions): Promis
 }
 
 function report(logger: ReturnType<typeof createLogger>, r: RunRecord, o: MergeCommandOptions): void {
-  if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  if (o.json) process.stdout.write(redact(`${JSON.stringify(r)}\n`));
   for (const s of r.merge?.shards ?? []) {
     if (s.status === 'missing') continue;
-    const what = s.status === 'ok' ? `${s.inputs} piece${s.inputs === 1 ? '' : 's'}, ${s.rows_out.toLocaleString('en-US')} rows${s.output && !s.output.endsWith(' files') ? ` (${displayPath(s.output)})` : ''}` : s.status;
+    const what = s.status === 'ok' ? `${s.inputs} piece${s.inputs === 1 ? '' : 's'}, ${counted(s.rows_out, 'row')}${s.output && !s.output.endsWith(' files') ? ` (${displayPath(s.output)})` : ''}` : s.status;
     logger.log('info', 'shard', `shard ${s.index} of ${r.merge?.count}: run ${s.run_id}: ${what}`, { job: r.job, ...s });
   }
+  for (const w of r.warnings) logger.log('warn', 'warning', w, { job: r.job });
   const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' ? 'warn' : 'error';
   const { inputs: _inputs, ...summary } = r;
   logger.log(level, 'merge_finished', mergeLine(r), summary);

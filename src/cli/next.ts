@@ -5,6 +5,7 @@ import { upcomingFires } from '../schedule/fires.js';
 import { formatLocalIso } from '../cron/tz.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { reportError } from './report-error.js';
+import { redact } from '../util/redact.js';
 
 export interface NextOptions {
   count?: number;
@@ -53,12 +54,12 @@ export async function nextCommand(file: string, o: NextOptions): Promise<number>
     return reportError(logger, err);
   }
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ job: report.job, timezone: report.timezone, cron: report.cron, from: report.from, fires: report.fires })}\n`);
+    process.stdout.write(redact(`${JSON.stringify({ job: report.job, timezone: report.timezone, cron: report.cron, from: report.from, fires: report.fires })}\n`));
     return 0;
   }
   const lines = [`job ${report.job}: "${report.cron}" in ${report.timezone}, next ${report.fires.length} after ${report.from}`];
   for (const f of report.fires) lines.push(`${f.local}  ${f.utc}`);
   if (report.fires.length === 0) lines.push('(no fire within 28 years)');
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(redact(`${lines.join('\n')}\n`));
   return 0;
 }

@@ -1,5 +1,7 @@
 // A progress bar on a TTY for long runs (rows, rows/s, elapsed); nothing when stderr is not a TTY.
 import cliProgress from 'cli-progress';
+import { redact } from '../util/redact.js';
+import { printable } from './logger.js';
 
 export interface Progress {
   update(p: { input: string; rows: number; bytes: number; totalBytes?: number }): void;
@@ -29,7 +31,7 @@ export function createProgress(enabled: boolean): Progress {
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(totalBytes ?? 0, 0, { input, rows: 0, rate: 0 });
+        bar.start(totalBytes ?? 0, 0, { input: printable(redact(input)), rows: 0, rate: 0 });
       }
       const secs = (Date.now() - started) / 1000;
       bar?.update(totalBytes ? bytes : 0, { rows: rows.toLocaleString('en-US'), rate: secs > 0 ? Math.round(rows / secs).toLocaleString('en-US') : 0 });

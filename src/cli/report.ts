@@ -1,7 +1,7 @@
 // Text renderings of core results for people (JSON callers get the objects themselves).
 import type { InputRecord, PieceRange, RunRecord, ShardInfo } from '../run/record.js';
 import type { SplitDecision } from '../io/split.js';
-import { displayPath } from '../util/display.js';
+import { counted, displayPath } from '../util/display.js';
 import { formatDuration } from '../util/duration.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -13,14 +13,14 @@ export function inputLine(i: InputRecord): string {
   if (i.status === 'skipped' && i.reason) return `${src}: skipped, ${i.reason}`;
   if (i.status === 'skipped') return `${src} → ${i.output ? displayPath(i.output) : '-'}: would be scored`;
   const rejected = i.rows_rejected > 0 ? `, ${n(i.rows_rejected)} rejected${i.rejects ? ` (${displayPath(i.rejects)})` : ''}` : '';
-  return `${src} → ${i.output === '-' ? 'stdout' : displayPath(i.output ?? '')}: ${n(i.rows_out)} rows${rejected} in ${formatDuration(i.duration_ms)}`;
+  return `${src} → ${i.output === '-' ? 'stdout' : displayPath(i.output ?? '')}: ${counted(i.rows_out, 'row')}${rejected} in ${formatDuration(i.duration_ms)}`;
 }
 
 // One-line run summary.
 export function runLine(r: RunRecord): string {
   const t = r.totals;
   const skipped = t.skipped ? ` (${t.skipped} skipped: already scored)` : '';
-  const counts = `${t.inputs} input${t.inputs === 1 ? '' : 's'}${skipped}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected`;
+  const counts = `${t.inputs} input${t.inputs === 1 ? '' : 's'}${skipped}, ${counted(t.rows_in, 'row')} in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected`;
   switch (r.status) {
     case 'ok':
       return t.inputs === 0 ? `job ${r.job}: no input files matched; nothing to do` : `job ${r.job}: ok — ${counts} in ${formatDuration(r.duration_ms)}`;
@@ -61,7 +61,7 @@ export function mergeLine(r: RunRecord): string {
   if (r.status === 'ok') {
     const out = r.inputs[0]?.output;
     if (t.inputs === 0) return `job ${r.job}: merged ${shards} — no inputs, nothing to write`;
-    return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}`;
+    return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${counted(t.rows_in, 'row')} in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}`;
   }
   return `job ${r.job}: merge ${r.status} — ${r.error}`;
 }

@@ -59,6 +59,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
       runJob(job, {
         input: o.input,
         output: o.output,
+        stdout: o.json ? 'the run record (--json)' : undefined,
         outputFormat: o.format,
         inputFormat: o.inputFormat,
         limit: o.limit,

@@ -2,8 +2,9 @@
 import path from 'node:path';
 import { exitCodeFor } from '../errors.js';
 import { validateJob, type ValidateReport } from '../run/validate.js';
-import { displayPath } from '../util/display.js';
-import { createLogger, type Logger, type LogFormat } from './logger.js';
+import { counted, displayPath } from '../util/display.js';
+import { createLogger, printable, type Logger, type LogFormat } from './logger.js';
+import { redact } from '../util/redact.js';
 
 export interface ValidateOptions {
   json?: boolean;
@@ -17,7 +18,7 @@ export async function validateCommand(files: string[], o: ValidateOptions): Prom
     const r = await validateJob(f);
     // Whatever the problem (a data file that does not parse included), the job is not fit to run.
     if (!r.ok) code = exitCodeFor('JOB_INVALID');
-    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (o.json) process.stdout.write(redact(`${JSON.stringify(r)}\n`));
     else print(logger, r);
   }
   return code;
@@ -27,8 +28,8 @@ function print(logger: Logger, r: ValidateReport): void {
   for (const p of r.problems) logger.log('error', 'problem', inJobFile(r.file, p), { job_file: r.file });
   for (const w of r.warnings) logger.log('warn', 'warning', inJobFile(r.file, w), { job_file: r.file });
   if (!r.ok) return;
-  const sample = r.sample ? `; first ${r.sample.rows_in} rows of ${r.sample.input} scored (${r.sample.rows_rejected} rejected)` : '';
-  process.stdout.write(`ok: ${r.file} (job ${r.job}): ${r.inputs} input file${r.inputs === 1 ? '' : 's'}, result columns ${r.outputs?.join(', ')}${sample}\n`);
+  const sample = r.sample ? `; first ${counted(r.sample.rows_in, 'row')} of ${r.sample.input} scored (${r.sample.rows_rejected} rejected)` : '';
+  process.stdout.write(printable(redact(`ok: ${r.file} (job ${r.job}): ${r.inputs} input file${r.inputs === 1 ? '' : 's'}, result columns ${r.outputs?.join(', ')}${sample}`)) + '\n');
 }
 
 // A problem or warning line that says which job file it belongs to (validate takes several): lines about

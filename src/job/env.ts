@@ -14,7 +14,7 @@ export function expandString(
   raw: string,
   env: NodeJS.ProcessEnv,
   onProblem: (message: string) => void,
-  onVariable?: (name: string) => void,
+  onVariable?: (name: string, value?: string) => void,
 ): unknown {
   let whole = false;
   const out = raw.replace(PATTERN, (match, name: string | undefined, fallback: string | undefined, offset: number) => {
@@ -24,10 +24,11 @@ export function expandString(
       return match;
     }
     if (offset === 0 && match.length === raw.length) whole = true;
-    onVariable?.(name);
     // As in POSIX sh: ${VAR:-d} uses d when VAR is unset or empty; ${VAR} may be set to the empty string.
     const value = env[name];
-    if (value !== undefined && (value !== '' || fallback === undefined)) return value;
+    const used = value !== undefined && (value !== '' || fallback === undefined);
+    onVariable?.(name, used ? value : undefined);
+    if (used) return value;
     if (fallback !== undefined) return fallback;
     onProblem(`environment variable ${name} is not set: export it or write \${${name}:-default}`);
     return '';
@@ -46,20 +47,30 @@ const CORE_SCALAR =
 /** The variables each expanded value was built from, by its dotted path (`schedule.cron` → [CRON]). */
 export type EnvSources = Map<string, string[]>;
 
+/** The environment values put into text (not the defaults, nor values read as numbers or booleans), by
+ *  variable, each with the dotted path of the first value it went into. */
+export type EnvValues = Map<string, { value: string; path: string }>;
+
 // Expand every string value (not keys) of a parsed YAML tree, collecting every problem with its path, and in
 // `sources` which variables each value came from (so messages can name them instead of showing their values).
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, problems: EnvProblem[], path: (string | number)[] = [], sources?: EnvSources): unknown {
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, problems: EnvProblem[], path: (string | number)[] = [], sources?: EnvSources, values?: EnvValues): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
     const names: string[] = [];
-    const out = expandString(value, env, (message) => problems.push({ path, message }), (name) => names.includes(name) || names.push(name));
-    if (names.length > 0) sources?.set(path.join('.'), names);
+    const used: [string, string][] = [];
+    const out = expandString(value, env, (message) => problems.push({ path, message }), (name, v) => {
+      if (!names.includes(name)) names.push(name);
+      if (v !== undefined) used.push([name, v]);
+    });
+    const at = path.join('.');
+    if (names.length > 0) sources?.set(at, names);
+    if (typeof out === 'string') for (const [name, v] of used) if (!values?.has(name)) values?.set(name, { value: v, path: at });
     return out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, problems, [...path, i], sources));
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, problems, [...path, i], sources, values));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = expandEnv(v, env, problems, [...path, k], sources);
+    for (const [k, v] of Object.entries(value)) out[k] = expandEnv(v, env, problems, [...path, k], sources, values);
     return out;
   }
   return value;

@@ -8,9 +8,10 @@ import type { z } from 'zod';
 import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { displayPath } from '../util/display.js';
+import { hideValue } from '../util/redact.js';
 import { normalizeJob, normalizeNotify, type JobConfig, type NotifyTarget } from './config.js';
-import { expandEnv, variablesOf, type EnvProblem, type EnvSources } from './env.js';
-import { folderDefaultsSchema, JOB_NAME, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
+import { expandEnv, variablesOf, type EnvProblem, type EnvSources, type EnvValues } from './env.js';
+import { folderDefaultsSchema, JOB_NAME, JOB_NAME_RULE, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
 import { templateProblems, TOKENS } from './template.js';
 
 type YamlPath = (string | number)[];
@@ -86,7 +87,10 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
   const { doc, lines, data } = readYaml(text, display, 'a job file', 'job file');
   const envProblems: EnvProblem[] = [];
   const sources: EnvSources = new Map();
-  const expanded = expandEnv(data, env, envProblems, [], sources);
+  const values: EnvValues = new Map();
+  const expanded = expandEnv(data, env, envProblems, [], sources, values);
+  // The job's name is its identity (file names, the metrics' job_name label), not a place for secrets.
+  for (const [name, v] of values) if (v.path !== 'name') hideValue(name, v.value);
   const located: Located[] = envProblems.map((p) => ({ message: p.message, path: p.path }));
   const parsed = jobSchema.safeParse(expanded);
   // A value whose variable is unset was reported above; its schema complaint (`got null`) would be an echo.
@@ -111,7 +115,7 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
     }
     located.push(...checkWebhooks(job.notify, sources));
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
-      located.push({ message: `the job name '${job.name}' (from the file name) must be letters, digits, ".", "_" or "-": set name:`, path: [] });
+      located.push({ message: `the job name '${job.name}' (from the file name) ${JOB_NAME_RULE}: set name:`, path: [] });
     } else if (parsed.data.name === undefined && job.name.length > MAX_JOB_NAME) {
       located.push({ message: `the job name (from the file name, ${job.name.length} characters) ${JOB_NAME_TOO_LONG}: set name:`, path: [] });
     }

@@ -147,6 +147,8 @@ const notifyTargetSchema = z.strictObject({
 export const notifySchema = z.array(notifyTargetSchema).nullable();
 
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** JOB_NAME in words: both halves, since `..` and `-rf` are made of allowed characters. */
+export const JOB_NAME_RULE = 'must start with a letter or digit, followed by letters, digits, ".", "_" or "-"';
 /** The longest job name: state files add up to ~64 bytes to it (`<job>.shard-<i>-of-<N>.lock.takeover-<pid>-<run_id>`), within the 255 a file name may have. */
 export const MAX_JOB_NAME = 128;
 export const JOB_NAME_TOO_LONG = `must be at most ${MAX_JOB_NAME} characters (it names files in state_dir)`;
@@ -155,7 +157,7 @@ export const jobSchema = z.strictObject({
   name: z
     .union([z.string(), z.number()])
     .transform(String)
-    .refine((n) => JOB_NAME.test(n), 'must be letters, digits, ".", "_" or "-" (it names files in state_dir)')
+    .refine((n) => JOB_NAME.test(n), `${JOB_NAME_RULE} (it names files in state_dir)`)
     .refine((n) => n.length <= MAX_JOB_NAME, JOB_NAME_TOO_LONG)
     .optional(),
   model: modelSchema,

@@ -1,10 +1,12 @@
 // Reading a model from disk: the .onnx file, and the files it keeps tensors in ("external data", what
-// exporters write for models above protobuf's 2 GB). Only regular files are read: a FIFO or a device
-// (`/dev/zero`) would never end, and a model is a file.
+// exporters write for models above protobuf's 2 GB). Only regular files on a disk are read, and only as many
+// bytes as their size: a FIFO or a device (`/dev/zero`) would never end, nor would /proc/self/pagemap (a
+// "regular" file of size 0 whose reads go on for gigabytes), and a model is a file.
 import { constants, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { SbError } from '../errors.js';
+import { pseudoFs } from '../util/pseudo-fs.js';
 import { fields, messages, str, type WireField } from './onnx-wire.js';
 import type { ExternalFile } from './model-worker.js';
 
@@ -42,13 +44,29 @@ export async function readRegularFile(file: string, missing: () => SbError, unus
   try {
     const s = await fh.stat();
     if (!s.isFile()) throw unusable(`it is ${kindOf(s)}, not a file`);
-    return await fh.readFile();
+    const fs = await pseudoFs(file);
+    if (fs) throw unusable(`it is on ${fs}, whose files are kernel interfaces, not stored files`);
+    if (s.size === 0) throw unusable('it is empty');
+    return await readExactly(fh, s.size);
   } catch (err) {
     if (err instanceof SbError) throw err;
     throw unusable((err as Error).message);
   } finally {
     await fh.close();
   }
+}
+
+// The first `size` bytes of an open file: a regular file's stat size, never more, so that a file whose reads do
+// not end where its size says (one the checks above let through) cannot fill memory.
+async function readExactly(fh: FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.alloc(size);
+  let at = 0;
+  while (at < size) {
+    const { bytesRead } = await fh.read(buf, at, size - at, at);
+    if (bytesRead === 0) break;
+    at += bytesRead;
+  }
+  return at === size ? buf : buf.subarray(0, at);
 }
 
 // The model file's bytes. PATH_NOT_FOUND or MODEL_INVALID (exit 2) naming the file.
@@ -101,8 +119,15 @@ export function externalRefs(model: Uint8Array): ExternalRef[] {
   return refs;
 }
 
+// Whether `p` is below the folder `dir` (not the folder itself).
+function within(dir: string, p: string): boolean {
+  const inside = path.relative(dir, p);
+  return inside !== '' && inside !== '..' && !inside.startsWith(`..${path.sep}`) && !path.isAbsolute(inside);
+}
+
 // The files the model keeps tensors in, read from the model's folder. A location that leaves that folder
-// (absolute, or through `..`) is refused: a model file must not make serve-batch read elsewhere.
+// (absolute, through `..`, or through a symbolic link) is refused: a model file must not make serve-batch read
+// elsewhere.
 export async function readExternalData(file: string, model: Uint8Array): Promise<ExternalFile[]> {
   const dir = path.dirname(file);
   const out: ExternalFile[] = [];
@@ -110,9 +135,12 @@ export async function readExternalData(file: string, model: Uint8Array): Promise
     if (out.some((f) => f.path === ref.location)) continue;
     const where = `${file}: tensor '${ref.tensor}' keeps its values in ${ref.location === '' ? 'a file it does not name' : `'${ref.location}'`}`;
     const target = path.resolve(dir, ref.location);
-    const inside = path.relative(dir, target);
-    if (ref.location === '' || path.isAbsolute(ref.location) || inside === '' || inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
-      throw new SbError('MODEL_INVALID', `${where}, outside the model's folder; serve-batch reads such files only from the model's folder and below: save the model with its data file beside it (a relative location such as 'model.onnx.data')`, { yamlPath: 'model' });
+    const outside = () => new SbError('MODEL_INVALID', `${where}, outside the model's folder; serve-batch reads such files only from the model's folder and below: save the model with its data file beside it (a relative location such as 'model.onnx.data')`, { yamlPath: 'model' });
+    if (ref.location === '' || path.isAbsolute(ref.location) || !within(dir, target)) throw outside();
+    // The name stays inside; a symbolic link on the way (the file, or a folder `sub -> ../elsewhere`) must too.
+    const real = await realpath(target).catch(() => undefined);
+    if (real !== undefined && !within(await realpath(dir), real)) {
+      throw new SbError('MODEL_INVALID', `${where}, a symbolic link to ${real}, outside the model's folder; serve-batch reads such files only from the model's folder and below: copy the data file beside the model`, { yamlPath: 'model' });
     }
     const data = await readRegularFile(
       target,

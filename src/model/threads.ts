@@ -9,7 +9,9 @@
 // Measured on the 2-core bench machine, chunks of 8192 rows of 30 floats, (model + writing) ÷ reading on one
 // thread: mlp 0.7–1.2, gbr ~0.9, rf 1.5–2.4. One thread made the mlp run ~15% faster end to end, and rf's
 // ~20% slower (`npm run bench`, README "Performance").
-// The choice is checked bit for bit on the first chunk it is tried on: results never depend on timings.
+// The choice is checked bit for bit on the first chunk scored with it, before any of its outputs are kept: a
+// chunk scored on a session whose outputs were never compared with the own session's would make results
+// depend on the file's size and the batch size (tree ensembles differ on every row between 1 and 2 threads).
 // The model's own session serves throughout with model.threads set, on one core, and for models above
 // MAX_COPY_BYTES (session.ts): a second session holds a second copy of the model.
 import os from 'node:os';
@@ -60,6 +62,7 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   let fewer: Promise<boolean> | undefined = model.thread.openFewer(cores - 1).catch(() => false);
   let seen = 0;
   let decided = false;
+  let checked = false;
   const sum = { read: 0, work: 0 };
   const release = async () => {
     const opened = fewer;
@@ -69,7 +72,10 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   return {
     async next() {
       const session = fewer && (await fewer) ? 'fewer' : 'own';
-      if (!decided && seen === SETTLE && session === 'fewer') return { session, check: { rows: CHECK_ROWS } };
+      if (session === 'fewer' && !checked) {
+        checked = true;
+        return { session, check: { rows: CHECK_ROWS } };
+      }
       return { session };
     },
     compared(same) {

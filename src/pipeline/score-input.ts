@@ -17,6 +17,7 @@ import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import { fastPathEnabled } from '../util/fast-path.js';
+import { counted } from '../util/display.js';
 
 export interface ScoreContext {
   job: JobConfig;
@@ -131,6 +132,6 @@ function checkRejectLimit(limit: RejectLimit, counts: InputCounts, ctx: ScoreCon
   if (!over) return;
   const allowed = limit.kind === 'count' ? String(limit.count) : `${limit.percent}% = ${Math.floor((limit.percent / 100) * counts.rowsIn)} rows`;
   const where = ctx.rejects.target ? `; all rejects in ${ctx.rejects.target}` : '; set errors.rejects to keep them';
-  const seen = final ? `${n} of ${counts.rowsIn} rows` : `${n} rows (reading stopped)`;
+  const seen = final ? `${n} of ${counted(counts.rowsIn, 'row')}` : `${counted(n, 'row')} (reading stopped)`;
   throw new SbError('REJECT_LIMIT', `too many rejected rows: ${seen}, errors.max_rejected is ${allowed}; first: ${describeRejects(first)}${where}`);
 }

@@ -55,8 +55,10 @@ export async function acquireLockFile(file: string, runId: string): Promise<Lock
   }
 }
 
-// A lock is stale when its process is gone; only decidable on the host that wrote it.
+// A lock is stale when its process is gone; only decidable on the host that wrote it. A lock that names no
+// owner is stale too: a lock appears whole (linked from a complete file), so no running process left it so.
 function isStale(owner: LockOwner): boolean {
+  if (owner === UNREADABLE) return true;
   return owner.host === hostname() && !processAlive(owner.pid, owner.started_at);
 }
 
@@ -78,13 +80,26 @@ async function takeOver(file: string, stale: LockOwner, mine: string): Promise<b
   }
 }
 
+/** What a lock file that names no owner (empty, not JSON, no pid or host) stands for. Such a file is never
+ *  one a process is writing — locks are linked into place whole — but what a machine's crash can leave (an
+ *  empty file after a power cut) or another program wrote: it is taken over like a dead owner's. */
+const UNREADABLE: LockOwner = Object.freeze({ pid: -1, host: '?', run_id: 'unreadable', started_at: '?' });
+
+// The owner a lock file names; undefined when there is no lock file.
 async function readOwner(file: string): Promise<LockOwner | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as LockOwner;
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    // Unreadable or half-written lock: treat as held by an unknown owner.
-    return { pid: -1, host: '?', run_id: '?', started_at: '?' };
+    return UNREADABLE;
+  }
+  try {
+    const o = JSON.parse(text) as Partial<LockOwner> | null;
+    const valid = o !== null && typeof o === 'object' && Number.isInteger(o.pid) && typeof o.host === 'string' && typeof o.run_id === 'string' && typeof o.started_at === 'string';
+    return valid ? (o as LockOwner) : UNREADABLE;
+  } catch {
+    return UNREADABLE;
   }
 }
 

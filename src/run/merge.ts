@@ -24,6 +24,7 @@ import { inputTokens, tokenValues } from './targets.js';
 import { newRunId, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
 import { shardStateName } from './shards.js';
+import { unredactDeep } from '../util/redact.js';
 
 export interface MergeOptions {
   /** How many shards ran. */
@@ -143,7 +144,8 @@ async function latestRun(job: JobConfig, index: number, count: number): Promise<
     const file = path.join(dir, name);
     let r: RunRecord;
     try {
-      r = JSON.parse(await readFile(file, 'utf8')) as RunRecord;
+      // A record shows `${VAR}` where the job's paths hold an environment value: put the value back.
+      r = unredactDeep(JSON.parse(await readFile(file, 'utf8')) as RunRecord);
     } catch {
       continue;
     }

@@ -6,6 +6,7 @@ import { openSink } from '../storage/sink.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { VERSION } from '../version.js';
 import type { SplitDecision } from '../io/split.js';
+import { redactDeep } from '../util/redact.js';
 
 export type InputStatus = 'ok' | 'failed' | 'skipped';
 export type RunStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'invalid' | 'dry-run';
@@ -163,9 +164,9 @@ export function unreconciled(inputs: InputRecord[], t: RunRecord['totals'] = tot
   return undefined;
 }
 
-// Write the record atomically.
+// Write the record atomically, with values from the environment hidden.
 export async function writeRecord(file: string, record: RunRecord): Promise<void> {
   const sink = await openSink(file);
-  await sink.write(`${JSON.stringify(record, null, 2)}\n`);
+  await sink.write(`${JSON.stringify(redactDeep(record), null, 2)}\n`);
   await sink.commit();
 }

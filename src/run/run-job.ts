@@ -48,6 +48,8 @@ export interface RunOptions {
   input?: string;
   /** Replaces output.path ('-' = stdout). */
   output?: string;
+  /** What the caller itself writes to standard output (the record with --json): no file of the run may. */
+  stdout?: string;
   outputFormat?: TextFormat;
   /** Replaces input.format (for standard input, which has no name). */
   inputFormat?: TextFormat;
@@ -119,7 +121,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     }
     const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
     // In a sharded run no worker may write over any input of the listing, not only over its own share's.
-    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path) });
+    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path), stdout: options.stdout });
     await checkLimitTargets(targets.targets, options);
     if (shard && shardPlan) {
       record.shard = shardInfo(job, shard, shardPlan, targets);
@@ -175,7 +177,12 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   record.ended_at = ended.toISOString();
   record.duration_ms = ended.getTime() - started.getTime();
   record.totals = totals(record.inputs);
-  if (!options.dryRun) await saveRecord(job, record, stateName, options.signal);
+  if (!options.dryRun) {
+    // The metrics file and the record are written last: a problem with them is said like the run's others.
+    const said = record.warnings.length;
+    await saveRecord(job, record, stateName, options.signal);
+    for (const message of record.warnings.slice(said)) emit({ type: 'warning', job: job.name, message });
+  }
   return record;
 }
 

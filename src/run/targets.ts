@@ -109,6 +109,8 @@ export interface ArtifactCheck {
   runId: string;
   /** Every input of the listing (in a sharded run every worker's), none of which may be written over. */
   inputs: string[];
+  /** What else this run writes to standard output (the record with --json), which no artifact may share. */
+  stdout?: string;
 }
 
 /** Longest file name a result may have: the 255 bytes file systems allow, less the temporary name's additions (`.` + `.<pid>.<8 hex>.sb-tmp`). */
@@ -129,8 +131,10 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
     inputs.set(await whereWritten(i, realDirs), i);
     inputs.set(await realpath(i).catch(() => path.resolve(i)), i);
   }
+  await checkStdout(artifacts, o.stdout);
   const owners = new Map<string, Artifact>();
   for (const a of artifacts) {
+    if (a.file === '-') continue;
     const where = await whereWritten(a.file, realDirs);
     const input = inputs.get(where);
     if (input !== undefined && a.yamlPath !== 'state_dir') {
@@ -145,7 +149,7 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
   // A metrics file that cannot be written is a warning of the run, not a reason to refuse it.
   const dirs = new Set<string>();
   for (const a of artifacts) {
-    if (a.yamlPath === 'state_dir' || a.yamlPath === 'metrics_file') continue;
+    if (a.yamlPath === 'state_dir' || a.yamlPath === 'metrics_file' || a.file === '-') continue;
     const target = await inspectTarget(a.file);
     if (target.kind === 'refused') throw new SbError('OUTPUT_INVALID', `cannot write ${displayPath(a.file)}: ${target.why}`, { yamlPath: a.yamlPath });
     // A stream (FIFO, device, descriptor) is written through: its directory does not matter.
@@ -161,11 +165,11 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
 function runArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Artifact[] {
   const out: Artifact[] = [];
   tp.targets.forEach((t, i) => {
-    if (t.output !== '-') out.push({ file: t.output, yamlPath: 'output.path', what: `the result for ${t.display}`, group: tp.combined ? 'result' : `result ${i}`, input: t.display });
+    out.push({ file: t.output, yamlPath: 'output.path', what: `the result for ${t.display}`, group: tp.combined ? 'result' : `result ${i}`, input: t.display });
   });
   const sharedRejects = tp.targets.every((t) => t.rejects === tp.targets[0].rejects);
   tp.targets.forEach((t, i) => {
-    if (t.rejects && t.rejects !== '-') out.push({ file: t.rejects, yamlPath: 'errors.rejects', what: `the rejected rows of ${t.display}`, group: sharedRejects ? 'rejects' : `rejects ${i}`, input: t.display });
+    if (t.rejects) out.push({ file: t.rejects, yamlPath: 'errors.rejects', what: `the rejected rows of ${t.display}`, group: sharedRejects ? 'rejects' : `rejects ${i}`, input: t.display });
   });
   if (job.metricsFile) out.push({ file: job.metricsFile, yamlPath: 'metrics_file', what: 'the metrics file', group: 'metrics' });
   const state = (file: string, what: string) => out.push({ file, yamlPath: 'state_dir', what, group: what });
@@ -174,6 +178,27 @@ function runArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Artifac
   state(journalPath(job.stateDir, o.stateName), "the run's list of directories to clean after a crash");
   if (job.input.incremental) state(ledgerPath(job.stateDir, job.name), "the job's ledger");
   return out;
+}
+
+// Standard output holds one stream: '-' and every name of this process's descriptor 1 (/dev/stdout, /dev/fd/1,
+// /proc/self/fd/1) are that stream, and two writers of it would mix their bytes into one.
+async function checkStdout(artifacts: Artifact[], other: string | undefined): Promise<void> {
+  let first: { what: string; group?: string } | undefined = other === undefined ? undefined : { what: other };
+  for (const a of artifacts) {
+    if (a.yamlPath === 'state_dir' || !(await isStdout(a.file))) continue;
+    const what = `${a.what} (${a.yamlPath}: ${a.file === '-' ? '-' : displayPath(a.file)})`;
+    if (first && first.group !== a.group) {
+      throw new SbError('OUTPUT_INVALID', `${first.what} and ${what} would both be written to standard output, mixed into one stream: send one of them to a file`, { yamlPath: a.yamlPath });
+    }
+    first ??= { what, group: a.group };
+  }
+}
+
+// Whether writing `file` writes this process's standard output.
+async function isStdout(file: string): Promise<boolean> {
+  if (file === '-') return true;
+  const target = await inspectTarget(file);
+  return target.kind === 'descriptor' && target.fd === 1;
 }
 
 // Two artifacts that would be one file: the later would replace the earlier.

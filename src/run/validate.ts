@@ -13,6 +13,7 @@ import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { openModelForJob } from './open-model.js';
 import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
+import { counted } from '../util/display.js';
 
 export const SAMPLE_ROWS = 100;
 /** How long the model may take to answer on the sample (or the job's timeout, if shorter): a model that
@@ -90,7 +91,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
           limit: SAMPLE_ROWS,
         });
         report.sample = { input: first.display, rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected };
-        if (c.rowsRejected > 0) report.warnings.push(`${c.rowsRejected} of the first ${c.rowsIn} rows of ${first.display} would be rejected`);
+        if (c.rowsRejected > 0) report.warnings.push(`${c.rowsRejected} of the first ${counted(c.rowsIn, 'row')} of ${first.display} would be rejected`);
       } catch (err) {
         const cause = err instanceof InputFailure ? err.error : err;
         if (cause instanceof SbError && cause.code === 'MODEL_RUNTIME') {

@@ -13,6 +13,7 @@ import type { FireInfo, RunRecord } from '../run/record.js';
 import { runJob, type RunEvent } from '../run/run-job.js';
 import { checkJobModel } from '../run/validate.js';
 import { endBySignal, leftRunning } from '../util/abandon.js';
+import { redact } from '../util/redact.js';
 
 export type ChildRequest = { type: 'run'; job: JobConfig; runId: string; fire: FireInfo } | { type: 'check'; job: JobConfig };
 
@@ -56,7 +57,7 @@ async function serve(req: ChildRequest): Promise<void> {
     process.exitCode = record.exit_code;
   } catch (err) {
     // A bug, not a user error: say it on stderr (the scheduler relays it and writes the run record).
-    process.stderr.write(`internal error: ${messageOf(err)}\n`);
+    process.stderr.write(redact(`internal error: ${messageOf(err)}\n`));
     process.exitCode = 70;
   } finally {
     if (process.connected) process.disconnect();

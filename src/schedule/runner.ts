@@ -96,10 +96,17 @@ export function childRunner(o: ChildRunnerOptions): FireRunner {
         // A run the timeout's SIGTERM came too late to stop finished on its own: its record stands.
         if (timedOut && (!record || record.status === 'interrupted')) {
           const r = record ?? schedulerRecord(job, { ...base, status: 'failed', exitCode: 1, error: '' });
+          const timedOutText = `timed out after ${formatDuration(timeoutMs ?? 0)}`;
+          // A child that gave up on a model call or a read (left running) wrote its record but ended by its signal.
+          const leftRunning = record?.error?.includes('left running');
           const how = record
-            ? 'it was stopped cleanly; no partial results were kept'
+            ? leftRunning
+              ? `it stopped, leaving a model call or a read that did not return to end with its process; no partial results were kept`
+              : 'it was stopped cleanly; no partial results were kept'
             : `it did not stop and was killed (${signal ?? `exit code ${code}`}); nothing was committed, and its temporary files are removed by the next run`;
-          return Object.assign(r, { status: 'failed', exit_code: 1, error: `timed out after ${formatDuration(timeoutMs ?? 0)}: ${how}` });
+          // The child saw the scheduler's SIGTERM: its inputs say why that came.
+          for (const i of r.inputs) if (i.error?.startsWith('interrupted by ')) i.error = i.error.replace(/^interrupted by [A-Z]+/, timedOutText);
+          return Object.assign(r, { status: 'failed', exit_code: 1, error: `${timedOutText}: ${how}` });
         }
         if (record) return null;
         if (stoppedBy) {

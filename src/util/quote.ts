@@ -1,8 +1,9 @@
 // Data inside one-line messages (cells, header names, keys): an input can be any file — a symlink to a key
 // or to a binary — so what a message shows of it is short and cannot act on a terminal or a log reader.
 
-/** Characters shown of a piece of data: enough to recognise it, too few to copy a secret out of a file. */
-export const EXCERPT_CHARS = 40;
+/** Characters shown of a piece of data: enough to recognise it, too few to copy a secret out of a file — keys
+ *  and tokens are 32 characters and more (a GitHub token or an AWS secret key 40), so none is shown whole. */
+export const EXCERPT_CHARS = 20;
 
 // Line breaks and other control characters (C0, DEL, C1), lone surrogates, line/paragraph separators and
 // the bidirectional controls that reorder what a terminal shows.

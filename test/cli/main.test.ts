@@ -1,10 +1,11 @@
 // The command line in process through main(): one table of exit codes for every command, help that lists the
 // global options, usage errors that point at the command's own help, --quiet, and validate naming its job file.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { program } from '../../src/cli/main.js';
 import { SbError, type ErrorCode } from '../../src/errors.js';
-import { expectOneLineError, model, runMain, tempDir, writeFiles } from '../support/cli.js';
+import { BIN, expectOneLineError, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 // README "Exit codes", error by error.
 const TABLE: Record<ErrorCode, number> = {
@@ -84,6 +85,40 @@ describe('help and usage errors', () => {
     expect(top.status).toBe(2);
     expect(top.stderr).toContain('(run serve-batch --help for usage)');
   });
+
+  it("a mistake in a global option points at the help of the command it was given to", async () => {
+    for (const args of [['run', 'job.yaml', '--log-format', 'yaml'], ['--log-format', 'yaml', 'validate', 'job.yaml']]) {
+      const r = await runMain(args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`error: option '--log-format <format>' argument 'yaml' is invalid. Allowed choices are text, json.\n(run serve-batch ${args.includes('run') ? 'run' : 'validate'} --help for usage)\n`);
+    }
+  });
+
+  it('no arguments: the usage on stderr and exit 2, as for any other mistake; `help` asks for it (exit 0)', async () => {
+    const r = await runMain([]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Usage: serve-batch [options] [command]');
+    const help = await runMain(['help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: serve-batch [options] [command]');
+  });
+
+  it.each([
+    ['inspect', ['inspect', model('linear_binary')]],
+    ['init', ['init', '--model', model('linear_binary'), '--input', 'sample.csv']],
+  ])('%s to a reader that closed standard output: exit 141 like run, one line, no stack', (_name, args) => {
+    const d = tempDir();
+    writeFiles(d, { 'sample.csv': 'a,b,c\n1,2,3\n' });
+    const r = spawnSync('bash', ['-c', `"$NODE" "$BIN" ${args.map((a) => `'${a}'`).join(' ')} --log-format text | (exec 0<&-; sleep 1); echo "status \${PIPESTATUS[0]}"`], {
+      cwd: d,
+      env: { ...process.env, NO_COLOR: '1', NODE: process.execPath, BIN },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stdout).toBe('status 141\n');
+    expect(expectOneLineError(r.stderr)).toEqual([expect.stringMatching(/^error: the reader of standard output closed it before the (report|job) was written$/)]);
+  });
 });
 
 describe('--quiet', () => {
@@ -112,7 +147,7 @@ describe('validate with several job files', () => {
     expect(r.status).toBe(2);
     expect(expectOneLineError(r.stderr)).toEqual([
       "error: b.yaml: bad.csv:1: column 'x2' is not in the header, did you mean 'x1'? (columns: x1, x3)",
-      'warning: c.yaml: 1 of the first 1 rows of gap.csv would be rejected',
+      'warning: c.yaml: 1 of the first 1 row of gap.csv would be rejected',
     ]);
     expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' (')[0])).toEqual(['ok: a.yaml', 'ok: c.yaml']);
   });

@@ -2,7 +2,7 @@
 // class labels, per-column inputs of every type, float64, fixed batches, and models that must be refused
 // safely (those whose outputs would abort ONNX Runtime's process through the spawned CLI).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -174,7 +174,7 @@ describe('inputs', () => {
     const { r } = await runJob({ 'in.csv': 'a,b,c\n1,1,1\n', 'job.yaml': `model: ${model('fixed_batch')}\ninput: in.csv\nfeatures: { columns: [a, b, c] }\noutput: out.csv\n` }, 'validate');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("warning: job.yaml: model input 'input' has a fixed batch dimension of 1: rows are scored 1 at a time, which is much slower than a dynamic batch; re-export with a dynamic first dimension");
-    expect(r.stdout).toMatch(/^ok: .*result columns variable; first 1 rows/);
+    expect(r.stdout).toMatch(/^ok: .*result columns variable; first 1 row /);
   });
 
   it.each([2, 1])('a model that needs 20 features, given %i, is refused by run before any data is read (exit 2)', async (n) => {
@@ -204,6 +204,34 @@ describe('model files', () => {
         expect(lines.some((l) => l.includes(`cannot read model ${file}: it is ${kind}, not a file; give the path of an .onnx file`)), r.stderr).toBe(true);
       }
     }
+  });
+
+  it('a model on a kernel file system (/proc) or an empty model file is refused before it is read: exit 2, one line', async () => {
+    // /proc files say size 0 and read on (/proc/self/pagemap reads gigabytes); /proc/self/status is the
+    // harmless one of them, refused by the same check.
+    const d = tempDir();
+    writeFiles(d, { 'empty.onnx': '' });
+    const cases = [
+      ['/proc/self/status', "it is on the kernel's process file system (procfs), whose files are kernel interfaces, not stored files"],
+      [path.join(d, 'empty.onnx'), 'it is empty'],
+    ];
+    for (const [file, why] of cases) {
+      writeFiles(d, { 'in.csv': 'x1,x2\n1,2\n', 'job.yaml': linearJob(file) });
+      for (const args of [['validate', path.join(d, 'job.yaml')], ['run', path.join(d, 'job.yaml')], ['inspect', file]]) {
+        const r = await runMain([...args, '--log-format', 'text'], { cwd: d });
+        expect(r.status, `${args[0]} ${file}: ${r.stderr}`).toBe(2);
+        const lines = expectOneLineError(r.stderr);
+        expect(lines.some((l) => l.includes(`cannot read model ${file}: ${why}; give the path of an .onnx file`)), r.stderr).toBe(true);
+      }
+    }
+  });
+
+  it('an empty external data file is refused, naming the tensor and the file: exit 2', async () => {
+    const d = tempDir();
+    writeFiles(d, { 'm/e.onnx': readFileSync(model('external_data')), 'm/external_data.bin': '', 'in.csv': 'x1,x2\n1,1\n', 'job.yaml': linearJob('m/e.onnx') });
+    const r = await runMain(['validate', path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`tensor 'W' keeps its values in 'external_data.bin', which cannot be read (${path.join(d, 'm/external_data.bin')}): it is empty`);
   });
 
   it('external data is read beside the model, from any working directory, at every optimization level', () => {
@@ -248,6 +276,26 @@ describe('model files', () => {
       expect(r.status, r.stderr).toBe(2);
       const lines = expectOneLineError(r.stderr);
       expect(lines.some((l) => l.includes(`${path.join(d, 'models/outside.onnx')}: tensor 'W' keeps its values in ${shown}, outside the model's folder`)), r.stderr).toBe(true);
+    }
+    expect(existsSync(path.join(d, 'out.csv'))).toBe(false);
+  });
+
+  it("a data file reached through a symbolic link out of the model's folder (the file, or a folder on the way) is refused: exit 2", async () => {
+    const d = tempDir();
+    const bin = readFileSync(path.join(path.dirname(model('external_data')), 'external_data.bin'));
+    const w = externalInitializer('W', [1, 2], [2, 1], 'sub/weights.bin');
+    const viaFolder = onnxModel({ graphName: 'via', inputs: [valueInfo('input', DT.FLOAT, ['N', 2])], outputs: [valueInfo('variable', DT.FLOAT, ['N', 1])], initializers: [w.tensor], nodes: [node('MatMul', ['input', 'W'], ['variable'])] });
+    writeFiles(d, { 'outside/weights.bin': Buffer.from(w.bytes), 'outside/external_data.bin': bin, 'a/e.onnx': readFileSync(model('external_data')), 'b/via.onnx': Buffer.from(viaFolder), 'in.csv': 'x1,x2\n1,1\n' });
+    symlinkSync(path.join(d, 'outside/external_data.bin'), path.join(d, 'a/external_data.bin'));
+    symlinkSync('../outside', path.join(d, 'b/sub'));
+    for (const [file, tensor, location, real] of [['a/e.onnx', 'W', 'external_data.bin', 'outside/external_data.bin'], ['b/via.onnx', 'W', 'sub/weights.bin', 'outside/weights.bin']]) {
+      writeFiles(d, { 'job.yaml': linearJob(file) });
+      for (const command of ['validate', 'run']) {
+        const r = await runMain([command, path.join(d, 'job.yaml'), '--log-format', 'text'], { cwd: d });
+        expect(r.status, r.stderr).toBe(2);
+        const lines = expectOneLineError(r.stderr);
+        expect(lines.some((l) => l.includes(`${file}: tensor '${tensor}' keeps its values in '${location}', a symbolic link to ${path.join(realpathSync(d), real)}, outside the model's folder`)), r.stderr).toBe(true);
+      }
     }
     expect(existsSync(path.join(d, 'out.csv'))).toBe(false);
   });

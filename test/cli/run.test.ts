@@ -132,7 +132,7 @@ describe('serve-batch run', () => {
     });
     const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("too many rejected rows: 1 rows (reading stopped), errors.max_rejected is 0");
+    expect(r.stderr).toContain("too many rejected rows: 1 row (reading stopped), errors.max_rejected is 0");
     expect(r.stderr).toContain("in/b.csv:3: column 'x1': 'bad' is not a number");
     expect(listFiles(path.join(d, 'out'))).toEqual(['a.csv', 'b.rejects.csv', 'c.csv']);
   });
@@ -222,6 +222,6 @@ describe('serve-batch run', () => {
     expect(r.status).toBe(1);
     const rec = JSON.parse(r.stdout);
     expect(rec.inputs[0]).toMatchObject({ status: 'failed', rows_in: 10, rows_out: 9, rows_rejected: 1 });
-    expect(rec.error).toMatch(/too many rejected rows: 1 rows \(reading stopped\), errors\.max_rejected is 0; first: .*in\.csv:4: column 'x1': 'x' is not a number/);
+    expect(rec.error).toMatch(/too many rejected rows: 1 row \(reading stopped\), errors\.max_rejected is 0; first: .*in\.csv:4: column 'x1': 'x' is not a number/);
   });
 });

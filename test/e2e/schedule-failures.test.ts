@@ -82,6 +82,8 @@ describe('serve-batch schedule when runs go wrong', () => {
       ['failed', 1, 2, 'retry'],
     ]);
     expect(records[1].run_id).toBe(second.run_id);
+    // The input each was scoring says the same, not that it was interrupted by SIGTERM.
+    for (const r of records) for (const i of r.inputs as { error: string | null }[]) expect(i.error ?? '').toMatch(/^timed out after 1\.50s: /);
     expect(existsSync(path.join(dir, 'out/result.csv'))).toBe(false);
     expect(tempFiles(dir)).toEqual([]);
   });

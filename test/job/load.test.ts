@@ -440,7 +440,7 @@ batch_size: "abc"
     expect(problems).toHaveLength(3);
     expect(problems).toEqual(
       expect.arrayContaining([
-        `${shown}:1:7: must be letters, digits, ".", "_" or "-" (it names files in state_dir) (at name)`,
+        `${shown}:1:7: must start with a letter or digit, followed by letters, digits, ".", "_" or "-" (it names files in state_dir) (at name)`,
         `${shown}:3:23: unknown key 'formt', did you mean 'format'? (at input.formt)`,
         `${shown}:6:13: expected number, got string "abc" (at batch_size)`,
       ]),
@@ -523,11 +523,13 @@ batch_size: "abc"
     ['.hidden', false],
     ['a/b', false],
     ['../up', false],
+    ['..', false],
+    ['-rf', false],
     ['é', false],
   ])('name %j valid: %s', (name, valid) => {
     const text = `name: ${JSON.stringify(name)}\n${MINIMAL}`;
     if (valid) expect(load(text).name).toBe(name);
-    else expect(oneProblem(text).problem).toMatch(/^.*:1:7: must be letters, digits.*\(at name\)$/);
+    else expect(oneProblem(text).problem).toMatch(/^.*:1:7: must start with a letter or digit, followed by letters, digits, "\.", "_" or "-" \(it names files in state_dir\) \(at name\)$/);
   });
 
   it('a bad template token is a problem with a did-you-mean, located at the template', () => {

@@ -125,7 +125,7 @@ describe('validate catches what run would refuse before scoring', () => {
 
   it('a result name too long for the file system', async () => {
     const d = dir({ 'in.csv': CSV, 'job.yaml': regressor('', 'in.csv', `'out/{job}-${'x'.repeat(240)}.csv'`) });
-    await refusedByBoth(d, /^the result for in\.csv would be named 'job-x{36}…' \(248 bytes\), longer than the 230 bytes a result's name may have .*; shorten output\.path \(at output\.path\)$/);
+    await refusedByBoth(d, /^the result for in\.csv would be named 'job-x{16}…' \(248 bytes\), longer than the 230 bytes a result's name may have .*; shorten output\.path \(at output\.path\)$/);
   });
 
   it('a device is written through, so its directory does not matter', async () => {
@@ -180,14 +180,23 @@ describe('input names cannot place a result outside its template\'s directory', 
 });
 
 describe('data quoted in messages is cut short', () => {
-  it('a symlink to a file that is not CSV shows at most 40 characters of its first line, in the message and the record', async () => {
+  it('a symlink to a file that is not CSV shows at most 20 characters of its first line, in the message and the record', async () => {
     const secret = `-----BEGIN OPENSSH PRIVATE KEY-----${'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ'.repeat(3)}`;
     const d = dir({ 'keys/id': `${secret}\nmore\n`, 'job.yaml': regressor() });
     symlinkSync(path.join(d, 'keys/id'), path.join(d, 'in.csv'));
     const record = await run(d);
     expect(record.status).toBe('failed');
-    expect(record.inputs[0].error).toBe("in.csv:1: column 'x1' is not in the header (columns: '-----BEGIN OPENSSH PRIVATE KEY-----b3Blb…')");
+    expect(record.inputs[0].error).toBe("in.csv:1: column 'x1' is not in the header (columns: '-----BEGIN OPENSSH P…')");
     const saved = readFileSync(record.record ?? '', 'utf8');
-    expect(saved).not.toContain(secret.slice(0, 41));
+    expect(saved).not.toContain(secret.slice(0, 21));
+  });
+
+  it('a 40-character token symlinked as an input is never shown whole', async () => {
+    const token = 'ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+    const d = dir({ 'keys/token': `${token}\n`, 'job.yaml': regressor() });
+    symlinkSync(path.join(d, 'keys/token'), path.join(d, 'in.csv'));
+    const record = await run(d);
+    expect(record.inputs[0].error).toBe("in.csv:1: column 'x1' is not in the header (columns: 'ghp_AbCdEfGhIjKlMnOp…')");
+    expect(readFileSync(record.record ?? '', 'utf8')).not.toContain(token);
   });
 });

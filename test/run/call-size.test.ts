@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJob } from '../../src/job/load.js';
 import { mergeJob } from '../../src/run/merge.js';
+import { WORKER_MIN_BYTES } from '../../src/pipeline/reader-thread.js';
 import { runJob } from '../../src/run/run-job.js';
 import { model } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -73,5 +74,24 @@ describe('results do not depend on how rows are grouped into model calls', () =>
       rmSync(path.join(dir, 'out'), { recursive: true, force: true });
       rmSync(path.join(dir, 'state'), { recursive: true, force: true });
     }
+  });
+
+  it('an input read in a reader thread (8 MiB and more) gives the bytes of one chunk at every batch_size', async () => {
+    const dir = tempDir();
+    // The forest differs on every row between ONNX Runtime sessions of 1 and 2 threads: a chunk scored on
+    // the reader thread's session of fewer threads before that session was checked shows here.
+    const csv = forestCsv(220_000, 47);
+    expect(Buffer.byteLength(csv)).toBeGreaterThan(WORKER_MIN_BYTES);
+    writeFileSync(path.join(dir, 'big.csv'), csv);
+    const one = await result(dir, 'big.csv', 1_000_000);
+    expect(one.toString().split('\n')).toHaveLength(220_002);
+    for (const size of [8192, 3000]) {
+      expect((await result(dir, 'big.csv', size)).equals(one), `batch_size ${size}`).toBe(true);
+    }
+    // The same rows in a file below the reader thread's size, read on this thread: the same bytes.
+    const lines = csv.split('\n');
+    writeFileSync(path.join(dir, 'head.csv'), `${lines.slice(0, 100_001).join('\n')}\n`);
+    const head = (await result(dir, 'head.csv', 8192)).toString().split('\n');
+    expect(head.slice(0, 100_001)).toEqual(one.toString().split('\n').slice(0, 100_001));
   });
 });

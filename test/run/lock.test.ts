@@ -38,6 +38,22 @@ describe('acquireLock', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, run_id: 'new' });
   });
 
+  it.each([
+    ['empty', ''],
+    ['not JSON', 'garbage'],
+    ['JSON without an owner', '{}'],
+    ['JSON null', 'null'],
+    ['an owner without a host', '{"pid": 12, "run_id": "x", "started_at": "x"}'],
+  ])('takes over a lock file that names no owner (%s), once among many contenders', async (_what, text) => {
+    const d = tempDir();
+    const file = lockPath(d, 'job');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => acquireLock(d, 'job', `r${i}`)));
+    expect(results.filter((r) => r.held)).toHaveLength(1);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+  });
+
   it('does not take over a lock held on another host', async () => {
     const d = tempDir();
     const file = lockPath(d, 'job');

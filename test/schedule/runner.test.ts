@@ -74,6 +74,15 @@ describe('childRunner', () => {
     expect(saved).toEqual([]);
   });
 
+  it.each([
+    ['record-on-sigterm', 'it was stopped cleanly; no partial results were kept'],
+    ['record-left-running', 'it stopped, leaving a model call or a read that did not return to end with its process; no partial results were kept'],
+  ])('timeout of a child that stops with its record (%s): the run and its input say timed out', async (behave, how) => {
+    const { record } = await runWith(behave, { schedule: 'schedule: { cron: "0 2 * * *", timeout: 1s }' });
+    expect(record).toMatchObject({ status: 'failed', exit_code: 1, error: `timed out after 1.00s: ${how}` });
+    expect(record.inputs.map((i) => i.error)).toEqual([expect.stringMatching(/^timed out after 1\.00s: /)]);
+  });
+
   it('killed by the shutdown: recorded as interrupted', async () => {
     const { record } = await runWith('hang-ignoring-sigterm', { act: (h) => setTimeout(() => h.kill(), 100) });
     expect(record).toMatchObject({ status: 'interrupted', exit_code: 143, error: "stopped by the scheduler's shutdown (SIGKILL) before it could finish" });

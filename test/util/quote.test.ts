@@ -8,14 +8,15 @@ describe('quoteCell', () => {
     expect(quoteCell('')).toBe("''");
   });
 
-  it('cuts a long value to 40 characters with "…"', () => {
-    expect(quoteCell('x'.repeat(40))).toBe(`'${'x'.repeat(40)}'`);
-    expect(quoteCell('-----BEGIN OPENSSH PRIVATE KEY-----b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ')).toBe("'-----BEGIN OPENSSH PRIVATE KEY-----b3Blb…'");
+  it('cuts a long value to 20 characters with "…": no key or token (32 characters and more) is shown whole', () => {
+    expect(quoteCell('x'.repeat(20))).toBe(`'${'x'.repeat(20)}'`);
+    expect(quoteCell('-----BEGIN OPENSSH PRIVATE KEY-----b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ')).toBe("'-----BEGIN OPENSSH P…'");
+    expect(quoteCell('ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789')).toBe("'ghp_AbCdEfGhIjKlMnOp…'");
   });
 
   it('does not split a surrogate pair when cutting', () => {
-    const q = quoteCell(`${'x'.repeat(39)}😀tail`);
-    expect(q).toBe(`'${'x'.repeat(39)}…'`);
+    const q = quoteCell(`${'x'.repeat(19)}😀tail`);
+    expect(q).toBe(`'${'x'.repeat(19)}…'`);
   });
 
   it('writes values with control, bidirectional or separator characters as JSON strings with those escaped', () => {
@@ -31,7 +32,8 @@ describe('quoteCell', () => {
 describe('shownNames', () => {
   it('lists plain names as they are, and quotes long or strange ones', () => {
     expect(shownNames(['a', 'b c', 'x_1'])).toBe('a, b c, x_1');
-    expect(shownName('n'.repeat(41))).toBe(`'${'n'.repeat(40)}…'`);
+    expect(shownName('n'.repeat(21))).toBe(`'${'n'.repeat(20)}…'`);
+    expect(shownName('ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789')).toBe("'ghp_AbCdEfGhIjKlMnOp…'");
     expect(shownName('a, b')).toBe("'a, b'");
     expect(shownName('\u0000PK')).toBe('"\\u0000PK"');
   });

@@ -22,6 +22,7 @@ import { RUN_ID, RunStore } from './runs.js';
 import type { SchedulerStatus } from './status.js';
 import { PAGE_CSS } from './style.js';
 import { jobsView, jobView, schedulerView } from './view.js';
+import { redact, redactDeep } from '../../util/redact.js';
 
 export interface Limits {
   /** Time to receive a request's headers (slow clients are cut off, 408). */
@@ -287,13 +288,13 @@ function listenError(listen: ListenAddress, err: NodeJS.ErrnoException): SbError
   return new SbError('USAGE', `${listen.source} ${where}: cannot listen: ${why}`);
 }
 
-// Send a body (none for HEAD) with the security headers.
+// Send a body (none for HEAD) with the security headers, and values from the environment hidden.
 function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const bytes = typeof body === 'string' ? Buffer.from(redact(body)) : body;
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': bytes.length, ...headers });
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
 function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  send(req, res, status, 'application/json; charset=utf-8', `${JSON.stringify(body, null, 2)}\n`, headers);
+  send(req, res, status, 'application/json; charset=utf-8', `${JSON.stringify(redactDeep(body), null, 2)}\n`, headers);
 }

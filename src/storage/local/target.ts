@@ -4,10 +4,11 @@
 // cannot hold a result at all (a directory, a place under /proc or /sys). Also a `mkdir -p` that always ends:
 // Node's recursive mkdir spins forever where a parent exists but refuses children with ENOENT (procfs does
 // that: `mkdir /proc/x/y` never returned, at 100% CPU, in Node 20.20).
-import { lstatSync, mkdirSync, statfsSync, statSync, type Stats } from 'node:fs';
-import { lstat, mkdir, readlink, realpath, stat, statfs } from 'node:fs/promises';
+import { lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
+import { lstat, mkdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { displayPath } from '../../util/display.js';
+import { pseudoFs, pseudoFsSync } from '../../util/pseudo-fs.js';
 
 export type TargetKind =
   /** A regular file or a path that does not exist yet. */
@@ -16,23 +17,6 @@ export type TargetKind =
   | { kind: 'descriptor'; fd: number }
   | { kind: 'fifo' | 'device' | 'socket' }
   | { kind: 'refused'; why: string };
-
-// Kernel file systems that hold no stored files (statfs f_type, from linux/magic.h): a result created there
-// fails or hangs, and an existing "file" there is a kernel interface.
-const PSEUDO_FS: Record<number, string> = {
-  0x9fa0: "the kernel's process file system (procfs)",
-  0x62656572: "the kernel's sysfs",
-  0x27e0eb: "the kernel's cgroup file system",
-  0x63677270: "the kernel's cgroup2 file system",
-  0x64626720: "the kernel's debugfs",
-  0x74726163: "the kernel's tracefs",
-  0x73636673: "the kernel's securityfs",
-  0x62656570: "the kernel's configfs",
-  0xcafe4a11: "the kernel's bpf file system",
-  0x6165676c: "the kernel's pstore",
-  0xde5e81e4: "the kernel's efivarfs",
-  0x1cd1: "the kernel's devpts (terminals)",
-};
 
 // The kind of sink `file` gets, by stat following symbolic links (a link to a FIFO is a FIFO).
 export async function inspectTarget(file: string): Promise<TargetKind> {
@@ -70,12 +54,6 @@ async function newPathTarget(file: string): Promise<TargetKind> {
     if (parent === p) return { kind: 'file' };
     p = parent;
   }
-}
-
-// The name of the kernel file system `p` lives on, when it is one that holds no stored files.
-async function pseudoFs(p: string): Promise<string | undefined> {
-  const s = await statfs(p).catch(() => undefined);
-  return s ? PSEUDO_FS[s.type] : undefined;
 }
 
 // The descriptor number when `file` names one of this process's open descriptors: /dev/fd/N, /dev/stdout,
@@ -151,14 +129,6 @@ function mkdirErrorSync(dir: string, err: NodeJS.ErrnoException): NodeJS.ErrnoEx
   return explainMkdir(dir, err, err.code === 'ENOENT' ? pseudoFsSync(path.dirname(dir)) : undefined, lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink());
 }
 
-// pseudoFs for synchronous callers.
-function pseudoFsSync(p: string): string | undefined {
-  try {
-    return PSEUDO_FS[statfsSync(p).type];
-  } catch {
-    return undefined;
-  }
-}
 
 // The words for a failed mkdir of `dir`: a link to nothing, a file in the way, a parent that takes no entries.
 function explainMkdir(dir: string, err: NodeJS.ErrnoException, fs: string | undefined, link: boolean | undefined): NodeJS.ErrnoException {

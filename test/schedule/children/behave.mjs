@@ -23,5 +23,16 @@ process.once('message', (req) => {
     process.stderr.write('loading model\nterminate called: native failure\n', () => process.exit(134));
   } else if (behave === 'hang-ignoring-sigterm' || behave === 'complete-on-sigterm' || behave === 'stopped-on-sigterm') {
     setInterval(() => undefined, 1000);
+  } else if (behave === 'record-on-sigterm' || behave === 'record-left-running') {
+    // As a run does on SIGTERM: its input and its record say it was interrupted by that signal.
+    const timer = setInterval(() => undefined, 1000);
+    const tail = behave === 'record-on-sigterm' ? 'no partial results were kept' : 'the model had not answered 5 s later and was left running; no partial results were kept';
+    process.on('SIGTERM', () => {
+      clearInterval(timer);
+      const error = `interrupted by SIGTERM: ${tail}`;
+      const record = { job: req.job.name, run_id: req.runId, status: 'interrupted', exit_code: 143, error, inputs: [{ ...input, status: 'failed', output: null, error }], warnings: [] };
+      process.send({ type: 'record', record }, () => process.disconnect());
+    });
+    process.send({ type: 'event', event: { type: 'run_started', job: req.job.name, run_id: req.runId, inputs: 1 } });
   }
 });
