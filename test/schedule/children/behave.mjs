@@ -8,7 +8,7 @@ if (behave === 'hang-ignoring-sigterm') process.on('SIGTERM', () => undefined);
 // were committed.
 let request;
 const finishOnSigterm = (status, exitCode) =>
-  process.on('SIGTERM', () => process.send({ type: 'record', record: { job: request.job.name, run_id: request.runId, status, exit_code: exitCode, from: 'child' } }, () => process.exit(exitCode)));
+  process.on('SIGTERM', () => process.send({ type: 'record', record: { job: request.job.name, run_id: request.runId, status, exit_code: exitCode, from: 'child', inputs: [], warnings: [] } }, () => process.exit(exitCode)));
 if (behave === 'complete-on-sigterm') finishOnSigterm('ok', 0);
 if (behave === 'stopped-on-sigterm') finishOnSigterm('interrupted', 143);
 const input = { path: '/in/a.csv', bytes: 10, sha256: null, rows_in: 5, rows_out: 5, rows_rejected: 0, output: '/out/a.csv', rejects: null, status: 'ok', error: null, duration_ms: 1 };
