@@ -12,7 +12,7 @@
 // failed input leaves nothing behind, as with text formats.
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
-import type { FieldType, ResultChunk, ResultColumn, ResultField } from '../table/result.js';
+import type { FieldType, ResultColumn, ResultField } from '../table/result.js';
 import type { TableWriter, WriterMark } from '../table/writer.js';
 import { VERSION } from '../version.js';
 import type { ByteSink } from '../storage/sink.js';

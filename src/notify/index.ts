@@ -32,7 +32,7 @@ export interface NotifyOutcome {
   message: string;
 }
 
-export interface NotifyOptions extends Pick<PostOptions, 'backoffMs' | 'retryAfterCapMs' | 'signal'> {}
+export type NotifyOptions = Pick<PostOptions, 'backoffMs' | 'retryAfterCapMs' | 'signal'>;
 
 // The webhooks of `targets` that this record's event fires, each sent once; the outcome of each, in order.
 export async function sendNotices(targets: NotifyTarget[] | undefined, record: RunRecord, o: NotifyOptions = {}): Promise<NotifyOutcome[]> {

@@ -6,7 +6,7 @@ import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
 import type { CsvReadOptions } from '../io/csv-reader.js';
 import { openTableReader, type PieceSpec } from '../io/table-reader.js';
 import type { TextFormat } from '../job/config.js';
-import type { Reject, SourceChunk } from '../table/chunk.js';
+import type { Reject } from '../table/chunk.js';
 import { selectPacked, type PackedText } from '../table/packed.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
 import type { RunPlan } from './plan.js';

@@ -8,7 +8,7 @@
 // after STOP_GRACE_MS (the run still writes its record and sends it); this process then ends with SIGTERM,
 // since it cannot exit while a thread is inside that call.
 import type { JobConfig } from '../job/config.js';
-import { messageOf, SbError } from '../errors.js';
+import { messageOf } from '../errors.js';
 import type { FireInfo, RunRecord } from '../run/record.js';
 import { runJob, type RunEvent } from '../run/run-job.js';
 import { checkJobModel } from '../run/validate.js';

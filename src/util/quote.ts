@@ -7,7 +7,6 @@ export const EXCERPT_CHARS = 20;
 
 // Line breaks and other control characters (C0, DEL, C1), lone surrogates, line/paragraph separators and
 // the bidirectional controls that reorder what a terminal shows.
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\p{Cs}/u;
 // What JSON.stringify leaves as it is among those.
 const UNSAFE_AFTER_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

@@ -111,6 +111,8 @@ export async function runMain(args: string[], o: { cwd?: string; env?: Record<st
     }
     running = false;
     const leaked = leaks(saved.listeners, saved.exitCode);
+    // A leak fails the test even when the run threw: the state it left would break the tests after it.
+    // eslint-disable-next-line no-unsafe-finally
     if (leaked) throw new Error(`serve-batch ${args.join(' ')} left state behind in the test process: ${leaked}`);
   }
 }
