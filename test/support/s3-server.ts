@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -238,4 +239,53 @@ export async function putMany(server: S3TestServer, bucket: string, objects: [st
     }
   };
   await Promise.all(Array.from({ length: count }, worker));
+}
+
+// A TCP proxy to the server on 127.0.0.1 that counts its connections, records the requests it carries and, with `cutAfter`, cuts the connection
+// carrying its first `cutAfter` response bytes.
+export async function s3Proxy(port: number, cutAfter = Infinity): Promise<{ port: number; cuts: () => number; connections: () => number; requests: () => string; close: () => Promise<void> }> {
+  let cuts = 0;
+  let connections = 0;
+  let first = true;
+  let requests = '';
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((client) => {
+    connections++;
+    const upstream = net.connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    const cutThis = first;
+    first = false;
+    let sent = 0;
+    client.on('data', (d: Buffer) => {
+      requests += d.toString('latin1');
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      sent += d.length;
+      if (cutThis && sent > cutAfter) {
+        cuts++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    cuts: () => cuts,
+    connections: () => connections,
+    requests: () => requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => srv.close(resolve));
+    },
+  };
 }

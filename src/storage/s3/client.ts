@@ -47,6 +47,10 @@ export function openS3Store(options: S3Options = {}, tuning: S3Tuning = {}): S3S
     region: options.region ?? regionOrDefault(),
     forcePathStyle: options.forcePathStyle ?? custom,
     followRegionRedirects: !custom,
+    // The SDK sends bodies over 2 MiB (every part) with `Expect: 100-continue`, which its handler serves with a
+    // new agent without keep-alive: one new connection (and TLS handshake) per part. Parts go over the kept-alive
+    // connections instead; a refusal then comes after the part's bytes rather than before.
+    expectContinueHeader: false,
     requestHandler: {
       connectionTimeout: tuning.connectTimeoutMs ?? 10_000,
       socketTimeout: tuning.idleTimeoutMs ?? 60_000,
@@ -59,8 +63,9 @@ export function openS3Store(options: S3Options = {}, tuning: S3Tuning = {}): S3S
   if (endpoint) config.endpoint = endpoint;
   if (tuning.maxAttempts) config.maxAttempts = tuning.maxAttempts;
   if (custom) {
-    // Streamed uploads with the SDK's default checksums are sent aws-chunked, with the checksum in a trailer;
-    // servers that do not implement that store the chunk framing as the object's bytes (seen with s3rver).
+    // The SDK's default adds CRC32 checksums to every upload, and sends a streamed body aws-chunked with the
+    // checksum in a trailer; stores that do not implement those refuse the request or, like s3rver, keep the
+    // chunk framing as the object's bytes. The sink sends parts as buffers, which need no trailer either way.
     config.requestChecksumCalculation = 'WHEN_REQUIRED';
     config.responseChecksumValidation = 'WHEN_REQUIRED';
   }
