@@ -116,7 +116,7 @@ export class S3Source {
     let pos = start;
     let failures = 0;
     while (pos < end) {
-      const { body, servedFrom } = await this.get(st, pos, end);
+      const { body, servedFrom, servedTo } = await this.get(st, pos, end);
       let skip = pos - servedFrom;
       const before = pos;
       try {
@@ -131,7 +131,9 @@ export class S3Source {
           if (piece.length === 0) continue;
           pos += piece.length;
           yield piece;
-          if (pos >= end) break;
+          // A body that goes on past the range (the store ignored it) is cut here; one that ends with it is read
+          // to its end, so its connection goes back to the pool.
+          if (pos >= end && servedTo > end) break;
         }
         if (pos < end) throw Object.assign(new Error('the body ended early'), { code: 'ECONNRESET' });
       } catch (err) {
@@ -144,7 +146,7 @@ export class S3Source {
   }
 
   // One GET from `pos` to `end`, of the version `st` describes, and where the bytes it sends start.
-  private async get(st: S3ObjectStat, pos: number, end: number): Promise<{ body: Readable; servedFrom: number }> {
+  private async get(st: S3ObjectStat, pos: number, end: number): Promise<{ body: Readable; servedFrom: number; servedTo: number }> {
     const whole = pos === 0 && end === st.bytes;
     let r: GetObjectCommandOutput;
     try {
@@ -171,7 +173,7 @@ export class S3Source {
       body.destroy();
       throw new SbError('INPUT_FAILED', `cannot read ${this.url}: asked for bytes from ${pos}, the store sent bytes from ${servedFrom}`);
     }
-    return { body, servedFrom };
+    return { body, servedFrom, servedTo: servedFrom + (r.ContentLength ?? st.bytes) };
   }
 }
 
