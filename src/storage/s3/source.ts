@@ -79,7 +79,7 @@ export class S3Source {
     const st = await this.stat();
     const start = range?.start ?? 0;
     const end = Math.min(range?.end ?? st.bytes, st.bytes);
-    const block = Buffer.allocUnsafeSlow(this.o.blockBytes ?? BLOCK_BYTES);
+    const block = Buffer.allocUnsafeSlow(Math.max(1, Math.min(this.o.blockBytes ?? BLOCK_BYTES, end - start)));
     let fill = 0;
     for await (const piece of this.pieces(st, start, end)) {
       let at = 0;
@@ -97,7 +97,7 @@ export class S3Source {
     if (fill > 0) yield block.subarray(0, fill);
   }
 
-  /** Bytes [start, end) (end clipped to the object's size), by one ranged GET. */
+  /** Bytes [start, end) (end clipped to the object's size), by a ranged GET. */
   async readAt(start: number, end: number): Promise<Uint8Array> {
     const st = await this.stat();
     end = Math.min(end, st.bytes);
