@@ -11,6 +11,7 @@ const TABLE: Record<ErrorCode, number> = {
   USAGE: 2,
   JOB_INVALID: 2,
   PATH_NOT_FOUND: 2,
+  STORAGE_ACCESS: 2,
   MODEL_INVALID: 2,
   MODEL_MISMATCH: 2,
   OUTPUT_INVALID: 2,
