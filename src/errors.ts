@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'JOB_INVALID' // job file: YAML, schema, environment variables
   | 'PATH_NOT_FOUND' // a literal input, model or directory that does not exist
   | 'STORAGE_ACCESS' // object storage refuses this configuration: credentials, permissions, region, endpoint
+  | 'STORAGE_UNAVAILABLE' // object storage cannot be reached or keeps failing before the run starts: try again later
   | 'MODEL_INVALID' // the model file cannot be read or loaded
   | 'MODEL_MISMATCH' // job and model disagree (names, types, feature counts)
   | 'OUTPUT_INVALID' // output template problems found before reading data
@@ -55,6 +56,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   MODEL_MISMATCH: 2,
   OUTPUT_INVALID: 2,
   INPUT_FAILED: 1,
+  STORAGE_UNAVAILABLE: 1,
   REJECT_LIMIT: 1,
   MODEL_RUNTIME: 1,
   WRITE_FAILED: 1,

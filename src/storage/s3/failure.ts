@@ -1,7 +1,7 @@
 // What went wrong talking to the object store, as one SbError line: the URL, the cause in words, what to
 // check. The exit code follows the phase: listing inputs before the run (a missing bucket or key is
 // PATH_NOT_FOUND, refused credentials, permissions or region STORAGE_ACCESS, both exit 2; a store that cannot
-// be reached or keeps failing is INPUT_FAILED, exit 1, so a scheduler's retries apply), reading an input
+// be reached or keeps failing is STORAGE_UNAVAILABLE, exit 1, so a scheduler's retries apply), reading an input
 // (INPUT_FAILED), writing a result (WRITE_FAILED). The SDK's own message is never used for answers of the
 // store (they can quote the access key id and the string that was signed); messages of network errors are,
 // and every message is cleared of the credentials in the environment in case one slipped in.
@@ -59,7 +59,8 @@ function codeFor(kind: S3FailureKind, phase: S3Phase): ErrorCode {
   if (phase === 'read') return 'INPUT_FAILED';
   if (phase === 'write') return 'WRITE_FAILED';
   if (kind === 'no-bucket' || kind === 'no-key') return 'PATH_NOT_FOUND';
-  if (kind === 'unreachable' || kind === 'timeout' || kind === 'server' || kind === 'changed' || kind === 'other') return 'INPUT_FAILED';
+  if (kind === 'unreachable' || kind === 'timeout' || kind === 'server') return 'STORAGE_UNAVAILABLE';
+  if (kind === 'changed' || kind === 'other') return 'INPUT_FAILED';
   return 'STORAGE_ACCESS';
 }
 

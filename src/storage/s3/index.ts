@@ -23,7 +23,7 @@
 //              killed run left, reporting those the store will not abort (s3rver answers 405).
 // - failure.ts s3Failure(err, url, phase, store) → one SbError line naming the URL, the cause and what to check;
 //              the code follows the phase: 'list' (before the run: PATH_NOT_FOUND or STORAGE_ACCESS, exit 2;
-//              unreachable or failing store INPUT_FAILED, exit 1), 'read' (INPUT_FAILED), 'write'
+//              unreachable or failing store STORAGE_UNAVAILABLE, exit 1), 'read' (INPUT_FAILED), 'write'
 //              (WRITE_FAILED). Credentials never appear in messages.
 //
 // What the integration needs to do (once storage/'s ByteSource and ByteSink land)

@@ -95,11 +95,11 @@ afterEach(async () => {
 });
 
 describe('a store that cannot be reached', () => {
-  it('connection refused: after the SDK retries, one line naming the endpoint; listing is INPUT_FAILED (exit 1)', async () => {
+  it('connection refused: after the SDK retries, one line naming the endpoint; listing is STORAGE_UNAVAILABLE (exit 1)', async () => {
     const endpoint = `http://127.0.0.1:${await deadPort()}`;
     const s = store({ endpoint });
     const list = await failure(() => listS3(s, 's3://data/*.csv'));
-    expect(list.code).toBe('INPUT_FAILED');
+    expect(list.code).toBe('STORAGE_UNAVAILABLE');
     expect(exitCodeOf(list)).toBe(1);
     expect(list.message).toBe(`cannot list s3://data/*.csv: cannot reach the store at ${endpoint}: connection refused (3 attempts); check storage.s3.endpoint, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, and that the server is up`);
     const read = await failure(() => readAll(s, 's3://data/in.csv'));
@@ -126,7 +126,8 @@ describe('a store that cannot be reached', () => {
     const s = store({ endpoint: busy.endpoint });
     const err = await failure(() => listS3(s, 's3://data/*.csv'));
     expect(busy.requests()).toBe(3);
-    expect(err.code).toBe('INPUT_FAILED');
+    expect(err.code).toBe('STORAGE_UNAVAILABLE');
+    expect(exitCodeOf(err)).toBe(1);
     expect(err.message).toBe(`cannot list s3://data/*.csv: the store kept failing (HTTP 503 SlowDown) (3 attempts) at ${busy.endpoint}; try again later`);
   });
 });
