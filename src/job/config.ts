@@ -57,14 +57,21 @@ export interface JobConfig {
   timeoutMs?: number;
   stateDir: string;
   metricsFile?: string;
+  /** Where objects live (`storage.s3`): endpoint, region, addressing; credentials come from the environment. */
+  storage?: { s3?: { endpoint?: string; region?: string; forcePathStyle?: boolean } };
 }
 
 export const DEFAULT_BATCH_SIZE = 8192;
 export const DEFAULT_FLOAT_PRECISION = 6;
 
-// A job-relative path made absolute; `-` (stdin/stdout) is kept as is.
+// A job-relative path made absolute; `-` (stdin/stdout) and URLs (`s3://bucket/key`) are kept as they are.
 export function resolveJobPath(dir: string, p: string): string {
-  return p === '-' ? p : path.resolve(dir, p);
+  return p === '-' || isUrl(p) ? p : path.resolve(dir, p);
+}
+
+// Whether a path is a URL with a scheme (`s3://…`), which no local path resolution applies to.
+export function isUrl(p: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 }
 
 function missingPolicy(raw: RawMissing): MissingPolicy {
@@ -157,5 +164,6 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
     timeoutMs: raw.timeout === undefined ? undefined : parseDuration(raw.timeout),
     stateDir: resolveJobPath(dir, raw.state_dir ?? '.serve-batch'),
     metricsFile: raw.metrics_file ? resolveJobPath(dir, raw.metrics_file) : undefined,
+    storage: raw.storage?.s3 ? { s3: { endpoint: raw.storage.s3.endpoint, region: raw.storage.s3.region, forcePathStyle: raw.storage.s3.force_path_style } } : {},
   };
 }
