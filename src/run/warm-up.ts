@@ -4,6 +4,7 @@
 // own ~0.2 s then (pipeline/reader-thread.ts). A guess from a listing of the inputs: a wrong guess costs an
 // idle thread, dropped after the run; errors are left to the run, which reports them.
 import { resolveInputs } from '../io/inputs.js';
+import { isLocal } from '../storage/backends.js';
 import { resolveJobPath, type JobConfig } from '../job/config.js';
 import { dropWarmModelThread, warmModelThread } from '../model/model-thread.js';
 import { dropWarmReaderThread, warmReaderThread, WORKER_MIN_BYTES } from '../pipeline/reader-thread.js';
@@ -11,8 +12,11 @@ import { dropWarmReaderThread, warmReaderThread, WORKER_MIN_BYTES } from '../pip
 export async function warmUp(job: JobConfig, o: { input?: string; dryRun?: boolean }): Promise<void> {
   warmModelThread();
   if (o.dryRun || o.input === '-') return;
+  const patterns = o.input ? [resolveJobPath(process.cwd(), o.input)] : job.input.patterns;
+  // Objects are listed once, by the run: a listing costs requests. Their reader thread starts then.
+  if (!patterns.every(isLocal)) return;
   try {
-    const inputs = await resolveInputs(o.input ? [resolveJobPath(process.cwd(), o.input)] : job.input.patterns, job.input.format);
+    const inputs = await resolveInputs(patterns, job.input.format);
     if (inputs.some((i) => (i.bytes ?? 0) >= WORKER_MIN_BYTES)) warmReaderThread();
   } catch {
     // The run lists its inputs again and says what is wrong.
