@@ -2,15 +2,16 @@
 // 127.0.0.1): every format in and out, gzip, Parquet by ranged reads, the incremental ledger by ETag, a sharded
 // run and its merge, a killed upload cleaned up by the next run, refused configurations, and standard output
 // from an object. Real ONNX sessions, in process through runJob() and main(); one spawned CLI run.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJob } from '../../src/job/load.js';
 import { runJob } from '../../src/run/run-job.js';
-import { cli, model, runMain } from '../support/cli.js';
-import { setEnv, startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { cliAsync, model, runMain, writeFiles } from '../support/cli.js';
+import { makeFifo } from '../support/streams.js';
+import { s3Proxy, setEnv, startS3Server, type S3TestServer } from '../support/s3-server.js';
 import { tempDir } from '../support/temp-dir.js';
 
 let server: S3TestServer;
@@ -55,7 +56,13 @@ function job(lines: string[], name = 's3-test') {
   const dir = tempDir();
   const text = [`name: ${name}`, `model: ${model('linear_binary')}`, 'features: { columns: [a, b, c] }', 'state_dir: state', ...lines].join('\n');
   writeFileSync(path.join(dir, 'job.yaml'), text);
-  return { dir, file: path.join(dir, 'job.yaml'), job: parseJob(text, path.join(dir, 'job.yaml')) };
+  return {
+    dir,
+    file: path.join(dir, 'job.yaml'),
+    get job() {
+      return parseJob(text, path.join(dir, 'job.yaml'));
+    },
+  };
 }
 
 describe('objects in, objects out', () => {
@@ -105,10 +112,17 @@ describe('formats', () => {
     expect((await runJob(pq.job)).status).toBe('ok');
     const parquet = readFileSync(path.join(pq.dir, 'out/p.parquet'));
     await server.put('data', 'pq/p.parquet', parquet);
-    const fromS3 = job(['input: s3://data/pq/p.parquet', 'passthrough: [id]', 'output: s3://results/pq/{input_stem}.parquet']);
+    // Through a proxy that records the requests, named by the job's storage block.
+    const proxy = await s3Proxy(server.port);
+    const fromS3 = job(['input: s3://data/pq/p.parquet', 'passthrough: [id]', 'output: s3://results/pq/{input_stem}.parquet', `storage: { s3: { endpoint: "http://127.0.0.1:${proxy.port}", region: eu-west-1 } }`]);
     const fromFile = job([`input: ${JSON.stringify(path.join(pq.dir, 'out/p.parquet'))}`, 'passthrough: [id]', 'output: out/{input_stem}.parquet']);
     const r = await runJob(fromS3.job);
+    await proxy.close();
     expect([r.status, r.totals.rows_out, r.inputs[0].bytes, r.inputs[0].sha256]).toEqual(['ok', 1000, parquet.length, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    // The footer and the row groups by explicit ranges (never a suffix range), then the whole object once for its sha256.
+    const gets = [...proxy.requests().matchAll(/^GET \/data\/pq\/p\.parquet[^\r]*\r\n((?:[^\r]+\r\n)*)/gm)].map((m) => /^range: (.*)$/im.exec(m[1])?.[1]?.trim() ?? 'whole');
+    expect(gets.filter((g) => g !== 'whole').length).toBeGreaterThanOrEqual(2);
+    expect(gets.every((g) => g === 'whole' || /^bytes=\d+-\d+$/.test(g))).toBe(true);
     expect((await runJob(fromFile.job)).status).toBe('ok');
     expect((await object('results', 'pq/p.parquet'))?.equals(readFileSync(path.join(fromFile.dir, 'out/p.parquet')))).toBe(true);
   });
@@ -141,5 +155,133 @@ describe('incremental jobs over objects', () => {
     ]);
     expect(third.inputs[1].reason).toMatch(/its content changed since it was scored by run .* \(ETag ".*" → ETag ".*"\)$/);
     expect(await keys('results', 'inc/')).toEqual(['inc/a.csv', 'inc/b.csv', 'inc/c.csv']);
+  });
+});
+
+describe('sharded runs over objects', () => {
+  it('two workers cut one object by byte ranges and write their results to the store; merge combines them there', async () => {
+    const text = csv(60_000);
+    await server.put('data', 'shard/big.csv', text);
+    const s3 = job(['input: s3://data/shard/*.csv', 'passthrough: [id]', 'output: s3://results/shard/out-{shard}.csv'], 'sharded');
+    const local = job(['input: in/*.csv', 'passthrough: [id]', 'output: out/out.csv']);
+    mkdirSync(path.join(local.dir, 'in'));
+    writeFileSync(path.join(local.dir, 'in/big.csv'), text);
+    const shards = [];
+    for (const index of [0, 1]) shards.push(await runJob(s3.job, { shard: { index, count: 2 } }));
+    expect(shards.map((r) => [r.status, r.error])).toEqual([
+      ['ok', null],
+      ['ok', null],
+    ]);
+    expect(shards.map((r) => r.inputs[0].range?.start)).toEqual([0, expect.any(Number)]);
+    expect(shards[1].inputs[0].range!.start).toBeGreaterThan(0);
+    const { mergeJob } = await import('../../src/run/merge.js');
+    const merged = await mergeJob(s3.job, { count: 2 });
+    expect([merged.status, merged.error, merged.totals.rows_out]).toEqual(['ok', null, 60_000]);
+    expect((await runJob(local.job)).status).toBe('ok');
+    expect((await object('results', 'shard/out-all.csv'))?.equals(readFileSync(path.join(local.dir, 'out/out.csv')))).toBe(true);
+  });
+});
+
+describe('standard output and the command line', () => {
+  it('--input s3://… --output - prints the result of an object', async () => {
+    await server.put('data', 'cli/one.csv', csv(3));
+    const { file, dir } = job(['input: in/*.csv', 'passthrough: [id]', 'output: out/{input_stem}.csv']);
+    const r = await runMain(['run', file, '--input', 's3://data/cli/one.csv', '--output', '-', '--quiet'], { cwd: dir });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n')[0]).toBe('id,label,probabilities_0,probabilities_1');
+    expect(r.stdout.trim().split('\n')).toHaveLength(4);
+  });
+});
+
+describe('a configuration the store refuses', () => {
+  it('a bucket that does not exist: exit 2, one line naming the URL and what to check', async () => {
+    const { file, dir } = job(['input: s3://no-such-bucket/in/*.csv', 'output: out/{input_stem}.csv']);
+    const r = await runMain(['run', file], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n').filter((l) => /error/.test(l))).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot list s3:\/\/no-such-bucket\/in\/\*\.csv: the bucket 'no-such-bucket' does not exist at http:\/\/127\.0\.0\.1:\d+; check the bucket name and the endpoint/);
+    const out = job(['input: in/*.csv', 'output: s3://no-such-bucket/out/{input_stem}.csv']);
+    writeFiles(out.dir, { 'in/a.csv': csv(3) });
+    const w = await runMain(['run', out.file], { cwd: out.dir });
+    expect(w.status).toBe(2);
+    expect(w.stderr).toMatch(/cannot write s3:\/\/no-such-bucket\/out\/a\.csv: the bucket 'no-such-bucket' does not exist .* \(at output\.path\)/);
+  });
+
+  it('credentials the store does not know: exit 2 for run and validate, no secret in any line', async () => {
+    await server.put('data', 'creds/a.csv', csv(3));
+    const { file, dir } = job(['input: s3://data/creds/*.csv', 'output: out/{input_stem}.csv']);
+    const env = { AWS_ACCESS_KEY_ID: 'AKIAWRONGKEY0000', AWS_SECRET_ACCESS_KEY: 'a-secret-that-must-not-show' };
+    const r = await runMain(['run', file], { cwd: dir, env });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot list s3:\/\/data\/creds\/\*\.csv: the store rejected the credentials \(InvalidAccessKeyId\) at http:\/\/127\.0\.0\.1:\d+; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or AWS_PROFILE/);
+    const v = await runMain(['validate', file], { cwd: dir, env });
+    expect(v.status).toBe(2);
+    expect(v.stderr).toMatch(/the store rejected the credentials/);
+    for (const text of [r.stderr, r.stdout, v.stderr, v.stdout, readFileSync(path.join(dir, 'state/runs/s3-test', readdirSync(path.join(dir, 'state/runs/s3-test'))[0]), 'utf8')]) {
+      expect(text).not.toContain(env.AWS_ACCESS_KEY_ID);
+      expect(text).not.toContain(env.AWS_SECRET_ACCESS_KEY);
+    }
+  });
+
+  it('validate: a store that cannot be reached is exit 1 (try again later); an endpoint from a variable is never shown', async () => {
+    const { file, dir } = job(['input: s3://data/creds/*.csv', 'output: out/{input_stem}.csv', 'storage: { s3: { endpoint: "${S3_ENDPOINT}" } }']);
+    const v = await runMain(['validate', file], { cwd: dir, env: { S3_ENDPOINT: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
+    expect(v.status).toBe(1);
+    expect(v.stderr).toMatch(/cannot list s3:\/\/data\/creds\/\*\.csv: cannot reach the store at http:\/\/127\.0\.0\.1:9: connection refused; check storage\.s3\.endpoint/);
+    const bad = await runMain(['validate', file], { cwd: dir, env: { S3_ENDPOINT: 'ftp://user:hunter2@example.com' } });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/storage\.s3\.endpoint/);
+    expect(bad.stderr).not.toContain('hunter2');
+    expect(bad.stderr).not.toContain('example.com');
+  });
+});
+
+describe('a run killed during a multipart upload', () => {
+  it('leaves no result object; the next run aborts its upload (s3rver refuses: noted and said) and writes the whole result', async () => {
+    // Rows with long ids, so the result passes the 8 MiB of a first part while the input is still coming.
+    const rows = (from: number, to: number) => {
+      let s = from === 0 ? 'id,a,b,c\n' : '';
+      for (let i = from; i < to; i++) s += `${'x'.repeat(60)}${i},${(i % 10) / 10},${(i % 7) / 7},${i % 3}\n`;
+      return s;
+    };
+    const { file, dir } = job(['input: in/*.csv', 'passthrough: [id]', 'output: s3://results/killed/{input_stem}.csv'], 'killed');
+    mkdirSync(path.join(dir, 'in'));
+    const fifo = makeFifo(path.join(dir, 'in/big.csv'));
+    const run = cliAsync(['run', file, '--input', fifo, '--quiet'], { cwd: dir, env: server.env() });
+    const feed = createWriteStream(fifo);
+    feed.on('error', () => undefined);
+    feed.write(rows(0, 150_000));
+    // The upload is noted in the run's journal before its first part is sent.
+    const journal = path.join(dir, 'state/inflight/killed.json');
+    const pending = () => (existsSync(journal) ? (JSON.parse(readFileSync(journal, 'utf8')) as { pending?: { url: string; id: string }[] }).pending ?? [] : []);
+    for (let waited = 0; pending().length === 0; waited += 50) {
+      if (waited > 60_000) throw new Error(`no upload was noted: ${run.output().stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(pending()).toEqual([{ url: 's3://results/killed/big.csv', id: expect.any(String) }]);
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    feed.destroy();
+    expect(await keys('results', 'killed/')).toEqual([]);
+
+    // The next run, on the whole input.
+    writeFileSync(path.join(dir, 'whole.csv'), rows(0, 20_000));
+    const j = parseJob(readFileSync(file, 'utf8'), file);
+    const next = await runJob({ ...j, input: { ...j.input, patterns: [path.join(dir, 'whole.csv')] }, output: { ...j.output, template: 's3://results/killed/big.csv' } });
+    expect([next.status, next.error]).toEqual(['ok', null]);
+    expect(next.warnings).toEqual([
+      expect.stringMatching(
+        /^run \S+ \(pid \d+, started .*\) did not finish: it left no temporary files; could not abort 1 multipart upload it left, noted for the next run: s3:\/\/results\/killed\/big\.csv: the store does not abort multipart uploads \(HTTP 405 MethodNotAllowed\); upload \S+ stays until a lifecycle rule or the store's own cleanup removes it$/,
+      ),
+    ]);
+    // Noted for the next run, which tries again and says so.
+    expect(pending()).toHaveLength(1);
+    expect(JSON.parse(readFileSync(journal, 'utf8'))).toMatchObject({ ended: true, dirs: [] });
+    const local = job([`input: ${JSON.stringify(path.join(dir, 'whole.csv'))}`, 'passthrough: [id]', 'output: out/big.csv'], 'killed-local');
+    expect((await runJob(local.job)).status).toBe('ok');
+    expect((await object('results', 'killed/big.csv'))?.equals(readFileSync(path.join(local.dir, 'out/big.csv')))).toBe(true);
+    writeFileSync(path.join(dir, 'small.csv'), rows(0, 10));
+    const again = await runJob({ ...j, input: { ...j.input, patterns: [path.join(dir, 'small.csv')] }, output: { ...j.output, template: 's3://results/killed/again.csv' } });
+    expect(again.warnings).toEqual([expect.stringMatching(/^run \S+ \(pid \d+, started .*\) ended: could not abort 1 multipart upload it left, noted for the next run: .*HTTP 405/)]);
   });
 });
