@@ -112,6 +112,7 @@ function discardWriter(): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: false,
     mark: async () => ({ bytes: 0, rows, headerDone: true }),
     rollback: async () => false,
   };
