@@ -72,6 +72,7 @@ async function sink(url: string): Promise<ByteSink> {
   };
   return {
     target: s.target,
+    streamed: false,
     write: (data) => s.write(data),
     mark: () => s.mark(),
     rollback: (mark) => s.rollback(mark),
