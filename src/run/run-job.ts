@@ -1,6 +1,5 @@
 // runJob(): one run of one job — lock, model, plan, inputs, per-input scoring, run record. Shared by the
 // `run` command and the scheduler; returns a RunRecord for success and failure alike and never prints.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
@@ -30,6 +29,7 @@ import type { PieceSpec } from '../io/table-reader.js';
 import { displayPath } from '../util/display.js';
 import { openSource } from '../storage/source.js';
 import { isLocal } from '../storage/backends.js';
+import { resultExists } from '../storage/sink.js';
 import { withStorage, type StorageScope } from '../storage/scope.js';
 
 export type RunEvent =
@@ -251,21 +251,13 @@ async function checkLimitTargets(targets: Target[], options: RunOptions): Promis
   const n = options.limit;
   const first = `the first ${n} row${n === 1 ? '' : 's'} of each input`;
   for (const t of targets) {
-    if (options.output === undefined && t.output !== '-' && (await exists(t.output))) {
+    if (options.output === undefined && t.output !== '-' && (await resultExists(t.output))) {
       throw new SbError('USAGE', `--limit ${n} would replace ${displayPath(t.output)} with a partial result (${first}): write it elsewhere with --output PATH (or --output - for standard output), or remove that file first`);
     }
-    if (t.rejects && (await exists(t.rejects))) {
+    if (t.rejects && (await resultExists(t.rejects))) {
       throw new SbError('USAGE', `--limit ${n} would replace the rejects file ${displayPath(t.rejects)} with the rejects of ${first}: move that file away first, or run without --limit`);
     }
   }
-}
-
-// Whether a regular file is at `file` (a stream such as /dev/stdout is written through, never replaced).
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 }
 
 // The record's view of this worker's shard and the plan.

@@ -29,6 +29,8 @@ export interface Backend {
   sink(url: string, o: SinkOptions): Promise<ByteSink>;
   /** Remove the result an earlier run left at `url` (never a stream). */
   remove(url: string): Promise<void>;
+  /** Whether a result stands at `url` that a new one would replace (a regular file, an object; never a stream). */
+  exists(url: string): Promise<boolean>;
   /** The inputs `patterns` name, sorted and de-duplicated; a literal URL that does not exist is an error
    *  (PATH_NOT_FOUND), a pattern that matches nothing is an empty list. */
   list(patterns: string[], o: ListOptions): Promise<Listed[]>;

@@ -43,6 +43,11 @@ export function removeOutdated(url: string): Promise<void> {
   return backendFor(url).remove(url);
 }
 
+// Whether a result stands at `url` that a new one would replace (a regular file, an object; never a stream).
+export function resultExists(url: string): Promise<boolean> {
+  return backendFor(url).exists(url);
+}
+
 // Throws the one-line reason when no result can be written at `url` (a missing bucket, refused credentials),
 // before any input is read; local paths are checked by the run itself.
 export async function checkWritable(url: string): Promise<void> {

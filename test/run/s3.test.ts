@@ -193,6 +193,19 @@ describe('standard output and the command line', () => {
   });
 });
 
+describe('--limit over objects', () => {
+  it('never replaces a result object with a partial one', async () => {
+    await server.put('data', 'limit/one.csv', csv(5));
+    const { file, dir } = job(['input: s3://data/limit/*.csv', 'output: s3://results/limit/{input_stem}.csv']);
+    expect((await runMain(['run', file, '--quiet'], { cwd: dir })).status).toBe(0);
+    const before = await object('results', 'limit/one.csv');
+    const r = await runMain(['run', file, '--limit', '2'], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--limit 2 would replace s3:\/\/results\/limit\/one\.csv with a partial result/);
+    expect((await object('results', 'limit/one.csv'))?.equals(before!)).toBe(true);
+  });
+});
+
 describe('a configuration the store refuses', () => {
   it('a bucket that does not exist: exit 2, one line naming the URL and what to check', async () => {
     const { file, dir } = job(['input: s3://no-such-bucket/in/*.csv', 'output: out/{input_stem}.csv']);

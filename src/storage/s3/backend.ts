@@ -99,18 +99,25 @@ async function sink(url: string): Promise<ByteSink> {
 async function remove(url: string): Promise<void> {
   const scope = storageScope();
   const { m, store } = await storeOf(scope);
-  const { DeleteObjectCommand, HeadObjectCommand } = await import('@aws-sdk/client-s3');
+  const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
   const { bucket, key } = parseS3Url(url);
-  try {
-    await store.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  } catch {
-    return;
-  }
+  if (!(await exists(url))) return;
   try {
     await store.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   } catch (err) {
     scope.hooks.warn?.(`${m.s3Failure(err, url, 'write', store).message.replace(/^cannot write/, 'cannot remove the outdated')} (s3:DeleteObject)`);
   }
+}
+
+// Whether an object stands at `url` (a store that cannot say was already questioned by checkWritable, before).
+async function exists(url: string): Promise<boolean> {
+  const { store } = await storeOf(storageScope());
+  const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+  const { bucket, key } = parseS3Url(url);
+  return store.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
 }
 
 // The inputs the patterns name, sorted by URL, without duplicates.
@@ -148,4 +155,4 @@ async function abandon(writes: PendingWrite[]): Promise<{ done: boolean; reason?
   return (await m.abortUploads(store, uploads)).map((o) => ({ done: o.aborted, reason: o.reason }));
 }
 
-export const s3Backend: Backend = { scheme: 's3', source, sink, remove, list, checkWritable, abandon };
+export const s3Backend: Backend = { scheme: 's3', source, sink, remove, exists, list, checkWritable, abandon };
