@@ -193,6 +193,30 @@ describe('standard output and the command line', () => {
   });
 });
 
+describe('a combined result object and a failed input', () => {
+  it("is not committed when the failed input's rows already left in a part with earlier rows", async () => {
+    const rows = (n: number, bad?: number) => {
+      let s = 'id,a,b,c\n';
+      for (let i = 0; i < n; i++) s += `${'y'.repeat(60)}${i},${i === bad ? 'oops' : (i % 10) / 10},${(i % 7) / 7},${i % 3}\n`;
+      return s;
+    };
+    // About 3 MiB of results from a.csv, then b.csv fails after about 6 MiB more: the first 8 MiB part, sent
+    // while b.csv was read, holds rows of both.
+    await server.put('data', 'combined/a.csv', rows(30_000));
+    await server.put('data', 'combined/b.csv', rows(80_000, 79_000));
+    await server.put('data', 'combined/c.csv', rows(10));
+    const { job: j } = job(['input: s3://data/combined/*.csv', 'passthrough: [id]', 'output: s3://results/combined/all.csv']);
+    const r = await runJob(j);
+    expect([r.status, r.exit_code]).toEqual(['failed', 1]);
+    expect(r.inputs.map((i) => i.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(r.inputs[1].error).toMatch(/^too many rejected rows/);
+    for (const i of [0, 2]) {
+      expect(r.inputs[i].error).toBe("the combined result s3://results/combined/all.csv is not written: rows of s3://data/combined/b.csv, which failed, were already sent with earlier rows and cannot be taken out; run again, or put {input_stem} in output.path for one result per input");
+    }
+    expect(await keys('results', 'combined/')).toEqual([]);
+  });
+});
+
 describe('--limit over objects', () => {
   it('never replaces a result object with a partial one', async () => {
     await server.put('data', 'limit/one.csv', csv(5));
