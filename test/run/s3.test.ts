@@ -90,6 +90,19 @@ describe('objects in, objects out', () => {
   });
 });
 
+describe('objects and files in one job', () => {
+  it('a list of inputs mixing a glob of keys and local files, sorted as one listing, into one result object', async () => {
+    await server.put('data', 'mixed/b.csv', csv(4));
+    await server.put('data', 'mixed/.partial.csv', csv(4));
+    await server.put('data', 'mixed/notes.txt', 'not an input');
+    const { job: j, dir } = job(['input: [s3://data/mixed/, in/*.csv]', 'passthrough: [id]', 'output: s3://results/mixed/all.csv']);
+    writeFiles(dir, { 'in/a.csv': csv(3) });
+    const r = await runJob(j);
+    expect([r.status, r.inputs.map((i) => i.path), r.totals.rows_out]).toEqual(['ok', [path.join(dir, 'in/a.csv'), 's3://data/mixed/b.csv'], 7]);
+    expect((await object('results', 'mixed/all.csv'))?.toString().trim().split('\n')).toHaveLength(8);
+  });
+});
+
 describe('formats', () => {
   it('gzipped CSV in, gzipped JSON Lines out in one combined object; Parquet in by ranged reads, Parquet out', async () => {
     await server.put('data', 'gz/a.csv.gz', gzipSync(csv(30, [], 1)));
