@@ -1,5 +1,6 @@
 // Object storage: `s3://bucket/key` inputs and results on AWS S3 and S3-compatible stores (MinIO, Cloudflare
-// R2, Google Cloud Storage's XML API, Ceph), with the guarantees of local files. Not yet wired into runs.
+// R2, Google Cloud Storage's XML API, Ceph), with the guarantees of local files. backend.ts serves these modules
+// to the rest of serve-batch through the storage layer's backend registry (loaded on the first s3:// URL).
 //
 // The pieces
 // - url.ts     `s3://bucket/key` → { bucket, key } (key literal, as the AWS CLI reads it), back to a URL, and
@@ -26,30 +27,16 @@
 //              unreachable or failing store STORAGE_UNAVAILABLE, exit 1), 'read' (INPUT_FAILED), 'write'
 //              (WRITE_FAILED). Credentials never appear in messages.
 //
-// What the integration needs to do (once storage/'s ByteSource and ByteSink land)
-// - job/: accept `storage: { s3: { endpoint, region, force_path_style } }` (values through `${VAR}`), mapped to
-//   S3Options; isS3Url() decides, wherever a path goes (input.path and its lists, output.path, errors.rejects,
-//   --input, --output), that a path is not a local file: no path.resolve, no stat, no makeDirs. Tokens are
-//   expanded in the key before parseS3Url().
-// - run/: openS3Store() once per run, when any path is s3://, and close() it at the end (also on failure).
-// - Inputs: resolveInputs() calls listS3(store, p, { accept: (k) => Boolean(explicitFormat || formatOf(k)) })
-//   for s3:// patterns and merges the URLs with local paths (same sort, same de-duplication); S3Object.bytes is
-//   InputFile.bytes.
-// - ByteSource over S3Source: url/display = the URL; stat() → the ledger identity: bucket + key + ETag
-//   (+ VersionId), compared as opaque strings, with bytes and lastModified for the record; open(range) for text
-//   formats and shard pieces, readAt() for Parquet footers and row groups and for shard planning. The sha256
-//   the record keeps is taken over open()'s blocks as for files. Blocks are reused like local ones.
-// - ByteSink over S3Sink (target = URL, streamed = false): openSink() picks it for s3:// URLs. Pass onUpload
-//   to write { bucket, key, uploadId } to the run's crash journal before the first part, and drop the entry
-//   after commit() or a successful abort(); abort()'s AbortOutcome says whether the upload is gone (log the
-//   reason as a warning when not, and keep the entry). At the start of a run, abortUploads() the journal's
-//   entries and keep those it reports as not aborted. rollback() answers false when the bytes after the mark
-//   already left in a part that began before it: a combined result must then be aborted, not committed.
-// - Rejects and results commit in the same order as for local files; an S3 commit is CompleteMultipartUpload
-//   or the PUT, so "committed" means visible to readers.
-// - Locks and the ledger stay local (state_dir); nothing is written to the bucket besides results and rejects.
-// - Errors: pass the phase as above; listing errors before the run exit 2 except a store that cannot be
-//   reached (exit 1, retried by the scheduler); README: the exit-code table gains STORAGE_ACCESS's causes.
+// How runs use it (backend.ts, scope.ts, run/)
+// - One S3Store per run, held by the run's storage scope (opened on the first s3:// URL, closed when the run
+//   ends, also on failure); the reader thread opens its own from the job's `storage.s3` settings.
+// - Sources: ledger identity `ETag "…"` (+ ` version …`), bytes and Last-Modified for the record; open(range)
+//   for text and shard pieces, readAt() for Parquet and shard planning.
+// - Sinks: each multipart upload is noted in the run's crash journal before its first part and dropped after
+//   commit() or a successful abort(); one the store will not abort stays noted, with a warning, and later runs
+//   try again. rollback() answering false fails a combined result instead of committing it.
+// - Locks, the ledger, records and the journal stay local (state_dir); nothing is written to the bucket besides
+//   results and rejects.
 export { openS3Store, type S3Options, type S3Store, type S3Tuning } from './client.js';
 export { failureKind, isTransient, redact, s3Failure, type S3FailureKind, type S3Phase } from './failure.js';
 export { listS3, type ListOptions, type S3Object } from './list.js';
