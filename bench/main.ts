@@ -6,8 +6,9 @@
 // scikit-learn — the peer (../shared/bench/peer_pandas.py) on the same file with the same models, its
 // results compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
 // byte, peak RSS on 10M rows against 1M rows, the libraries alone against the hand-written fast paths
-// (bench/libraries.ts), and Parquet: flights-3m.parquet in rows/s and peak RSS (bench/parquet.ts), and read
-// through hyparquet's internals against its public API (bench/parquet-api.ts).
+// (bench/libraries.ts), Parquet: flights-3m.parquet in rows/s and peak RSS (bench/parquet.ts), read through
+// hyparquet's internals against its public API (bench/parquet-api.ts), and object storage: the lr run from and
+// to a local S3-protocol server against local files (bench/s3.ts).
 //
 // These machines are noisy: each end-to-end run (serve-batch and the peer, in turn) is repeated --runs times
 // (default 3) and the medians are compared; peak RSS is the largest of the runs. Tree models may differ from
@@ -16,7 +17,7 @@
 // scikit-learn on float32 thresholds, and they count as equal only when that reproduces our values.
 //
 // Options: --rows N (default 1000000), --runs N (default 3), --models lr,rf, --skip-peer, --skip-flat,
-// --skip-libraries, --skip-parquet, --threads N (model.threads).
+// --skip-libraries, --skip-parquet, --skip-s3, --threads N (model.threads).
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -29,6 +30,7 @@ import { measureLibraries, readAll } from './libraries.js';
 import { cpuOf, measure, type Measured } from './measure.js';
 import { benchParquet, formatParquetBench } from './parquet.js';
 import { benchParquetApi, formatParquetApi } from './parquet-api.js';
+import { benchS3, formatS3Bench } from './s3.js';
 import { writeBenchModels, type BenchModel } from './models.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -264,6 +266,10 @@ async function main(): Promise<void> {
     log('');
     log(formatParquetBench(await benchParquet()));
     log(formatParquetApi(benchParquetApi()));
+  }
+  if (!args.includes('--skip-s3') && MODELS.includes('lr')) {
+    log('');
+    log(formatS3Bench(await benchS3(data, ROWS, models.lr, Array.from({ length: FEATURES }, (_, i) => `f${i}`), RUNS)));
   }
   log(allMet ? '\nall targets met' : '\nsome targets NOT met');
 }

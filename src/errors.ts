@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'USAGE' // bad command line
   | 'JOB_INVALID' // job file: YAML, schema, environment variables
   | 'PATH_NOT_FOUND' // a literal input, model or directory that does not exist
+  | 'STORAGE_ACCESS' // object storage refuses this configuration: credentials, permissions, region, endpoint
+  | 'STORAGE_UNAVAILABLE' // object storage cannot be reached or keeps failing before the run starts: try again later
   | 'MODEL_INVALID' // the model file cannot be read or loaded
   | 'MODEL_MISMATCH' // job and model disagree (names, types, feature counts)
   | 'OUTPUT_INVALID' // output template problems found before reading data
@@ -49,10 +51,12 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   USAGE: 2,
   JOB_INVALID: 2,
   PATH_NOT_FOUND: 2,
+  STORAGE_ACCESS: 2,
   MODEL_INVALID: 2,
   MODEL_MISMATCH: 2,
   OUTPUT_INVALID: 2,
   INPUT_FAILED: 1,
+  STORAGE_UNAVAILABLE: 1,
   REJECT_LIMIT: 1,
   MODEL_RUNTIME: 1,
   WRITE_FAILED: 1,

@@ -1,6 +1,5 @@
 // `serve-batch validate`: one report per job; exit 2 if any job has a problem.
 import path from 'node:path';
-import { exitCodeFor } from '../errors.js';
 import { validateJob, type ValidateReport } from '../run/validate.js';
 import { counted, displayPath } from '../util/display.js';
 import { createLogger, printable, type Logger, type LogFormat } from './logger.js';
@@ -16,8 +15,9 @@ export async function validateCommand(files: string[], o: ValidateOptions): Prom
   let code = 0;
   for (const f of files) {
     const r = await validateJob(f);
-    // Whatever the problem (a data file that does not parse included), the job is not fit to run.
-    if (!r.ok) code = exitCodeFor('JOB_INVALID');
+    // Whatever the problem (a data file that does not parse included), the job is not fit to run; only a store
+    // that cannot be reached now (exit 1) may answer later.
+    if (!r.ok) code = Math.max(code, r.exit_code);
     if (o.json) process.stdout.write(redact(`${JSON.stringify(r)}\n`));
     else print(logger, r);
   }

@@ -74,6 +74,8 @@ export interface JobConfig {
   metricsFile?: string;
   /** Undefined: the job file has no `notify:` (the folder's `_defaults.yaml` may give one). */
   notify?: NotifyTarget[];
+  /** Where objects live (`storage.s3`): endpoint, region, addressing; credentials come from the environment. */
+  storage?: { s3?: { endpoint?: string; region?: string; forcePathStyle?: boolean } };
 }
 
 export const DEFAULT_BATCH_SIZE = 8192;
@@ -81,9 +83,14 @@ export const DEFAULT_FLOAT_PRECISION = 6;
 export const DEFAULT_NOTIFY_TIMEOUT = '10s';
 export const DEFAULT_NOTIFY_RETRIES = 3;
 
-// A job-relative path made absolute; `-` (stdin/stdout) is kept as is.
+// A job-relative path made absolute; `-` (stdin/stdout) and URLs (`s3://bucket/key`) are kept as they are.
 export function resolveJobPath(dir: string, p: string): string {
-  return p === '-' ? p : path.resolve(dir, p);
+  return p === '-' || isUrl(p) ? p : path.resolve(dir, p);
+}
+
+// Whether a path is a URL with a scheme (`s3://…`), which no local path resolution applies to.
+export function isUrl(p: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
 }
 
 // Raw `notify:` → its targets (null: none).
@@ -189,5 +196,6 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
     stateDir: resolveJobPath(dir, raw.state_dir ?? '.serve-batch'),
     metricsFile: raw.metrics_file ? resolveJobPath(dir, raw.metrics_file) : undefined,
     ...(raw.notify !== undefined ? { notify: normalizeNotify(raw.notify) } : {}),
+    storage: raw.storage?.s3 ? { s3: { endpoint: raw.storage.s3.endpoint, region: raw.storage.s3.region, forcePathStyle: raw.storage.s3.force_path_style } } : {},
   };
 }

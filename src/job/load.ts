@@ -9,7 +9,7 @@ import { describeProblem, SbError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { displayPath } from '../util/display.js';
 import { hideValue } from '../util/redact.js';
-import { normalizeJob, normalizeNotify, type JobConfig, type NotifyTarget } from './config.js';
+import { isUrl, normalizeJob, normalizeNotify, type JobConfig, type NotifyTarget } from './config.js';
 import { expandEnv, variablesOf, type EnvProblem, type EnvSources, type EnvValues } from './env.js';
 import { folderDefaultsSchema, JOB_NAME, JOB_NAME_RULE, JOB_NAME_TOO_LONG, jobSchema, knownKeysAt, MAX_JOB_NAME } from './schema.js';
 import { templateProblems, TOKENS } from './template.js';
@@ -114,6 +114,10 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
       located.push({ message: fromEnv ? `${variablesOf(names)} holds an unknown token${NOT_SHOWN}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}` : p.message, path: p.yamlPath.split('.') });
     }
     located.push(...checkWebhooks(job.notify, sources));
+    // Objects are for data: the model, locks, the ledger and records stay on this machine.
+    for (const [at, value] of [['model.path', job.model.path], ['state_dir', job.stateDir], ['metrics_file', job.metricsFile]] as const) {
+      if (value !== undefined && isUrl(value)) located.push({ message: `must be a local path: only input.path, output.path and errors.rejects may name objects (${value.split(':')[0]}://)`, path: at.split('.') });
+    }
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
       located.push({ message: `the job name '${job.name}' (from the file name) ${JOB_NAME_RULE}: set name:`, path: [] });
     } else if (parsed.data.name === undefined && job.name.length > MAX_JOB_NAME) {

@@ -146,6 +146,29 @@ const notifyTargetSchema = z.strictObject({
 /** `notify:` of a job file or of a folder's `_defaults.yaml`; null or [] sends nothing. */
 export const notifySchema = z.array(notifyTargetSchema).nullable();
 
+// An S3-compatible server's address: http(s)://host[:port], without credentials (those come from the AWS
+// environment). Messages never show the value: it may come from an environment variable.
+const endpoint = text.superRefine((v, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    // said below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9000 or https://<account>.r2.cloudflarestorage.com' });
+  else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not hold a user or password: S3 credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE' });
+});
+
+const storageSchema = z.strictObject({
+  s3: z
+    .strictObject({
+      endpoint: endpoint.optional(),
+      region: text.optional(),
+      force_path_style: z.boolean().optional(),
+    })
+    .optional(),
+});
+
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** JOB_NAME in words: both halves, since `..` and `-rf` are made of allowed characters. */
 export const JOB_NAME_RULE = 'must start with a letter or digit, followed by letters, digits, ".", "_" or "-"';
@@ -171,6 +194,7 @@ export const jobSchema = z.strictObject({
   schedule: scheduleSchema.nullable().optional(),
   timeout: positiveDuration.optional(),
   state_dir: text.optional(),
+  storage: storageSchema.optional(),
   metrics_file: text.nullable().optional(),
   notify: notifySchema.optional(),
 });

@@ -1,10 +1,12 @@
 // Worker thread entry (see reader-thread.ts): waits for its input ({ start: PrepareSpec }), then runs
 // prepareHere() on it and posts each chunk when the consumer has asked for one (it asks AHEAD at first, then
-// one per chunk it takes), so memory stays bounded.
+// one per chunk it takes), so memory stays bounded. An object store input is read through this thread's own
+// client, made from the job's storage settings the input comes with.
 import { parentPort } from 'node:worker_threads';
 import { SbError } from '../errors.js';
 import { FeedPool } from './featurize.js';
 import { prepareHere, transferList, type PrepareSpec } from './prepare.js';
+import { withStorage } from '../storage/scope.js';
 
 const port = parentPort;
 if (!port) throw new Error('prepare-worker.js runs as a worker thread');
@@ -18,7 +20,7 @@ port.on('message', (m: 'next' | { start: PrepareSpec } | { recycle: (Float32Arra
   if (m === 'next') {
     credits++;
     wake?.();
-  } else if ('start' in m) void prepare(m.start);
+  } else if ('start' in m) void withStorage(m.start.storage ?? {}, () => prepare(m.start));
   else for (const b of m.recycle) pool.give(b);
 });
 

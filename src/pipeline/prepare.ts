@@ -11,6 +11,7 @@ import { selectPacked, type PackedText } from '../table/packed.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
 import type { RunPlan } from './plan.js';
 import { takeReaderThread } from './reader-thread.js';
+import type { StorageSettings } from '../storage/scope.js';
 
 export interface PreparedChunk {
   /** Data rows read (accepted by the reader + rejected by it). */
@@ -37,6 +38,8 @@ export interface PrepareSpec {
   limit?: number;
   /** A shard's piece of the file (see run/shards.ts); absent: the whole file. */
   piece?: PieceSpec;
+  /** The job's storage settings: a reader thread opens its own store client with them. */
+  storage?: StorageSettings;
 }
 
 /** What the whole input came to, once every chunk was read. */

@@ -69,6 +69,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
     batchSize: ctx.job.batchSize,
     limit: ctx.limit,
     piece: ctx.piece,
+    storage: ctx.job.storage,
   };
   const inThread = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
   const prepared = inThread ? prepareInWorker(spec) : prepareHere(spec);

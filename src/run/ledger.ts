@@ -10,6 +10,9 @@
 //   modification time: a file that was only touched (same bytes) is not scored again, and a file rewritten
 //   with the same size and mtime (rsync -t, a restore) is. So a file of the same size is read once to hash
 //   it; a file that is then scored is hashed while it is read, never read twice for that.
+// - An object in a store that names its content (an ETag, and a VersionId where the bucket keeps versions)
+//   is judged by that identity alone: the same one is skipped, another is scored, and nothing is read to
+//   decide. Its key in the ledger is its URL (bucket and key).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +28,8 @@ export interface LedgerEntry {
   size: number;
   mtime_ms: number;
   sha256: string;
+  /** The store's identity of the content when it gives one (`ETag "…"`, ` version …`). */
+  identity?: string;
   model_sha256: string;
   config_hash: string;
   run_id: string;
@@ -46,6 +51,8 @@ export interface FileState {
   size: number;
   mtimeMs: number;
   sha256?: string;
+  /** The store's identity of the content (objects). */
+  identity?: string;
 }
 
 export type Decision = { action: 'skip'; reason: string } | { action: 'score'; reason: string } | { action: 'hash' };
@@ -56,6 +63,10 @@ export function decide(entry: LedgerEntry | undefined, now: FileState, modelSha2
   const when = `scored by run ${entry.run_id}`;
   if (entry.model_sha256 !== modelSha256) return { action: 'score', reason: `the model changed since it was ${when}` };
   if (entry.config_hash !== configHash) return { action: 'score', reason: `the job's settings changed since it was ${when}` };
+  if (now.identity !== undefined && entry.identity !== undefined) {
+    if (now.identity !== entry.identity) return { action: 'score', reason: `its content changed since it was ${when} (${entry.identity} → ${now.identity})` };
+    return { action: 'skip', reason: `already ${when}, unchanged (same ${now.identity.split(' ')[0]}, model and job settings)` };
+  }
   if (entry.size !== now.size) return { action: 'score', reason: `its content changed since it was ${when} (${entry.size} → ${now.size} bytes)` };
   if (now.sha256 === undefined) return { action: 'hash' };
   if (now.sha256 !== entry.sha256) return { action: 'score', reason: `its content changed since it was ${when} (same size, other sha256)` };
@@ -140,7 +151,7 @@ export class Ledger {
     const s = await source.stat().catch(() => undefined);
     // Gone, unreadable or a stream: scoring it says why, as for any input.
     if (!s) return { decision: { action: 'score', reason: 'new input' } };
-    const state: FileState = { size: s.size, mtimeMs: s.mtimeMs };
+    const state: FileState = { size: s.size, mtimeMs: s.mtimeMs, ...(s.identity !== undefined ? { identity: s.identity } : {}) };
     let d = decide(entry, state, this.modelSha256, this.configHash);
     if (d.action === 'hash') {
       state.sha256 = await sha256Of(source).catch(() => undefined);

@@ -23,6 +23,9 @@ import { takeJobLock } from './job-lock.js';
 import { inputTokens, tokenValues } from './targets.js';
 import { newRunId, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
+import { beginJournal, endJournal, journalHooks, recoverJournal } from './journal.js';
+import { isLocal } from '../storage/backends.js';
+import { withStorage, type StorageScope } from '../storage/scope.js';
 import { shardStateName } from './shards.js';
 import { unredactDeep } from '../util/redact.js';
 
@@ -50,7 +53,11 @@ interface MergedInput {
 }
 
 // Merge the shards of a sharded run of `job`. Never throws for anything a user can cause: the record says.
-export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunRecord> {
+export function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunRecord> {
+  return withStorage(job.storage ?? {}, (storage) => mergeIn(job, o, storage));
+}
+
+async function mergeIn(job: JobConfig, o: MergeOptions, storage: StorageScope): Promise<RunRecord> {
   const now = o.now ?? (() => new Date());
   const started = now();
   const runId = o.runId ?? newRunId(started);
@@ -58,6 +65,8 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
   // merge runs no model (and does not load ONNX Runtime): its onnxruntime version is the shards'.
   const record: RunRecord = { ...startRecord(job, runId, started, { trigger: 'cli', onnxruntime: 'unknown' }), merge: info };
   let release: (() => Promise<void>) | undefined;
+  let journaled = false;
+  storage.hooks.warn = (message) => record.warnings.push(message);
   try {
     const tokens = tokenValues(job, runId, started);
     const target = mergeTarget(job, o, tokens);
@@ -65,6 +74,8 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
     if (planned) checkTargetFormat(target, planned, 'the job writes');
     // The job's own lock: merge writes what an unsharded run of the job writes.
     release = await takeJobLock(job, job.name, runId, `job ${job.name}`, 'merge');
+    const recovered = await recoverJournal(job.stateDir, job.name);
+    if (recovered) record.warnings.push(recovered);
     const found = await Promise.all(Array.from({ length: o.count }, (_, index) => latestRun(job, index, o.count)));
     info.shards = found.map(summary);
     const done = checkShards(job, found);
@@ -79,6 +90,10 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
     const format = shardInfo.output_format;
     checkTargetFormat(target, format, 'the shards wrote');
     if (inputs.length > 0) {
+      const rejectsFiles = job.errors.rejects ? inputs.map((i) => render(job.errors.rejects as string, isPerInput(job.errors.rejects as string) ? inputTokens(tokens, i.path) : tokens)) : [];
+      await beginJournal(job.stateDir, job.name, runId, [target, ...rejectsFiles].filter(isLocal).map((f) => path.dirname(f)));
+      journaled = true;
+      Object.assign(storage.hooks, journalHooks(job.stateDir, job.name, runId));
       // Everything is written before anything is committed; the rejects first, as a run does.
       const rejects = await mergeRejects(job, tokens, inputs);
       try {
@@ -100,6 +115,7 @@ export async function mergeJob(job: JobConfig, o: MergeOptions): Promise<RunReco
     record.exit_code = exitCodeOf(err);
     record.status = err.code === 'LOCKED' ? 'skipped' : record.exit_code === 2 ? 'invalid' : 'failed';
   } finally {
+    if (journaled) await endJournal(job.stateDir, job.name, runId).catch(() => undefined);
     await release?.();
   }
   const ended = now();

@@ -144,7 +144,14 @@ export function outputTarget(tp: TargetPlan, o: OutputOptions): OutputTarget {
     if (!c.writerDone) {
       try {
         rolledBack = await c.writer.rollback(c.writerMark);
-        if (!rolledBack && tp.combined) kept += c.writer.rows - c.writerMark.rows;
+        // A stream keeps what it was sent; any other place that cannot take the rows back (an object whose
+        // part holding them already went) must not become the result with them in it.
+        if (!rolledBack && tp.combined && c.writer.streamed) kept += c.writer.rows - c.writerMark.rows;
+        else if (!rolledBack && tp.combined) {
+          // Nothing of them stays anywhere: the combined result is dropped.
+          rolledBack = true;
+          broken ??= new SbError('WRITE_FAILED', `the combined result ${t.output} is not written: rows of ${t.display}, which failed, were already sent with earlier rows and cannot be taken out; run again, or put {input_stem} in output.path for one result per input`);
+        }
       } catch (err) {
         // The combined result holds rows of a failed input that could not be taken out.
         if (tp.combined) broken ??= asError(err);

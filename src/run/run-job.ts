@@ -1,6 +1,5 @@
 // runJob(): one run of one job — lock, model, plan, inputs, per-input scoring, run record. Shared by the
 // `run` command and the scheduler; returns a RunRecord for success and failure alike and never prints.
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
@@ -17,7 +16,7 @@ import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { STOP_GRACE_MS, type StopBound } from '../util/abandon.js';
 import { formatDuration } from '../util/duration.js';
 import { fastPathEnabled } from '../util/fast-path.js';
-import { beginJournal, endJournal, recoverJournal } from './journal.js';
+import { beginJournal, endJournal, journalHooks, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
 import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
@@ -30,6 +29,9 @@ import { checkArtifacts, checkShardTargets, formatFor, planTargets, tokenValues,
 import type { PieceSpec } from '../io/table-reader.js';
 import { displayPath } from '../util/display.js';
 import { openSource } from '../storage/source.js';
+import { isLocal } from '../storage/backends.js';
+import { resultExists } from '../storage/sink.js';
+import { withStorage, type StorageScope } from '../storage/scope.js';
 
 export type RunEvent =
   | { type: 'run_started'; job: string; run_id: string; inputs: number }
@@ -68,14 +70,23 @@ export interface RunOptions {
   now?: () => Date;
 }
 
-// Run a job once. Never throws for anything a user can cause: the record says what happened.
-export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<RunRecord> {
+// Run a job once. Never throws for anything a user can cause: the record says what happened. Its storage
+// clients (an object store's) are the run's: opened when it first touches a URL, closed when it ends.
+export function runJob(job: JobConfig, options: RunOptions = {}): Promise<RunRecord> {
+  return withStorage(job.storage ?? {}, (storage) => runJobIn(job, options, storage));
+}
+
+async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageScope): Promise<RunRecord> {
   if (options.inputFormat) job = { ...job, input: { ...job.input, format: options.inputFormat } };
   const now = options.now ?? (() => new Date());
   const started = now();
   const runId = options.runId ?? newRunId(started);
   const record = startRecord(job, runId, started, { trigger: options.trigger ?? 'cli', schedule: options.fire, onnxruntime: ORT_VERSION });
   const emit = options.onEvent ?? (() => undefined);
+  storage.hooks.warn = (message) => {
+    record.warnings.push(message);
+    emit({ type: 'warning', job: job.name, message });
+  };
   const shard = options.shard;
   // Lock, crash journal and records are per job, and per shard of a sharded run.
   const stateName = shard ? shardStateName(job.name, shard) : job.name;
@@ -139,8 +150,9 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       }
     } else {
       const ledger = await openLedger(job, model, targets, options, record);
-      await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-').map((f) => path.dirname(f)));
+      await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-' && isLocal(f)).map((f) => path.dirname(f)));
       journaled = true;
+      Object.assign(storage.hooks, journalHooks(job.stateDir, stateName, runId));
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
       const failed = record.inputs.filter((i) => i.status === 'failed');
       // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
@@ -261,21 +273,13 @@ async function checkLimitTargets(targets: Target[], options: RunOptions): Promis
   const n = options.limit;
   const first = `the first ${n} row${n === 1 ? '' : 's'} of each input`;
   for (const t of targets) {
-    if (options.output === undefined && t.output !== '-' && (await exists(t.output))) {
+    if (options.output === undefined && t.output !== '-' && (await resultExists(t.output))) {
       throw new SbError('USAGE', `--limit ${n} would replace ${displayPath(t.output)} with a partial result (${first}): write it elsewhere with --output PATH (or --output - for standard output), or remove that file first`);
     }
-    if (t.rejects && (await exists(t.rejects))) {
+    if (t.rejects && (await resultExists(t.rejects))) {
       throw new SbError('USAGE', `--limit ${n} would replace the rejects file ${displayPath(t.rejects)} with the rejects of ${first}: move that file away first, or run without --limit`);
     }
   }
-}
-
-// Whether a regular file is at `file` (a stream such as /dev/stdout is written through, never replaced).
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 }
 
 // The record's view of this worker's shard and the plan.
@@ -469,6 +473,7 @@ async function ledgerEntry(t: Target, rec: InputRecord, sha256: string, checked:
     size: rec.bytes ?? 0,
     mtime_ms: mtimeMs,
     sha256,
+    ...(checked.state?.identity !== undefined ? { identity: checked.state.identity } : {}),
     scored_at: now.toISOString(),
     output: rec.output === '-' ? null : rec.output,
     rows_in: rec.rows_in,

@@ -9,6 +9,8 @@ import type { JobConfig, TextFormat } from '../job/config.js';
 import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
 import { inspectTarget } from '../storage/local/target.js';
+import { isLocal } from '../storage/backends.js';
+import { checkWritable } from '../storage/sink.js';
 import { displayPath } from '../util/display.js';
 import { quoteCell } from '../util/quote.js';
 import type { InputFile } from '../io/inputs.js';
@@ -120,14 +122,19 @@ const MAX_NAME_BYTES = 255 - 25;
 // anything is read — by `run` and, the same way, by `validate`: two of them that are one file (by name or
 // through a symlinked directory), a result over an input, a name too long for the file system, a directory
 // that cannot be written. Throws OUTPUT_INVALID naming the YAML keys.
+// Objects (`s3://…`) are compared by URL and asked of their store (a missing bucket, refused credentials).
 export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Promise<void> {
   const artifacts = runArtifacts(job, tp, o);
-  for (const a of artifacts) if (a.yamlPath !== 'state_dir') checkNameLength(a);
+  for (const a of artifacts) if (a.yamlPath !== 'state_dir' && isLocal(a.file)) checkNameLength(a);
   const realDirs = new Map<string, Promise<string | undefined>>();
   // An input is overwritten by a file written at its name (a symlink there is replaced: the next run would read
   // the result) or at the file its name leads to.
   const inputs = new Map<string, string>();
   for (const i of o.inputs.filter((f) => f !== '-')) {
+    if (!isLocal(i)) {
+      inputs.set(i, i);
+      continue;
+    }
     inputs.set(await whereWritten(i, realDirs), i);
     inputs.set(await realpath(i).catch(() => path.resolve(i)), i);
   }
@@ -148,8 +155,16 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
   if (stateProblem) throw stateDirError(job, stateProblem);
   // A metrics file that cannot be written is a warning of the run, not a reason to refuse it.
   const dirs = new Set<string>();
+  const stores = new Set<string>();
   for (const a of artifacts) {
     if (a.yamlPath === 'state_dir' || a.yamlPath === 'metrics_file' || a.file === '-') continue;
+    if (!isLocal(a.file)) {
+      // One question per bucket and folder.
+      const where = a.file.slice(0, a.file.lastIndexOf('/') + 1);
+      if (!stores.has(where)) await checkWritable(a.file).catch((err: unknown) => Promise.reject(err instanceof SbError ? new SbError(err.code, err.message, { yamlPath: a.yamlPath }) : err));
+      stores.add(where);
+      continue;
+    }
     const target = await inspectTarget(a.file);
     if (target.kind === 'refused') throw new SbError('OUTPUT_INVALID', `cannot write ${displayPath(a.file)}: ${target.why}`, { yamlPath: a.yamlPath });
     // A stream (FIFO, device, descriptor) is written through: its directory does not matter.
@@ -216,6 +231,7 @@ function sameFile(a: Artifact, b: Artifact): SbError {
 // Where a file written by name lands: its directory with symlinks resolved (`realDirs` caches them), and its
 // name. A rename replaces a symlink at the name itself, so the last component is not followed.
 async function whereWritten(file: string, realDirs: Map<string, Promise<string | undefined>>): Promise<string> {
+  if (!isLocal(file)) return file;
   const rest = [path.basename(file)];
   for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
     let real = realDirs.get(dir);

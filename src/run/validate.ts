@@ -1,6 +1,7 @@
 // validateJob(): everything `run` would check before reading data, plus the first rows of the first input
 // pushed through the model (which catches models that need more features than the job gives). Writes nothing.
-import { SbError } from '../errors.js';
+import { exitCodeOf, SbError } from '../errors.js';
+import { withStorage } from '../storage/scope.js';
 import { loadJob } from '../job/load.js';
 import type { JobConfig } from '../job/config.js';
 import type { ResultChunk } from '../table/result.js';
@@ -24,8 +25,10 @@ export interface ValidateReport {
   file: string;
   job?: string;
   ok: boolean;
-  /** Exit-2 problems, one line each. */
+  /** Problems, one line each. */
   problems: string[];
+  /** 0 when ok; 1 when the only problem is a store that cannot be reached (try again later); else 2. */
+  exit_code: number;
   warnings: string[];
   inputs?: number;
   outputs?: string[];
@@ -53,7 +56,7 @@ export async function checkJobModel(job: JobConfig): Promise<{ problems: string[
 
 // Validate one job file. Never throws for user mistakes: the report lists them.
 export async function validateJob(file: string): Promise<ValidateReport> {
-  const report: ValidateReport = { file, ok: false, problems: [], warnings: [] };
+  const report: ValidateReport = { file, ok: false, problems: [], warnings: [], exit_code: 2 };
   let job: JobConfig;
   try {
     job = loadJob(file);
@@ -63,6 +66,11 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     return report;
   }
   report.job = job.name;
+  return withStorage(job.storage ?? {}, () => validateLoaded(job, report));
+}
+
+// validateJob for a job file that loaded: its objects are asked of their store with the job's settings.
+async function validateLoaded(job: JobConfig, report: ValidateReport): Promise<ValidateReport> {
   let model: LoadedModel | undefined;
   try {
     const opened = await openModelForJob(job, { bounds: answerBound(job) });
@@ -103,11 +111,14 @@ export async function validateJob(file: string): Promise<ValidateReport> {
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
     report.problems.push(err.describe());
+    // Data that cannot be read or reached now (a store that does not answer) is not the job's fault.
+    report.exit_code = err.code === 'STORAGE_UNAVAILABLE' ? exitCodeOf(err) : 2;
     return report;
   } finally {
     await model?.close();
   }
   report.ok = true;
+  report.exit_code = 0;
   return report;
 }
 

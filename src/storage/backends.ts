@@ -5,6 +5,8 @@
 // write and list its URLs without knowing it is there.
 import { SbError } from '../errors.js';
 import { localBackend } from './local/backend.js';
+import { s3Backend } from './s3/backend.js';
+import type { PendingWrite } from './scope.js';
 import type { ByteSink, SinkOptions } from './sink.js';
 import type { ByteSource } from './source.js';
 
@@ -27,9 +29,16 @@ export interface Backend {
   sink(url: string, o: SinkOptions): Promise<ByteSink>;
   /** Remove the result an earlier run left at `url` (never a stream). */
   remove(url: string): Promise<void>;
+  /** Whether a result stands at `url` that a new one would replace (a regular file, an object; never a stream). */
+  exists(url: string): Promise<boolean>;
   /** The inputs `patterns` name, sorted and de-duplicated; a literal URL that does not exist is an error
    *  (PATH_NOT_FOUND), a pattern that matches nothing is an empty list. */
   list(patterns: string[], o: ListOptions): Promise<Listed[]>;
+  /** Throws the one-line reason when a result cannot be written at `url` (asked before any input is read);
+   *  the local backend's checks are the run's own (run/targets.ts). */
+  checkWritable?(url: string): Promise<void>;
+  /** Abort writes a killed run left pending (multipart uploads); one outcome each, in order. */
+  abandon?(writes: PendingWrite[]): Promise<{ done: boolean; reason?: string }[]>;
 }
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
@@ -39,6 +48,11 @@ const backends = new Map<string, Backend>();
 // Serve the URLs of `b.scheme` with `b` from now on.
 export function registerBackend(b: Backend): void {
   backends.set(b.scheme.toLowerCase(), b);
+}
+
+// Whether `url` is a path on this machine (or '-'), served by the local backend.
+export function isLocal(url: string): boolean {
+  return !SCHEME.test(url);
 }
 
 // The backend that serves `url`.
@@ -62,3 +76,6 @@ export async function listInputs(patterns: string[], o: ListOptions = {}): Promi
   for (const [b, ps] of groups) for (const l of await b.list(ps, o)) all.set(l.path, l);
   return [...all.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
+
+// The backends serve-batch ships besides local files.
+registerBackend(s3Backend);

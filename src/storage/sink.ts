@@ -4,6 +4,7 @@
 // object by a multipart upload completed on commit. A sink is opened by its URL through the backend that
 // serves it (backends.ts).
 import { backendFor } from './backends.js';
+import type { PendingWrite } from './scope.js';
 
 export interface ByteSink {
   /** Once the promise resolves the sink keeps no reference to `data`: the caller may reuse its buffer. */
@@ -40,4 +41,27 @@ export function openSink(url: string, o: SinkOptions = {}): Promise<ByteSink> {
 // Remove the result an earlier run left at `url` (it would describe another run); never a stream.
 export function removeOutdated(url: string): Promise<void> {
   return backendFor(url).remove(url);
+}
+
+// Whether a result stands at `url` that a new one would replace (a regular file, an object; never a stream).
+export function resultExists(url: string): Promise<boolean> {
+  return backendFor(url).exists(url);
+}
+
+// Throws the one-line reason when no result can be written at `url` (a missing bucket, refused credentials),
+// before any input is read; local paths are checked by the run itself.
+export async function checkWritable(url: string): Promise<void> {
+  await backendFor(url).checkWritable?.(url);
+}
+
+// Abort the writes a killed run left pending; one outcome per write, in order (a backend that keeps no
+// pending writes has nothing to abort).
+export async function abandonPending(writes: PendingWrite[]): Promise<{ write: PendingWrite; done: boolean; reason?: string }[]> {
+  const out: { write: PendingWrite; done: boolean; reason?: string }[] = [];
+  for (const w of writes) {
+    const b = backendFor(w.url);
+    const [o] = b.abandon ? await b.abandon([w]) : [{ done: true }];
+    out.push({ write: w, ...o });
+  }
+  return out;
 }

@@ -16,6 +16,9 @@ export interface SourceStat {
   size: number;
   /** Last modification, ms since the epoch (a file's mtime; an object's Last-Modified). */
   mtimeMs: number;
+  /** What the store says identifies these bytes, when it says so (an object's ETag and VersionId): the same
+   *  identity means the same bytes, another means other bytes, without reading them. Compared as text. */
+  identity?: string;
 }
 
 /** The blocks of a source in order, in bounded memory; what was read is counted and hashed on the way. A

@@ -1,8 +1,10 @@
-// Paths as shown to users: relative to the working directory when inside it, absolute otherwise.
+// Paths as shown to users: relative to the working directory when inside it, absolute otherwise; URLs
+// (`s3://bucket/key`) as they are.
 import path from 'node:path';
 
 export function displayPath(p: string): string {
   if (p === '-') return 'stdin';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) return p;
   const rel = path.relative(process.cwd(), p);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 }

@@ -80,6 +80,7 @@ describe('loadJob: a minimal job and its defaults', () => {
       schedule: undefined,
       stateDir: path.join(jobsDir, '.serve-batch'),
       metricsFile: undefined,
+      storage: {},
     });
     expect(DEFAULT_BATCH_SIZE).toBe(8192);
     expect(DEFAULT_FLOAT_PRECISION).toBe(6);
@@ -113,6 +114,34 @@ describe('loadJob: a minimal job and its defaults', () => {
     const job = load('# nightly\r\nmodel: m.onnx # the model\r\ninput: x.csv\r\nfeatures:\r\n  columns: [a]\r\noutput: o.csv\r\n');
     expect(job.model.path).toBe(path.join(jobsDir, 'm.onnx'));
     expect(job.features).toEqual({ mode: 'columns', input: undefined, columns: ['a'] });
+  });
+});
+
+describe('loadJob: objects (s3:// URLs) and storage.s3', () => {
+  it('s3:// URLs stay as they are wherever data goes, and storage.s3 takes its values from ${VAR}', () => {
+    const job = load(
+      'model: m.onnx\ninput: [s3://landing/in/*.csv, local/*.csv]\nfeatures: { columns: [a] }\noutput: s3://results/{date}/{input_stem}.csv\nerrors: { rejects: S3://results/rejects.csv }\nstorage: { s3: { endpoint: "${S3_URL}", region: "${S3_REGION:-eu-west-1}", force_path_style: "${PATH_STYLE}" } }\n',
+      { S3_URL: 'http://127.0.0.1:9000', PATH_STYLE: 'false' },
+    );
+    expect([job.input.patterns, job.output.template, job.errors.rejects]).toEqual([['s3://landing/in/*.csv', path.join(jobsDir, 'local/*.csv')], 's3://results/{date}/{input_stem}.csv', 'S3://results/rejects.csv']);
+    expect(job.storage).toEqual({ s3: { endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', forcePathStyle: false } });
+  });
+
+  it('an endpoint that is not an http(s) URL, or that holds a password, is refused without showing its value', () => {
+    const text = 'model: m.onnx\ninput: s3://a/*.csv\nfeatures: { columns: [a] }\noutput: out.csv\nstorage: { s3: { endpoint: "${S3_URL}" } }\n';
+    for (const value of ['ftp://store.example', 'https://user:hunter2@store.example', 'store.example:9000']) {
+      const { problem } = oneProblem(text, { S3_URL: value });
+      expect(problem).toMatch(/\(at storage\.s3\.endpoint\)$/);
+      expect(problem).not.toContain('hunter2');
+      expect(problem).not.toContain('store.example');
+    }
+    expect(oneProblem(text.replace('endpoint', 'endpiont'), { S3_URL: 'http://x' }).problem).toMatch(/unknown key 'endpiont'.*did you mean 'endpoint'/);
+  });
+
+  it('the model, state_dir and metrics_file stay local', () => {
+    const { problems } = problemsOf('model: s3://m/m.onnx\ninput: in.csv\nfeatures: { columns: [a] }\noutput: out.csv\nstate_dir: s3://state/\nmetrics_file: s3://m/metrics.prom\n');
+    expect(problems).toHaveLength(3);
+    for (const p of problems) expect(p).toMatch(/must be a local path: only input\.path, output\.path and errors\.rejects may name objects \(s3:\/\/\)/);
   });
 });
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { beginJournal, endJournal, journalPath, recoverJournal } from '../../src/run/journal.js';
+import { beginJournal, endJournal, journalHooks, journalPath, recoverJournal } from '../../src/run/journal.js';
 import { tempDir } from '../support/temp-dir.js';
 
 function deadPid(): number {
@@ -59,5 +59,35 @@ describe('run journal', () => {
     const d = tempDir();
     journal(d, process.pid, [], hostname(), new Date(performance.timeOrigin - 60_000).toISOString());
     expect(await recoverJournal(d, 'job')).toMatch(new RegExp(`^run R0 \\(pid ${process.pid}, .*\\) did not finish: it left no temporary files$`));
+  });
+
+  it("notes a run's pending uploads while they last, and keeps those a store would not abort past the run's end", async () => {
+    const d = tempDir();
+    const read = () => JSON.parse(readFileSync(journalPath(d, 'job'), 'utf8')) as { pending: { url: string; id: string }[]; ended?: boolean };
+    await beginJournal(d, 'job', 'R1', []);
+    const hooks = journalHooks(d, 'job', 'R1');
+    await Promise.all([hooks.pendingStarted!({ url: 's3://b/one.csv', id: 'u1' }), hooks.pendingStarted!({ url: 's3://b/two.csv', id: 'u2' })]);
+    expect(read().pending).toEqual([
+      { url: 's3://b/one.csv', id: 'u1' },
+      { url: 's3://b/two.csv', id: 'u2' },
+    ]);
+    await hooks.pendingEnded!({ url: 's3://b/one.csv', id: 'u1' });
+    expect(read().pending).toEqual([{ url: 's3://b/two.csv', id: 'u2' }]);
+    // The run ends with an upload still noted: the note stays, marked ended, and the next run's note carries it.
+    await endJournal(d, 'job', 'R1');
+    expect(read()).toMatchObject({ ended: true, pending: [{ url: 's3://b/two.csv', id: 'u2' }] });
+    await beginJournal(d, 'job', 'R2', []);
+    expect(read()).toMatchObject({ run_id: 'R2', pending: [{ url: 's3://b/two.csv', id: 'u2' }] });
+    expect(read().ended).toBeUndefined();
+  });
+
+  it("a dead run's uploads are aborted by the next run, which says which", async () => {
+    const d = tempDir();
+    const pid = deadPid();
+    mkdirSync(path.join(d, 'inflight'), { recursive: true });
+    // A backend without uploads to abort (local paths) has nothing left: the entry counts as aborted.
+    writeFileSync(journalPath(d, 'job'), JSON.stringify({ pid, host: hostname(), run_id: 'R0', started_at: '2026-01-01T00:00:00.000Z', dirs: [], pending: [{ url: path.join(d, 'x.csv'), id: 'u1' }] }));
+    expect(await recoverJournal(d, 'job')).toBe(`run R0 (pid ${pid}, started 2026-01-01T00:00:00.000Z) did not finish: it left no temporary files; aborted 1 multipart upload it left (${path.join(d, 'x.csv')})`);
+    expect(existsSync(journalPath(d, 'job'))).toBe(false);
   });
 });

@@ -34,6 +34,7 @@ const memory: Backend = {
     return sink;
   },
   remove: async (url) => void objects.delete(url),
+  exists: async (url) => objects.has(url),
   list: async (patterns) =>
     [...objects.keys()]
       .filter((k) => patterns.some((p) => k.startsWith(p.replace(/\*.*$/, ''))))
