@@ -290,7 +290,8 @@ describe('a configuration the store refuses', () => {
     const { file, dir } = job(['input: s3://data/creds/*.csv', 'output: out/{input_stem}.csv', 'storage: { s3: { endpoint: "${S3_ENDPOINT}" } }']);
     const v = await runMain(['validate', file], { cwd: dir, env: { S3_ENDPOINT: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' } });
     expect(v.status).toBe(1);
-    expect(v.stderr).toMatch(/cannot list s3:\/\/data\/creds\/\*\.csv: cannot reach the store at http:\/\/127\.0\.0\.1:9: connection refused; check storage\.s3\.endpoint/);
+    expect(v.stderr).toContain('cannot list s3://data/creds/*.csv: cannot reach the store at ${S3_ENDPOINT}: connection refused; check storage.s3.endpoint');
+    expect(v.stderr).not.toContain('127.0.0.1:9');
     const bad = await runMain(['validate', file], { cwd: dir, env: { S3_ENDPOINT: 'ftp://user:hunter2@example.com' } });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/storage\.s3\.endpoint/);
