@@ -93,6 +93,7 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
       const fromEnv = p.token !== undefined && names && !(typeof raw === 'string' && raw.includes(`{${p.token}}`));
       located.push({ message: fromEnv ? `${variablesOf(names)} holds an unknown token${NOT_SHOWN}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}` : p.message, path: p.yamlPath.split('.') });
     }
+    if (job.monitor && !job.profile) located.push({ message: 'monitor compares the profile of each run with its reference: remove profile: false', path: ['profile'] });
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
       located.push({ message: `the job name '${job.name}' (from the file name) must be letters, digits, ".", "_" or "-": set name:`, path: [] });
     } else if (parsed.data.name === undefined && job.name.length > MAX_JOB_NAME) {

@@ -130,6 +130,20 @@ const scheduleSchema = z.preprocess(
   }),
 );
 
+const threshold = z.number().min(0, 'must be 0 or more');
+
+const monitorSchema = z
+  .strictObject({
+    reference: text,
+    metric: z.enum(['psi', 'js']).optional(),
+    warn_at: threshold.optional(),
+    fail_at: threshold.optional(),
+    columns: z.array(name).min(1).optional(),
+    missing_rate_increase: z.number().min(0, 'must be 0 or more').max(1, 'is a share of rows: at most 1').nullable().optional(),
+  })
+  .refine((m) => m.warn_at === undefined || m.fail_at === undefined || m.warn_at <= m.fail_at, { message: 'warn_at must not be above fail_at', path: ['warn_at'] })
+  .refine((m) => m.metric !== 'js' || ((m.warn_at ?? 0) <= 1 && (m.fail_at ?? 0) <= 1), { message: 'the Jensen-Shannon distance lies between 0 and 1: give warn_at and fail_at at most 1', path: ['fail_at'] });
+
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The longest job name: state files add up to ~64 bytes to it (`<job>.shard-<i>-of-<N>.lock.takeover-<pid>-<run_id>`), within the 255 a file name may have. */
 export const MAX_JOB_NAME = 128;
@@ -154,6 +168,8 @@ export const jobSchema = z.strictObject({
   timeout: positiveDuration.optional(),
   state_dir: text.optional(),
   metrics_file: text.nullable().optional(),
+  profile: z.boolean().optional(),
+  monitor: monitorSchema.optional(),
 });
 
 export type RawJob = z.infer<typeof jobSchema>;

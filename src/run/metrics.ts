@@ -19,13 +19,15 @@ const HELP: Record<string, string> = {
   [`${P}last_run_timestamp_seconds`]: 'Unix time the last run of the job ended (runs skipped because of the lock do not count).',
   [`${P}last_success_timestamp_seconds`]: 'Unix time the last successful run of the job ended.',
   [`${P}last_run_status`]: 'Status of the last run: 1 for its status, 0 for the others.',
-  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
+  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 4 completed with alerts, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
   [`${P}last_run_duration_seconds`]: 'Duration of the last run.',
   [`${P}last_run_inputs`]: 'Input files of the last run.',
   [`${P}last_run_rows_in`]: 'Rows read by the last run.',
   [`${P}last_run_rows_out`]: 'Result rows written by the last run.',
   [`${P}last_run_rows_rejected`]: 'Rows rejected by the last run.',
   [`${P}last_skipped_timestamp_seconds`]: 'Unix time a run of the job was last skipped because another run held its lock.',
+  [`${P}drift`]: "Drift of a monitored column in the last run against the job's reference profile (monitor.metric: PSI or Jensen-Shannon distance).",
+  [`${P}missing_ratio`]: 'Share of missing values of a monitored column in the last run.',
 };
 const STATUSES = ['ok', 'failed', 'invalid', 'interrupted'] as const;
 const LOCK_WAIT_MS = 5000;
@@ -63,6 +65,10 @@ export function mergeMetrics(existing: string, r: RunRecord): string {
       put('last_run_rows_out', r.totals.rows_out),
       put('last_run_rows_rejected', r.totals.rows_rejected),
       ...kept('last_skipped_timestamp_seconds'),
+      ...(r.monitor?.columns ?? []).flatMap((c) => {
+        const column = `,column="${escapeLabel(c.column)}"`;
+        return [...(c.value === null ? [] : [put('drift', c.value, column)]), put('missing_ratio', c.missing_ratio, column)];
+      }),
     ];
   }
   return render([...others, ...next]);
@@ -129,6 +135,11 @@ function render(samples: Sample[]): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...these.map((s) => `${name}{${s.labels}} ${s.value}`));
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+// A label value as the exposition format writes it.
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 // Unix seconds of an ISO instant.
