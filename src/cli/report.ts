@@ -76,7 +76,8 @@ export function mergeLine(r: RunRecord): string {
   if (r.status === 'ok') {
     const out = r.inputs[0]?.output;
     if (t.inputs === 0) return `job ${r.job}: merged ${shards} — no inputs, nothing to write`;
-    return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}`;
+    const alerts = r.monitor?.level === 'fail' ? ` — completed with alerts: ${r.monitor.alerts.filter((a) => !/above warn_at/.test(a)).join('; ')}` : '';
+    return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}${alerts}`;
   }
   return `job ${r.job}: merge ${r.status} — ${r.error}`;
 }
