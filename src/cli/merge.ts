@@ -42,7 +42,7 @@ function report(logger: ReturnType<typeof createLogger>, r: RunRecord, o: MergeC
     const what = s.status === 'ok' ? `${s.inputs} piece${s.inputs === 1 ? '' : 's'}, ${s.rows_out.toLocaleString('en-US')} rows${s.output && !s.output.endsWith(' files') ? ` (${displayPath(s.output)})` : ''}` : s.status;
     logger.log('info', 'shard', `shard ${s.index} of ${r.merge?.count}: run ${s.run_id}: ${what}`, { job: r.job, ...s });
   }
-  if (r.monitor) logger.log('info', 'drift', driftLine(r.job, r.monitor), { job: r.job, ...r.monitor });
+  if (r.monitor) logger.log('info', 'drift', driftLine(r.job, r.monitor), { job: r.job, monitor: r.monitor });
   for (const w of r.warnings) logger.log('warn', 'warning', w, { job: r.job });
   const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' || r.monitor?.level === 'fail' ? 'warn' : 'error';
   const { inputs: _inputs, ...summary } = r;

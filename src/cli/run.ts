@@ -95,7 +95,7 @@ function exitSoon(code: number): void {
 
 function logEvent(logger: Logger, e: RunEvent): void {
   if (e.type === 'warning') logger.log('warn', 'warning', e.message, { job: e.job });
-  else if (e.type === 'drift') logger.log('info', 'drift', driftLine(e.job, e.monitor), { job: e.job, ...e.monitor });
+  else if (e.type === 'drift') logger.log('info', 'drift', driftLine(e.job, e.monitor), { job: e.job, monitor: e.monitor });
   else if (e.type === 'shard_planned') {
     logger.log('info', 'shard_planned', shardLine(e.job, e.shard), { job: e.job, ...e.shard });
     for (const s of e.shard.splits) logger.log('info', 'shard_split', splitLine(s), { job: e.job, ...s });

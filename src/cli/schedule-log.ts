@@ -69,7 +69,7 @@ export function describeEvent(e: DaemonEvent): LogEntry | undefined {
       const r = e.run;
       if (r.type === 'input_finished') return { level: r.input.status === 'failed' ? 'error' : 'info', event: 'input_finished', message: inputLine(r.input), fields: { job: e.job, run_id: e.run_id, ...r.input } };
       if (r.type === 'warning') return { level: 'warn', event: 'warning', message: `job ${e.job}: ${r.message}`, fields: { job: e.job, run_id: e.run_id } };
-      if (r.type === 'drift') return { level: 'info', event: 'drift', message: driftLine(e.job, r.monitor), fields: { job: e.job, run_id: e.run_id, ...r.monitor } };
+      if (r.type === 'drift') return { level: 'info', event: 'drift', message: driftLine(e.job, r.monitor), fields: { job: e.job, run_id: e.run_id, monitor: r.monitor } };
       return undefined; // run_started, input_started: the scheduler's own `started` line says it
     }
     case 'reloaded': {

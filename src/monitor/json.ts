@@ -151,7 +151,7 @@ export function parseRunProfile(text: string, file: string, options: ParseOption
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const at = /at position (\d+)/.exec(message);
-    return fail(`invalid JSON (${message.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*$/s, '')})`, at ? lineColumn(text, Number(at[1])) : {});
+    return fail(`invalid JSON (${message.replace(/ in JSON at position \d+.*$/, '').replace(/, (\.\.\.)?".*$/s, '')})`, at ? lineColumn(text, Number(at[1])) : {});
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('version' in raw) || !('columns' in raw)) {
     return fail('it is not a serve-batch profile (no "version" and "columns" at the top)');
