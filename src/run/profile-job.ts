@@ -87,5 +87,6 @@ function discardWriter(): TableWriter {
     },
     mark: async () => ({ bytes: 0, rows, headerDone: true }),
     rollback: async () => false,
+    streamed: false,
   };
 }
