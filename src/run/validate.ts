@@ -10,6 +10,8 @@ import { loadModel, type LoadedModel } from '../model/session.js';
 import { planRun, runSpecOf } from '../pipeline/plan.js';
 import { featureHint, probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
+import { profileColumns } from '../pipeline/profile-stage.js';
+import { loadReference } from './monitor.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
 
@@ -48,6 +50,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     const plan = planRun(job, model);
     await probeWidths(model, plan, job);
     report.warnings.push(...plan.warnings);
+    if (job.profile) await loadReference(job, profileColumns(plan, model));
     const inputs = await resolveInputs(job.input.patterns, job.input.format);
     const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
     await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: inputs.map((i) => i.path) });

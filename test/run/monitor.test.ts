@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/run/record.js';
+import { planRetry } from '../../src/schedule/retry.js';
 import { cli, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 const LABELS = ['setosa', 'versicolor', 'virginica'];
@@ -231,6 +232,44 @@ describe('monitor', () => {
     expect(metrics).toMatch(/^serve_batch_drift\{job_name="iris",column="a"\} 0\.\d+$/m);
     expect(metrics).toMatch(/^serve_batch_missing_ratio\{job_name="iris",column="c"\} 0\.\d+$/m);
     expect(metrics).toMatch(/^# TYPE serve_batch_drift gauge$/m);
+  });
+});
+
+describe('monitor across shards and schedules', () => {
+  it('merge computes the drift of the whole run, equal to the unsharded run, and exits 4', async () => {
+    const dir = setup();
+    expect((await runMain(['profile', 'job.yaml', '--input', 'data/baseline.csv', '-o', 'ref.json'], { cwd: dir })).status).toBe(0);
+    const one = await runMain(['run', 'job.yaml', '--input', 'data/shifted.csv', '--json'], { cwd: dir });
+    expect(one.status, one.stderr).toBe(4);
+    const unsharded = JSON.parse(one.stdout) as RunRecord;
+    writeFileSync(path.join(dir, 'job.yaml'), jobYaml(MONITOR).replace('input: data/today.csv', 'input: data/shifted.csv').replace('out/scores.csv', "'out/part-{shard}.csv'"));
+    for (const shard of ['0/2', '1/2']) {
+      const w = await runMain(['run', 'job.yaml', '--shard', shard, '--json'], { cwd: dir });
+      expect(w.status, w.stderr).toBe(0);
+      expect((JSON.parse(w.stdout) as RunRecord).monitor).toBeUndefined();
+    }
+    const merged = await runMain(['merge', 'job.yaml', '--shards', '2', '--json', '--log-format', 'text'], { cwd: dir });
+    expect(merged.status, merged.stderr).toBe(4);
+    const record = JSON.parse(merged.stdout) as RunRecord;
+    expect(record.monitor?.columns).toEqual(unsharded.monitor?.columns);
+    expect(readFileSync(record.profile?.file as string).equals(readFileSync(unsharded.profile?.file as string))).toBe(true);
+    expect(merged.stderr).toMatch(/merged 2 shards — .* — completed with alerts: column 'a'/);
+  });
+
+  it('the scheduler does not retry a run that completed with alerts', async () => {
+    const dir = setup();
+    expect((await runMain(['profile', 'job.yaml', '--input', 'data/baseline.csv', '-o', 'ref.json'], { cwd: dir })).status).toBe(0);
+    const r = await runMain(['run', 'job.yaml', '--input', 'data/shifted.csv', '--json'], { cwd: dir });
+    const record = JSON.parse(r.stdout) as RunRecord;
+    expect(record.exit_code).toBe(4);
+    expect(planRetry({ retries: 3, retryDelayMs: 1000 }, record.status, 1, new Date(record.ended_at), undefined)).toEqual({ retry: false, reason: 'the run succeeded' });
+  });
+
+  it('validate checks the reference as run does', async () => {
+    const dir = setup();
+    const r = await runMain(['validate', 'job.yaml', '--log-format', 'text'], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/reference profile ref\.json not found; make it from a baseline with serve-batch profile job\.yaml --input BASELINE -o ref\.json \(at monitor\.reference\)/);
   });
 });
 
