@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { SbError } from '../errors.js';
 import type { DriftMetric, JobConfig, MonitorConfig } from '../job/config.js';
-import { meanOf, mergeProfiles, parseProfile, profileDrift, runProfileToJson, stdOf, type InputProfile, type Profile } from '../monitor/index.js';
+import { meanOf, mergeProfiles, parseProfile, profileDrift, profileText, runProfileToJson, stdOf, type InputProfile, type Profile } from '../monitor/index.js';
 import { Profiler } from '../monitor/index.js';
 import type { ProfileColumns } from '../pipeline/profile-stage.js';
 import { openSink } from '../storage/sink.js';
@@ -93,7 +93,7 @@ export function runProfile(columns: ProfileColumns, inputs: readonly InputProfil
 // Write the profile file atomically; its JSON is the same for the same rows, whatever the chunks and shards.
 export async function writeProfile(file: string, run: Profile, inputs: readonly InputProfile[], reference: Profile | undefined): Promise<void> {
   const sink = await openSink(file);
-  await sink.write(`${JSON.stringify(runProfileToJson(run, inputs, reference), null, 1)}\n`);
+  await sink.write(`${profileText(runProfileToJson(run, inputs, reference))}\n`);
   await sink.commit();
 }
 
