@@ -25,7 +25,7 @@ export function runLine(r: RunRecord): string {
   switch (r.status) {
     case 'ok':
       if (t.inputs === 0) return `job ${r.job}: no input files matched; nothing to do`;
-      if (r.monitor?.level === 'fail') return `job ${r.job}: completed with alerts — ${r.monitor.alerts.filter((a) => !/above warn_at/.test(a)).join('; ')}; ${counts} in ${formatDuration(r.duration_ms)}`;
+      if (r.monitor?.level === 'fail') return `job ${r.job}: completed with alerts — ${r.monitor.alerts.join('; ')}; ${counts} in ${formatDuration(r.duration_ms)}`;
       return `job ${r.job}: ok — ${counts} in ${formatDuration(r.duration_ms)}`;
     case 'dry-run':
       return `job ${r.job}: dry run — ${t.inputs - (t.skipped ?? 0)} input${t.inputs - (t.skipped ?? 0) === 1 ? '' : 's'} would be scored${skipped}; nothing was written`;
@@ -76,7 +76,7 @@ export function mergeLine(r: RunRecord): string {
   if (r.status === 'ok') {
     const out = r.inputs[0]?.output;
     if (t.inputs === 0) return `job ${r.job}: merged ${shards} — no inputs, nothing to write`;
-    const alerts = r.monitor?.level === 'fail' ? ` — completed with alerts: ${r.monitor.alerts.filter((a) => !/above warn_at/.test(a)).join('; ')}` : '';
+    const alerts = r.monitor?.level === 'fail' ? ` — completed with alerts: ${r.monitor.alerts.join('; ')}` : '';
     return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${n(t.rows_in)} rows in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}${alerts}`;
   }
   return `job ${r.job}: merge ${r.status} — ${r.error}`;

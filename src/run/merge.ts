@@ -503,7 +503,7 @@ async function finishMergedProfile(job: JobConfig, record: RunRecord, p: MergedP
   record.profile = profileSummary(p.run, file);
   if (job.monitor && p.reference) {
     record.monitor = monitorSection(job.monitor, p.columns, p.run, p.reference);
-    for (const a of record.monitor.alerts) record.warnings.push(`drift: ${a}`);
+    for (const a of [...record.monitor.alerts, ...record.monitor.warnings]) record.warnings.push(`drift: ${a}`);
   }
 }
 

@@ -37,8 +37,10 @@ export interface MonitorSection {
   /** The worst column level: fail makes the run exit 4 (completed with alerts). */
   level: DriftLevel;
   columns: ColumnDriftRecord[];
-  /** One line per column above warn_at or fail_at, or whose missing share rose too far. */
+  /** One line per column above fail_at or whose missing share rose too far (these make the run exit 4). */
   alerts: string[];
+  /** One line per column above warn_at only. */
+  warnings: string[];
 }
 
 /** The record's summary of the run's profile. */
@@ -113,6 +115,7 @@ export function profileSummary(profile: Profile, file: string | null): ProfileSu
 export function monitorSection(m: MonitorConfig, columns: ProfileColumns, run: Profile, reference: Profile): MonitorSection {
   const drifts = profileDrift(run, reference, monitored(m, columns));
   const alerts: string[] = [];
+  const warnings: string[] = [];
   const out = drifts.map((d): ColumnDriftRecord => {
     const value = m.metric === 'psi' ? d.psi : d.js;
     let level: DriftLevel = 'ok';
@@ -121,7 +124,7 @@ export function monitorSection(m: MonitorConfig, columns: ProfileColumns, run: P
       alerts.push(`column '${d.column}': ${m.metric} ${round(value)} is above fail_at ${m.failAt}`);
     } else if (value !== null && value > m.warnAt) {
       level = 'warn';
-      alerts.push(`column '${d.column}': ${m.metric} ${round(value)} is above warn_at ${m.warnAt}`);
+      warnings.push(`column '${d.column}': ${m.metric} ${round(value)} is above warn_at ${m.warnAt}`);
     }
     const rise = d.missingRate - d.referenceMissingRate;
     if (m.missingRateIncrease !== undefined && rise > m.missingRateIncrease) {
@@ -131,7 +134,7 @@ export function monitorSection(m: MonitorConfig, columns: ProfileColumns, run: P
     return { column: d.column, value, psi: d.psi, js: d.js, missing_ratio: d.missingRate, reference_missing_ratio: d.referenceMissingRate, level, ...(d.note ? { note: d.note } : {}) };
   });
   const level: DriftLevel = out.some((c) => c.level === 'fail') ? 'fail' : out.some((c) => c.level === 'warn') ? 'warn' : 'ok';
-  return { reference: m.reference, metric: m.metric, warn_at: m.warnAt, fail_at: m.failAt, missing_rate_increase: m.missingRateIncrease ?? null, level, columns: out, alerts };
+  return { reference: m.reference, metric: m.metric, warn_at: m.warnAt, fail_at: m.failAt, missing_rate_increase: m.missingRateIncrease ?? null, level, columns: out, alerts, warnings };
 }
 
 // A drift value for a message: 4 significant digits.

@@ -482,7 +482,7 @@ async function finishProfile(
 export function reportDrift(job: Pick<JobConfig, 'name'>, record: RunRecord, monitor: MonitorSection, emit: (e: RunEvent) => void): void {
   record.monitor = monitor;
   emit({ type: 'drift', job: job.name, monitor });
-  for (const a of monitor.alerts) {
+  for (const a of [...monitor.alerts, ...monitor.warnings]) {
     const message = `drift: ${a}`;
     record.warnings.push(message);
     emit({ type: 'warning', job: job.name, message });

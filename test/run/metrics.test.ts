@@ -125,6 +125,7 @@ describe('drift metrics', () => {
     missing_rate_increase: 0.05,
     level: 'fail',
     alerts: [],
+    warnings: [],
     columns: columns.map((c) => ({ ...c, psi: c.value, js: null, reference_missing_ratio: 0, level: 'ok' })),
   });
 
