@@ -143,7 +143,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       journaled = true;
       const profiles = new Map<InputRecord, Profile>();
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger, columns && { columns, profiles });
-      if (columns && !options.signal?.aborted) await finishProfile(job, record, stateName, { columns, profiles, reference, drift: !shard }, emit);
+      if (columns && !options.signal?.aborted) await finishProfile(job, record, stateName, { columns, profiles, reference, drift: !shard && options.limit === undefined }, emit);
       const failed = record.inputs.filter((i) => i.status === 'failed');
       // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
       // record is the run's own, and says so.
@@ -454,7 +454,7 @@ async function scoreAll(
 
 // The run's profile from its scored inputs (failed ones are not in the results, so not in the profile), written
 // beside the record and summarised in it; with a reference, the monitor section and its alerts (unless this
-// is one shard of a run: merge computes the drift of the whole).
+// is one shard of a run, whose drift merge computes on the whole, or a --limit preview of the first rows).
 async function finishProfile(
   job: JobConfig,
   record: RunRecord,

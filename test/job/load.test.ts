@@ -80,6 +80,8 @@ describe('loadJob: a minimal job and its defaults', () => {
       schedule: undefined,
       stateDir: path.join(jobsDir, '.serve-batch'),
       metricsFile: undefined,
+      profile: true,
+      monitor: undefined,
     });
     expect(DEFAULT_BATCH_SIZE).toBe(8192);
     expect(DEFAULT_FLOAT_PRECISION).toBe(6);

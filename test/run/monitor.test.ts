@@ -265,6 +265,16 @@ describe('monitor across shards and schedules', () => {
     expect(planRetry({ retries: 3, retryDelayMs: 1000 }, record.status, 1, new Date(record.ended_at), undefined)).toEqual({ retry: false, reason: 'the run succeeded' });
   });
 
+  it('a --limit preview is profiled but not compared', async () => {
+    const dir = setup();
+    expect((await runMain(['profile', 'job.yaml', '--input', 'data/baseline.csv', '-o', 'ref.json'], { cwd: dir })).status).toBe(0);
+    const r = await runMain(['run', 'job.yaml', '--input', 'data/shifted.csv', '--limit', '50', '--output', 'preview.csv', '--json'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const record = JSON.parse(r.stdout) as RunRecord;
+    expect(record.monitor).toBeUndefined();
+    expect(record.profile?.columns[0]).toMatchObject({ name: 'a', count: 50 });
+  });
+
   it('validate checks the reference as run does', async () => {
     const dir = setup();
     const r = await runMain(['validate', 'job.yaml', '--log-format', 'text'], { cwd: dir });
