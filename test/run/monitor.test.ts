@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/run/record.js';
 import { planRetry } from '../../src/schedule/retry.js';
+import { driftOf } from '../../src/schedule/http/runs.js';
 import { cli, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 const LABELS = ['setosa', 'versicolor', 'virginica'];
@@ -194,6 +195,9 @@ describe('monitor', () => {
     expect(metrics).toContain('serve_batch_last_run_exit_code{job_name="iris"} 4');
     expect(metrics).toContain(`serve_batch_drift{job_name="iris",column="a"} ${byName.a.psi}`);
     expect(metrics).toContain(`serve_batch_missing_ratio{job_name="iris",column="c"} ${byName.c.missing_ratio}`);
+    // The scheduler's status page and /metrics read the section as written.
+    const shown = driftOf(record as unknown as Record<string, unknown>);
+    expect(shown).toEqual({ metric: 'psi', warn_at: 0.1, fail_at: 0.25, columns: m.columns.map((c) => ({ column: c.column, value: c.psi, missing_ratio: c.missing_ratio, level: c.level })) });
     // The record's profile file has this run's histograms on the reference's bins.
     const own = JSON.parse(readFileSync(record.profile?.file as string, 'utf8')) as { columns: RefColumn[] };
     expect(own.columns[0].histogram.edges).toEqual(refOf('a').histogram.edges);
