@@ -65,9 +65,9 @@ export function mergeMetrics(existing: string, r: RunRecord): string {
       put('last_run_rows_out', r.totals.rows_out),
       put('last_run_rows_rejected', r.totals.rows_rejected),
       ...kept('last_skipped_timestamp_seconds'),
-      ...(r.monitor?.columns ?? []).flatMap((c) => {
+      ...driftSamples(r).flatMap((c) => {
         const column = `,column="${escapeLabel(c.column)}"`;
-        return [...(c.value === null ? [] : [put('drift', c.value, column)]), put('missing_ratio', c.missing_ratio, column)];
+        return [...(c.value === undefined ? [] : [put('drift', c.value, column)]), ...(c.missing === undefined ? [] : [put('missing_ratio', c.missing, column)])];
       }),
     ];
   }
@@ -130,11 +130,27 @@ function parseSamples(text: string): Sample[] {
 function render(samples: Sample[]): string {
   const lines: string[] = [];
   for (const [name, help] of Object.entries(HELP)) {
-    const these = samples.filter((s) => s.name === name).sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
+    // A job's columns keep the record's order (the monitored columns' order); everything else is by labels.
+    const byColumn = name === `${P}drift` || name === `${P}missing_ratio`;
+    const these = samples.filter((s) => s.name === name).sort((a, b) => (byColumn && a.job === b.job ? 0 : a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
     if (these.length === 0) continue;
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...these.map((s) => `${name}{${s.labels}} ${s.value}`));
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+// Each monitored column's drift and missing share from a record's monitor section, as finite numbers; the
+// scheduler's /metrics also feeds records written by other versions through mergeMetrics, so the drift is read
+// from `value` or the metric's own field, and a column without numbers gets no sample.
+function driftSamples(r: RunRecord): { column: string; value?: number; missing?: number }[] {
+  const m = r.monitor;
+  if (!m || !Array.isArray(m.columns)) return [];
+  const finite = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  return m.columns.flatMap((c) => {
+    if (!c || typeof c.column !== 'string') return [];
+    const value = finite(c.value) ?? finite((c as unknown as Record<string, unknown>)[m.metric]);
+    return [{ column: c.column, value, missing: finite(c.missing_ratio) }];
+  });
 }
 
 // A label value as the exposition format writes it.
