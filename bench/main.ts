@@ -74,11 +74,12 @@ function peerAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import pandas, sklearn, onnx'], { stdio: 'ignore' }).status === 0;
 }
 
-function job(dir: string, name: string, modelFile: string, input: string, output: string): string {
+// A bench job; `extra` adds top-level keys (profile: false, monitor: ...).
+function job(dir: string, name: string, modelFile: string, input: string, output: string, extra = ''): string {
   const cols = Array.from({ length: FEATURES }, (_, i) => `f${i}`).join(', ');
   const threads = THREADS ? `  threads: ${THREADS}\n` : '';
   const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, `name: bench-${name}\nmodel:\n  path: ${modelFile}\n${threads}input: ${input}\nfeatures: { columns: [${cols}] }\npassthrough: [id]\noutput: ${output}\nstate_dir: ${path.join(dir, 'state')}\n`);
+  writeFileSync(file, `name: bench-${name}\nmodel:\n  path: ${modelFile}\n${threads}input: ${input}\nfeatures: { columns: [${cols}] }\npassthrough: [id]\noutput: ${output}\nstate_dir: ${path.join(dir, 'state')}\n${extra}`);
   return file;
 }
 
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
   log(`reader alone (parse + featurize, one thread): ${f2(reader.wall)} s wall, ${f2(reader.cpu)} s CPU, ${(bytes / 1e6 / reader.wall).toFixed(0)} MB/s`);
 
   const rows: string[] = [];
+  const overheads: string[] = [];
   let allMet = true;
   for (const m of MODELS) {
     const fl = await floor(models[m], ROWS, reader.sample);
@@ -185,7 +187,22 @@ async function main(): Promise<void> {
     const ours: Measured[] = [];
     const peers: Measured[] = [];
     const peerOut = path.join(work, `${m}.peer.csv`);
+    // Profiling's cost: the same run without a profile, and with monitor against a reference of the same data
+    // (profile, drift and the profile file), in turn with the default run (which profiles).
+    const plainJob = job(work, `${m}-plain`, models[m], data, out, 'profile: false\n');
+    const reference = path.join(work, `${m}.reference.json`);
+    const monitoredJob = job(work, `${m}-monitored`, models[m], data, out, `monitor: { reference: ${reference} }\n`);
+    const made = await measure(process.execPath, [BIN, 'profile', jobFile, '-o', reference, '--quiet']);
+    if (made.code !== 0) throw new Error(`serve-batch profile ${m} failed: ${made.stderr}`);
+    const plain: Measured[] = [];
+    const monitored: Measured[] = [];
     for (let i = 0; i < RUNS; i++) {
+      const p0 = await measure(process.execPath, [BIN, 'run', plainJob, '--quiet']);
+      if (p0.code !== 0) throw new Error(`serve-batch run ${m} (profile: false) failed: ${p0.stderr}`);
+      plain.push(p0);
+      const mo = await measure(process.execPath, [BIN, 'run', monitoredJob, '--quiet']);
+      if (mo.code !== 0) throw new Error(`serve-batch run ${m} (monitor) failed with exit code ${mo.code}: ${mo.stderr}`);
+      monitored.push(mo);
       const r = await measure(process.execPath, [BIN, 'run', jobFile, '--quiet']);
       if (r.code !== 0) throw new Error(`serve-batch run ${m} failed: ${r.stderr}`);
       ours.push(r);
@@ -196,6 +213,21 @@ async function main(): Promise<void> {
     }
     const run = summary(ours);
     const peerRun = peer ? summary(peers) : undefined;
+    const base = summary(plain);
+    const mon = summary(monitored);
+    const pct = (x: number) => `${x >= base.wall ? '+' : ''}${(((x - base.wall) / base.wall) * 100).toFixed(1)}%`;
+    const cpuPct = (x: number) => `${x >= base.cpu ? '+' : ''}${(((x - base.cpu) / base.cpu) * 100).toFixed(1)}%`;
+    const overheadMet = mon.wall <= base.wall * 1.1;
+    allMet &&= overheadMet;
+    overheads.push(
+      [
+        m.padEnd(4),
+        `${f2(base.wall)} s / ${f2(base.cpu)} CPU`,
+        `${f2(run.wall)} s / ${f2(run.cpu)} CPU (${pct(run.wall)} wall, ${cpuPct(run.cpu)} CPU)`,
+        `${f2(mon.wall)} s / ${f2(mon.cpu)} CPU (${pct(mon.wall)} wall, ${cpuPct(mon.cpu)} CPU)`,
+        overheadMet ? 'met' : 'NOT MET',
+      ].join(' | '),
+    );
     let cmp = '';
     if (peer) {
       const c = comparePeer(out, peerOut);
@@ -232,6 +264,11 @@ async function main(): Promise<void> {
   log('---|---|---|---|---|---|---|---|---');
   for (const r of rows) log(r);
   log(`overlap = (reader CPU + ORT CPU) / cores ÷ wall: 100% means the two cores were kept busy with nothing but parsing and inference`);
+  log('');
+  log(`profiling: ${RUNS} run(s) each of profile: false, the default (profiled) and monitor: against a reference, in turn; medians`);
+  log('model | profile: false wall / CPU | profiled | profiled + monitor (drift, profile file) | target ≤ +10% wall');
+  log('---|---|---|---|---');
+  for (const r of overheads) log(r);
 
   // Bit for bit: fast paths (quote-free reader, byte writer, reader thread) against the reference paths.
   const small = path.join(CACHE, 'rows-100000.csv');

@@ -75,16 +75,11 @@ function history(file: string, shape: Shape, seed: number): void {
     r.totals = { inputs: 1, failed: failed ? 1 : 0, skipped: 0, rows_in: failed ? 0 : rows, rows_out: failed ? 0 : rows - rejected, rows_rejected: rejected };
     if (shape.drift && !failed) {
       const t = (shape.runs - i) / shape.runs;
-      r.monitor = {
-        metric: 'psi',
-        warn_at: 0.1,
-        fail_at: 0.25,
-        columns: [
-          { column: 'tenure', psi: 0.02 + 0.02 * rnd(), missing_ratio: 0 },
-          { column: 'monthly', psi: 0.03 + 0.2 * t * t + 0.02 * rnd(), missing_ratio: 0.01 },
-          { column: 'support_calls', psi: 0.05 + 0.03 * rnd(), missing_ratio: 0 },
-        ],
-      };
+      // The shape runs of a monitored job write (see run/monitor.ts).
+      const column = (name: string, psi: number, missing: number) => ({ column: name, value: psi, psi, js: null, missing_ratio: missing, reference_missing_ratio: 0, level: psi > 0.25 ? 'fail' : psi > 0.1 ? 'warn' : 'ok' }) as const;
+      const columns = [column('tenure', 0.02 + 0.02 * rnd(), 0), column('monthly', 0.03 + 0.2 * t * t + 0.02 * rnd(), 0.01), column('support_calls', 0.05 + 0.03 * rnd(), 0)];
+      const level = columns.some((c) => c.level === 'fail') ? 'fail' : columns.some((c) => c.level === 'warn') ? 'warn' : 'ok';
+      r.monitor = { reference: '/models/churn.reference.json', metric: 'psi', warn_at: 0.1, fail_at: 0.25, missing_rate_increase: 0.05, level, columns, alerts: [], warnings: [] };
     }
     void writeRecord(recordPath(job.stateDir, job.name, r.run_id), r);
   }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'RECONCILE' // rows_in != rows_out + rows_rejected
   | 'SHARDS' // merge: a shard is missing, failed, or does not belong with the others
   | 'LOCKED' // another run of the same job holds its lock
+  | 'ALERT' // monitor: a column drifted past fail_at (or its missing share rose too far); results were written
   | 'INTERRUPTED'; // SIGINT/SIGTERM
 
 export interface ErrorContext {
@@ -65,6 +66,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   RECONCILE: 1,
   SHARDS: 1,
   LOCKED: 3,
+  // Completed with alerts: the results are written and usable, but cron mail and CI steps should notice.
+  ALERT: 4,
   INTERRUPTED: 130,
 };
 

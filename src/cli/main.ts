@@ -63,6 +63,17 @@ export function program(exit: (code: number) => void): Command {
       exit(await (await import('./merge.js')).mergeCommand(job, { ...cmd.optsWithGlobals(), ...o }));
     });
 
+  p.command('profile')
+    .description("profile a baseline (the training set, a known-good day) through the job's readers and model: the reference that monitor: compares each run with")
+    .argument('<job>', 'the job file (.yaml)')
+    .requiredOption('-o, --output <file>', "write the profile here (JSON; '-' = stdout)")
+    .option('--input <path>', "profile this file instead of input.path ('-' = stdin)")
+    .addOption(new Option('--input-format <format>', 'input format when --input has no telling extension (e.g. -)').choices(['csv', 'tsv', 'jsonl', 'parquet']))
+    .option('-q, --quiet', 'print only warnings and errors')
+    .action(async (job: string, o, cmd: Command) => {
+      exit(await (await import('./profile.js')).profileCommand(job, { ...cmd.optsWithGlobals(), ...o }));
+    });
+
   p.command('validate')
     .description('check job files, their models and the first rows of their data; write nothing')
     .argument('<job...>', 'job files (.yaml)')

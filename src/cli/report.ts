@@ -1,5 +1,6 @@
 // Text renderings of core results for people (JSON callers get the objects themselves).
 import type { InputRecord, PieceRange, RunRecord, ShardInfo } from '../run/record.js';
+import type { MonitorSection } from '../run/monitor.js';
 import type { SplitDecision } from '../io/split.js';
 import { counted, displayPath } from '../util/display.js';
 import { formatDuration } from '../util/duration.js';
@@ -23,7 +24,9 @@ export function runLine(r: RunRecord): string {
   const counts = `${t.inputs} input${t.inputs === 1 ? '' : 's'}${skipped}, ${counted(t.rows_in, 'row')} in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected`;
   switch (r.status) {
     case 'ok':
-      return t.inputs === 0 ? `job ${r.job}: no input files matched; nothing to do` : `job ${r.job}: ok — ${counts} in ${formatDuration(r.duration_ms)}`;
+      if (t.inputs === 0) return `job ${r.job}: no input files matched; nothing to do`;
+      if (r.monitor?.level === 'fail') return `job ${r.job}: completed with alerts — ${r.monitor.alerts.join('; ')}; ${counts} in ${formatDuration(r.duration_ms)}`;
+      return `job ${r.job}: ok — ${counts} in ${formatDuration(r.duration_ms)}`;
     case 'dry-run':
       return `job ${r.job}: dry run — ${t.inputs - (t.skipped ?? 0)} input${t.inputs - (t.skipped ?? 0) === 1 ? '' : 's'} would be scored${skipped}; nothing was written`;
     case 'skipped':
@@ -32,6 +35,18 @@ export function runLine(r: RunRecord): string {
       return `job ${r.job}: ${r.status} — ${r.error ?? counts}`;
   }
 }
+
+// `job j: drift (psi against ref.json, warn_at 0.1, fail_at 0.25): tenure 0.012, monthly 0.31 FAIL, plan 0.14 warn`
+export function driftLine(job: string, m: MonitorSection): string {
+  const columns = m.columns.map((c) => {
+    const v = c.value === null ? `n/a (${c.note ?? 'no values'})` : String(Number(c.value.toPrecision(3)));
+    const missing = c.missing_ratio > 0 || c.reference_missing_ratio > 0 ? ` missing ${pct(c.missing_ratio)} (ref ${pct(c.reference_missing_ratio)})` : '';
+    return `${c.column} ${v}${missing}${c.level === 'ok' ? '' : c.level === 'fail' ? ' FAIL' : ' warn'}`;
+  });
+  return `job ${job}: drift (${m.metric} against ${displayPath(m.reference)}, warn_at ${m.warn_at}, fail_at ${m.fail_at}): ${columns.join(', ')}`;
+}
+
+const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 
 // ` (bytes 1,048,576–2,097,152 from line 10,234)` or ` (row groups 2–4 from row 131,073)`.
 export function rangeText(r: PieceRange | undefined): string {
@@ -61,7 +76,8 @@ export function mergeLine(r: RunRecord): string {
   if (r.status === 'ok') {
     const out = r.inputs[0]?.output;
     if (t.inputs === 0) return `job ${r.job}: merged ${shards} — no inputs, nothing to write`;
-    return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${counted(t.rows_in, 'row')} in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}`;
+    const alerts = r.monitor?.level === 'fail' ? ` — completed with alerts: ${r.monitor.alerts.join('; ')}` : '';
+    return `job ${r.job}: merged ${shards} — ${t.inputs} input${t.inputs === 1 ? '' : 's'}, ${counted(t.rows_in, 'row')} in, ${n(t.rows_out)} out, ${n(t.rows_rejected)} rejected → ${out ? displayPath(out) : '-'} in ${formatDuration(r.duration_ms)}${alerts}`;
   }
   return `job ${r.job}: merge ${r.status} — ${r.error}`;
 }

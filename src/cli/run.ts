@@ -8,7 +8,7 @@ import type { RunRecord } from '../run/record.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { logNotice } from './notify-log.js';
 import { createProgress } from './progress.js';
-import { inputLine, runLine, shardLine, splitLine } from './report.js';
+import { driftLine, inputLine, runLine, shardLine, splitLine } from './report.js';
 import { chooseShard } from './shard-options.js';
 import { worstExitCode, withSignals } from './signals.js';
 import { reportError } from './report-error.js';
@@ -100,6 +100,7 @@ function exitSoon(code: number): void {
 
 function logEvent(logger: Logger, e: RunEvent): void {
   if (e.type === 'warning') logger.log('warn', 'warning', e.message, { job: e.job });
+  else if (e.type === 'drift') logger.log('info', 'drift', driftLine(e.job, e.monitor), { job: e.job, monitor: e.monitor });
   else if (e.type === 'shard_planned') {
     logger.log('info', 'shard_planned', shardLine(e.job, e.shard), { job: e.job, ...e.shard });
     for (const s of e.shard.splits) logger.log('info', 'shard_split', splitLine(s), { job: e.job, ...s });
@@ -125,7 +126,7 @@ const CLOSED_EXIT = exitCodeOf(new SbError('OUTPUT_CLOSED', 'closed'));
 async function report(logger: Logger, r: RunRecord, o: RunCommandOptions): Promise<boolean> {
   const printed = o.json ? await printOut(`${JSON.stringify(r)}\n`) : true;
   if (o.dryRun) for (const i of r.inputs) logger.log('info', 'planned', inputLine(i), { job: r.job, input: i.path, output: i.output });
-  const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' ? 'warn' : 'error';
+  const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' || r.monitor?.level === 'fail' ? 'warn' : 'error';
   const { inputs: _inputs, ...summary } = r;
   logger.log(level, 'run_finished', runLine(r), summary);
   return printed;

@@ -5,7 +5,7 @@ import { displayPath } from '../util/display.js';
 import type { RunRecord } from '../run/record.js';
 import type { Level } from './logger.js';
 import { noticeEntry } from './notify-log.js';
-import { inputLine, runLine } from './report.js';
+import { driftLine, inputLine, runLine } from './report.js';
 
 export interface LogEntry {
   level: Level;
@@ -55,7 +55,7 @@ export function describeEvent(e: DaemonEvent): LogEntry | undefined {
     case 'started':
       return entry('info', `job ${e.job}: run ${e.run_id} started${e.pid ? ` (pid ${e.pid})` : ''}`, { job: e.job, run_id: e.run_id, pid: e.pid ?? null });
     case 'finished':
-      return entry('info', runLine(e.record), recordFields(e.record));
+      return entry(e.record.monitor?.level === 'fail' ? 'warn' : 'info', runLine(e.record), recordFields(e.record));
     case 'failed':
     case 'interrupted':
       return entry('error', runLine(e.record), recordFields(e.record));
@@ -71,6 +71,7 @@ export function describeEvent(e: DaemonEvent): LogEntry | undefined {
       const r = e.run;
       if (r.type === 'input_finished') return { level: r.input.status === 'failed' ? 'error' : 'info', event: 'input_finished', message: inputLine(r.input), fields: { job: e.job, run_id: e.run_id, ...r.input } };
       if (r.type === 'warning') return { level: 'warn', event: 'warning', message: `job ${e.job}: ${r.message}`, fields: { job: e.job, run_id: e.run_id } };
+      if (r.type === 'drift') return { level: 'info', event: 'drift', message: driftLine(e.job, r.monitor), fields: { job: e.job, run_id: e.run_id, monitor: r.monitor } };
       return undefined; // run_started, input_started: the scheduler's own `started` line says it
     }
     case 'reloaded': {

@@ -31,8 +31,8 @@ export function endSignalFor(code: number): 'SIGINT' | 'SIGTERM' {
 }
 
 // The exit code for several jobs: invalid beats failed beats interrupted beats a closed output (141) beats
-// skipped beats ok.
+// skipped beats completed with alerts (4) beats ok.
 export function worstExitCode(codes: number[]): number {
-  for (const c of [2, 1, 143, 130, 141, 3]) if (codes.includes(c)) return c;
+  for (const c of [2, 1, 143, 130, 141, 3, 4]) if (codes.includes(c)) return c;
   return 0;
 }

@@ -76,7 +76,28 @@ export interface JobConfig {
   notify?: NotifyTarget[];
   /** Where objects live (`storage.s3`): endpoint, region, addressing; credentials come from the environment. */
   storage?: { s3?: { endpoint?: string; region?: string; forcePathStyle?: boolean } };
+  /** Profile every run's features and predictions (`profile: false` turns it off; monitor needs it). */
+  profile: boolean;
+  monitor?: MonitorConfig;
 }
+
+export type DriftMetric = 'psi' | 'js';
+
+export interface MonitorConfig {
+  /** The reference profile (absolute path). */
+  reference: string;
+  metric: DriftMetric;
+  warnAt: number;
+  failAt: number;
+  /** Undefined: every feature and prediction column. */
+  columns?: string[];
+  /** Alert when a column's missing share rises by more than this; undefined: not checked. */
+  missingRateIncrease?: number;
+}
+
+/** Drift thresholds when the job gives none: PSI's customary 0.1 (watch) and 0.25 (act). */
+export const DEFAULT_THRESHOLDS: Record<DriftMetric, { warn: number; fail: number }> = { psi: { warn: 0.1, fail: 0.25 }, js: { warn: 0.1, fail: 0.2 } };
+export const DEFAULT_MISSING_RATE_INCREASE = 0.05;
 
 export const DEFAULT_BATCH_SIZE = 8192;
 export const DEFAULT_FLOAT_PRECISION = 6;
@@ -197,5 +218,21 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
     metricsFile: raw.metrics_file ? resolveJobPath(dir, raw.metrics_file) : undefined,
     ...(raw.notify !== undefined ? { notify: normalizeNotify(raw.notify) } : {}),
     storage: raw.storage?.s3 ? { s3: { endpoint: raw.storage.s3.endpoint, region: raw.storage.s3.region, forcePathStyle: raw.storage.s3.force_path_style } } : {},
+    profile: raw.profile ?? true,
+    monitor: raw.monitor ? monitorConfig(raw.monitor, dir) : undefined,
+  };
+}
+
+function monitorConfig(m: NonNullable<RawJob['monitor']>, dir: string): MonitorConfig {
+  const metric = m.metric ?? 'psi';
+  const d = DEFAULT_THRESHOLDS[metric];
+  const failAt = m.fail_at ?? Math.max(d.fail, m.warn_at ?? 0);
+  return {
+    reference: resolveJobPath(dir, m.reference),
+    metric,
+    warnAt: m.warn_at ?? Math.min(d.warn, failAt),
+    failAt,
+    columns: m.columns,
+    missingRateIncrease: m.missing_rate_increase === null ? undefined : (m.missing_rate_increase ?? DEFAULT_MISSING_RATE_INCREASE),
   };
 }

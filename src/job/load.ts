@@ -118,6 +118,7 @@ export function parseJob(text: string, file: string, env: NodeJS.ProcessEnv = pr
     for (const [at, value] of [['model.path', job.model.path], ['state_dir', job.stateDir], ['metrics_file', job.metricsFile]] as const) {
       if (value !== undefined && isUrl(value)) located.push({ message: `must be a local path: only input.path, output.path and errors.rejects may name objects (${value.split(':')[0]}://)`, path: at.split('.') });
     }
+    if (job.monitor && !job.profile) located.push({ message: 'monitor compares the profile of each run with its reference: remove profile: false', path: ['profile'] });
     if (parsed.data.name === undefined && !JOB_NAME.test(job.name)) {
       located.push({ message: `the job name '${job.name}' (from the file name) ${JOB_NAME_RULE}: set name:`, path: [] });
     } else if (parsed.data.name === undefined && job.name.length > MAX_JOB_NAME) {

@@ -169,6 +169,20 @@ const storageSchema = z.strictObject({
     .optional(),
 });
 
+const threshold = z.number().min(0, 'must be 0 or more');
+
+const monitorSchema = z
+  .strictObject({
+    reference: text,
+    metric: z.enum(['psi', 'js']).optional(),
+    warn_at: threshold.optional(),
+    fail_at: threshold.optional(),
+    columns: z.array(name).min(1).optional(),
+    missing_rate_increase: z.number().min(0, 'must be 0 or more').max(1, 'is a share of rows: at most 1').nullable().optional(),
+  })
+  .refine((m) => m.warn_at === undefined || m.fail_at === undefined || m.warn_at <= m.fail_at, { message: 'warn_at must not be above fail_at', path: ['warn_at'] })
+  .refine((m) => m.metric !== 'js' || ((m.warn_at ?? 0) <= 1 && (m.fail_at ?? 0) <= 1), { message: 'the Jensen-Shannon distance lies between 0 and 1: give warn_at and fail_at at most 1', path: ['fail_at'] });
+
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** JOB_NAME in words: both halves, since `..` and `-rf` are made of allowed characters. */
 export const JOB_NAME_RULE = 'must start with a letter or digit, followed by letters, digits, ".", "_" or "-"';
@@ -196,6 +210,8 @@ export const jobSchema = z.strictObject({
   state_dir: text.optional(),
   storage: storageSchema.optional(),
   metrics_file: text.nullable().optional(),
+  profile: z.boolean().optional(),
+  monitor: monitorSchema.optional(),
   notify: notifySchema.optional(),
 });
 

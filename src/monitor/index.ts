@@ -16,6 +16,6 @@ export { Profiler, mergeProfiles, meanOf, stdOf, missingRate, finiteCount, numbe
 export { NumberProfiler, type NumericData } from './numeric.js';
 export { TextProfiler, TEXT_DISTINCT_CAP } from './text.js';
 export { columnDrift, profileDrift, psi, jsDistance, EPSILON, type ColumnDrift } from './drift.js';
-export { profileToJson, parseProfile, type ParseOptions } from './json.js';
+export { profileToJson, parseProfile, runProfileToJson, parseRunProfile, profileText, type InputProfile, type ParseOptions } from './json.js';
 export { keyOf, keyLower, SKETCH_BITS, type Sketch } from './sketch.js';
 export { PROFILE_VERSION, type Profile, type ColumnProfile, type NumberColumnProfile, type TextColumnProfile, type NumberHistogram, type TextHistogram } from './types.js';

@@ -16,6 +16,7 @@ import type { PieceSpec } from '../io/table-reader.js';
 import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
+import type { ChunkProfiler } from './profile-stage.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { counted } from '../util/display.js';
 
@@ -32,6 +33,8 @@ export interface ScoreContext {
   /** Aborted when the run must stop: it stops at the next chunk, and gives up on a read that has not come
    *  back STOP_GRACE_MS later (a FIFO that nobody writes). */
   signal?: AbortSignal;
+  /** Profiles the features and predictions of each scored chunk (see profile-stage.ts). */
+  profile?: ChunkProfiler;
   /** Called after each chunk with the rows and bytes of this input so far. */
   onProgress?: (rows: number, bytes: number) => void;
 }
@@ -92,8 +95,11 @@ export async function scoreInput(file: string, display: string, format: TextForm
         // The feeds' typed arrays went to the model thread and came back with the outputs.
         chunk.feeds.forEach((f, i) => (f.data = scored.feeds[i] ?? f.data));
         const writing = performance.now();
+        const result = assemble(chunk, scored.outputs, ctx.plan);
+        // Before the feeds go back to the reader for reuse.
+        ctx.profile?.add(chunk.feeds, result);
         prepared.recycle(chunk);
-        await ctx.writer.write(assemble(chunk, scored.outputs, ctx.plan));
+        await ctx.writer.write(result);
         threads.observe({ read: chunk.readMs, model: scored.ms, write: performance.now() - writing, rows: chunk.rows });
       }
       await ctx.rejects.add(display, chunk.header, chunk.rejects);

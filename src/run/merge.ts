@@ -5,7 +5,7 @@
 // gzip member per input, Parquet row groups counted from the start of each input.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exitCodeOf, SbError } from '../errors.js';
+import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { isPerInput, render, type TokenValues } from '../job/template.js';
@@ -21,7 +21,10 @@ import { displayPath } from '../util/display.js';
 import { jobConfigHash } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
 import { inputTokens, tokenValues } from './targets.js';
-import { newRunId, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
+import { mergeProfiles, parseRunProfile, type InputProfile, type Profile } from '../monitor/index.js';
+import { loadReference, monitorSection, profileSummary, runProfile, writeProfile } from './monitor.js';
+import type { ProfileColumns } from '../pipeline/profile-stage.js';
+import { newRunId, profilePath, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
 import { beginJournal, endJournal, journalHooks, recoverJournal } from './journal.js';
 import { isLocal } from '../storage/backends.js';
@@ -87,6 +90,8 @@ async function mergeIn(job: JobConfig, o: MergeOptions, storage: StorageScope): 
     record.versions.onnxruntime = first.versions.onnxruntime;
     const inputs = mergedInputs(done);
     checkRejectLimits(job, inputs);
+    // Read and checked before anything is written, like the reference a monitored job names.
+    const profiles = job.profile ? await shardProfiles(job, done, inputs, record) : undefined;
     const format = shardInfo.output_format;
     checkTargetFormat(target, format, 'the shards wrote');
     if (inputs.length > 0) {
@@ -109,6 +114,8 @@ async function mergeIn(job: JobConfig, o: MergeOptions, storage: StorageScope): 
     record.inputs = inputs.map((i) => mergedRecord(i, target, rejectsTarget(i)));
     const mismatch = unreconciled(record.inputs);
     if (mismatch) throw new SbError('RECONCILE', mismatch);
+    if (profiles) await finishMergedProfile(job, record, profiles);
+    if (record.monitor?.level === 'fail') record.exit_code = exitCodeFor('ALERT');
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
     record.error = err.describe();
@@ -151,7 +158,7 @@ async function latestRun(job: JobConfig, index: number, count: number): Promise<
   const dir = path.join(job.stateDir, 'runs', shardStateName(job.name, { index, count }));
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'));
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.endsWith('.profile.json') && !n.startsWith('.'));
   } catch {
     return { index };
   }
@@ -462,6 +469,61 @@ function sliceChunk(c: ResultChunk, from: number, n: number): ResultChunk {
     return { ...col, values: values.subarray(from, from + n), stride: 1, offset: 0 } as ResultColumn;
   });
   return { rows: n, columns };
+}
+
+/** The shards' profiles combined: what one unsharded run's profile holds. */
+interface MergedProfiles {
+  columns: ProfileColumns;
+  inputs: InputProfile[];
+  run: Profile;
+  reference?: Profile;
+}
+
+// Each shard's profile file (named in its record), its pieces' profiles merged into each input's, and the
+// reference of a monitored job; undefined, with a warning, when a shard's run made no profile.
+async function shardProfiles(job: JobConfig, records: RunRecord[], inputs: MergedInput[], record: RunRecord): Promise<MergedProfiles | undefined> {
+  const byPiece = new Map<InputRecord, Profile>();
+  let columns: ProfileColumns | undefined;
+  for (const [k, r] of records.entries()) {
+    const file = r.profile?.file;
+    if (!file) {
+      record.warnings.push(`shard ${k} (run ${r.run_id}) has no profile${r.profile ? ' (it could not be written)' : ''}, so the merged run has none; run every shard again to profile it`);
+      return undefined;
+    }
+    const redo = 'run every shard again';
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new SbError('SHARDS', `the profile of shard ${k} cannot be read: ${(err as Error).message}; ${redo}`, { file: displayPath(file) });
+    }
+    const p = parseRunProfile(text, displayPath(file), { code: 'SHARDS', hint: redo });
+    if (p.inputs.length !== r.inputs.length || p.inputs.some((x, i) => x.path !== r.inputs[i].path)) {
+      throw new SbError('SHARDS', `the profile of shard ${k} does not list the inputs of its record (run ${r.run_id}); ${redo}`, { file: displayPath(file) });
+    }
+    p.inputs.forEach((x, i) => byPiece.set(r.inputs[i], x.profile));
+    columns ??= { specs: p.profile.columns.map((c) => ({ name: c.name, kind: c.kind })), features: [], predictions: [] };
+  }
+  if (!columns) return undefined;
+  const merged = inputs.map((i) => ({ path: i.path, profile: i.pieces.map((p) => byPiece.get(p.rec) as Profile).reduce((a, b) => mergeProfiles(a, b)) }));
+  const reference = await loadReference(job, columns);
+  return { columns, inputs: merged, run: runProfile(columns, merged), reference };
+}
+
+// The merged run's profile file, its summary, and the drift of a monitored job.
+async function finishMergedProfile(job: JobConfig, record: RunRecord, p: MergedProfiles): Promise<void> {
+  let file: string | null = profilePath(job.stateDir, job.name, record.run_id);
+  try {
+    await writeProfile(file, p.run, p.inputs, p.reference);
+  } catch (err) {
+    file = null;
+    record.warnings.push(`the profile could not be written: ${messageOf(err)}`);
+  }
+  record.profile = profileSummary(p.run, file);
+  if (job.monitor && p.reference) {
+    record.monitor = monitorSection(job.monitor, p.columns, p.run, p.reference);
+    for (const a of [...record.monitor.alerts, ...record.monitor.warnings]) record.warnings.push(`drift: ${a}`);
+  }
 }
 
 // One input of the combined record: the sum of its pieces.

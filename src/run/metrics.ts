@@ -19,7 +19,7 @@ const HELP: Record<string, string> = {
   [`${P}last_run_timestamp_seconds`]: 'Unix time the last run of the job ended (runs skipped because of the lock do not count).',
   [`${P}last_success_timestamp_seconds`]: 'Unix time the last successful run of the job ended.',
   [`${P}last_run_status`]: 'Status of the last run: 1 for its status, 0 for the others.',
-  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
+  [`${P}last_run_exit_code`]: 'Exit code of the last run (0 ok, 4 completed with alerts, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
   [`${P}last_run_duration_seconds`]: 'Duration of the last run.',
   [`${P}last_run_inputs`]: 'Input files of the last run.',
   [`${P}last_run_rows_in`]: 'Rows read by the last run.',
@@ -27,6 +27,8 @@ const HELP: Record<string, string> = {
   [`${P}last_run_rows_rejected`]: 'Rows rejected by the last run.',
   [`${P}last_skipped_timestamp_seconds`]: 'Unix time a run of the job was last skipped because another run held its lock.',
   [`${P}notify_failures_total`]: 'Notices (notify: webhooks) of the job that could not be delivered, over every run that wrote this file.',
+  [`${P}drift`]: "Drift of a monitored column in the last run against the job's reference profile (monitor.metric: PSI or Jensen-Shannon distance).",
+  [`${P}missing_ratio`]: 'Share of missing values of a monitored column in the last run.',
 };
 const STATUSES = ['ok', 'failed', 'invalid', 'interrupted'] as const;
 const LOCK_WAIT_MS = 5000;
@@ -65,6 +67,10 @@ export function mergeMetrics(existing: string, r: RunRecord): string {
       put('last_run_rows_rejected', r.totals.rows_rejected),
       ...kept('last_skipped_timestamp_seconds'),
       ...kept('notify_failures_total'),
+      ...driftSamples(r).flatMap((c) => {
+        const column = `,column="${escapeLabel(c.column)}"`;
+        return [...(c.value === undefined ? [] : [put('drift', c.value, column)]), ...(c.missing === undefined ? [] : [put('missing_ratio', c.missing, column)])];
+      }),
     ];
   }
   return render([...others, ...next]);
@@ -149,11 +155,32 @@ function parseSamples(text: string): Sample[] {
 function render(samples: Sample[]): string {
   const lines: string[] = [];
   for (const [name, help] of Object.entries(HELP)) {
-    const these = samples.filter((s) => s.name === name).sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
+    // A job's columns keep the record's order (the monitored columns' order); everything else is by labels.
+    const byColumn = name === `${P}drift` || name === `${P}missing_ratio`;
+    const these = samples.filter((s) => s.name === name).sort((a, b) => (byColumn && a.job === b.job ? 0 : a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
     if (these.length === 0) continue;
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${name.endsWith('_total') ? 'counter' : 'gauge'}`, ...these.map((s) => `${name}{${s.labels}} ${s.value}`));
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+// Each monitored column's drift and missing share from a record's monitor section, as finite numbers; the
+// scheduler's /metrics also feeds records written by other versions through mergeMetrics, so the drift is read
+// from `value` or the metric's own field, and a column without numbers gets no sample.
+function driftSamples(r: RunRecord): { column: string; value?: number; missing?: number }[] {
+  const m = r.monitor;
+  if (!m || !Array.isArray(m.columns)) return [];
+  const finite = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  return m.columns.flatMap((c) => {
+    if (!c || typeof c.column !== 'string') return [];
+    const value = finite(c.value) ?? finite((c as unknown as Record<string, unknown>)[m.metric]);
+    return [{ column: c.column, value, missing: finite(c.missing_ratio) }];
+  });
+}
+
+// A label value as the exposition format writes it.
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 // Unix seconds of an ISO instant.

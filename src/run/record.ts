@@ -7,6 +7,7 @@ import type { JobConfig, TextFormat } from '../job/config.js';
 import { VERSION } from '../version.js';
 import type { SplitDecision } from '../io/split.js';
 import { redactDeep } from '../util/redact.js';
+import type { MonitorSection, ProfileSummary } from './monitor.js';
 
 export type InputStatus = 'ok' | 'failed' | 'skipped';
 export type RunStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'invalid' | 'dry-run';
@@ -95,6 +96,11 @@ export interface RunRecord {
   /** `merge` runs: the shards that were combined. */
   merge?: MergeInfo;
   inputs: InputRecord[];
+  /** The profile of the run's features and predictions (unless the job sets profile: false). */
+  profile?: ProfileSummary;
+  /** Monitored jobs: each monitored column's drift against the reference (not in a shard's record: merge
+   *  computes it on the whole run). */
+  monitor?: MonitorSection;
   warnings: string[];
   /** Where this record was written (null for dry runs). */
   record: string | null;
@@ -138,6 +144,11 @@ export function newRunId(now: Date): string {
 
 export function recordPath(stateDir: string, job: string, runId: string): string {
   return path.join(stateDir, 'runs', job, `${runId}.json`);
+}
+
+// The profile file beside a run's record.
+export function profilePath(stateDir: string, job: string, runId: string): string {
+  return path.join(stateDir, 'runs', job, `${runId}.profile.json`);
 }
 
 // Totals over the inputs; rows_in = rows_out + rows_rejected holds for each input and so for the sum.

@@ -1,7 +1,7 @@
 // runJob(): one run of one job — lock, model, plan, inputs, per-input scoring, run record. Shared by the
 // `run` command and the scheduler; returns a RunRecord for success and failure alike and never prints.
 import path from 'node:path';
-import { exitCodeOf, SbError } from '../errors.js';
+import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { incrementalProblem } from '../job/template.js';
@@ -13,13 +13,16 @@ import { runSpecOf, type RunPlan } from '../pipeline/plan.js';
 import { dropWarmReaderThread, warmReaderThread, WORKER_MIN_BYTES } from '../pipeline/reader-thread.js';
 import { resultFields } from '../pipeline/result-fields.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
+import { ChunkProfiler, profileColumns, type ProfileColumns } from '../pipeline/profile-stage.js';
+import type { Profile } from '../monitor/index.js';
+import { loadReference, monitorSection, profileSummary, runProfile, writeProfile, type MonitorSection } from './monitor.js';
 import { STOP_GRACE_MS, type StopBound } from '../util/abandon.js';
 import { formatDuration } from '../util/duration.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, journalHooks, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
-import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
+import { newRunId, profilePath, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
 import { openModelForJob } from './open-model.js';
 import { outputTarget, type InputWriters } from './output-target.js';
 import { saveRecord } from './save.js';
@@ -38,7 +41,8 @@ export type RunEvent =
   | { type: 'shard_planned'; job: string; shard: ShardInfo }
   | { type: 'input_started'; job: string; input: string; bytes: number | null }
   | { type: 'input_finished'; job: string; input: InputRecord }
-  | { type: 'warning'; job: string; message: string };
+  | { type: 'warning'; job: string; message: string }
+  | { type: 'drift'; job: string; monitor: MonitorSection };
 
 export interface RunOptions {
   trigger?: 'cli' | 'schedule';
@@ -117,6 +121,9 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
       record.warnings.push(w);
       emit({ type: 'warning', job: job.name, message: w });
     }
+    const columns = job.profile ? profileColumns(plan, model) : undefined;
+    // Checked before any data is read; a shard reads it too, for the histogram bins merge will have.
+    const reference = columns ? await loadReference(job, columns) : undefined;
     const inputs = await listing;
     const outputTemplate = options.output ? resolveJobPath(process.cwd(), options.output) : job.output.template;
     // --reprocess puts every input in the one file; --limit keeps the ledger out of it.
@@ -153,7 +160,9 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
       await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-' && isLocal(f)).map((f) => path.dirname(f)));
       journaled = true;
       Object.assign(storage.hooks, journalHooks(job.stateDir, stateName, runId));
-      await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
+      const profiles = new Map<InputRecord, Profile>();
+      await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger, columns && { columns, profiles });
+      if (columns && !options.signal?.aborted) await finishProfile(job, record, stateName, { columns, profiles, reference, drift: !shard && options.limit === undefined }, emit);
       const failed = record.inputs.filter((i) => i.status === 'failed');
       // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
       // record is the run's own, and says so.
@@ -169,6 +178,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
         record.exit_code = 1;
         record.error = `${failed.length} of ${record.inputs.length} input${record.inputs.length === 1 ? '' : 's'} failed: ${failed[0].error}`;
       }
+      if (record.exit_code === 0 && record.monitor?.level === 'fail') record.exit_code = exitCodeFor('ALERT');
     }
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
@@ -360,6 +370,7 @@ async function scoreAll(
   emit: (e: RunEvent) => void,
   records: InputRecord[],
   ledger?: Ledger,
+  profiling?: { columns: ProfileColumns; profiles: Map<InputRecord, Profile> },
 ): Promise<void> {
   const runSpec = runSpecOf(plan);
   const out = outputTarget(tp, {
@@ -398,6 +409,7 @@ async function scoreAll(
         emit({ type: 'input_finished', job: job.name, input: rec });
         continue;
       }
+      const profile = profiling && new ChunkProfiler(profiling.columns, plan);
       let done = false;
       try {
         const c = await scoreInput(t.input.path, t.display, t.format, {
@@ -411,12 +423,14 @@ async function scoreAll(
           limit: options.limit,
           piece: pieceSpec(t.piece),
           signal: options.signal,
+          profile,
           onProgress: (rows, bytes) => options.onProgress?.({ input: t.display, rows, bytes, totalBytes: t.input.bytes }),
         }, t.input.bytes);
         Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: t.piece?.range ? t.piece.bytes : c.bytes, sha256: c.sha256 ?? null });
         if (c.rowsRejected === 0) rec.rejects = null;
         await out.inputDone(t, c.rowsOut);
         done = true;
+        if (profile) profiling.profiles.set(rec, profile.profiler.finish());
       } catch (err) {
         const cause = err instanceof InputFailure ? err.error : err;
         if (!(cause instanceof SbError)) throw cause;
@@ -461,6 +475,43 @@ async function scoreAll(
       for (const r of inShared) Object.assign(r, { status: 'failed', error, output: null });
     }
     throw err;
+  }
+}
+
+// The run's profile from its scored inputs (failed ones are not in the results, so not in the profile), written
+// beside the record and summarised in it; with a reference, the monitor section and its alerts (unless this
+// is one shard of a run, whose drift merge computes on the whole, or a --limit preview of the first rows).
+async function finishProfile(
+  job: JobConfig,
+  record: RunRecord,
+  stateName: string,
+  p: { columns: ProfileColumns; profiles: Map<InputRecord, Profile>; reference?: Profile; drift: boolean },
+  emit: (e: RunEvent) => void,
+): Promise<void> {
+  const inputs = record.inputs.flatMap((r) => {
+    const profile = r.status === 'ok' ? p.profiles.get(r) : undefined;
+    return profile ? [{ path: r.path, profile }] : [];
+  });
+  const run = runProfile(p.columns, inputs);
+  let file: string | null = profilePath(job.stateDir, stateName, record.run_id);
+  try {
+    await writeProfile(file, run, inputs, p.reference);
+  } catch (err) {
+    file = null;
+    record.warnings.push(`the profile could not be written: ${messageOf(err)}`);
+  }
+  record.profile = profileSummary(run, file);
+  if (job.monitor && p.reference && p.drift) reportDrift(job, record, monitorSection(job.monitor, p.columns, run, p.reference), emit);
+}
+
+// The monitor section into the record, its alerts into the warnings and the log.
+export function reportDrift(job: Pick<JobConfig, 'name'>, record: RunRecord, monitor: MonitorSection, emit: (e: RunEvent) => void): void {
+  record.monitor = monitor;
+  emit({ type: 'drift', job: job.name, monitor });
+  for (const a of [...monitor.alerts, ...monitor.warnings]) {
+    const message = `drift: ${a}`;
+    record.warnings.push(message);
+    emit({ type: 'warning', job: job.name, message });
   }
 }
 

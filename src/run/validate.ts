@@ -11,6 +11,8 @@ import type { LoadedModel } from '../model/session.js';
 import { runSpecOf } from '../pipeline/plan.js';
 import { featureHint } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
+import { profileColumns } from '../pipeline/profile-stage.js';
+import { loadReference } from './monitor.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { openModelForJob } from './open-model.js';
 import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
@@ -77,6 +79,7 @@ async function validateLoaded(job: JobConfig, report: ValidateReport): Promise<V
     model = opened.model;
     const plan = opened.plan;
     report.warnings.push(...opened.warnings);
+    if (job.profile) await loadReference(job, profileColumns(plan, model));
     const inputs = await resolveInputs(job.input.patterns, job.input.format);
     const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
     await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: inputs.map((i) => i.path) });

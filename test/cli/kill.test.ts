@@ -185,8 +185,11 @@ describe('SIGKILL at any point', () => {
     expect(b.result.equals(a.result)).toBe(true);
     expect(b.rejects.equals(a.rejects)).toBe(true);
     const strip = (rec: Record<string, unknown> & { inputs: Record<string, unknown>[] }) => {
-      const { run_id: _id, started_at: _s, ended_at: _e, duration_ms: _d, record: _r, ...rest } = rec;
-      return { ...rest, inputs: rec.inputs.map(({ duration_ms: _x, ...i }) => i) };
+      const { run_id: _id, started_at: _s, ended_at: _e, duration_ms: _d, record: _r, profile, ...rest } = rec;
+      // The profile file is named after the run id, like the record; its contents are the same.
+      const { file, ...summary } = profile as { file: string };
+      expect(path.basename(file)).toBe(`${rec.run_id}.profile.json`);
+      return { ...rest, profile: summary, profileBytes: readFileSync(file), inputs: rec.inputs.map(({ duration_ms: _x, ...i }) => i) };
     };
     expect(strip(b.rec)).toEqual(strip(a.rec));
     expect(a.rec.run_id).not.toBe(b.rec.run_id);

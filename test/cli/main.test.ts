@@ -24,6 +24,7 @@ const TABLE: Record<ErrorCode, number> = {
   RECONCILE: 1,
   SHARDS: 1,
   LOCKED: 3,
+  ALERT: 4,
   INTERRUPTED: 130,
   OUTPUT_CLOSED: 141,
 };

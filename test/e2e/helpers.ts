@@ -111,7 +111,7 @@ export function runRecords(stateDir: string, job: string): Record<string, any>[]
   const dir = path.join(stateDir, 'runs', job);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(dir).filter((n) => n.endsWith('.json') && !n.endsWith('.profile.json')).sort();
   } catch {
     return [];
   }

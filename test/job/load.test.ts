@@ -81,6 +81,8 @@ describe('loadJob: a minimal job and its defaults', () => {
       stateDir: path.join(jobsDir, '.serve-batch'),
       metricsFile: undefined,
       storage: {},
+      profile: true,
+      monitor: undefined,
     });
     expect(DEFAULT_BATCH_SIZE).toBe(8192);
     expect(DEFAULT_FLOAT_PRECISION).toBe(6);

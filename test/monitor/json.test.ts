@@ -2,7 +2,7 @@
 // line with exit code 2 for each way a reference file can be damaged or foreign.
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf, SbError } from '../../src/errors.js';
-import { parseProfile, profileToJson } from '../../src/monitor/json.js';
+import { parseProfile, parseRunProfile, profileText, profileToJson, runProfileToJson } from '../../src/monitor/json.js';
 import { mergeProfiles, Profiler } from '../../src/monitor/profile.js';
 import type { Profile } from '../../src/monitor/types.js';
 
@@ -60,6 +60,23 @@ describe('profile JSON', () => {
     expect(json.columns[0].histogram.binning).toBe('reference');
     expect(json.columns[0].histogram.edges).toEqual(ref.columns[0].histogram.edges);
     expect(json.columns[1].histogram).toMatchObject({ binning: 'reference', values: ['basic', 'pro', 'team'] });
+  });
+});
+
+describe("a run's profile file", () => {
+  it('holds the run and each input; its text reads back to the same data, lists of plain values on one line', () => {
+    const a = sample();
+    const b = sample(3);
+    const data = runProfileToJson(mergeProfiles(a, b), [{ path: '/in/a.csv', profile: a }, { path: '/in/b.csv', profile: b }]);
+    const written = profileText(data);
+    expect(JSON.parse(written)).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(written).toMatch(/^ {4}"edges": \[[^\n]+\],$/m);
+    const back = parseRunProfile(written, 'run.profile.json');
+    expect(back.inputs.map((i) => i.path)).toEqual(['/in/a.csv', '/in/b.csv']);
+    expect(back.inputs[1].profile).toEqual(b);
+    expect(back.profile).toEqual(mergeProfiles(a, b));
+    // A reference is read from the run's part alone.
+    expect(parseProfile(written, 'run.profile.json')).toEqual(mergeProfiles(a, b));
   });
 });
 

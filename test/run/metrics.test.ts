@@ -53,7 +53,7 @@ describe('mergeMetrics', () => {
         'serve_batch_last_run_status{job_name="nightly",status="interrupted"} 0',
         'serve_batch_last_run_status{job_name="nightly",status="invalid"} 0',
         'serve_batch_last_run_status{job_name="nightly",status="ok"} 1',
-        '# HELP serve_batch_last_run_exit_code Exit code of the last run (0 ok, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
+        '# HELP serve_batch_last_run_exit_code Exit code of the last run (0 ok, 4 completed with alerts, 1 failed, 2 invalid, 130/143 interrupted, 141 output closed).',
         '# TYPE serve_batch_last_run_exit_code gauge',
         'serve_batch_last_run_exit_code{job_name="nightly"} 0',
         '# HELP serve_batch_last_run_duration_seconds Duration of the last run.',
@@ -132,5 +132,33 @@ describe('serve_batch_notify_failures_total', () => {
     expect(value(text, 'serve_batch_notify_failures_total{job_name="a"}')).toBe('3');
     expect(value(text, 'serve_batch_last_run_status{job_name="a",status="ok"}')).toBe('1');
     expect(countNotifyFailures(text, 'b', 1)).toContain('serve_batch_notify_failures_total{job_name="b"} 1\n');
+  });
+});
+
+describe('drift metrics', () => {
+  const monitor = (columns: { column: string; value: number | null; missing_ratio: number }[]): RunRecord['monitor'] => ({
+    reference: '/ref.json',
+    metric: 'psi',
+    warn_at: 0.1,
+    fail_at: 0.25,
+    missing_rate_increase: 0.05,
+    level: 'fail',
+    alerts: [],
+    warnings: [],
+    columns: columns.map((c) => ({ ...c, psi: c.value, js: null, reference_missing_ratio: 0, level: 'ok' })),
+  });
+
+  it('one sample per monitored column; none for a drift that could not be computed; a skipped run keeps them; the next run replaces them', () => {
+    const first = mergeMetrics('', rec('churn', 'ok', T1, { exit_code: 4, monitor: monitor([{ column: 'tenure', value: 0.31, missing_ratio: 0.02 }, { column: 'a"b\\', value: null, missing_ratio: 0 }]) }));
+    expect(value(first, 'serve_batch_drift{job_name="churn",column="tenure"}')).toBe('0.31');
+    expect(value(first, 'serve_batch_missing_ratio{job_name="churn",column="tenure"}')).toBe('0.02');
+    expect(first).not.toContain('serve_batch_drift{job_name="churn",column="a');
+    expect(value(first, 'serve_batch_missing_ratio{job_name="churn",column="a\\"b\\\\"}')).toBe('0');
+    expect(value(first, 'serve_batch_last_run_exit_code{job_name="churn"}')).toBe('4');
+    expect(first).toMatch(/^# TYPE serve_batch_drift gauge$/m);
+    const skipped = mergeMetrics(first, rec('churn', 'skipped', T2));
+    expect(value(skipped, 'serve_batch_drift{job_name="churn",column="tenure"}')).toBe('0.31');
+    const next = mergeMetrics(skipped, rec('churn', 'ok', T2));
+    expect(next).not.toContain('serve_batch_drift');
   });
 });
