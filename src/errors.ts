@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'RECONCILE' // rows_in != rows_out + rows_rejected
   | 'SHARDS' // merge: a shard is missing, failed, or does not belong with the others
   | 'LOCKED' // another run of the same job holds its lock
+  | 'DB_INVALID' // the database refuses what the job asks: credentials, an unknown database, table or column, SQL errors in the query, missing privileges, a target table that does not fit
+  | 'DB_UNREACHABLE' // the database server cannot be reached (after retries): down, restarting, too many connections
   | 'INTERRUPTED'; // SIGINT/SIGTERM
 
 export interface ErrorContext {
@@ -61,6 +63,10 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   RECONCILE: 1,
   SHARDS: 1,
   LOCKED: 3,
+  // Fixing it takes a change to the job or to the database's grants: running again as it is cannot help.
+  DB_INVALID: 2,
+  // Often over in minutes (a restart, a failover): exit 1, so schedule.retries runs the job again.
+  DB_UNREACHABLE: 1,
   INTERRUPTED: 130,
 };
 

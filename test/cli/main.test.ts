@@ -21,6 +21,8 @@ const TABLE: Record<ErrorCode, number> = {
   RECONCILE: 1,
   SHARDS: 1,
   LOCKED: 3,
+  DB_INVALID: 2,
+  DB_UNREACHABLE: 1,
   INTERRUPTED: 130,
   OUTPUT_CLOSED: 141,
 };
