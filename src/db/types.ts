@@ -109,4 +109,8 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** Stops waiting between retries. */
   signal?: AbortSignal;
+  /** Where the job names the query, for messages: `input.query`. */
+  queryPath?: string;
+  /** Where the job names the target table: `output.table`. */
+  tablePath?: string;
 }

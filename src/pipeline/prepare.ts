@@ -4,7 +4,7 @@
 // largest cost of a run (see README "Performance"), so overlapping it with the rest is what pays.
 import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
 import type { CsvReadOptions } from '../io/csv-reader.js';
-import { openTableReader, type PieceSpec } from '../io/table-reader.js';
+import { openTableReader, type PieceSpec, type QuerySpec } from '../io/table-reader.js';
 import type { TextFormat } from '../job/config.js';
 import type { Reject, SourceChunk } from '../table/chunk.js';
 import { selectPacked, type PackedText } from '../table/packed.js';
@@ -37,12 +37,16 @@ export interface PrepareSpec {
   limit?: number;
   /** A shard's piece of the file (see run/shards.ts); absent: the whole file. */
   piece?: PieceSpec;
+  /** Read this query instead of a file. */
+  query?: QuerySpec;
 }
 
 /** What the whole input came to, once every chunk was read. */
 export interface PrepareEnd {
   bytes: number;
   sha256?: string;
+  /** A query read by watermark: the largest value read. */
+  watermark?: string;
 }
 
 export interface Prepared {

@@ -12,6 +12,8 @@ import { featureHint, probeWidths } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
+import { checkQuery, checkTable, jobDatabases, queryInputs, querySpec, toTable, withQuery } from './database.js';
+import type { QuerySpec } from '../io/table-reader.js';
 
 export const SAMPLE_ROWS = 100;
 /** How long the model may take to answer on the sample (or the job's timeout, if shorter): a model that
@@ -48,9 +50,16 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     const plan = planRun(job, model);
     await probeWidths(model, plan, job);
     report.warnings.push(...plan.warnings);
-    const inputs = await resolveInputs(job.input.patterns, job.input.format);
-    const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
-    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: inputs.map((i) => i.path) });
+    const dbs = await jobDatabases(job, 'validate');
+    const inputs = dbs.input ? queryInputs(dbs.input) : await resolveInputs(job.input.patterns, job.input.format);
+    let targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
+    if (dbs.output) targets = toTable(targets, job, dbs.output);
+    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: dbs.input ? [] : inputs.map((i) => i.path) });
+    // The databases: the query with `limit 0` (columns, credentials, privileges), the target table.
+    if (dbs.input) await checkQuery(job, dbs.input, plan, withQuery(targets, querySpec(job, 'validate')).targets[0].query as QuerySpec);
+    if (dbs.output && !(await checkTable(job, dbs.output, plan, model, 'validate')).exists) {
+      report.warnings.push(`table ${job.output.table?.table} does not exist yet on ${dbs.output.display}: the first run creates it (create: true)`);
+    }
     report.inputs = inputs.length;
     report.outputs = [...plan.passthrough, ...plan.columns.flatMap((c) => (c.kind === 'threshold' ? [c.name] : c.names))];
     const first = targets.targets[0];
@@ -68,6 +77,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
           writer,
           rejects,
           limit: SAMPLE_ROWS,
+          query: first.query,
         });
         report.sample = { input: first.display, rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected };
         if (c.rowsRejected > 0) report.warnings.push(`${c.rowsRejected} of the first ${c.rowsIn} rows of ${first.display} would be rejected`);
@@ -81,7 +91,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     }
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
-    report.problems.push(err.describe());
+    report.problems.push(err.describe(), ...(err.context.problems ?? []));
     return report;
   } finally {
     await model?.close();

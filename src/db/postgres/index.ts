@@ -1,6 +1,6 @@
 // PostgreSQL as a source of rows (a query) and a destination of results (a table), behind the database-neutral
-// `Database` of src/db/types.ts. Not yet reachable from a job: this is the module the run's reader and writer
-// layers will call (see "Integration" below).
+// `Database` of src/db/types.ts, which the run's reader (io/table-reader.ts) and writer (run/database.ts) call
+// (see "Integration" below).
 //
 // Pieces
 //   connection.ts  PgEndpoint: a postgres:// URL (what it leaves out comes from the libpq environment: PGHOST,
@@ -111,10 +111,6 @@ import { readQuery } from './reader.js';
 import { checkTarget, openTableWriter, type WriterSettings } from './writer.js';
 
 export interface PgDatabaseOptions extends DatabaseOptions {
-  /** Where the job names the database's query (for messages): `input.query`. */
-  queryPath?: string;
-  /** Where the job names the target table: `output.table`. */
-  tablePath?: string;
   writer?: Omit<WriterSettings, 'yamlPath'>;
 }
 
