@@ -74,6 +74,8 @@ export async function openTableWriter(endpoint: PgEndpoint, o: TableWriteOptions
 
 class PgTableWriter implements TableWriter {
   rows = 0;
+  /** Rows wait in the staging table until commit(): a rollback or an abort takes every one back. */
+  readonly streamed = false;
   private closed = false;
   private readonly copySql: string;
   private readonly emptyIsNull: boolean[];
