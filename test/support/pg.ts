@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import { FAILED_FILE, SERVER_FILE, WANT_FILE, type PgServerInfo } from './pg-server.js';
 
 export interface TestDatabase {
@@ -23,7 +23,10 @@ export interface TestDatabase {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]>;
 }
 
-let current: Promise<TestDatabase> | undefined;
+/** The database of the test file being run. The suite runs files one after another in a worker without
+ *  loading this module again (isolate: false), so the module's afterAll runs after the first file only:
+ *  a file that finds another file's database drops it and makes its own. */
+let current: { file: string; db: Promise<TestDatabase> } | undefined;
 
 // The server of this run, started on request (waits until it accepts connections).
 export async function testServer(): Promise<PgServerInfo> {
@@ -39,23 +42,31 @@ export async function testServer(): Promise<PgServerInfo> {
   throw new Error('the test PostgreSQL server did not start within 2 minutes');
 }
 
-// This test file's database (the same one on every call), dropped when the file is done.
+// This test file's database (the same one on every call), dropped once the worker's next file asks for its own
+// (the last one goes with the server).
 export function testDatabase(): Promise<TestDatabase> {
-  current ??= createDatabase();
-  return current;
+  const file = expect.getState().testPath ?? '';
+  if (current?.file !== file) {
+    const earlier = current?.db;
+    current = { file, db: (earlier ? dropDatabase(earlier).catch(() => undefined) : Promise.resolve()).then(createDatabase) };
+  }
+  return current.db;
 }
 
 afterAll(async () => {
-  const db = current;
+  const db = current?.db;
   current = undefined;
-  if (!db) return;
+  if (db) await dropDatabase(db);
+});
+
+async function dropDatabase(db: Promise<TestDatabase>): Promise<void> {
   const d = await db;
   await d.admin.end();
   const c = new pg.Client({ ...connection(d.server), database: 'postgres' });
   await c.connect();
   await c.query(`drop database if exists "${d.name}" with (force)`);
   await c.end();
-});
+}
 
 function connection(s: PgServerInfo) {
   return { host: s.host, port: s.port, user: s.user, password: s.password };
