@@ -7,6 +7,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
 import { parseJob } from '../../src/job/load.js';
+import { mergeJob } from '../../src/run/merge.js';
 import { runJob } from '../../src/run/run-job.js';
 import { model, runMain, tempDir, writeFiles } from '../support/cli.js';
 import { testDatabase, type TestDatabase } from '../support/pg.js';
@@ -175,6 +176,9 @@ describe('sharded runs over a query', () => {
     expect(runs[0].totals.rows_out + runs[1].totals.rows_out).toBe(100);
     expect(runs.every((r) => r.totals.rows_out > 0)).toBe(true);
     expect(await ids('scores_sharded')).toEqual(range(1, 100));
+    // Each shard committed its own rows: merge has nothing to combine, and says so.
+    const merged = await mergeJob(load(j), { count: 2 });
+    expect([merged.exit_code, merged.error]).toEqual([2, expect.stringMatching(/each shard committed its rows into scores_sharded .* nothing to merge \(at output\.table\)$/) as string]);
   });
 
   it('without shard_key, or with mode: replace, is refused (exit 2, at the key to change)', async () => {
