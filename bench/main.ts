@@ -15,7 +15,8 @@
 // scikit-learn on float32 thresholds, and they count as equal only when that reproduces our values.
 //
 // Options: --rows N (default 1000000), --runs N (default 3), --models lr,rf, --skip-peer, --skip-flat,
-// --skip-libraries, --skip-parquet, --threads N (model.threads).
+// --skip-libraries, --skip-parquet, --skip-postgres, --threads N (model.threads). Last, PostgreSQL: the same
+// rows read from a table and scored into a table, against the CSV run (bench/postgres.ts).
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -27,6 +28,7 @@ import { FEATURES, ensureRows } from './data.js';
 import { measureLibraries, readAll } from './libraries.js';
 import { cpuOf, measure, type Measured } from './measure.js';
 import { benchParquet, formatParquetBench } from './parquet.js';
+import { benchPostgres, formatPgBench } from './postgres.js';
 import { writeBenchModels, type BenchModel } from './models.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -261,6 +263,10 @@ async function main(): Promise<void> {
   if (!args.includes('--skip-parquet')) {
     log('');
     log(formatParquetBench(await benchParquet()));
+  }
+  if (!args.includes('--skip-postgres')) {
+    log('');
+    log(formatPgBench(await benchPostgres(data, models.lr || writeBenchModels(path.join(CACHE, 'models')).lr, ROWS, RUNS)));
   }
   log(allMet ? '\nall targets met' : '\nsome targets NOT met');
 }
