@@ -409,7 +409,7 @@ async function scoreAll(
           signal: options.signal,
           onProgress: (rows, bytes) => options.onProgress?.({ input: t.display, rows, bytes, totalBytes: t.input.bytes }),
         }, t.input.bytes);
-        Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: t.piece?.range ? t.piece.bytes : c.bytes, sha256: c.sha256 ?? null });
+        Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: t.query ? null : t.piece?.range ? t.piece.bytes : c.bytes, sha256: c.sha256 ?? null });
         if (c.rowsRejected === 0) rec.rejects = null;
         if (rec.query?.watermark) rec.query.watermark.to = c.watermark ?? null;
         watermark = c.watermark;
