@@ -16,7 +16,8 @@ class WaitingFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    // The second starts the suite's PostgreSQL server when a test file first asks for it.
+    globalSetup: ['test/global-setup.ts', 'test/support/pg-global.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

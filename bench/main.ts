@@ -17,7 +17,8 @@
 // scikit-learn on float32 thresholds, and they count as equal only when that reproduces our values.
 //
 // Options: --rows N (default 1000000), --runs N (default 3), --models lr,rf, --skip-peer, --skip-flat,
-// --skip-libraries, --skip-parquet, --skip-s3, --threads N (model.threads).
+// --skip-libraries, --skip-parquet, --skip-s3, --skip-postgres, --threads N (model.threads). Last, PostgreSQL: the
+// same rows read from a table and scored into a table, against the CSV run (bench/postgres.ts).
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -31,6 +32,7 @@ import { cpuOf, measure, type Measured } from './measure.js';
 import { benchParquet, formatParquetBench } from './parquet.js';
 import { benchParquetApi, formatParquetApi } from './parquet-api.js';
 import { benchS3, formatS3Bench } from './s3.js';
+import { benchPostgres, formatPgBench } from './postgres.js';
 import { writeBenchModels, type BenchModel } from './models.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -307,6 +309,10 @@ async function main(): Promise<void> {
   if (!args.includes('--skip-s3') && MODELS.includes('lr')) {
     log('');
     log(formatS3Bench(await benchS3(data, ROWS, models.lr, Array.from({ length: FEATURES }, (_, i) => `f${i}`), RUNS)));
+  }
+  if (!args.includes('--skip-postgres')) {
+    log('');
+    log(formatPgBench(await benchPostgres(data, models.lr || writeBenchModels(path.join(CACHE, 'models')).lr, ROWS, RUNS)));
   }
   log(allMet ? '\nall targets met' : '\nsome targets NOT met');
 }

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'SHARDS' // merge: a shard is missing, failed, or does not belong with the others
   | 'LOCKED' // another run of the same job holds its lock
   | 'ALERT' // monitor: a column drifted past fail_at (or its missing share rose too far); results were written
+  | 'DB_INVALID' // the database refuses what the job asks: credentials, an unknown database, table or column, SQL errors in the query, missing privileges, a target table that does not fit
+  | 'DB_UNREACHABLE' // the database server cannot be reached (after retries): down, restarting, too many connections
   | 'INTERRUPTED'; // SIGINT/SIGTERM
 
 export interface ErrorContext {
@@ -68,6 +70,10 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   LOCKED: 3,
   // Completed with alerts: the results are written and usable, but cron mail and CI steps should notice.
   ALERT: 4,
+  // Fixing it takes a change to the job or to the database's grants: running again as it is cannot help.
+  DB_INVALID: 2,
+  // Often over in minutes (a restart, a failover): exit 1, so schedule.retries runs the job again.
+  DB_UNREACHABLE: 1,
   INTERRUPTED: 130,
 };
 

@@ -9,7 +9,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 // `data/a.csv → out/a.csv: 1,000 rows, 3 rejected (0.4s)`; a shard's piece of a file says which part.
 export function inputLine(i: InputRecord): string {
-  const src = displayPath(i.path) + rangeText(i.range);
+  const src = (i.query ? `query on ${i.path}` : displayPath(i.path)) + rangeText(i.range);
   if (i.status === 'failed') return i.error?.startsWith(src) ? `failed: ${i.error}` : `${src}: failed: ${i.error}`;
   if (i.status === 'skipped' && i.reason) return `${src}: skipped, ${i.reason}`;
   if (i.status === 'skipped') return `${src} → ${i.output ? displayPath(i.output) : '-'}: would be scored`;

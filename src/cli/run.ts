@@ -125,7 +125,13 @@ const CLOSED_EXIT = exitCodeOf(new SbError('OUTPUT_CLOSED', 'closed'));
 // Log the run (and print its record with --json); false when standard output's reader had closed it.
 async function report(logger: Logger, r: RunRecord, o: RunCommandOptions): Promise<boolean> {
   const printed = o.json ? await printOut(`${JSON.stringify(r)}\n`) : true;
-  if (o.dryRun) for (const i of r.inputs) logger.log('info', 'planned', inputLine(i), { job: r.job, input: i.path, output: i.output });
+  if (o.dryRun) {
+    for (const i of r.inputs) {
+      logger.log('info', 'planned', inputLine(i), { job: r.job, input: i.path, output: i.output });
+      // A query's plan, as the database would run it (EXPLAIN).
+      for (const line of i.query?.plan ?? []) logger.log('info', 'query_plan', `  ${line}`, { job: r.job, input: i.path });
+    }
+  }
   const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' || r.monitor?.level === 'fail' ? 'warn' : 'error';
   const { inputs: _inputs, ...summary } = r;
   logger.log(level, 'run_finished', runLine(r), summary);

@@ -8,6 +8,7 @@ import { readJsonl } from './jsonl-reader.js';
 import type { ParquetInput } from './parquet/index.js';
 import { openSource } from '../storage/source.js';
 import { inputBlocks } from './input-blocks.js';
+import type { QueryReader, QueryShard, Watermark } from '../db/types.js';
 
 /** What a reader needs to read part of a file: text bytes [start, end) from physical line `line` with the
  *  file's header, or Parquet row groups [fromGroup, toGroup). */
@@ -18,6 +19,17 @@ export interface PieceSpec {
   header?: string[];
   fromGroup?: number;
   toGroup?: number;
+}
+
+/** A query to read instead of a file (input.database), as plain data. */
+export interface QuerySpec {
+  /** The database URL (with its password: never shown; messages use the database's display). */
+  url: string;
+  text: string;
+  watermark?: Watermark;
+  shard?: QueryShard;
+  /** Shown to the database's administrators: the job and run. */
+  applicationName: string;
 }
 
 /** An input to read, as plain data (it crosses to the reader thread). */
@@ -33,10 +45,13 @@ export interface ReaderSpec {
   limit?: number;
   /** A shard's piece of the file (see run/shards.ts); absent: the whole file. */
   piece?: PieceSpec;
+  /** Read this query's rows instead of a file. */
+  query?: QuerySpec;
 }
 
 // Open the reader of one input.
 export function openTableReader(spec: ReaderSpec): TableReader {
+  if (spec.query) return queryReader(spec, spec.query);
   const piece = spec.piece;
   const ctx: ReadContext = {
     file: spec.display,
@@ -60,4 +75,17 @@ export function openTableReader(spec: ReaderSpec): TableReader {
   const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
   const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, csv, ctx);
   return { chunks, bytes: () => source.bytesRead, end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }) };
+}
+
+// A query's rows through its database's cursor (the database module loaded on first use). A query has no bytes;
+// its end gives the watermark column's largest value when every row was read.
+function queryReader(spec: ReaderSpec, q: QuerySpec): TableReader {
+  let reader: QueryReader | undefined;
+  const chunks = async function* () {
+    const { openDatabase } = await import('../db/open.js');
+    const db = await openDatabase(q.url, { applicationName: q.applicationName, queryPath: 'input.query' });
+    reader = db.readQuery(q.text, { needs: spec.needs, batchSize: spec.batchSize, limit: spec.limit, watermark: q.watermark, shard: q.shard });
+    yield* reader.chunks;
+  };
+  return { chunks: chunks(), bytes: () => 0, end: () => ({ bytes: 0, watermark: reader?.complete ? reader.watermark : undefined }) };
 }

@@ -53,19 +53,42 @@ export interface NotifyTarget {
   retries: number;
 }
 
+/** A query input (input.database): rows come from a query instead of files. */
+export interface QueryInput {
+  /** The database URL as the job gives it: it may hold a password, so it is never shown (db/redact.ts). */
+  database: string;
+  text: string;
+  /** A column of the result whose values grow: each run reads the rows above the largest value scored before. */
+  watermark?: string;
+  /** Sharded runs: each worker reads the rows whose value of this column hashes to its shard. */
+  shardKey?: string;
+}
+
+/** A table output (output.database): results are moved into a table in one transaction. */
+export interface TableOutput {
+  database: string;
+  table: string;
+  mode: 'append' | 'replace' | 'upsert';
+  key?: string[];
+  create: boolean;
+  runIdColumn?: string;
+}
+
 export interface JobConfig {
   file: string;
   dir: string;
   name: string;
   model: { path: string; threads?: number; interThreads?: number; optimization: Optimization };
-  input: { patterns: string[]; format?: TextFormat; csv: CsvOptions; incremental: boolean };
+  /** patterns is empty for a query input. */
+  input: { patterns: string[]; format?: TextFormat; csv: CsvOptions; incremental: boolean; query?: QueryInput };
   features: FeatureMap;
   missing: { default: MissingPolicy; byColumn: Map<string, MissingPolicy> };
   passthrough: string[];
   /** Undefined: every tensor output of the model. */
   predictions?: PredictionSpec[];
   batchSize: number;
-  output: { template: string; format?: TextFormat; floatPrecision: number };
+  /** template is '' for a table output. */
+  output: { template: string; format?: TextFormat; floatPrecision: number; table?: TableOutput };
   errors: { maxRejected: RejectLimit; rejects?: string };
   schedule?: ScheduleConfig;
   /** Every run of the job fails when it takes longer (`timeout`); undefined: no limit. */
@@ -168,7 +191,7 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
       optimization: raw.model.optimization ?? 'all',
     },
     input: {
-      patterns: (Array.isArray(raw.input.path) ? raw.input.path : [raw.input.path]).map((p) => resolveJobPath(dir, p)),
+      patterns: raw.input.path === undefined ? [] : (Array.isArray(raw.input.path) ? raw.input.path : [raw.input.path]).map((p) => resolveJobPath(dir, p)),
       format: raw.input.format,
       csv: {
         delimiter: csv.delimiter === 'tab' || csv.delimiter === '\\t' ? '\t' : csv.delimiter,
@@ -178,6 +201,7 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
         relaxQuotes: csv.relax_quotes ?? false,
       },
       incremental: raw.input.incremental ?? false,
+      ...(raw.input.database !== undefined ? { query: { database: raw.input.database, text: raw.input.query as string, watermark: raw.input.watermark, shardKey: raw.input.shard_key } } : {}),
     },
     features,
     missing: { default: defaultMissing, byColumn },
@@ -192,9 +216,12 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
     }),
     batchSize: raw.batch_size ?? DEFAULT_BATCH_SIZE,
     output: {
-      template: resolveJobPath(dir, raw.output.path),
+      template: raw.output.path === undefined ? '' : resolveJobPath(dir, raw.output.path),
       format: raw.output.format,
       floatPrecision: raw.output.float_precision ?? DEFAULT_FLOAT_PRECISION,
+      ...(raw.output.database !== undefined
+        ? { table: { database: raw.output.database, table: raw.output.table as string, mode: raw.output.mode ?? 'append', key: raw.output.key, create: raw.output.create ?? false, runIdColumn: raw.output.run_id_column } }
+        : {}),
     },
     errors: {
       maxRejected:

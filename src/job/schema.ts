@@ -51,14 +51,43 @@ const csvSchema = z.strictObject({
 
 export const formatName = z.enum(['csv', 'tsv', 'jsonl', 'parquet']);
 
+// A database URL; the message never shows the value (it usually comes from ${DATABASE_URL} and holds a password).
+const databaseUrl = text.refine((v) => /^postgres(ql)?:\/\//i.test(v), 'must be a PostgreSQL URL: postgres://user:password@host:5432/database (postgresql:// alone connects as psql would, from PGHOST, PGUSER, … and ~/.pgpass)');
+
+type Issues = { addIssue(i: { code: 'custom'; message: string; path: string[] }): void };
+
+// Keys of one kind of input or output given with the other kind.
+function refuse(ctx: Issues, o: Record<string, unknown>, keys: string[], message: (key: string) => string): void {
+  for (const k of keys) if (o[k] !== undefined) ctx.addIssue({ code: 'custom', message: message(k), path: [k] });
+}
+
 const inputSchema = z.preprocess(
   widen('path'),
-  z.strictObject({
-    path: z.union([text, z.array(text).min(1)]),
-    format: formatName.optional(),
-    csv: csvSchema.optional(),
-    incremental: z.boolean().optional(),
-  }),
+  z
+    .strictObject({
+      path: z.union([text, z.array(text).min(1)]).optional(),
+      format: formatName.optional(),
+      csv: csvSchema.optional(),
+      incremental: z.boolean().optional(),
+      database: databaseUrl.optional(),
+      query: text.optional(),
+      watermark: text.optional(),
+      shard_key: text.optional(),
+    })
+    .superRefine((i, ctx) => {
+      if (i.database === undefined) {
+        if (i.path === undefined) ctx.addIssue({ code: 'custom', message: 'required key is missing: the input files (or input.database and input.query to score a query)', path: ['path'] });
+        refuse(ctx, i, ['query', 'watermark', 'shard_key'], (k) => `input.${k} needs input.database (the database the query runs on)`);
+        return;
+      }
+      if (i.query === undefined) ctx.addIssue({ code: 'custom', message: 'required key is missing: the query whose rows are scored (select …)', path: ['query'] });
+      refuse(ctx, i, ['path'], () => 'give either input.path (files) or input.database with input.query, not both');
+      refuse(ctx, i, ['format', 'csv'], (k) => `input.${k} is for files: a query's columns come with their types; remove it`);
+      refuse(ctx, i, ['incremental'], () => 'a query is read incrementally by input.watermark (a column whose values grow), not by files: remove input.incremental');
+      if (i.watermark !== undefined && i.shard_key !== undefined) {
+        ctx.addIssue({ code: 'custom', message: 'a query read by watermark cannot be sharded: each worker would need its own watermark; drop input.shard_key or input.watermark', path: ['shard_key'] });
+      }
+    }),
 );
 
 const featuresSchema = z
@@ -98,11 +127,31 @@ const predictionSchema = z.preprocess(
 
 const outputSchema = z.preprocess(
   widen('path'),
-  z.strictObject({
-    path: text,
-    format: formatName.optional(),
-    float_precision: z.number().int().min(1).max(17).optional(),
-  }),
+  z
+    .strictObject({
+      path: text.optional(),
+      format: formatName.optional(),
+      float_precision: z.number().int().min(1).max(17).optional(),
+      database: databaseUrl.optional(),
+      table: text.optional(),
+      mode: z.enum(['append', 'replace', 'upsert']).optional(),
+      key: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(text).min(1)).optional(),
+      create: z.boolean().optional(),
+      run_id_column: text.optional(),
+    })
+    .superRefine((o, ctx) => {
+      if (o.database === undefined) {
+        if (o.path === undefined) ctx.addIssue({ code: 'custom', message: 'required key is missing: the result file (or output.database and output.table to write a table)', path: ['path'] });
+        refuse(ctx, o, ['table', 'mode', 'key', 'create', 'run_id_column'], (k) => `output.${k} needs output.database (the database the table is in)`);
+        return;
+      }
+      if (o.table === undefined) ctx.addIssue({ code: 'custom', message: 'required key is missing: the table the results go to (table or schema.table)', path: ['table'] });
+      refuse(ctx, o, ['path'], () => 'give either output.path (a file) or output.database with output.table, not both');
+      refuse(ctx, o, ['format'], () => 'output.format is for files: a table has its own column types; remove it');
+      refuse(ctx, o, ['float_precision'], () => 'output.float_precision is for files: a table gets every bit of each float; remove it');
+      if (o.mode === 'upsert' && o.key === undefined) ctx.addIssue({ code: 'custom', message: 'mode: upsert needs output.key, the columns that identify a row (a primary key or unique index of the table), e.g. key: [id]', path: ['mode'] });
+      if (o.key !== undefined && o.mode !== 'upsert') ctx.addIssue({ code: 'custom', message: `output.key is only used by mode: upsert (mode is ${o.mode ?? 'append'}); remove it or set mode: upsert`, path: ['key'] });
+    }),
 );
 
 const maxRejected = z.union([

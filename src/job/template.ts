@@ -61,15 +61,26 @@ export function incrementalProblem(template: string): string | undefined {
   return 'an incremental job scores only the inputs that are new since its last run, so a combined result with the same name every run would keep only the last run\'s rows (earlier results lost, their inputs never scored again): put {input_stem} in the name for one result per input (out/{input_stem}.csv), or {run_id} for one file per run (out/{date}-{run_id}.csv)';
 }
 
+// Why `template` cannot be the result file of a query read by watermark (undefined when it can): as for an
+// incremental job, a file named the same every run would keep only the last run's rows.
+export function watermarkProblem(template: string): string | undefined {
+  if (template === '-' || tokensOf(template).includes('run_id')) return undefined;
+  return "a query read by watermark scores only the rows that are new since its last run, so a result file with the same name every run would keep only the last run's rows: put {run_id} in output.path (out/{date}-{run_id}.csv), or write a table (output.database)";
+}
+
 // Unknown tokens in the job's templates, and a combined result an incremental job would overwrite, with their
 // YAML paths.
 export function templateProblems(job: JobConfig): { message: string; yamlPath: string; token?: string }[] {
   const out: { message: string; yamlPath: string; token?: string }[] = [];
-  const incremental = job.input.incremental ? incrementalProblem(job.output.template) : undefined;
+  const incremental = job.output.table ? undefined : job.input.query?.watermark !== undefined ? watermarkProblem(job.output.template) : job.input.incremental ? incrementalProblem(job.output.template) : undefined;
   if (incremental) out.push({ message: incremental, yamlPath: 'output.path' });
   const check = (template: string | undefined, yamlPath: string) => {
     if (!template) return;
     for (const t of tokensOf(template)) {
+      if (job.input.query && (t === 'input_stem' || t === 'input_name')) {
+        out.push({ message: `{${t}} names an input file, and a query has none: use {job}, {run_id}, {date} or {time}`, yamlPath, token: t });
+        continue;
+      }
       if (!(TOKENS as readonly string[]).includes(t)) {
         out.push({ message: `unknown token {${t}}${didYouMean(t, TOKENS)}; tokens are ${TOKENS.map((x) => `{${x}}`).join(' ')}`, yamlPath, token: t });
       }

@@ -4,7 +4,7 @@
 // largest cost of a run (see README "Performance"), so overlapping it with the rest is what pays.
 import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
 import type { CsvReadOptions } from '../io/csv-reader.js';
-import { openTableReader, type PieceSpec } from '../io/table-reader.js';
+import { openTableReader, type PieceSpec, type QuerySpec } from '../io/table-reader.js';
 import type { TextFormat } from '../job/config.js';
 import type { Reject } from '../table/chunk.js';
 import { selectPacked, type PackedText } from '../table/packed.js';
@@ -40,12 +40,16 @@ export interface PrepareSpec {
   piece?: PieceSpec;
   /** The job's storage settings: a reader thread opens its own store client with them. */
   storage?: StorageSettings;
+  /** Read this query instead of a file. */
+  query?: QuerySpec;
 }
 
 /** What the whole input came to, once every chunk was read. */
 export interface PrepareEnd {
   bytes: number;
   sha256?: string;
+  /** A query read by watermark: the largest value read. */
+  watermark?: string;
 }
 
 export interface Prepared {

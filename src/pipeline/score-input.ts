@@ -12,7 +12,7 @@ import { STOP_GRACE_MS, unlessStopped } from '../util/abandon.js';
 import { assemble } from './assemble.js';
 import type { Reject } from '../table/chunk.js';
 import type { RunPlan } from './plan.js';
-import type { PieceSpec } from '../io/table-reader.js';
+import type { PieceSpec, QuerySpec } from '../io/table-reader.js';
 import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
@@ -30,6 +30,8 @@ export interface ScoreContext {
   limit?: number;
   /** A shard's piece of the file; absent: the whole file. */
   piece?: PieceSpec;
+  /** Read this query's rows instead of the file. */
+  query?: QuerySpec;
   /** Aborted when the run must stop: it stops at the next chunk, and gives up on a read that has not come
    *  back STOP_GRACE_MS later (a FIFO that nobody writes). */
   signal?: AbortSignal;
@@ -45,6 +47,8 @@ export interface InputCounts {
   rowsRejected: number;
   bytes: number;
   sha256?: string;
+  /** A query read by watermark to its end: the largest value of the watermark column read. */
+  watermark?: string;
 }
 
 /** An input failure with the counts reached before it. */
@@ -73,8 +77,11 @@ export async function scoreInput(file: string, display: string, format: TextForm
     limit: ctx.limit,
     piece: ctx.piece,
     storage: ctx.job.storage,
+    query: ctx.query,
   };
-  const inThread = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
+  // A query's rows are decoded and built into chunks in the reader thread too (all of a query is read,
+  // whatever its size; a sample of a few rows is not worth a thread).
+  const inThread = ctx.query ? ctx.limit === undefined : file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
   const prepared = inThread ? prepareInWorker(spec) : prepareHere(spec);
   const threads = modelThreads(ctx.model, inThread);
   const chunks = prepared.chunks[Symbol.asyncIterator]();
@@ -114,6 +121,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
     const end = prepared.end();
     counts.bytes = end.bytes;
     counts.sha256 = end.sha256;
+    counts.watermark = end.watermark;
     checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, true);
     const written = ctx.writer.rows - writtenBefore;
     if (counts.rowsIn !== written + counts.rowsRejected) {

@@ -1,5 +1,6 @@
 // The incremental ledger (input.incremental: true): which inputs a job has scored successfully, so a
-// scheduled job over a landing folder scores each file once. One JSON file per job,
+// scheduled job over a landing folder scores each file once; and for a query read by watermark, the largest
+// value of its column scored (WatermarkEntry). One JSON file per job,
 // state_dir/ledger/<job>.json, written atomically and only after an input's result was committed; the job's
 // lock keeps two runs from writing it at once.
 //
@@ -40,10 +41,27 @@ export interface LedgerEntry {
   rows_rejected: number;
 }
 
+/** A query read by watermark (input.watermark): the largest value of its column that a committed result holds.
+ *  Keyed by the database (as shown, without password), the query text and the column: another query starts
+ *  from its first row. The model and the job's settings do not reset it (--reprocess reads every row). */
+export interface WatermarkEntry {
+  database: string;
+  query: string;
+  column: string;
+  /** The value as the database printed it: bound as a parameter next run (`column > value`). */
+  value: string;
+  run_id: string;
+  scored_at: string;
+  rows_in: number;
+  rows_out: number;
+  rows_rejected: number;
+}
+
 interface LedgerFile {
   version: 1;
   job: string;
   entries: Record<string, LedgerEntry>;
+  watermarks?: Record<string, WatermarkEntry>;
 }
 
 /** What the file looks like now; sha256 only when decide() asked for it. */
@@ -104,8 +122,13 @@ export function ledgerPath(stateDir: string, job: string): string {
   return path.join(stateDir, 'ledger', `${job}.json`);
 }
 
-/** What a run knows about an input it scored, for its entry. */
-export type ScoredInput = Omit<LedgerEntry, 'model_sha256' | 'config_hash' | 'run_id'>;
+/** What a run knows about an input it scored, for its entry: a file, or a query read by watermark. */
+export type ScoredInput = Omit<LedgerEntry, 'model_sha256' | 'config_hash' | 'run_id'> | Omit<WatermarkEntry, 'run_id'>;
+
+// The key of a query's watermark.
+export function watermarkKey(database: string, query: string, column: string): string {
+  return createHash('sha256').update(stableJson({ database, query, column })).digest('hex');
+}
 
 /** A file's state when it was checked, kept to be written into its entry once it is scored. */
 export interface Checked {
@@ -161,10 +184,20 @@ export class Ledger {
     return { decision: d as Checked['decision'], state };
   }
 
+  // The watermark a query's last committed result reached (undefined: none yet).
+  watermark(database: string, query: string, column: string): WatermarkEntry | undefined {
+    const w = this.data.watermarks;
+    const key = watermarkKey(database, query, column);
+    return w && Object.hasOwn(w, key) ? w[key] : undefined;
+  }
+
   // Remember inputs whose results are committed, then write the ledger (atomically).
   async add(scored: ScoredInput[]): Promise<void> {
     if (scored.length === 0) return;
-    for (const s of scored) this.data.entries[s.path] = { ...s, model_sha256: this.modelSha256, config_hash: this.configHash, run_id: this.runId };
+    for (const s of scored) {
+      if ('column' in s) (this.data.watermarks ??= {})[watermarkKey(s.database, s.query, s.column)] = { ...s, run_id: this.runId };
+      else this.data.entries[s.path] = { ...s, model_sha256: this.modelSha256, config_hash: this.configHash, run_id: this.runId };
+    }
     try {
       const sink = await openSink(this.file);
       await sink.write(`${JSON.stringify(this.data, null, 1)}\n`);

@@ -137,6 +137,9 @@ async function mergeIn(job: JobConfig, o: MergeOptions, storage: StorageScope): 
 function mergeTarget(job: JobConfig, o: MergeOptions, tokens: TokenValues): string {
   if (o.output === '-') throw new SbError('USAGE', 'merge writes a file (atomically), not standard output: give --output PATH');
   if (o.output) return resolveJobPath(process.cwd(), o.output);
+  if (job.output.table) {
+    throw new SbError('USAGE', `output.table: each shard committed its rows into ${job.output.table.table} in a transaction of its own, so there is nothing to merge`, { yamlPath: 'output.table' });
+  }
   if (isPerInput(job.output.template)) {
     throw new SbError('USAGE', `output.path gives one file per input (${displayPath(job.output.template)}); merge writes one combined file: give --output PATH`, { yamlPath: 'output.path' });
   }

@@ -27,6 +27,15 @@ export interface InputRecord {
   reason?: string | null;
   /** Sharded runs: the part of the file this input is, when not all of it (see PieceRange). */
   range?: PieceRange;
+  /** A query input (input.database; `path` is the database as shown, without password): the query, the
+   *  watermark range it read (rows with column > after, up to `to`, the largest value read; null: none),
+   *  this worker's shard, and with --dry-run the database's plan for it (EXPLAIN). */
+  query?: {
+    text: string;
+    watermark?: { column: string; after: string | null; to: string | null };
+    shard?: { column: string; index: number; count: number };
+    plan?: string[];
+  };
   duration_ms: number;
 }
 

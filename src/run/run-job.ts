@@ -4,7 +4,8 @@ import path from 'node:path';
 import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
-import { incrementalProblem } from '../job/template.js';
+import { incrementalProblem, watermarkProblem } from '../job/template.js';
+import type { TableWriter } from '../table/writer.js';
 import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
 import { ORT_VERSION, type LoadedModel } from '../model/session.js';
@@ -35,6 +36,8 @@ import { openSource } from '../storage/source.js';
 import { isLocal } from '../storage/backends.js';
 import { resultExists } from '../storage/sink.js';
 import { withStorage, type StorageScope } from '../storage/scope.js';
+import type { Database } from '../db/types.js';
+import { checkQuery, checkQueryShards, checkTable, explainQueries, jobDatabases, openResultTable, queryInputs, queryRecord, queryShardPlan, querySpec, toTable, watermarkAfter, watermarkScored, withQuery } from './database.js';
 
 export type RunEvent =
   | { type: 'run_started'; job: string; run_id: string; inputs: number }
@@ -82,6 +85,9 @@ export function runJob(job: JobConfig, options: RunOptions = {}): Promise<RunRec
 
 async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageScope): Promise<RunRecord> {
   if (options.inputFormat) job = { ...job, input: { ...job.input, format: options.inputFormat } };
+  // --input and --output name files, which take the place of a query or a table.
+  if (options.input && job.input.query) job = { ...job, input: { ...job.input, query: undefined } };
+  if (options.output && job.output.table) job = { ...job, output: { ...job.output, table: undefined } };
   const now = options.now ?? (() => new Date());
   const started = now();
   const runId = options.runId ?? newRunId(started);
@@ -102,6 +108,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
   options = { ...options, signal: stop.signal };
   try {
     if (shard) checkShardOptions(job, options);
+    const dbs = await jobDatabases(job, runId, stop.signal);
     if (!options.dryRun) {
       release = await takeJobLock(job, stateName, runId, shard ? `shard ${shard.index} of ${shard.count} of job ${job.name}` : `job ${job.name}`, 'run');
       const recovered = await recoverJournal(job.stateDir, stateName);
@@ -112,8 +119,8 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     }
     // The inputs are listed once, while the model loads; what is wrong with them is said after the model's
     // problems, as before.
-    listing = resolveInputs(options.input ? [resolveJobPath(process.cwd(), options.input)] : job.input.patterns, job.input.format);
-    listing.then((all) => warmReader(all, options)).catch(() => undefined);
+    listing = dbs.input ? Promise.resolve(queryInputs(dbs.input)) : resolveInputs(options.input ? [resolveJobPath(process.cwd(), options.input)] : job.input.patterns, job.input.format);
+    listing.then((all) => warmReader(all, options, dbs.input !== undefined)).catch(() => undefined);
     const opened = await openModelForJob(job, { bounds: { stop: modelStop(stop.signal) }, onLoad: (m) => (record.model.sha256 = m.sha256) });
     model = opened.model;
     const plan = opened.plan;
@@ -127,20 +134,24 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     const inputs = await listing;
     const outputTemplate = options.output ? resolveJobPath(process.cwd(), options.output) : job.output.template;
     // --reprocess puts every input in the one file; --limit keeps the ledger out of it.
-    const incremental = options.output && job.input.incremental && !options.reprocess && options.limit === undefined ? incrementalProblem(outputTemplate) : undefined;
+    const incremental = options.output && !options.reprocess && options.limit === undefined ? (job.input.incremental ? incrementalProblem(outputTemplate) : job.input.query?.watermark ? watermarkProblem(outputTemplate) : undefined) : undefined;
     if (incremental) throw new SbError('USAGE', `--output ${options.output}: ${incremental}; or add --reprocess to score every input into it`);
     const tokens = tokenValues(job, runId, started, shard);
     let mine: (InputFile & { piece?: Piece })[] = inputs;
     let shardPlan: ShardPlan | undefined;
     if (shard) {
-      shardPlan = await planShards(job, inputs.map((i) => ({ path: i.path, bytes: i.bytes, format: formatFor(job, i.path) })), shard.count);
+      shardPlan = dbs.input ? queryShardPlan(job, dbs.input, shard.count) : await planShards(job, inputs.map((i) => ({ path: i.path, bytes: i.bytes, format: formatFor(job, i.path) })), shard.count);
       checkShardTargets(job, shardPlan, tokens, outputTemplate);
       mine = shardPlan.shards[shard.index].map((p) => ({ path: p.path, bytes: p.bytes, piece: p }));
     }
-    const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
+    let targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
+    if (dbs.output) targets = toTable(targets, job, dbs.output);
     // In a sharded run no worker may write over any input of the listing, not only over its own share's.
-    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path), stdout: options.stdout });
-    await checkLimitTargets(targets.targets, options);
+    await checkArtifacts(job, targets, { stateName, runId, inputs: dbs.input ? [] : inputs.map((i) => i.path), stdout: options.stdout });
+    await checkLimitTargets(targets, options);
+    // The databases answer before a row is read: the query runs with `limit 0`, the target table is inspected.
+    if (dbs.input) await checkQuery(job, dbs.input, plan, querySpec(job, runId, shard));
+    if (dbs.output) await checkTable(job, dbs.output, plan, model, runId);
     if (shard && shardPlan) {
       record.shard = shardInfo(job, shard, shardPlan, targets);
       emit({ type: 'shard_planned', job: job.name, shard: record.shard });
@@ -151,17 +162,21 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
       record.inputs = targets.targets.map((t) => inputRecord(t, 'skipped', null));
       // An incremental job's plan says which inputs the ledger would skip.
       const ledger = options.reprocess ? undefined : await openLedger(job, model, targets, options, record);
+      if (dbs.input) await explainQueries(withQuery(targets, querySpec(job, runId, shard, watermarkAfter(job, dbs.input, ledger))), dbs.input, record.inputs);
       for (const [i, t] of targets.targets.entries()) {
-        const d = ledger && t.input.path !== '-' ? (await ledger.check(openSource(t.input.path, t.display))).decision : undefined;
+        const d = ledger && !t.query && t.input.path !== '-' ? (await ledger.check(openSource(t.input.path, t.display))).decision : undefined;
         if (d?.action === 'skip') Object.assign(record.inputs[i], { output: null, rejects: null, reason: d.reason });
       }
     } else {
       const ledger = await openLedger(job, model, targets, options, record);
-      await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-' && isLocal(f)).map((f) => path.dirname(f)));
+      if (dbs.input) withQuery(targets, querySpec(job, runId, shard, options.reprocess ? undefined : watermarkAfter(job, dbs.input, ledger)));
+      await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [targets.table ? '-' : t.output, t.rejects ?? '-']).filter((f) => f !== '-' && isLocal(f)).map((f) => path.dirname(f)));
       journaled = true;
       Object.assign(storage.hooks, journalHooks(job.stateDir, stateName, runId));
+      const output = dbs.output;
+      const openTable = output ? () => openResultTable(job, output, plan, model as LoadedModel, runId, dbs.input) : undefined;
       const profiles = new Map<InputRecord, Profile>();
-      await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger, columns && { columns, profiles });
+      await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger, columns && { columns, profiles }, { input: dbs.input, openTable });
       if (columns && !options.signal?.aborted) await finishProfile(job, record, stateName, { columns, profiles, reference, drift: !shard && options.limit === undefined }, emit);
       const failed = record.inputs.filter((i) => i.status === 'failed');
       // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
@@ -208,11 +223,11 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
   return record;
 }
 
-// A large input is read in a reader thread: start it now, so it is ready when the input opens instead of
-// taking its own ~0.2 s then. A guess from the listing (a wrong one costs an idle thread, dropped after the
-// run); not for a dry run, which reads nothing.
-function warmReader(inputs: InputFile[], options: RunOptions): void {
-  if (!options.dryRun && inputs.some((i) => (i.bytes ?? 0) >= WORKER_MIN_BYTES)) warmReaderThread();
+// A large input, or a query read whole, is read in a reader thread: start it now, so it is ready when the
+// input opens instead of taking its own ~0.2 s then. A guess from the listing (a wrong one costs an idle
+// thread, dropped after the run); not for a dry run, which reads nothing.
+function warmReader(inputs: InputFile[], options: RunOptions, query: boolean): void {
+  if (!options.dryRun && (query ? options.limit === undefined : inputs.some((i) => (i.bytes ?? 0) >= WORKER_MIN_BYTES))) warmReaderThread();
 }
 
 /** A run's timeout, as the reason of its stop signal. */
@@ -265,8 +280,10 @@ function stopOutcome(reason: unknown, err: SbError): Pick<RunRecord, 'status' | 
 }
 
 // What a sharded run cannot do: read standard input (every worker would need all of it), write standard
-// output, score a partial --limit, or keep an incremental ledger (see the README, "Scale-out").
+// output, score a partial --limit, or keep an incremental ledger (see the README, "Scale-out"); and over a
+// query, what run/database.ts refuses.
 function checkShardOptions(job: JobConfig, options: RunOptions): void {
+  checkQueryShards(job);
   if (options.input === '-') throw new SbError('USAGE', '--shard cannot read standard input: every worker would need all of it; give the inputs as files');
   if (options.output === '-') throw new SbError('USAGE', "--shard cannot write standard output: each worker writes its own result, which merge combines; give output.path with {shard}");
   if (options.limit !== undefined) throw new SbError('USAGE', '--limit cannot be combined with --shard: the first rows of each input belong to one worker; drop one of them');
@@ -278,11 +295,12 @@ function checkShardOptions(job: JobConfig, options: RunOptions): void {
 // A --limit run writes partial files, so it replaces none that exist: a complete result (or one an
 // incremental job's ledger counts as scored) would silently become its first N rows. A file named with
 // --output is the user's explicit choice.
-async function checkLimitTargets(targets: Target[], options: RunOptions): Promise<void> {
+async function checkLimitTargets(tp: TargetPlan, options: RunOptions): Promise<void> {
   if (options.limit === undefined) return;
   const n = options.limit;
   const first = `the first ${n} row${n === 1 ? '' : 's'} of each input`;
-  for (const t of targets) {
+  if (tp.table) throw new SbError('USAGE', `--limit ${n} would write ${first} into the table ${tp.targets[0]?.output ?? ''}: write them to a file with --output PATH (or --output - for standard output)`);
+  for (const t of tp.targets) {
     if (options.output === undefined && t.output !== '-' && (await resultExists(t.output))) {
       throw new SbError('USAGE', `--limit ${n} would replace ${displayPath(t.output)} with a partial result (${first}): write it elsewhere with --output PATH (or --output - for standard output), or remove that file first`);
     }
@@ -333,7 +351,7 @@ function pieceSpec(p: Piece | undefined): PieceSpec | undefined {
 // The ledger of an incremental job (also read by --dry-run, to show what it would skip), unless this run must
 // not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring.
 async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, options: RunOptions, record: RunRecord): Promise<Ledger | undefined> {
-  if (!job.input.incremental || options.limit !== undefined) return undefined;
+  if (!(job.input.incremental || job.input.query?.watermark) || options.limit !== undefined) return undefined;
   const ledger = await Ledger.open(job.stateDir, job.name, record.run_id, model.sha256, jobConfigHash(job, tp.outputFormat));
   record.incremental = { ledger: ledgerPath(job.stateDir, job.name), reprocess: options.reprocess === true };
   return ledger;
@@ -354,6 +372,7 @@ function inputRecord(t: Target, status: InputRecord['status'], error: string | n
     error,
     reason: null,
     ...(range ? { range } : {}),
+    ...(t.query ? { query: queryRecord(t.query) } : {}),
     duration_ms: 0,
   };
 }
@@ -371,11 +390,12 @@ async function scoreAll(
   records: InputRecord[],
   ledger?: Ledger,
   profiling?: { columns: ProfileColumns; profiles: Map<InputRecord, Profile> },
+  db: { input?: Database; openTable?: () => Promise<TableWriter> } = {},
 ): Promise<void> {
   const runSpec = runSpecOf(plan);
   const out = outputTarget(tp, {
     openWriter: (target) =>
-      openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled(), signal: options.signal }),
+      db.openTable ? db.openTable() : openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled(), signal: options.signal }),
     signal: options.signal,
   });
   /** Inputs whose rows are in the combined result, and their ledger entries once it is committed. */
@@ -386,7 +406,7 @@ async function scoreAll(
     for (const t of tp.targets) {
       if (options.signal?.aborted) throw stopped();
       const started = Date.now();
-      const checked = ledger && t.input.path !== '-' ? await ledger.check(openSource(t.input.path, t.display)) : undefined;
+      const checked = ledger && !t.query && t.input.path !== '-' ? await ledger.check(openSource(t.input.path, t.display)) : undefined;
       if (checked?.decision.action === 'skip' && !options.reprocess) {
         const rec = inputRecord(t, 'skipped', null);
         Object.assign(rec, { output: null, rejects: null, bytes: checked.state?.size ?? rec.bytes, sha256: checked.state?.sha256 ?? null, reason: checked.decision.reason });
@@ -411,6 +431,7 @@ async function scoreAll(
       }
       const profile = profiling && new ChunkProfiler(profiling.columns, plan);
       let done = false;
+      let watermark: string | undefined;
       try {
         const c = await scoreInput(t.input.path, t.display, t.format, {
           // A percentage of rejects is a share of the whole file: merge checks it over a split file's pieces.
@@ -422,12 +443,15 @@ async function scoreAll(
           rejects: writers.rejects,
           limit: options.limit,
           piece: pieceSpec(t.piece),
+          query: t.query,
           signal: options.signal,
           profile,
           onProgress: (rows, bytes) => options.onProgress?.({ input: t.display, rows, bytes, totalBytes: t.input.bytes }),
         }, t.input.bytes);
-        Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: t.piece?.range ? t.piece.bytes : c.bytes, sha256: c.sha256 ?? null });
+        Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: t.query ? null : t.piece?.range ? t.piece.bytes : c.bytes, sha256: c.sha256 ?? null });
         if (c.rowsRejected === 0) rec.rejects = null;
+        if (rec.query?.watermark) rec.query.watermark.to = c.watermark ?? null;
+        watermark = c.watermark;
         await out.inputDone(t, c.rowsOut);
         done = true;
         if (profile) profiling.profiles.set(rec, profile.profiler.finish());
@@ -455,7 +479,7 @@ async function scoreAll(
       rec.duration_ms = Date.now() - started;
       records.push(rec);
       // Its result is committed (or waits in the combined result) whatever happens to the ledger.
-      const scored = done && checked && rec.sha256 ? await ledgerEntry(t, rec, rec.sha256, checked, options) : undefined;
+      const scored = !done ? undefined : checked && rec.sha256 ? await ledgerEntry(t, rec, rec.sha256, checked, options) : db.input && watermark !== undefined ? watermarkScored(job, db.input, rec, watermark, options.now?.() ?? new Date()) : undefined;
       if (tp.combined && rec.status === 'ok') {
         inShared.push(rec);
         if (scored) sharedLedger.push(scored);

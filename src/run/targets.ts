@@ -14,6 +14,7 @@ import { checkWritable } from '../storage/sink.js';
 import { displayPath } from '../util/display.js';
 import { quoteCell } from '../util/quote.js';
 import type { InputFile } from '../io/inputs.js';
+import type { QuerySpec } from '../io/table-reader.js';
 import { stateDirError, whyUnwritable } from './job-lock.js';
 import { journalPath } from './journal.js';
 import { ledgerPath } from './ledger.js';
@@ -30,6 +31,8 @@ export interface Target {
   format: TextFormat;
   output: string;
   rejects?: string;
+  /** A query input (input.database): its rows are read from the query, not from a file. */
+  query?: QuerySpec;
 }
 
 export interface TargetPlan {
@@ -37,6 +40,8 @@ export interface TargetPlan {
   /** True when every input goes to one result file. */
   combined: boolean;
   outputFormat: TextFormat;
+  /** The result goes to a database table (output.database), which every target's output names: no file. */
+  table?: boolean;
 }
 
 
@@ -79,7 +84,8 @@ export function planTargets(job: JobConfig, inputs: (InputFile & { piece?: Piece
       input,
       ...(piece ? { piece } : {}),
       display: displayPath(input.path),
-      format: formatFor(job, input.path),
+      // A query has no format: its rows come with their types (the reader looks at `query`, not this).
+      format: job.input.query ? 'csv' : formatFor(job, input.path),
       output: outputTemplate === '-' ? '-' : render(outputTemplate, values),
       rejects: job.errors.rejects ? render(job.errors.rejects, rejectsPerInput ? values : { ...tokens }) : undefined,
     };
@@ -180,7 +186,7 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
 function runArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Artifact[] {
   const out: Artifact[] = [];
   tp.targets.forEach((t, i) => {
-    out.push({ file: t.output, yamlPath: 'output.path', what: `the result for ${t.display}`, group: tp.combined ? 'result' : `result ${i}`, input: t.display });
+    if (!tp.table) out.push({ file: t.output, yamlPath: 'output.path', what: `the result for ${t.display}`, group: tp.combined ? 'result' : `result ${i}`, input: t.display });
   });
   const sharedRejects = tp.targets.every((t) => t.rejects === tp.targets[0].rejects);
   tp.targets.forEach((t, i) => {
@@ -191,7 +197,7 @@ function runArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Artifac
   state(recordPath(job.stateDir, o.stateName, o.runId), 'the run record');
   state(lockPath(job.stateDir, o.stateName), "the job's lock");
   state(journalPath(job.stateDir, o.stateName), "the run's list of directories to clean after a crash");
-  if (job.input.incremental) state(ledgerPath(job.stateDir, job.name), "the job's ledger");
+  if (job.input.incremental || job.input.query?.watermark) state(ledgerPath(job.stateDir, job.name), "the job's ledger");
   return out;
 }
 

@@ -17,6 +17,8 @@ import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { openModelForJob } from './open-model.js';
 import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
 import { counted } from '../util/display.js';
+import { checkQuery, checkTable, jobDatabases, queryInputs, querySpec, toTable, withQuery } from './database.js';
+import type { QuerySpec } from '../io/table-reader.js';
 
 export const SAMPLE_ROWS = 100;
 /** How long the model may take to answer on the sample (or the job's timeout, if shorter): a model that
@@ -80,9 +82,16 @@ async function validateLoaded(job: JobConfig, report: ValidateReport): Promise<V
     const plan = opened.plan;
     report.warnings.push(...opened.warnings);
     if (job.profile) await loadReference(job, profileColumns(plan, model));
-    const inputs = await resolveInputs(job.input.patterns, job.input.format);
-    const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
-    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: inputs.map((i) => i.path) });
+    const dbs = await jobDatabases(job, 'validate');
+    const inputs = dbs.input ? queryInputs(dbs.input) : await resolveInputs(job.input.patterns, job.input.format);
+    let targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
+    if (dbs.output) targets = toTable(targets, job, dbs.output);
+    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: dbs.input ? [] : inputs.map((i) => i.path) });
+    // The databases: the query with `limit 0` (columns, credentials, privileges), the target table.
+    if (dbs.input) await checkQuery(job, dbs.input, plan, withQuery(targets, querySpec(job, 'validate')).targets[0].query as QuerySpec);
+    if (dbs.output && !(await checkTable(job, dbs.output, plan, model, 'validate')).exists) {
+      report.warnings.push(`table ${job.output.table?.table} does not exist yet on ${dbs.output.display}: the first run creates it (create: true)`);
+    }
     report.inputs = inputs.length;
     report.outputs = [...plan.passthrough, ...plan.columns.flatMap((c) => (c.kind === 'threshold' ? [c.name] : c.names))];
     const first = targets.targets[0];
@@ -100,6 +109,7 @@ async function validateLoaded(job: JobConfig, report: ValidateReport): Promise<V
           writer,
           rejects,
           limit: SAMPLE_ROWS,
+          query: first.query,
         });
         report.sample = { input: first.display, rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected };
         if (c.rowsRejected > 0) report.warnings.push(`${c.rowsRejected} of the first ${counted(c.rowsIn, 'row')} of ${first.display} would be rejected`);
@@ -113,9 +123,9 @@ async function validateLoaded(job: JobConfig, report: ValidateReport): Promise<V
     }
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
-    report.problems.push(err.describe());
-    // Data that cannot be read or reached now (a store that does not answer) is not the job's fault.
-    report.exit_code = err.code === 'STORAGE_UNAVAILABLE' ? exitCodeOf(err) : 2;
+    report.problems.push(err.describe(), ...(err.context.problems ?? []));
+    // Data that cannot be read or reached now (a store or a database that does not answer) is not the job's fault.
+    report.exit_code = err.code === 'STORAGE_UNAVAILABLE' || err.code === 'DB_UNREACHABLE' ? exitCodeOf(err) : 2;
     return report;
   } finally {
     await model?.close();

@@ -10,8 +10,9 @@ export interface TableReader {
   chunks: AsyncIterable<SourceChunk>;
   /** Bytes read so far (as stored). */
   bytes(): number;
-  /** What the whole input came to; valid once the chunks are exhausted (sha256 only for a whole input read to its end). */
-  end(): { bytes: number; sha256?: string };
+  /** What the whole input came to; valid once the chunks are exhausted (sha256 only for a whole input read to its end;
+   *  watermark only for a query read by watermark to its end: the largest value of its column read). */
+  end(): { bytes: number; sha256?: string; watermark?: string };
 }
 
 // What a reader is asked for.

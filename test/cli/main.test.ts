@@ -25,6 +25,8 @@ const TABLE: Record<ErrorCode, number> = {
   SHARDS: 1,
   LOCKED: 3,
   ALERT: 4,
+  DB_INVALID: 2,
+  DB_UNREACHABLE: 1,
   INTERRUPTED: 130,
   OUTPUT_CLOSED: 141,
 };
