@@ -43,7 +43,8 @@ export interface JobConfig {
   dir: string;
   name: string;
   model: { path: string; threads?: number; interThreads?: number; optimization: Optimization };
-  input: { patterns: string[]; format?: TextFormat; csv: CsvOptions; incremental: boolean };
+  /** `readers`: reader threads for one large text input (undefined: chosen per input, pipeline/pieces.ts). */
+  input: { patterns: string[]; format?: TextFormat; csv: CsvOptions; incremental: boolean; readers?: number };
   features: FeatureMap;
   missing: { default: MissingPolicy; byColumn: Map<string, MissingPolicy> };
   passthrough: string[];
@@ -119,6 +120,7 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
         relaxQuotes: csv.relax_quotes ?? false,
       },
       incremental: raw.input.incremental ?? false,
+      readers: raw.input.readers,
     },
     features,
     missing: { default: defaultMissing, byColumn },

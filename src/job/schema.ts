@@ -58,6 +58,7 @@ const inputSchema = z.preprocess(
     format: formatName.optional(),
     csv: csvSchema.optional(),
     incremental: z.boolean().optional(),
+    readers: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256').optional(),
   }),
 );
 

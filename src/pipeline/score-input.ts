@@ -13,7 +13,8 @@ import { assemble } from './assemble.js';
 import type { Reject } from '../table/chunk.js';
 import type { RunPlan } from './plan.js';
 import type { PieceSpec } from '../io/table-reader.js';
-import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
+import { prepareHere, prepareInWorker, type Prepared, type PrepareSpec } from './prepare.js';
+import { planPieces, prepareInPieces, readerCount, splittable } from './pieces.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import { fastPathEnabled } from '../util/fast-path.js';
@@ -70,7 +71,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
     piece: ctx.piece,
   };
   const inThread = file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
-  const prepared = inThread ? prepareInWorker(spec) : prepareHere(spec);
+  const prepared = inThread ? await prepareLarge(spec, format, bytes ?? 0, ctx) : prepareHere(spec);
   const threads = modelThreads(ctx.model, inThread);
   const chunks = prepared.chunks[Symbol.asyncIterator]();
   const signal = ctx.signal;
@@ -122,6 +123,14 @@ export async function scoreInput(file: string, display: string, format: TextForm
     if (readLeft) void prepared.close().catch(() => undefined).finally(release);
     else await prepared.close().finally(release);
   }
+}
+
+// A large input: read by several reader threads when it can be (pieces.ts), else by one.
+async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number, ctx: ScoreContext): Promise<Prepared> {
+  // --limit reads the first rows only; a shard's piece is already a part of the file.
+  if (ctx.piece || ctx.limit !== undefined || !splittable(format)) return prepareInWorker(spec);
+  const pieces = await planPieces(spec, bytes, readerCount(bytes, ctx.job.input.readers)).catch(() => 'the file could not be planned');
+  return typeof pieces === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, pieces);
 }
 
 // Above the limit: a count fails after the chunk that exceeded it, a percentage once all rows are known.
