@@ -90,6 +90,7 @@ function nullSink(): ByteSink {
   let bytes = 0;
   return {
     target: 'null',
+    streamed: false,
     async write(d) {
       bytes += d.length;
     },

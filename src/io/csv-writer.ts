@@ -50,6 +50,7 @@ export function csvWriter(sink: ByteSink, o: CsvWriteOptions): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: sink.streamed,
     async mark() {
       return { bytes: await sink.mark(), rows, headerDone };
     },

@@ -35,6 +35,7 @@ export function gzipSink(inner: ByteSink): ByteSink {
 
   return {
     target: inner.target,
+    streamed: inner.streamed,
     async write(data) {
       if (data.length === 0) return;
       const m = member ?? start();

@@ -27,6 +27,7 @@ export function jsonlWriter(sink: ByteSink, o: JsonlWriteOptions): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: sink.streamed,
     async mark() {
       return { bytes: await sink.mark(), rows, headerDone: true };
     },

@@ -104,6 +104,7 @@ export function parquetWriter(sink: ByteSink, o: ParquetWriteOptions): TableWrit
     get rows() {
       return rows;
     },
+    streamed: sink.streamed,
     async mark(): Promise<ParquetMark> {
       await flushGroup();
       // The magic bytes of a file without row groups yet must be in the sink before its length is taken.

@@ -425,7 +425,7 @@ async function writeParquet(sink: ByteSink, batchSize: number, inputs: MergedInp
 
 // The sink's methods, bound (to be passed on with one of them replaced).
 function held(sink: ByteSink): ByteSink {
-  return { target: sink.target, write: (d) => sink.write(d), commit: () => sink.commit(), abort: () => sink.abort(), mark: () => sink.mark(), rollback: (m) => sink.rollback(m) };
+  return { target: sink.target, streamed: sink.streamed, write: (d) => sink.write(d), commit: () => sink.commit(), abort: () => sink.abort(), mark: () => sink.mark(), rollback: (m) => sink.rollback(m) };
 }
 
 // Rows [from, from + n) of a chunk.

@@ -6,7 +6,6 @@ import { exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { incrementalProblem } from '../job/template.js';
-import type { TableWriter } from '../table/writer.js';
 import { resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
 import { loadModel, ORT_VERSION, type LoadedModel } from '../model/session.js';
@@ -14,7 +13,6 @@ import { resultNames } from '../pipeline/assemble.js';
 import { planRun, runSpecOf, type RunPlan } from '../pipeline/plan.js';
 import { resultFields } from '../pipeline/result-fields.js';
 import { probeWidths } from '../pipeline/probe.js';
-import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { STOP_GRACE_MS, type StopBound } from '../util/abandon.js';
 import { formatDuration } from '../util/duration.js';
@@ -23,6 +21,7 @@ import { beginJournal, endJournal, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
 import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
+import { outputTarget, type InputWriters } from './output-target.js';
 import { saveRecord } from './save.js';
 import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
@@ -137,7 +136,13 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       journaled = true;
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
       const failed = record.inputs.filter((i) => i.status === 'failed');
-      if (options.signal?.aborted) throw new SbError('INTERRUPTED', 'no partial results were kept');
+      // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
+      // record is the run's own, and says so.
+      if (stop.signal.aborted) {
+        const w = `${stopName(stop.signal.reason)} came after the last input was scored: the run finished as it would have without it`;
+        record.warnings.push(w);
+        emit({ type: 'warning', job: job.name, message: w });
+      }
       const mismatch = unreconciled(record.inputs);
       if (mismatch) throw new SbError('RECONCILE', mismatch);
       if (failed.length > 0) {
@@ -198,6 +203,13 @@ function stoppedBy(reason: unknown): string {
   const t = reason as Partial<TimedOut> | undefined;
   if (t && typeof t === 'object' && typeof t.timeoutMs === 'number') return `timed out after ${formatDuration(t.timeoutMs)}`;
   return `interrupted by ${typeof reason === 'string' ? reason : 'a signal'}`;
+}
+
+// What stopped a run, for a warning: `SIGTERM`, `the timeout (2.00s)`.
+function stopName(reason: unknown): string {
+  const t = reason as Partial<TimedOut> | undefined;
+  if (t && typeof t === 'object' && typeof t.timeoutMs === 'number') return `the timeout (${formatDuration(t.timeoutMs)})`;
+  return typeof reason === 'string' ? reason : 'a stop signal';
 }
 
 // A stopped run's status, exit code and error: a timeout fails the run (exit 1); a signal interrupts it
@@ -310,9 +322,9 @@ function inputRecord(t: Target, status: InputRecord['status'], error: string | n
   };
 }
 
-// Score every input into `records`: per-input files are opened and committed one by one; a combined file is
-// committed once, with a failed input's rows rolled back so the others' results stay. A rejects file is
-// committed before its result, so a result never stands without the rejects that account for it.
+// Score every input into `records`, through the run's output target (output-target.ts: which files are
+// committed when). A stop between inputs drops what is not committed; a stop after every input was scored
+// and committed changes nothing (the caller's record then says the run completed).
 async function scoreAll(
   job: JobConfig,
   model: LoadedModel,
@@ -324,19 +336,18 @@ async function scoreAll(
   ledger?: Ledger,
 ): Promise<void> {
   const runSpec = runSpecOf(plan);
-  const openWriter = (target: string): Promise<TableWriter> =>
-    openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled(), signal: options.signal });
-  const rejectsDelimiter = (file: string | undefined) => (file && path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
-  let shared: TableWriter | undefined;
-  const sharedRejects = tp.targets[0]?.rejects && tp.targets.every((t) => t.rejects === tp.targets[0].rejects) ? rejectsSink(tp.targets[0].rejects, rejectsDelimiter(tp.targets[0].rejects), options.signal) : undefined;
+  const out = outputTarget(tp, {
+    openWriter: (target) =>
+      openTableWriter(target, { format: tp.outputFormat, floatPrecision: job.output.floatPrecision, batchSize: job.batchSize, names: () => resultNames(plan), fields: () => resultFields(plan, model), fast: fastPathEnabled(), signal: options.signal }),
+    signal: options.signal,
+  });
   /** Inputs whose rows are in the combined result, and their ledger entries once it is committed. */
   const inShared: InputRecord[] = [];
   const sharedLedger: ScoredInput[] = [];
-  /** Rows of failed inputs that a stream could not take back: in the combined result, but no input's rows_out. */
-  let keptRows = 0;
+  const stopped = () => new SbError('INTERRUPTED', 'no partial results were kept');
   try {
     for (const t of tp.targets) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted) throw stopped();
       const started = Date.now();
       const checked = ledger && t.input.path !== '-' ? await ledger.check(openSource(t.input.path, t.display)) : undefined;
       if (checked?.decision.action === 'skip' && !options.reprocess) {
@@ -349,19 +360,19 @@ async function scoreAll(
       emit({ type: 'input_started', job: job.name, input: t.display, bytes: t.input.bytes ?? null });
       const rec = inputRecord(t, 'ok', null);
       if (checked) rec.reason = options.reprocess ? `--reprocess (${checked.decision.reason})` : checked.decision.reason;
-      let writer: TableWriter;
+      let writers: InputWriters;
       try {
-        writer = tp.combined ? (shared ??= await openWriter(t.output)) : await openWriter(t.output);
+        writers = await out.open(t);
       } catch (err) {
         if (!(err instanceof SbError)) throw err;
         Object.assign(rec, { status: 'failed', error: err.describe(), output: null });
         records.push(rec);
+        // Waiting for the reader of a stream output, the run was stopped.
+        if (err.code === 'INTERRUPTED') throw stopped();
         emit({ type: 'input_finished', job: job.name, input: rec });
         continue;
       }
-      const rejects = sharedRejects ?? rejectsSink(t.rejects, rejectsDelimiter(t.rejects), options.signal);
-      const mark = await writer.mark();
-      let scored: ScoredInput | undefined;
+      let done = false;
       try {
         const c = await scoreInput(t.input.path, t.display, t.format, {
           // A percentage of rejects is a share of the whole file: merge checks it over a split file's pieces.
@@ -369,8 +380,8 @@ async function scoreAll(
           plan,
           model,
           runSpec,
-          writer,
-          rejects,
+          writer: writers.writer,
+          rejects: writers.rejects,
           limit: options.limit,
           piece: pieceSpec(t.piece),
           signal: options.signal,
@@ -378,16 +389,11 @@ async function scoreAll(
         }, t.input.bytes);
         Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: t.piece?.range ? t.piece.bytes : c.bytes, sha256: c.sha256 ?? null });
         if (c.rowsRejected === 0) rec.rejects = null;
-        if (!sharedRejects) await rejects.commit();
-        if (!tp.combined) await writer.commit();
-        if (checked && c.sha256) scored = await ledgerEntry(t, rec, c.sha256, checked, options);
+        await out.inputDone(t, c.rowsOut);
+        done = true;
       } catch (err) {
         const cause = err instanceof InputFailure ? err.error : err;
-        if (!(cause instanceof SbError)) {
-          await writer.abort();
-          await rejects.abort();
-          throw cause;
-        }
+        if (!(cause instanceof SbError)) throw cause;
         if (err instanceof InputFailure) {
           const c = err.counts;
           Object.assign(rec, { rows_in: c.rowsIn, rows_out: c.rowsOut, rows_rejected: c.rowsRejected, bytes: c.bytes });
@@ -395,76 +401,40 @@ async function scoreAll(
         }
         Object.assign(rec, { status: 'failed', error: cause.describe(), output: null });
         // The reader of a stream output went away (`| head`): nothing more can reach it, so the run stops.
-        if (cause.code === 'OUTPUT_CLOSED') rec.error = `${cause.message} after ${writer.rows.toLocaleString('en-US')} result rows`;
+        if (cause.code === 'OUTPUT_CLOSED') rec.error = `${cause.message} after ${writers.writer.rows.toLocaleString('en-US')} result rows`;
         if (cause.code === 'INTERRUPTED') rec.error = stopOutcome(options.signal?.reason, cause).error;
         if (cause.code === 'INTERRUPTED' || cause.code === 'OUTPUT_CLOSED') {
-          await writer.abort();
-          await rejects.abort();
-          if (shared && shared !== writer) await shared.abort();
-          await sharedRejects?.abort();
           records.push(rec);
           throw cause.code === 'OUTPUT_CLOSED' ? new SbError('OUTPUT_CLOSED', `${rec.error}; the run stopped there`) : cause;
         }
+        const { rolledBack, rejectsError } = await out.inputFailed(t);
         // A stream (standard output, a FIFO, a device) cannot take back what it was sent.
-        if (!(await writer.rollback(mark))) {
-          rec.error += ` (rows already written to ${t.output === '-' ? 'standard output' : displayPath(t.output)} before the failure stay there)`;
-          keptRows += writer.rows - mark.rows;
-        }
-        if (!tp.combined) await writer.abort();
-        if (!sharedRejects) await rejects.commit().catch(() => undefined);
+        if (!rolledBack) rec.error += ` (rows already written to ${t.output === '-' ? 'standard output' : displayPath(t.output)} before the failure stay there)`;
+        if (rejectsError && rec.rejects) Object.assign(rec, { rejects: null, error: `${rec.error}; its rejected rows could not be written: ${rejectsError.describe()}` });
       }
       rec.duration_ms = Date.now() - started;
       records.push(rec);
+      // Its result is committed (or waits in the combined result) whatever happens to the ledger.
+      const scored = done && checked && rec.sha256 ? await ledgerEntry(t, rec, rec.sha256, checked, options) : undefined;
       if (tp.combined && rec.status === 'ok') {
         inShared.push(rec);
         if (scored) sharedLedger.push(scored);
       }
       emit({ type: 'input_finished', job: job.name, input: rec });
-      // Outside the input's try: its result is committed whatever happens to the ledger.
       if (scored && !tp.combined) await ledger?.add([scored]);
     }
-    await finishShared(shared, sharedRejects, inShared, keptRows);
+    // Stopped after the last input, before its combined result was committed: that result is dropped too.
+    if (options.signal?.aborted && out.pending) throw stopped();
+    const error = await out.finish();
+    if (error) for (const r of inShared) Object.assign(r, { status: 'failed', error: error.describe(), output: null });
     if (inShared.some((r) => r.status === 'ok')) await ledger?.add(sharedLedger);
   } catch (err) {
-    await shared?.abort();
-    await sharedRejects?.abort();
-    throw err;
-  }
-}
-
-// Commit the shared rejects file, then the combined result once its row count reconciles with the inputs'
-// (every input's rows_out minus the rolled-back ones, plus `kept`: failed inputs' rows a stream could not take
-// back). If either cannot be committed, the inputs in the combined result fail with that error; a shared
-// rejects file that cannot be written fails the run.
-async function finishShared(shared: TableWriter | undefined, sharedRejects: ReturnType<typeof rejectsSink> | undefined, inShared: InputRecord[], kept: number): Promise<void> {
-  let error: SbError | undefined;
-  try {
-    await sharedRejects?.commit();
-  } catch (err) {
-    if (!(err instanceof SbError)) throw err;
-    error = err;
-  }
-  if (!shared) {
-    if (error) throw error;
-    return;
-  }
-  const expected = inShared.reduce((n, r) => n + r.rows_out, kept);
-  if (!error && inShared.length > 0 && shared.rows !== expected) {
-    error = new SbError('RECONCILE', `counts do not reconcile: the inputs put ${expected} rows into the combined result, which holds ${shared.rows}`, { file: inShared[0].output ?? undefined });
-  }
-  if (error || inShared.length === 0) {
-    await shared.abort();
-  } else {
-    try {
-      await shared.commit();
-    } catch (err) {
-      if (!(err instanceof SbError)) throw err;
-      error = err;
+    // Inputs whose rows were dropped with the combined result are not in any result.
+    if ((await out.abort()) && err instanceof SbError) {
+      const error = err.code === 'INTERRUPTED' ? stopOutcome(options.signal?.reason, err).error : err.describe();
+      for (const r of inShared) Object.assign(r, { status: 'failed', error, output: null });
     }
-  }
-  if (error) {
-    for (const r of inShared) Object.assign(r, { status: 'failed', error: error.describe(), output: null });
-    if (inShared.length === 0) throw error;
+    throw err;
   }
 }
 

@@ -101,6 +101,7 @@ function discardWriter(): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: false,
     mark: async () => ({ bytes: 0, rows, headerDone: true }),
     rollback: async () => false,
   };

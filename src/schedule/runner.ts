@@ -93,7 +93,8 @@ export function childRunner(o: ChildRunnerOptions): FireRunner {
       // The record of a run the child could not finish on its own (null: the child's record stands).
       const ownRecord = (code: number | null, signal: NodeJS.Signals | null): RunRecord | null => {
         const base = { runId: run.runId, fire: run.fire, started, ended: new Date(), inputs };
-        if (timedOut) {
+        // A run the timeout's SIGTERM came too late to stop finished on its own: its record stands.
+        if (timedOut && (!record || record.status === 'interrupted')) {
           const r = record ?? schedulerRecord(job, { ...base, status: 'failed', exitCode: 1, error: '' });
           const how = record
             ? 'it was stopped cleanly; no partial results were kept'

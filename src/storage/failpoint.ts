@@ -4,7 +4,8 @@
 // - A spawned CLI: `SERVE_BATCH_FAILPOINT=<name>:<part>:<ms>` makes the process wait <ms> at step <name> of
 //   the file whose path contains <part>, after saying so on stderr (test/cli/kill.test.ts SIGKILLs it there).
 // - In process (tests through runJob()): armFailpoint() makes a step fail as the disk would (an I/O error), or
-//   runs a callback there (a stop signal), at its first hit or a later one.
+//   runs a callback there (a stop signal), at its first hit or a later one; traceFailpoints() lists the steps
+//   a run takes, so a test can fail each in turn.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The steps of a local file sink: opening its temporary file, a write, a rollback to a mark, the commit
@@ -23,6 +24,7 @@ export interface Armed {
 
 const fromEnv = parse(process.env.SERVE_BATCH_FAILPOINT);
 let armed: (Armed & { hits: number }) | undefined;
+let tracer: ((name: FailpointName, target: string) => void) | undefined;
 
 function parse(raw: string | undefined): { name: string; part: string; ms: number } | undefined {
   const m = raw ? /^([a-z-]+):(.*):(\d+)$/.exec(raw) : null;
@@ -38,8 +40,17 @@ export function armFailpoint(a: Armed): () => void {
   };
 }
 
+// Tell `trace` every step taken in this process until stopped (the returned function).
+export function traceFailpoints(trace: (name: FailpointName, target: string) => void): () => void {
+  tracer = trace;
+  return () => {
+    if (tracer === trace) tracer = undefined;
+  };
+}
+
 // Step `name` of writing `target`: wait, fail or call back if a test asks for it.
 export async function failpoint(name: FailpointName, target: string): Promise<void> {
+  tracer?.(name, target);
   if (fromEnv && fromEnv.name === name && target.includes(fromEnv.part)) {
     process.stderr.write(`failpoint ${name} ${target}: waiting ${fromEnv.ms} ms\n`);
     await sleep(fromEnv.ms);

@@ -13,12 +13,18 @@ export interface ByteSink {
   commit(): Promise<void>;
   /** Drop everything written; the final name is untouched (a stream keeps what it was sent). */
   abort(): Promise<void>;
+  /** Writing is over and commit() comes later (a file that waits for another to be committed): let go of
+   *  what an open sink holds (a local file's handle and buffer, its bytes synced to disk). Only commit() or
+   *  abort() may follow. A sink that holds nothing worth releasing has no seal. */
+  seal?(): Promise<void>;
   /** Bytes written so far; `rollback(mark)` forgets everything after it (a stream cannot: false, unless
    *  nothing was written since the mark; an object store drops the parts after it). */
   mark(): Promise<number>;
   rollback(mark: number): Promise<boolean>;
   /** Where the bytes end up ('-' for standard output). */
   readonly target: string;
+  /** The bytes reach their reader as they are written (a stream): abort cannot take them back. */
+  readonly streamed: boolean;
 }
 
 export interface SinkOptions {

@@ -11,6 +11,8 @@ export interface TableWriter {
   abort(): Promise<void>;
   /** Rows written so far (counted independently of the reader, for reconciliation). */
   readonly rows: number;
+  /** Rows reach their reader as they are written (a stream): abort and rollback cannot take them back. */
+  readonly streamed: boolean;
   /** Remember the current end; `rollback` drops everything written after it (combined results: a failed
    *  input's rows). A database writer would take a savepoint. */
   mark(): Promise<WriterMark>;

@@ -10,6 +10,7 @@ function memorySink(): ByteSink & { text: () => string } {
   const parts: string[] = [];
   return {
     target: 'memory',
+    streamed: false,
     write: async (d) => {
       parts.push(typeof d === 'string' ? d : Buffer.from(d).toString());
     },

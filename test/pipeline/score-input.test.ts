@@ -26,6 +26,7 @@ function countingWriter(lose: number): TableWriter {
     get rows() {
       return rows;
     },
+    streamed: false,
     mark: async (): Promise<WriterMark> => ({ bytes: 0, rows, headerDone: true }),
     rollback: async () => false,
   };

@@ -62,6 +62,18 @@ describe('childRunner', () => {
     expect(saved).toEqual([record]);
   });
 
+  it('timeout: a run its SIGTERM stopped is recorded as timed out, stopped cleanly', async () => {
+    const { record, saved } = await runWith('stopped-on-sigterm', { schedule: 'schedule: { cron: "0 2 * * *", timeout: 1s }' });
+    expect(record).toMatchObject({ status: 'failed', exit_code: 1, from: 'child', error: 'timed out after 1.00s: it was stopped cleanly; no partial results were kept' });
+    expect(saved).toEqual([record]);
+  });
+
+  it("timeout: a run whose SIGTERM came after every result was committed keeps the child's record (the run completed)", async () => {
+    const { record, saved } = await runWith('complete-on-sigterm', { schedule: 'schedule: { cron: "0 2 * * *", timeout: 1s }' });
+    expect(record).toMatchObject({ status: 'ok', exit_code: 0, from: 'child' });
+    expect(saved).toEqual([]);
+  });
+
   it('killed by the shutdown: recorded as interrupted', async () => {
     const { record } = await runWith('hang-ignoring-sigterm', { act: (h) => setTimeout(() => h.kill(), 100) });
     expect(record).toMatchObject({ status: 'interrupted', exit_code: 143, error: "stopped by the scheduler's shutdown (SIGKILL) before it could finish" });

@@ -21,6 +21,7 @@ const memory: Backend = {
     let parts: Buffer[] = [];
     const sink: ByteSink = {
       target: url,
+      streamed: false,
       write: async (d) => void parts.push(Buffer.from(d)),
       commit: async () => void objects.set(url, Buffer.concat(parts)),
       abort: async () => void (parts = []),

@@ -36,8 +36,10 @@ export async function openAtomic(file: string, o: SinkOptions = {}): Promise<Byt
 }
 
 class AtomicSink implements ByteSink {
-  /** Small writes are copied here and written out together (one reusable buffer, no per-write garbage). */
-  private readonly buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
+  readonly streamed = false;
+  /** Small writes are copied here and written out together (one reusable buffer, no per-write garbage);
+   *  let go of once the file is closed. */
+  private buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
   private buffered = 0;
   private position = 0;
   private closed = false;
@@ -107,14 +109,27 @@ class AtomicSink implements ByteSink {
     return true;
   }
 
+  async seal(): Promise<void> {
+    if (this.failed) throw this.failed;
+    try {
+      await this.flush();
+      await this.handle.sync();
+    } catch (err) {
+      throw (this.failed = err instanceof SbError ? err : writeError(this.target, err));
+    }
+    await this.close();
+  }
+
   async commit(): Promise<void> {
     try {
       // A file a write failed on is never published: it would miss those bytes.
       if (this.failed) throw this.failed;
       await failpoint('commit', this.target);
-      await this.flush();
-      await this.handle.sync();
-      await this.close();
+      if (!this.closed) {
+        await this.flush();
+        await this.handle.sync();
+        await this.close();
+      }
       await failpoint('before-rename', this.target);
       await rename(this.temp, this.target);
     } catch (err) {
@@ -132,6 +147,7 @@ class AtomicSink implements ByteSink {
   private async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.buffer = Buffer.alloc(0);
     await this.handle.close().catch(() => undefined);
   }
 }

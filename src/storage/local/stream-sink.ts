@@ -72,6 +72,7 @@ function streamSink(target: string, out: Out): ByteSink {
   };
   return {
     target,
+    streamed: true,
     async write(data) {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       if (bytes.length === 0) return;
