@@ -25,6 +25,9 @@ import type { CsvOptions, TextFormat } from '../job/config.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { readerCuts } from '../io/split.js';
 import { openSource, type SourceStream } from '../storage/source.js';
+import type { LoadedModel } from '../model/session.js';
+import { CALL_ROWS, type RunSpec } from '../model/tensors.js';
+import type { RunPlan } from './plan.js';
 import type { PackedText } from '../table/packed.js';
 import type { Feed, FeedData } from './featurize.js';
 import { prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
@@ -33,18 +36,56 @@ import { prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, typ
  *  to start and ~10 MB. */
 export const MIN_PIECE_BYTES = 32 * 1024 * 1024;
 
-// How many readers for an input of `bytes`: the configured number, else one per core, at most one per
-// MIN_PIECE_BYTES.
-export function readerCount(bytes: number, configured?: number, cores = os.availableParallelism()): number {
+/** CPU time one reader spends on a byte of text: 1.6 s for the bench's 282 MB CSV of floats (`npm run bench`,
+ *  "reader alone"). */
+const READ_MS_PER_BYTE = 1.6e3 / 282e6;
+
+/** The model's CPU time per row, timed on a few calls; undefined when it could not be timed. */
+export type ModelCost = number | undefined;
+
+// How many readers for an input of `bytes` with lines of `lineBytes`: the configured number; else as many as
+// keep the cores busy — reading takes R of the run's CPU and the model M, so with C cores reading is
+// never the slower half with ceil(C × R / (R + M)) readers (a light model: one per core; a model that
+// costs several times the reading: one) — at most one per core and one per MIN_PIECE_BYTES.
+export function readerCount(bytes: number, lineBytes: number, modelMsPerRow: ModelCost, configured?: number, cores = os.availableParallelism()): number {
   if (configured !== undefined) return Math.max(1, configured);
-  return Math.max(1, Math.min(cores, Math.floor(bytes / MIN_PIECE_BYTES)));
+  const bySize = Math.max(1, Math.min(cores, Math.floor(bytes / MIN_PIECE_BYTES)));
+  if (modelMsPerRow === undefined) return bySize;
+  const read = bytes * READ_MS_PER_BYTE;
+  const model = (bytes / Math.max(1, lineBytes)) * modelMsPerRow;
+  return Math.max(1, Math.min(bySize, Math.ceil((cores * read) / (read + model))));
 }
 
-// The pieces of `spec`'s file for `readers` readers, or a string saying why it is read by one.
-export async function planPieces(spec: PrepareSpec, bytes: number, readers: number): Promise<PieceSpec[] | string> {
-  if (readers < 2) return 'one reader';
+// The model's CPU time per row (its call time × the cores its threads may use), on calls of made-up rows
+// (the second call of two: the first one allocates); undefined for a model with an input that is not a float
+// tensor, or when a call fails.
+export async function modelCost(model: LoadedModel, plan: Pick<RunPlan, 'tensors'>, spec: RunSpec, cores = os.availableParallelism()): Promise<ModelCost> {
+  if (plan.tensors.some((t) => t.type !== 'float32' && t.type !== 'float64')) return undefined;
+  const rows = CALL_ROWS;
+  // Values spread like standardized features: a tree model takes many paths, as on real rows.
+  const feeds = () =>
+    plan.tensors.map((t) => {
+      const data = t.type === 'float32' ? new Float32Array(rows * t.columns.length) : new Float64Array(rows * t.columns.length);
+      for (let i = 0; i < data.length; i++) data[i] = (((i * 2654435761) >>> 0) / 2 ** 31 - 1) * 2;
+      return { input: t.input, type: t.type, data, dims: t.rank === 1 ? [rows] : [rows, t.columns.length] };
+    });
+  try {
+    await model.thread.score(feeds(), rows, spec);
+    const timed = await model.thread.score(feeds(), rows, spec);
+    return (timed.ms * cores) / rows;
+  } catch {
+    return undefined;
+  }
+}
+
+// The pieces of `spec`'s file for `readers(lineBytes)` readers, or a string saying why it is read by one.
+export async function planPieces(spec: PrepareSpec, bytes: number, readers: number | ((lineBytes: number) => number)): Promise<PieceSpec[] | string> {
   const source = openSource(spec.file, spec.display);
-  const wanted = Array.from({ length: readers - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / readers));
+  let n = typeof readers === 'number' ? readers : 0;
+  const wanted = (lineBytes: number) => {
+    if (typeof readers !== 'number') n = readers(lineBytes);
+    return Array.from({ length: n - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / n));
+  };
   let cuts;
   try {
     cuts = await readerCuts(source, bytes, spec.format, spec.csv as CsvOptions & { delimiter: string }, wanted);
@@ -52,6 +93,7 @@ export async function planPieces(spec: PrepareSpec, bytes: number, readers: numb
     await source.close();
   }
   if (typeof cuts === 'string') return cuts;
+  if (n < 2) return 'one reader';
   if (cuts.starts.length < 2) return 'no line starts where the cuts fall';
   return piecesOf(cuts.starts, cuts.header, bytes);
 }

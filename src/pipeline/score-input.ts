@@ -14,7 +14,7 @@ import type { Reject } from '../table/chunk.js';
 import type { RunPlan } from './plan.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { prepareHere, prepareInWorker, type Prepared, type PrepareSpec } from './prepare.js';
-import { planPieces, prepareInPieces, readerCount, splittable } from './pieces.js';
+import { modelCost, planPieces, prepareInPieces, readerCount, splittable } from './pieces.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import { fastPathEnabled } from '../util/fast-path.js';
@@ -129,7 +129,9 @@ export async function scoreInput(file: string, display: string, format: TextForm
 async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number, ctx: ScoreContext): Promise<Prepared> {
   // --limit reads the first rows only; a shard's piece is already a part of the file.
   if (ctx.piece || ctx.limit !== undefined || !splittable(format)) return prepareInWorker(spec);
-  const pieces = await planPieces(spec, bytes, readerCount(bytes, ctx.job.input.readers)).catch(() => 'the file could not be planned');
+  const configured = ctx.job.input.readers;
+  const cost = configured === undefined ? await modelCost(ctx.model, ctx.plan, ctx.runSpec) : undefined;
+  const pieces = await planPieces(spec, bytes, (lineBytes) => readerCount(bytes, lineBytes, cost, configured)).catch(() => 'the file could not be planned');
   return typeof pieces === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, pieces);
 }
 
