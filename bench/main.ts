@@ -257,6 +257,8 @@ async function main(): Promise<void> {
         `pandas: ${cmp || 'n/a'}; DuckDB script: ${duckCmp}; one reader: ${sameOne ? 'identical bytes' : 'DIFFERENT'}`,
       ].join(' | '),
     );
+    // Each model's line as soon as it is measured: a long bench stopped midway keeps what it measured.
+    log(`measured: ${rows[rows.length - 1]}`);
   }
   log('');
   log(`${RUNS} run(s) each, in turn; medians (peak RSS: the largest)`);
