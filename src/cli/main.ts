@@ -91,6 +91,8 @@ export function program(exit: (code: number) => void): Command {
     .description('run the scheduler: fire every job that has a schedule, each run in its own process, until SIGTERM/SIGINT; SIGHUP reloads the job files')
     .argument('[paths...]', 'job files or directories of them (default: ./jobs)')
     .option('--grace <duration>', 'on SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped', DEFAULT_GRACE)
+    .option('--http <address>', 'serve /healthz, /readyz, /metrics, a JSON API and a status page on HOST:PORT (e.g. 127.0.0.1:9464; a port alone is 127.0.0.1); default: SERVE_BATCH_HTTP, else off')
+    .option('--http-token <token>', 'allow "run now" (POST /api/jobs/<job>/run) with this bearer token, 16 characters or more; default: SERVE_BATCH_HTTP_TOKEN (not visible in the process list)')
     .action(async (paths: string[], o, cmd: Command) => {
       exit(await (await import('./schedule.js')).scheduleCommand(paths, { ...cmd.optsWithGlobals(), ...o }));
     });

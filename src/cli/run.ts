@@ -49,7 +49,7 @@ export async function runCommand(files: string[], o: RunCommandOptions): Promise
   for (const job of jobs) {
     // The model thread (which loads ONNX Runtime) and, for a large input, the reader thread start while the
     // run's modules load.
-    await warmUp(job, o);
+    warmUp();
     const { runJob } = await import('../run/run-job.js');
     const progress = createProgress(!o.quiet && logger.format === 'text' && o.output !== '-');
     const record = await withSignals((signal) =>

@@ -47,6 +47,7 @@ export function describeEvent(e: DaemonEvent): LogEntry | undefined {
     }
     case 'fired': {
       const f = e.fire;
+      if (f.reason === 'request') return entry('info', `job ${e.job}: run requested over HTTP (run now): run ${e.run_id}`, { job: e.job, run_id: e.run_id, ...f });
       const kind = f.reason === 'retry' ? `retry (attempt ${f.attempt})` : f.reason === 'missed' ? 'missed fire' : 'fire';
       return entry('info', `job ${e.job}: ${kind} for ${when(f.scheduled_for, e.timezone)}: run ${e.run_id}`, { job: e.job, run_id: e.run_id, ...f });
     }

@@ -5,6 +5,11 @@ import { exitCodeFor, messageOf, SbError } from '../errors.js';
 import { Daemon } from '../schedule/daemon.js';
 import { loadJobSet, type JobSet } from '../schedule/jobs.js';
 import { checkInChild, childRunner } from '../schedule/runner.js';
+import { authority, parseListenAddress, type ListenAddress } from '../schedule/http/address.js';
+import { checkToken } from '../schedule/http/auth.js';
+import { SchedulerMetrics } from '../schedule/http/prometheus.js';
+import { startStatusServer, type StatusServer } from '../schedule/http/server.js';
+import { SchedulerStatus } from '../schedule/http/status.js';
 import { displayPath } from '../util/display.js';
 import { DEFAULT_GRACE, parseDuration } from '../util/duration.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
@@ -14,6 +19,38 @@ import { describeEvent } from './schedule-log.js';
 export interface ScheduleOptions {
   grace?: string;
   logFormat?: LogFormat;
+  /** HOST:PORT of the status server (else SERVE_BATCH_HTTP; else none). */
+  http?: string;
+  /** Bearer token allowing "run now" (else SERVE_BATCH_HTTP_TOKEN). */
+  httpToken?: string;
+}
+
+interface HttpSettings {
+  listen: ListenAddress;
+  token?: string;
+}
+
+// The status server's address and token from the options, then the environment; undefined: no server.
+function httpSettings(o: ScheduleOptions, env: NodeJS.ProcessEnv): HttpSettings | undefined {
+  const raw = o.http ?? (env.SERVE_BATCH_HTTP || undefined);
+  if (raw === undefined) {
+    if (o.httpToken !== undefined) throw new SbError('USAGE', '--http-token needs --http (or SERVE_BATCH_HTTP): it allows "run now" on the status server');
+    return undefined;
+  }
+  const listen = parseListenAddress(raw, o.http !== undefined ? '--http' : 'SERVE_BATCH_HTTP');
+  const rawToken = o.httpToken ?? (env.SERVE_BATCH_HTTP_TOKEN || undefined);
+  const token = rawToken === undefined ? undefined : checkToken(rawToken, o.httpToken !== undefined ? '--http-token' : 'SERVE_BATCH_HTTP_TOKEN');
+  return { listen, token };
+}
+
+// Start the status server and say where it is (the token is never in the line).
+async function startHttp(logger: Logger, s: HttpSettings, status: SchedulerStatus, metrics: SchedulerMetrics): Promise<StatusServer> {
+  const server = await startStatusServer({ listen: s.listen, token: s.token, status, metrics, log: (level, event, message, fields) => logger.log(level, event, message, fields) });
+  const access = s.token ? 'read-only, except run now with the token' : 'read-only';
+  const fields = { url: `${server.url}/`, address: authority(s.listen.host, server.port), exposed: !s.listen.loopback, run_now: Boolean(s.token) };
+  if (s.listen.loopback) logger.log('info', 'http', `status page, probes and metrics on ${server.url}/ (this host only; ${access})`, fields);
+  else logger.log('warn', 'http', `status page, probes and metrics on ${server.url}/: exposed beyond this host, to every network that reaches ${s.listen.host} (${access})`, fields);
+  return server;
 }
 
 /** After the grace period (or a timeout), a run that ignores SIGTERM is killed this much later. */
@@ -24,10 +61,22 @@ export async function scheduleCommand(targets: string[], o: ScheduleOptions): Pr
   const logger = createLogger({ format: o.logFormat, timestamps: true });
   const graceMs = parseDuration(o.grace ?? DEFAULT_GRACE);
   if (graceMs === undefined) return reportError(logger, new SbError('USAGE', `--grace must be a duration like 30s, 2m or 1h (got "${o.grace}")`));
+  let http: HttpSettings | undefined;
+  try {
+    http = httpSettings(o, process.env);
+  } catch (err) {
+    if (err instanceof SbError) return reportError(logger, err);
+    throw err;
+  }
   const paths = targets.length > 0 ? targets : ['jobs'];
+  const status = new SchedulerStatus();
+  const metrics = new SchedulerMetrics({ processMetrics: true });
   // Signals are ours from the start: a SIGHUP's default action would kill the scheduler.
   const signals = startSignals();
+  let server: StatusServer | undefined;
   try {
+    // Listening before the job files are loaded: probes see the scheduler alive but not yet ready.
+    if (http) server = await startHttp(logger, http, status, metrics);
     let set = await loadJobSet(paths, (job) => checkInChild(job));
     logWarnings(logger, set);
     if (set.problems.length > 0) {
@@ -42,11 +91,13 @@ export async function scheduleCommand(targets: string[], o: ScheduleOptions): Pr
     const daemon = new Daemon({
       runner: childRunner({ killAfterMs: KILL_AFTER_MS }),
       emit: (e) => {
+        metrics.observe(e);
         const line = describeEvent(e);
         if (line) logger.log(line.level, line.event, line.message, line.fields);
       },
     });
     await daemon.start(set.jobs);
+    status.attach(daemon);
     warnIfIdle(logger, set.jobs);
     // Reloads run one after another; signals that came during start-up are handled now.
     const reload = async () => {
@@ -68,7 +119,11 @@ export async function scheduleCommand(targets: string[], o: ScheduleOptions): Pr
       stop: () => daemon.stop(graceMs, KILL_AFTER_MS),
     });
     return 0;
+  } catch (err) {
+    if (err instanceof SbError) return reportError(logger, err);
+    throw err;
   } finally {
+    await server?.close();
     signals.close();
   }
 }

@@ -54,7 +54,18 @@ export function warmModelThread(): void {
 export async function dropWarmModelThread(): Promise<void> {
   const w = warm;
   warm = undefined;
-  await w?.terminate();
+  if (w) await stopThread(w);
+}
+
+/** Each thread's start: settled once it has loaded ONNX Runtime (or stopped). */
+const started = new WeakMap<Worker, Promise<void>>();
+
+// Terminating a thread while it loads ONNX Runtime's native addon aborts the process ("terminate called after
+// throwing an instance of 'Napi::Error'"): wait until the thread says it has loaded it, or has stopped.
+async function stopThread(w: Worker): Promise<void> {
+  w.ref();
+  await started.get(w);
+  await w.terminate();
 }
 
 /** The model thread's young generation: a chunk leaves short-lived objects there (call inputs, ONNX
@@ -78,6 +89,18 @@ function spawn(): Worker {
   const w = new Worker(workerFile(), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
   // Until a ModelThread takes it, a thread's error is nobody's (the taker listens from then on).
   w.on('error', () => undefined);
+  started.set(
+    w,
+    new Promise<void>((resolve) => {
+      const ready = (m: ModelReply) => {
+        if (m.id !== 0) return;
+        w.off('message', ready);
+        resolve();
+      };
+      w.on('message', ready);
+      w.once('exit', () => resolve());
+    }),
+  );
   return w;
 }
 
@@ -128,7 +151,7 @@ export class ModelThread {
   async close(): Promise<void> {
     if (this.stuck || this.gone) return;
     this.gone = new Error('internal: the model thread was closed');
-    await this.worker.terminate();
+    await stopThread(this.worker);
   }
 
   private ask<O extends Op>(op: O, body: Body<O>, transfer: ArrayBuffer[], task: Task): Promise<unknown> {

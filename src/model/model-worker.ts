@@ -55,6 +55,9 @@ let fewer: ort.InferenceSession | undefined;
 let source: { bytes: Uint8Array; options: ort.InferenceSession.SessionOptions } | undefined;
 
 port.on('message', (m: ModelRequest) => void serve(m));
+// ONNX Runtime is loaded (the imports above): from now on the thread may be stopped (model-thread.ts waits for
+// this before terminating; stopping it while the native addon loads aborts the whole process).
+port.postMessage({ id: 0, ok: true, value: 'ready' } satisfies ModelReply);
 
 async function serve(m: ModelRequest): Promise<void> {
   const p = port as NonNullable<typeof port>;

@@ -30,6 +30,8 @@ export interface LoadedModel {
   thread: ModelThread;
   /** The threads asked for (model.threads); undefined: ONNX Runtime's default, one per core. */
   threads?: number;
+  /** The threads asked for between nodes (model.inter_threads); undefined: ONNX Runtime's default. */
+  interThreads?: number;
   /** Whether the thread can open a second session (model/threads.ts): only for small models. */
   copyable: boolean;
   /** Stop the model thread (unless a call never returned: then it stays until the process ends). */
@@ -83,6 +85,7 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
     outputs: declared.outputs.map((o) => (declared.zipmaps.some((z) => z.output === o.name) ? zipMapAsTensor(o, declared) : o)),
     thread,
     threads: options.threads,
+    interThreads: options.interThreads,
     copyable,
     close: () => thread.close(),
   };

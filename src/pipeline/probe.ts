@@ -27,16 +27,17 @@ const EMPTY: Record<string, () => TensorValues> = {
 
 const TOO_FEW_FEATURES = /requests feature (\d+) but input tensor has (\d+) features/;
 
-// Fill in the names of unresolved outputs, and refuse too few features for an [N, ?] input (MODEL_MISMATCH).
-// Any other refusal of the empty batch is ignored: widths are then named from the first real chunk.
-export async function probeWidths(model: LoadedModel, plan: RunPlan, job?: JobConfig): Promise<void> {
-  if (plan.tensors.some((t) => t.fixedBatch !== undefined)) return;
+// The plan with the names of unresolved outputs filled in (a new plan: `plan` is left as it is), or refuse too
+// few features for an [N, ?] input (MODEL_MISMATCH). Any other refusal of the empty batch is ignored: widths
+// are then named from the first real chunk.
+export async function probeWidths(model: LoadedModel, plan: RunPlan, job?: JobConfig): Promise<RunPlan> {
+  if (plan.tensors.some((t) => t.fixedBatch !== undefined)) return plan;
   const dynamicWidth = plan.tensors.some((t) => {
     const input = model.inputs.find((i) => i.name === t.input);
     const dims = input?.type.kind === 'tensor' ? input.type.dims : undefined;
     return t.rank === 2 && typeof dims?.[1] !== 'number';
   });
-  if (plan.unresolved.length === 0 && !dynamicWidth) return;
+  if (plan.unresolved.length === 0 && !dynamicWidth) return plan;
   const feeds = plan.tensors.map((t) => ({ input: t.input, type: t.type, data: EMPTY[t.type](), dims: t.rank === 1 ? [0] : [0, t.columns.length] }));
   let outputs: Outputs;
   try {
@@ -50,14 +51,15 @@ export async function probeWidths(model: LoadedModel, plan: RunPlan, job?: JobCo
       const yamlPath = job?.features.mode === 'columns' ? 'features.columns' : 'features';
       throw new SbError('MODEL_MISMATCH', `the model refuses the features it is given: ${message}${featureHint(job, message)}`, { yamlPath });
     }
-    return;
+    return plan;
   }
-  for (const c of plan.columns) {
+  const columns = plan.columns.map((c) => {
     const t = outputs[c.output];
-    if (c.kind !== 'values' || c.names.length > 0 || !t || t.dims.length !== 2) continue;
-    for (let k = 0; k < t.dims[1]; k++) c.names.push(`${c.base}_${k}`);
-  }
-  plan.unresolved = plan.unresolved.filter((o) => !plan.columns.some((c) => c.kind === 'values' && c.output === o && c.names.length > 0));
+    if (c.kind !== 'values' || c.names.length > 0 || !t || t.dims.length !== 2) return c;
+    return { ...c, names: Array.from({ length: t.dims[1] }, (_, k) => `${c.base}_${k}`) };
+  });
+  const unresolved = plan.unresolved.filter((o) => !columns.some((c) => c.kind === 'values' && c.output === o && c.names.length > 0));
+  return { ...plan, columns, unresolved };
 }
 
 // Tree ensembles index features by position: name how many the model needs and how many the job gives.

@@ -62,7 +62,8 @@ export interface ShardInfo {
   splits: SplitDecision[];
 }
 
-export type FireReason = 'schedule' | 'missed' | 'retry';
+/** `request`: started on demand through the scheduler's HTTP server (run now). */
+export type FireReason = 'schedule' | 'missed' | 'retry' | 'request';
 
 export interface FireInfo {
   scheduled_for: string;

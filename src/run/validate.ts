@@ -6,11 +6,12 @@ import type { JobConfig } from '../job/config.js';
 import type { ResultChunk } from '../table/result.js';
 import type { TableWriter } from '../table/writer.js';
 import { resolveInputs } from '../io/inputs.js';
-import { loadModel, type LoadedModel } from '../model/session.js';
-import { planRun, runSpecOf } from '../pipeline/plan.js';
-import { featureHint, probeWidths } from '../pipeline/probe.js';
+import type { LoadedModel } from '../model/session.js';
+import { runSpecOf } from '../pipeline/plan.js';
+import { featureHint } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
+import { openModelForJob } from './open-model.js';
 import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
 
 export const SAMPLE_ROWS = 100;
@@ -30,6 +31,25 @@ export interface ValidateReport {
   sample?: { input: string; rows_in: number; rows_out: number; rows_rejected: number };
 }
 
+// How long validate (and the scheduler's start-up check) waits for the model's answer: ANSWER_MS, or the
+// job's timeout if shorter.
+export function answerBound(job: JobConfig): { answerMs: number } {
+  return { answerMs: Math.min(ANSWER_MS, job.timeoutMs ?? Infinity) };
+}
+
+// What `run` checks before reading data: the model loads and fits the job, within validate's bound. For the
+// scheduler's start-up check of each job (in a child process: a model that aborts takes only that down).
+export async function checkJobModel(job: JobConfig): Promise<{ problems: string[]; warnings: string[] }> {
+  try {
+    const opened = await openModelForJob(job, { bounds: answerBound(job) });
+    await opened.model.close();
+    return { problems: [], warnings: opened.warnings };
+  } catch (err) {
+    if (!(err instanceof SbError)) throw err;
+    return { problems: [err.describe()], warnings: [] };
+  }
+}
+
 // Validate one job file. Never throws for user mistakes: the report lists them.
 export async function validateJob(file: string): Promise<ValidateReport> {
   const report: ValidateReport = { file, ok: false, problems: [], warnings: [] };
@@ -44,10 +64,10 @@ export async function validateJob(file: string): Promise<ValidateReport> {
   report.job = job.name;
   let model: LoadedModel | undefined;
   try {
-    model = await loadModel(job.model.path, { threads: job.model.threads, optimization: job.model.optimization, bounds: { answerMs: Math.min(ANSWER_MS, job.timeoutMs ?? Infinity) } });
-    const plan = planRun(job, model);
-    await probeWidths(model, plan, job);
-    report.warnings.push(...plan.warnings);
+    const opened = await openModelForJob(job, { bounds: answerBound(job) });
+    model = opened.model;
+    const plan = opened.plan;
+    report.warnings.push(...opened.warnings);
     const inputs = await resolveInputs(job.input.patterns, job.input.format);
     const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
     await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: inputs.map((i) => i.path) });

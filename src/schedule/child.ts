@@ -9,12 +9,9 @@
 // since it cannot exit while a thread is inside that call.
 import type { JobConfig } from '../job/config.js';
 import { messageOf, SbError } from '../errors.js';
-import { loadModel, type LoadedModel } from '../model/session.js';
-import { planRun } from '../pipeline/plan.js';
-import { probeWidths } from '../pipeline/probe.js';
 import type { FireInfo, RunRecord } from '../run/record.js';
 import { runJob, type RunEvent } from '../run/run-job.js';
-import { ANSWER_MS } from '../run/validate.js';
+import { checkJobModel } from '../run/validate.js';
 import { endBySignal, leftRunning } from '../util/abandon.js';
 
 export type ChildRequest = { type: 'run'; job: JobConfig; runId: string; fire: FireInfo } | { type: 'check'; job: JobConfig };
@@ -36,20 +33,9 @@ function send(reply: ChildReply): Promise<void> {
   });
 }
 
-// Everything `run` checks before reading data: the model loads and fits the job, within validate's bound.
+// Everything `run` checks before reading data (run/validate.ts).
 async function check(job: JobConfig): Promise<ChildReply> {
-  let model: LoadedModel | undefined;
-  try {
-    model = await loadModel(job.model.path, { threads: job.model.threads, interThreads: job.model.interThreads, optimization: job.model.optimization, bounds: { answerMs: ANSWER_MS } });
-    const plan = planRun(job, model);
-    await probeWidths(model, plan);
-    return { type: 'checked', problems: [], warnings: plan.warnings };
-  } catch (err) {
-    if (!(err instanceof SbError)) throw err;
-    return { type: 'checked', problems: [err.describe()], warnings: [] };
-  } finally {
-    await model?.close();
-  }
+  return { type: 'checked', ...(await checkJobModel(job)) };
 }
 
 // Serve one request, then leave.

@@ -57,6 +57,16 @@ export interface DaemonOptions {
   toleranceMs?: number;
 }
 
+/** A loaded job as the daemon sees it: its next planned fire, the last fire it handled, its run in progress. */
+export interface JobSnapshot {
+  job: JobConfig;
+  next?: Date;
+  lastFire?: Date;
+  running?: { runId: string; pid?: number; startedAt: Date };
+}
+
+export type RunRequest = { runId: string } | { refused: 'unknown' | 'busy' | 'stopping'; message: string };
+
 interface Slot {
   job: JobConfig;
   print: string;
@@ -66,7 +76,7 @@ interface Slot {
   next?: Date;
   cancelTimer?: () => void;
   cancelRetry?: () => void;
-  current?: { runId: string; pid?: number };
+  current?: { runId: string; pid?: number; startedAt: Date };
   removed?: boolean;
   /** State writes of this job, in order (a slow write must not land after a newer one). */
   saving?: Promise<void>;
@@ -139,6 +149,29 @@ export class Daemon {
     return [...this.active].map((a) => a.job).sort();
   }
 
+  /** Whether a stop has begun (no more fires). */
+  isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  // What the scheduler knows of each loaded job right now, in load order: for the status page and probes.
+  snapshot(): JobSnapshot[] {
+    return [...this.slots.values()].map((s) => ({ job: s.job, next: s.next, lastFire: s.lastFire, running: s.current ? { ...s.current } : undefined }));
+  }
+
+  // Start a run of a loaded job now (the status page's "run now"), through the runner and lock every fire
+  // uses. Refused while the job's previous run is going or the scheduler is stopping.
+  requestRun(name: string): RunRequest {
+    const slot = this.slots.get(name);
+    if (!slot) return { refused: 'unknown', message: `no job named ${name} is loaded` };
+    if (this.stopping) return { refused: 'stopping', message: 'the scheduler is stopping: it starts no new runs' };
+    if (slot.current) {
+      const pid = slot.current.pid ? `, pid ${slot.current.pid}` : '';
+      return { refused: 'busy', message: `job ${name} is already running (run ${slot.current.runId}${pid})` };
+    }
+    return { runId: this.fire(slot, new Date(this.clock.now()), 'request', 1) as string };
+  }
+
   private async add(job: JobConfig): Promise<void> {
     let since = this.clock.now();
     let lastFire: Date | undefined;
@@ -188,30 +221,31 @@ export class Daemon {
     if (b.next) slot.cancelTimer = this.arm(b.next.getTime(), () => this.beat(slot));
   }
 
-  // Start one run of a job, unless its previous run is still going (then a skipped record is written).
-  private fire(slot: Slot, scheduledFor: Date, reason: FireReason, attempt: number): void {
-    if (this.stopping || slot.removed) return;
+  // Start one run of a job, unless its previous run is still going (then a skipped record is written); the
+  // started run's id.
+  private fire(slot: Slot, scheduledFor: Date, reason: FireReason, attempt: number): string | undefined {
+    if (this.stopping || slot.removed) return undefined;
     slot.cancelRetry?.();
     slot.cancelRetry = undefined;
     const job = slot.job;
     const now = new Date(this.clock.now());
     const runId = newRunId(now);
     const fire: FireInfo = { scheduled_for: scheduledFor.toISOString(), attempt, reason };
-    if (reason !== 'retry') slot.lastFire = scheduledFor;
+    if (reason === 'schedule' || reason === 'missed') slot.lastFire = scheduledFor;
     if (slot.current) {
       const who = `run ${slot.current.runId}${slot.current.pid ? `, pid ${slot.current.pid}` : ''}`;
       const error = `job ${job.name} is already running (${who}, started by this scheduler); this fire was skipped`;
       const record = schedulerRecord(job, { runId, fire, started: now, ended: now, status: 'skipped', exitCode: 3, error });
       this.o.emit({ event: 'skipped', job: job.name, record, reason: 'busy' });
       void this.save(job, record).catch((err: unknown) => this.o.emit({ event: 'warning', job: job.name, message: messageOf(err) }));
-      return;
+      return undefined;
     }
     this.o.emit({ event: 'fired', job: job.name, timezone: job.schedule?.timezone ?? 'UTC', run_id: runId, fire });
     const handle = this.o.runner.start(job, { runId, fire }, (e) => {
       if (e.type === 'output') this.o.emit({ event: 'child_output', job: job.name, run_id: runId, pid: handle.pid, stream: e.stream, line: e.line });
       else this.o.emit({ event: 'run_event', job: job.name, run_id: runId, run: e.event });
     });
-    slot.current = { runId, pid: handle.pid };
+    slot.current = { runId, pid: handle.pid, startedAt: now };
     this.o.emit({ event: 'started', job: job.name, run_id: runId, pid: handle.pid });
     const active: Active = { job: job.name, runId, handle, task: Promise.resolve() };
     active.task = handle.done
@@ -219,6 +253,7 @@ export class Daemon {
       .catch((err: unknown) => this.o.emit({ event: 'warning', job: job.name, message: `internal error after run ${runId}: ${messageOf(err)}` }))
       .finally(() => this.active.delete(active));
     this.active.add(active);
+    return runId;
   }
 
   // A run ended: log it and plan a retry if it failed.
@@ -230,7 +265,8 @@ export class Daemon {
     else if (record.status === 'interrupted') this.o.emit({ event: 'interrupted', job, record });
     else this.o.emit({ event: 'failed', job, record });
     const schedule = slot.job.schedule;
-    if (!schedule || this.stopping || slot.removed) return;
+    // A requested run is not retried: whoever asked for it sees how it ended and can ask again.
+    if (!schedule || this.stopping || slot.removed || record.schedule?.reason === 'request') return;
     const attempt = record.schedule?.attempt ?? 1;
     const plan = planRetry(schedule, record.status, attempt, new Date(this.clock.now()), slot.next);
     if (!plan.retry) return;

@@ -25,6 +25,8 @@ describe('describeEvent', () => {
     expect(missed?.message).toBe('job nightly: missed 2 fires while the scheduler was not running (2026-11-24T02:00:00+09:00 to 2026-11-25T02:00:00+09:00); running once now (missed: run-once)');
     expect(missed?.level).toBe('warn');
     expect(describeEvent({ event: 'fired', job: 'nightly', timezone: 'Asia/Seoul', run_id: 'R', fire })?.message).toBe('job nightly: fire for 2026-11-25T02:00:00+09:00: run R');
+    const requested = describeEvent({ event: 'fired', job: 'nightly', timezone: 'Asia/Seoul', run_id: 'R', fire: { ...fire, reason: 'request' } });
+    expect(requested).toMatchObject({ message: 'job nightly: run requested over HTTP (run now): run R', fields: { reason: 'request', attempt: 1 } });
     expect(describeEvent({ event: 'retry', job: 'nightly', timezone: 'Asia/Seoul', run_id: 'R', attempt: 2, attempts: 3, at: new Date('2026-11-24T17:05:00Z') })?.message).toBe(
       'job nightly: run R failed; retrying at 2026-11-25T02:05:00+09:00 (attempt 2 of 3)',
     );
