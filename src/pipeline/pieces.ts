@@ -218,8 +218,8 @@ function widthOf(feed: Feed): number {
   return feed.dims.length > 1 ? feed.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
 }
 
-// The first `n` accepted rows of `chunk` (with the rejects before the n-th... and on them), as copies; and the
-// rest, as views into `chunk`.
+// `chunk` cut after its n-th accepted row, as one reader ends a chunk: the first n accepted rows with the
+// rejects placed before or on them (copies), and the rest (views into `chunk`).
 function cut(chunk: PreparedChunk, n: number): [PreparedChunk, PreparedChunk] {
   const g = chunk.grid;
   let r = 0;
