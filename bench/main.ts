@@ -1,10 +1,12 @@
-// `npm run bench`: serve-batch against the pandas + scikit-learn peer, in one run, as ratios.
+// `npm run bench`: serve-batch against its peers, in one run, as ratios.
 //
-// For each model (lr, gbr, rf, mlp) on a deterministic 1M-row, 30-float CSV: the ONNX Runtime floor
-// (preloaded tensors, chunks of 8192), the reader alone (parse + featurize), `serve-batch run` end to end
-// (wall, CPU, peak RSS, rows/s, MB/s), the overlap efficiency, and — when /usr/bin/python3 has pandas and
-// scikit-learn — the peer (../shared/bench/peer_pandas.py) on the same file with the same models, its
-// results compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
+// On a deterministic 1M-row, 30-float CSV: DuckDB's scan of the whole file (every column, all cores: the
+// ingest floor, bench/duckdb.ts), the reader alone (parse + featurize, one thread), and for each model (lr,
+// gbr, rf, mlp): the ONNX Runtime floor (preloaded tensors, chunks of 8192), `serve-batch run` end to end with
+// one reader and with its default readers (wall, CPU, peak RSS, rows/s, MB/s), the overlap efficiency, the
+// DuckDB + onnxruntime-node script (bench/duckdb.ts) and — when /usr/bin/python3 has pandas and scikit-learn —
+// the pandas peer (../shared/bench/peer_pandas.py) on the same file with the same models, both peers' results
+// compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
 // byte, peak RSS on 10M rows against 1M rows, the libraries alone against the hand-written fast paths
 // (bench/libraries.ts), Parquet: flights-3m.parquet in rows/s and peak RSS (bench/parquet.ts), read through
 // hyparquet's internals against its public API (bench/parquet-api.ts), and object storage: the lr run from and
@@ -41,9 +43,12 @@ const SHARED = path.resolve(ROOT, '../shared/bench');
 const CACHE = path.join(ROOT, '.bench');
 const PYTHON = '/usr/bin/python3';
 
-/** Targets: serve-batch end to end must be this many times faster than the peer. */
-const TARGETS: Record<BenchModel, number> = { lr: 2, gbr: 2, rf: 2.5, mlp: 5 };
-const RSS_LIMIT_MB = 200;
+/** Targets: serve-batch end to end must be this many times faster than the pandas peer. */
+const TARGETS: Record<BenchModel, number> = { lr: 2, gbr: 3, rf: 3.3, mlp: 7 };
+/** Target: lr end to end within this many times DuckDB's scan of the file. */
+const SCAN_TARGET = 2;
+const RSS_LIMIT_MB = 250;
+const DUCKDB = path.join(ROOT, 'dist/bench/duckdb.js');
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -76,12 +81,14 @@ function peerAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import pandas, sklearn, onnx'], { stdio: 'ignore' }).status === 0;
 }
 
-// A bench job; `extra` adds top-level keys (profile: false, monitor: ...).
-function job(dir: string, name: string, modelFile: string, input: string, output: string, extra = ''): string {
+// A job scoring `input` with `modelFile`; `extra` adds top-level keys (profile: false, monitor: ...);
+// `readers`: input.readers (default: serve-batch's choice).
+function job(dir: string, name: string, modelFile: string, input: string, output: string, extra = '', readers?: number): string {
   const cols = Array.from({ length: FEATURES }, (_, i) => `f${i}`).join(', ');
   const threads = THREADS ? `  threads: ${THREADS}\n` : '';
   const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, `name: bench-${name}\nmodel:\n  path: ${modelFile}\n${threads}input: ${input}\nfeatures: { columns: [${cols}] }\npassthrough: [id]\noutput: ${output}\nstate_dir: ${path.join(dir, 'state')}\n${extra}`);
+  const inputs = readers === undefined ? input : `{ path: ${input}, readers: ${readers} }`;
+  writeFileSync(file, `name: bench-${name}\nmodel:\n  path: ${modelFile}\n${threads}input: ${inputs}\nfeatures: { columns: [${cols}] }\npassthrough: [id]\noutput: ${output}\nstate_dir: ${path.join(dir, 'state')}\n${extra}`);
   return file;
 }
 
@@ -176,6 +183,14 @@ async function main(): Promise<void> {
     log(`models: the project's own equivalents (bench/models.ts); peer skipped (${existsSync(PYTHON) ? 'no pandas/scikit-learn' : 'no /usr/bin/python3'})`);
   }
 
+  const scans: Measured[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await measure(process.execPath, [DUCKDB, 'scan', data]);
+    if (r.code !== 0) throw new Error(`duckdb scan failed: ${r.stderr}`);
+    scans.push(r);
+  }
+  const scan = summary(scans);
+  log(`DuckDB scan (read_csv, every column, ${os.cpus().length} threads, whole process): ${f2(scan.wall)} s wall, ${f2(scan.cpu)} s CPU, ${scan.peakRssMb.toFixed(0)} MB, ${(bytes / 1e6 / scan.wall).toFixed(0)} MB/s`);
   const reader = await readerCost(data);
   log(`reader alone (parse + featurize, one thread): ${f2(reader.wall)} s wall, ${f2(reader.cpu)} s CPU, ${(bytes / 1e6 / reader.wall).toFixed(0)} MB/s`);
 
@@ -186,8 +201,11 @@ async function main(): Promise<void> {
     const fl = await floor(models[m], ROWS, reader.sample);
     const out = path.join(work, `${m}.csv`);
     const jobFile = job(work, m, models[m], data, out);
+    const oneFile = job(work, `${m}-1`, models[m], data, path.join(work, `${m}.1.csv`), '', 1);
     const ours: Measured[] = [];
+    const oneReader: Measured[] = [];
     const peers: Measured[] = [];
+    const ducks: Measured[] = [];
     const peerOut = path.join(work, `${m}.peer.csv`);
     // Profiling's cost: the same run without a profile, and with monitor against a reference of the same data
     // (profile, drift and the profile file), in turn with the default run (which profiles).
@@ -198,6 +216,7 @@ async function main(): Promise<void> {
     if (made.code !== 0) throw new Error(`serve-batch profile ${m} failed: ${made.stderr}`);
     const plain: Measured[] = [];
     const monitored: Measured[] = [];
+    const duckOut = path.join(work, `${m}.duckdb.csv`);
     for (let i = 0; i < RUNS; i++) {
       const p0 = await measure(process.execPath, [BIN, 'run', plainJob, '--quiet']);
       if (p0.code !== 0) throw new Error(`serve-batch run ${m} (profile: false) failed: ${p0.stderr}`);
@@ -208,12 +227,20 @@ async function main(): Promise<void> {
       const r = await measure(process.execPath, [BIN, 'run', jobFile, '--quiet']);
       if (r.code !== 0) throw new Error(`serve-batch run ${m} failed: ${r.stderr}`);
       ours.push(r);
+      const r1 = await measure(process.execPath, [BIN, 'run', oneFile, '--quiet']);
+      if (r1.code !== 0) throw new Error(`serve-batch run ${m} (one reader) failed: ${r1.stderr}`);
+      oneReader.push(r1);
+      const d = await measure(process.execPath, [DUCKDB, 'peer', models[m], data, duckOut]);
+      if (d.code !== 0) throw new Error(`DuckDB peer ${m} failed: ${d.stderr}`);
+      ducks.push(d);
       if (!peer) continue;
       const p = await measure(PYTHON, [path.join(SHARED, 'peer_pandas.py'), models[m].replace(/\.onnx$/, '.pkl'), data, peerOut]);
       if (p.code !== 0) throw new Error(`peer ${m} failed: ${p.stderr}`);
       peers.push(p);
     }
     const run = summary(ours);
+    const one = summary(oneReader);
+    const duck = summary(ducks);
     const peerRun = peer ? summary(peers) : undefined;
     const base = summary(plain);
     const mon = summary(monitored);
@@ -230,6 +257,10 @@ async function main(): Promise<void> {
         overheadMet ? 'met' : 'NOT MET',
       ].join(' | '),
     );
+    const sameOne = readFileSync(out).equals(readFileSync(path.join(work, `${m}.1.csv`)));
+    allMet &&= sameOne;
+    const d = comparePeer(out, duckOut);
+    const duckCmp = d.maxDiff <= 1e-4 && d.labelMismatches === 0 ? 'equal' : `${d.labelMismatches} label(s) differ, max diff ${d.maxDiff.toExponential(1)}`;
     let cmp = '';
     if (peer) {
       const c = comparePeer(out, peerOut);
@@ -244,26 +275,34 @@ async function main(): Promise<void> {
     }
     const ideal = (reader.cpu + fl.cpu) / os.cpus().length;
     const ratio = peerRun ? peerRun.wall / run.wall : undefined;
-    const met = (ratio === undefined || ratio >= TARGETS[m]) && run.peakRssMb <= RSS_LIMIT_MB;
+    const toScan = run.wall / scan.wall;
+    const met = (ratio === undefined || ratio >= TARGETS[m]) && run.peakRssMb <= RSS_LIMIT_MB && (m !== 'lr' || toScan <= SCAN_TARGET);
     allMet &&= met;
+    const rate = (w: number) => `${((ROWS / w) / 1000).toFixed(0)}k rows/s, ${(bytes / 1e6 / w).toFixed(0)} MB/s`;
     rows.push(
       [
         m.padEnd(4),
         peerRun ? `${f2(peerRun.wall)} s / ${peerRun.peakRssMb.toFixed(0)} MB` : 'n/a',
+        `${f2(duck.wall)} s / ${f2(duck.cpu)} CPU / ${duck.peakRssMb.toFixed(0)} MB`,
         `${f2(fl.wall)} s (${f2(fl.cpu)} CPU)`,
-        `${f2(run.wall)} s / ${f2(run.cpu)} CPU / ${run.peakRssMb.toFixed(0)} MB`,
-        `${((ROWS / run.wall) / 1000).toFixed(0)}k rows/s, ${(bytes / 1e6 / run.wall).toFixed(0)} MB/s`,
+        `${f2(one.wall)} s / ${f2(one.cpu)} CPU / ${one.peakRssMb.toFixed(0)} MB (${rate(one.wall)})`,
+        `${f2(run.wall)} s / ${f2(run.cpu)} CPU / ${run.peakRssMb.toFixed(0)} MB (${rate(run.wall)})`,
         `${((ideal / run.wall) * 100).toFixed(0)}%`,
         ratio === undefined ? 'n/a' : `${f2(ratio)}× (target ≥ ${TARGETS[m]}×)`,
+        `${f2(duck.wall / run.wall)}×`,
+        `${f2(toScan)}×${m === 'lr' ? ` (target ≤ ${SCAN_TARGET}×)` : ''}`,
         met ? 'met' : 'NOT MET',
-        cmp,
+        `pandas: ${cmp || 'n/a'}; DuckDB script: ${duckCmp}; one reader: ${sameOne ? 'identical bytes' : 'DIFFERENT'}`,
       ].join(' | '),
     );
+    // Each model's line as soon as it is measured: a long bench stopped midway keeps what it measured.
+    log(`measured: ${rows[rows.length - 1]}`);
   }
   log('');
   log(`${RUNS} run(s) each, in turn; medians (peak RSS: the largest)`);
-  log('model | peer wall / peak RSS | ORT floor | serve-batch wall / CPU / peak RSS | throughput | overlap | peer ÷ serve-batch | target | peer results');
-  log('---|---|---|---|---|---|---|---|---');
+  log(`DuckDB scan: ${f2(scan.wall)} s / ${f2(scan.cpu)} CPU / ${scan.peakRssMb.toFixed(0)} MB`);
+  log('model | pandas peer wall / peak RSS | DuckDB + ORT script wall / CPU / peak RSS | ORT floor | serve-batch, 1 reader | serve-batch, default readers | overlap | pandas ÷ serve-batch | DuckDB script ÷ serve-batch | serve-batch ÷ DuckDB scan | target | results');
+  log('---|---|---|---|---|---|---|---|---|---|---|---');
   for (const r of rows) log(r);
   log(`overlap = (reader CPU + ORT CPU) / cores ÷ wall: 100% means the two cores were kept busy with nothing but parsing and inference`);
   log('');

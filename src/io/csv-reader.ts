@@ -36,11 +36,25 @@ export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 const LF = 10;
 const CR = 13;
 
+/** Where a text reader stands between two blocks of its source (filled in by the reader, read by the source
+ *  of a piece that ends where another reader started: io/table-reader.ts). */
+export interface TextProgress {
+  /** Every byte so far was parsed into rows: the reader stands at the start of a record. */
+  settled(): boolean;
+  /** The physical line the next byte is on. */
+  line(): number;
+}
+
 // Chunks of rows from a byte stream of CSV text.
-export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvReadOptions, ctx: ReadContext): AsyncGenerator<SourceChunk> {
+export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvReadOptions, ctx: ReadContext, progress?: TextProgress): AsyncGenerator<SourceChunk> {
   const state = new CsvState(options, ctx);
   let carry: Buffer = Buffer.alloc(0);
   let want = 0;
+  if (progress) {
+    // Nothing carried over means no record (an open quoted field) waits for more bytes.
+    progress.settled = () => carry.length === 0 && !state.done;
+    progress.line = () => state.nextLine;
+  }
   for await (const block of source) {
     let data = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
     if (carry.length > 0 && want === 0) {
@@ -185,6 +199,11 @@ class CsvState {
     if (Array.isArray(o.header)) this.setHeader(o.header.map(String));
     this.line = ctx.from?.line ?? 1;
     this.first = ctx.from === undefined;
+  }
+
+  /** The physical line after the bytes parsed so far. */
+  get nextLine(): number {
+    return this.line;
   }
 
   private fastPathFor(buf: Buffer, from: number): boolean {

@@ -11,16 +11,21 @@ import type { SourceChunk } from '../table/chunk.js';
 import type { ReadContext } from '../table/reader.js';
 import { didYouMean } from '../util/suggest.js';
 import { shownNames } from '../util/quote.js';
-import { MAX_RECORD_BYTES } from './csv-reader.js';
+import { MAX_RECORD_BYTES, type TextProgress } from './csv-reader.js';
 import { JsonNumber, JsonSyntaxError, parseJson } from './json-line.js';
 
 const LF = 10;
 const CR = 13;
 
 // Chunks of rows from a byte stream of JSON Lines.
-export async function* readJsonl(source: AsyncIterable<Uint8Array>, ctx: ReadContext): AsyncGenerator<SourceChunk> {
+export async function* readJsonl(source: AsyncIterable<Uint8Array>, ctx: ReadContext, progress?: TextProgress): AsyncGenerator<SourceChunk> {
   const state = new JsonlState(ctx);
   let carry: Buffer = Buffer.alloc(0);
+  if (progress) {
+    // Still checking the keys of the first batch: that batch does not end here, so neither may the reading.
+    progress.settled = () => carry.length === 0 && !state.done && !state.checkingKeys;
+    progress.line = () => state.nextLine;
+  }
   for await (const block of source) {
     carry = carry.length === 0 ? Buffer.from(block.buffer, block.byteOffset, block.byteLength) : Buffer.concat([carry, block]);
     const cut = carry.lastIndexOf(LF) + 1;
@@ -65,6 +70,16 @@ class JsonlState {
     this.first = ctx.from === undefined;
     // A piece in the middle of a file: its first batch is not the file's (the first piece checks the keys).
     if (ctx.from) this.checking = false;
+  }
+
+  /** The physical line after the lines read so far. */
+  get nextLine(): number {
+    return this.line;
+  }
+
+  /** The first batch's keys are still being checked (see check()). */
+  get checkingKeys(): boolean {
+    return this.checking;
   }
 
   // Whole lines (the last one may lack its LF only at the end of input).

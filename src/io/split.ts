@@ -223,3 +223,57 @@ export async function scanLines(file: string, o: { quote?: number; loneCr: boole
   while (w++ < o.wanted.length) cuts.push({ offset: base });
   return { quoted: false, cuts };
 }
+
+/** Where the readers of one text file start: line starts (the first at 0), and the column names a reader
+ *  starting mid-file reads with (CSV/TSV). */
+export interface ReaderCuts {
+  starts: number[];
+  header?: string[];
+  /** Bytes per line at the start of the file (an estimate of the rows the file holds). */
+  lineBytes: number;
+}
+
+/** Bytes looked at after a wanted offset for the next line start. */
+const LINE_SEARCH_BYTES = 1 << 20;
+
+// Where several readers of one plain text file may start: the first line start after each wanted offset,
+// found by reading a little there (not the whole file). A start may still fall inside a quoted CSV field
+// that holds a line break: the reader before it finds out (io/table-reader.ts, handoff) and reads on.
+// `wanted` may also be a function of the bytes per line (how many readers a file of that many rows needs).
+// A string says why the file is read by one reader.
+export async function readerCuts(source: ByteSource, bytes: number, format: TextFormat, csv: CsvOptions & { delimiter: string }, wanted: number[] | ((lineBytes: number) => number[])): Promise<ReaderCuts | string> {
+  if (!source.readAt) return 'it can only be read in order';
+  const head = Buffer.from(await source.readAt(0, Math.min(bytes, BLOCK)));
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip data can only be read from its start';
+  let lines = 0;
+  for (let at = head.indexOf(LF); at !== -1; at = head.indexOf(LF, at + 1)) lines++;
+  const lineBytes = head.length / Math.max(1, lines);
+  let header: string[] | undefined;
+  let dataStart = 0;
+  if (format !== 'jsonl') {
+    const first = firstRecord(head, bytes <= BLOCK, csv.encoding);
+    if (!first) return 'its first line (the header) is longer than 1 MiB';
+    // The names of a header line with a quote character need a CSV parse: the file's own reader does it.
+    if (csv.quote !== '' && first.text.includes(csv.quote)) return 'its first line holds a quote character';
+    const fields = first.text.split(csv.delimiter);
+    header = Array.isArray(csv.header) ? csv.header.map(String) : csv.header ? fields : fields.map((_, i) => String(i + 1));
+    dataStart = csv.header === true ? first.end : 0;
+  }
+  const starts = [0];
+  for (const offset of typeof wanted === 'function' ? wanted(lineBytes) : wanted) {
+    const at = await nextLineStart(source, Math.max(offset, dataStart), bytes);
+    if (at !== undefined && at > starts[starts.length - 1] && at < bytes) starts.push(at);
+  }
+  return { starts, header, lineBytes };
+}
+
+// The offset just after the first LF at or after `from` (within LINE_SEARCH_BYTES), if any.
+async function nextLineStart(source: ByteSource, from: number, bytes: number): Promise<number | undefined> {
+  const readAt = source.readAt as NonNullable<ByteSource['readAt']>;
+  for (let at = from; at < Math.min(bytes, from + LINE_SEARCH_BYTES); at += 64 * 1024) {
+    const window = Buffer.from(await readAt.call(source, at, Math.min(bytes, at + 64 * 1024)));
+    const lf = window.indexOf(LF);
+    if (lf !== -1) return at + lf + 1;
+  }
+  return undefined;
+}

@@ -3,10 +3,10 @@
 import type { TextFormat } from '../job/config.js';
 import type { ColumnNeed } from '../table/chunk.js';
 import type { ReadContext, TableReader } from '../table/reader.js';
-import { readCsv, type CsvReadOptions } from './csv-reader.js';
+import { readCsv, type CsvReadOptions, type TextProgress } from './csv-reader.js';
 import { readJsonl } from './jsonl-reader.js';
 import type { ParquetInput } from './parquet/index.js';
-import { openSource } from '../storage/source.js';
+import { openSource, type ByteSource } from '../storage/source.js';
 import { inputBlocks } from './input-blocks.js';
 import type { QueryReader, QueryShard, Watermark } from '../db/types.js';
 
@@ -19,6 +19,21 @@ export interface PieceSpec {
   header?: string[];
   fromGroup?: number;
   toGroup?: number;
+  /** Text: `end` is where another reader of the same file started, at a line start that may lie inside a
+   *  quoted field. Reading stops there only if every byte before it was parsed into rows (the reader stands
+   *  at a record start, as one reader of the whole file would); otherwise it reads on to `fileBytes` and says
+   *  so (`spilled`), and the other reader's rows are not used. */
+  handoff?: { fileBytes: number };
+}
+
+/** What a text reader's input came to. */
+export interface ReaderEnd {
+  bytes: number;
+  sha256?: string;
+  /** Text: the physical line after the last byte read (relative to the piece's `line`). */
+  line?: number;
+  /** A handoff piece that did not end at a record start, and was read on to the end of the file. */
+  spilled?: boolean;
 }
 
 /** A query to read instead of a file (input.database), as plain data. */
@@ -50,7 +65,7 @@ export interface ReaderSpec {
 }
 
 // Open the reader of one input.
-export function openTableReader(spec: ReaderSpec): TableReader {
+export function openTableReader(spec: ReaderSpec): TableReader & { end(): ReaderEnd } {
   if (spec.query) return queryReader(spec, spec.query);
   const piece = spec.piece;
   const ctx: ReadContext = {
@@ -71,10 +86,22 @@ export function openTableReader(spec: ReaderSpec): TableReader {
     };
     return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
   }
-  const source = inputBlocks(openSource(spec.file, spec.display), piece ? { start: piece.start, end: piece.end } : undefined);
+  const stored = openSource(spec.file, spec.display);
+  const source = inputBlocks(stored, piece ? { start: piece.start, end: piece.end } : undefined);
   const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
-  const chunks = spec.format === 'jsonl' ? readJsonl(source.blocks, ctx) : readCsv(source.blocks, csv, ctx);
-  return { chunks, bytes: () => source.bytesRead, end: () => ({ bytes: source.bytesRead, sha256: source.sha256() }) };
+  const progress: TextProgress = { settled: () => true, line: () => 1 };
+  let rest: ReturnType<ByteSource['open']> | undefined;
+  // A handoff piece: its range, then (only when the reader is inside a record there) the rest of the file.
+  async function* blocks(): AsyncGenerator<Uint8Array> {
+    yield* source.blocks;
+    const handoff = piece?.handoff;
+    if (!handoff || progress.settled() || piece.end >= handoff.fileBytes) return;
+    rest = stored.open({ start: piece.end, end: handoff.fileBytes });
+    yield* rest;
+  }
+  const chunks = spec.format === 'jsonl' ? readJsonl(blocks(), ctx, progress) : readCsv(blocks(), csv, ctx, progress);
+  const bytes = () => source.bytesRead + (rest?.bytesRead ?? 0);
+  return { chunks, bytes, end: () => ({ bytes: bytes(), sha256: rest ? undefined : source.sha256(), line: progress.line(), spilled: rest !== undefined }) };
 }
 
 // A query's rows through its database's cursor (the database module loaded on first use). A query has no bytes;

@@ -79,8 +79,9 @@ export interface JobConfig {
   dir: string;
   name: string;
   model: { path: string; threads?: number; interThreads?: number; optimization: Optimization };
-  /** patterns is empty for a query input. */
-  input: { patterns: string[]; format?: TextFormat; csv: CsvOptions; incremental: boolean; query?: QueryInput };
+  /** patterns is empty for a query input. `readers`: reader threads for one large text input (undefined: chosen
+   *  per input, pipeline/pieces.ts). */
+  input: { patterns: string[]; format?: TextFormat; csv: CsvOptions; incremental: boolean; query?: QueryInput; readers?: number };
   features: FeatureMap;
   missing: { default: MissingPolicy; byColumn: Map<string, MissingPolicy> };
   passthrough: string[];
@@ -202,6 +203,7 @@ export function normalizeJob(raw: RawJob, file: string): JobConfig {
       },
       incremental: raw.input.incremental ?? false,
       ...(raw.input.database !== undefined ? { query: { database: raw.input.database, text: raw.input.query as string, watermark: raw.input.watermark, shardKey: raw.input.shard_key } } : {}),
+      readers: raw.input.readers,
     },
     features,
     missing: { default: defaultMissing, byColumn },

@@ -73,6 +73,7 @@ const inputSchema = z.preprocess(
       query: text.optional(),
       watermark: text.optional(),
       shard_key: text.optional(),
+      readers: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256').optional(),
     })
     .superRefine((i, ctx) => {
       if (i.database === undefined) {

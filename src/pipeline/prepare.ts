@@ -6,7 +6,7 @@ import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
 import type { CsvReadOptions } from '../io/csv-reader.js';
 import { openTableReader, type PieceSpec, type QuerySpec } from '../io/table-reader.js';
 import type { TextFormat } from '../job/config.js';
-import type { Reject } from '../table/chunk.js';
+import type { Reject, SourceChunk } from '../table/chunk.js';
 import { selectPacked, type PackedText } from '../table/packed.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
 import type { RunPlan } from './plan.js';
@@ -26,6 +26,20 @@ export interface PreparedChunk {
   header: string[];
   /** Set by the reader thread: the time it took to read and featurize this chunk (ms). */
   readMs?: number;
+  /** Where the rows and rejects fall among the rows the reader accepted (pieces.ts cuts chunks by it). */
+  grid: ChunkGrid;
+}
+
+/** A chunk's rows in the order the reader met them: `accepted` rows (the featurizer keeps those not in its
+ *  rejects), each reject placed before accepted row `at[i]` (a reader's reject: a row it could not split) or
+ *  on it (the featurizer's: a cell the model input cannot take). */
+export interface ChunkGrid {
+  accepted: number;
+  at: Uint32Array;
+  /** 1: the reader's reject; 0: the featurizer's. */
+  fromReader: Uint8Array;
+  /** Accepted row of each kept row; undefined: every accepted row is kept. */
+  keep?: Uint32Array;
 }
 
 export interface PrepareSpec {
@@ -50,6 +64,12 @@ export interface PrepareEnd {
   sha256?: string;
   /** A query read by watermark: the largest value read. */
   watermark?: string;
+  /** Text: the physical line after the last byte read. */
+  line?: number;
+  /** A handoff piece that was read on to the end of the file (io/table-reader.ts). */
+  spilled?: boolean;
+  /** Readers whose rows were used (pieces.ts). */
+  readers?: number;
 }
 
 export interface Prepared {
@@ -64,6 +84,24 @@ export interface Prepared {
   recycle(chunk: PreparedChunk): void;
 }
 
+// Each reject's place among the accepted rows of `chunk` (their lines ascend: a row starts on a line of its own).
+function gridOf(chunk: SourceChunk, rejects: Reject[], keep: Uint32Array | undefined): ChunkGrid {
+  const at = new Uint32Array(rejects.length);
+  const fromReader = new Uint8Array(rejects.length);
+  rejects.forEach((r, i) => {
+    let lo = 0;
+    let hi = chunk.rows;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (chunk.lines[mid] < r.line) lo = mid + 1;
+      else hi = mid;
+    }
+    at[i] = lo;
+    fromReader[i] = lo < chunk.rows && chunk.lines[lo] === r.line ? 0 : 1;
+  });
+  return { accepted: chunk.rows, at, fromReader, keep };
+}
+
 // Read, parse and featurize in this thread.
 export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared {
   const reader = openTableReader({ ...spec, needs: spec.plan.needs });
@@ -72,8 +110,9 @@ export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared 
       const f = featurize(chunk, spec.plan as RunPlan, pool);
       const passthrough = spec.plan.passthrough.map((name) => selectPacked(chunk.packed.get(name) as PackedText, f.keep));
       const rejects = chunk.rejects.length === 0 ? f.rejects : f.rejects.length === 0 ? chunk.rejects : [...chunk.rejects, ...f.rejects].sort((a, b) => a.line - b.line);
+      const grid = gridOf(chunk, rejects, f.keep);
       chunk.release?.();
-      yield { rowsIn: chunk.rows + chunk.rejects.length, rows: f.rows, feeds: f.feeds, passthrough, rejects, header: chunk.header };
+      yield { rowsIn: chunk.rows + chunk.rejects.length, rows: f.rows, feeds: f.feeds, passthrough, rejects, header: chunk.header, grid };
     }
   }
   const it = prepared();

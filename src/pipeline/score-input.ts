@@ -13,7 +13,8 @@ import { assemble } from './assemble.js';
 import type { Reject } from '../table/chunk.js';
 import type { RunPlan } from './plan.js';
 import type { PieceSpec, QuerySpec } from '../io/table-reader.js';
-import { prepareHere, prepareInWorker, type PrepareSpec } from './prepare.js';
+import { prepareHere, prepareInWorker, type Prepared, type PrepareSpec } from './prepare.js';
+import { modelCost, planPieces, prepareInPieces, readerCount, splittable } from './pieces.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import type { ChunkProfiler } from './profile-stage.js';
@@ -82,7 +83,7 @@ export async function scoreInput(file: string, display: string, format: TextForm
   // A query's rows are decoded and built into chunks in the reader thread too (all of a query is read,
   // whatever its size; a sample of a few rows is not worth a thread).
   const inThread = ctx.query ? ctx.limit === undefined : file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
-  const prepared = inThread ? prepareInWorker(spec) : prepareHere(spec);
+  const prepared = !inThread ? prepareHere(spec) : ctx.query ? prepareInWorker(spec) : await prepareLarge(spec, format, bytes ?? 0, ctx);
   const threads = modelThreads(ctx.model, inThread);
   const chunks = prepared.chunks[Symbol.asyncIterator]();
   const signal = ctx.signal;
@@ -138,6 +139,16 @@ export async function scoreInput(file: string, display: string, format: TextForm
     if (readLeft) void prepared.close().catch(() => undefined).finally(release);
     else await prepared.close().finally(release);
   }
+}
+
+// A large input: read by several reader threads when it can be (pieces.ts), else by one.
+async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number, ctx: ScoreContext): Promise<Prepared> {
+  // --limit reads the first rows only; a shard's piece is already a part of the file.
+  if (ctx.piece || ctx.limit !== undefined || !splittable(format)) return prepareInWorker(spec);
+  const configured = ctx.job.input.readers;
+  const cost = configured === undefined ? await modelCost(ctx.model, ctx.plan, ctx.runSpec) : undefined;
+  const pieces = await planPieces(spec, bytes, (lineBytes) => readerCount(bytes, lineBytes, cost, configured)).catch(() => 'the file could not be planned');
+  return typeof pieces === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, pieces);
 }
 
 // Above the limit: a count fails after the chunk that exceeded it, a percentage once all rows are known.

@@ -1,0 +1,340 @@
+// One large text input read by several reader threads at once. The file is cut at line starts
+// (io/split.ts, readerCuts); each reader parses its piece in a thread of its own (prepareInWorker), at most a
+// few chunks ahead, and the chunks are taken in file order: all of the first piece's, then the second's...
+// so the model and the writer see the rows in the order one reader would give them.
+//
+// What one reader would give is the contract, byte for byte, and three things make it so:
+// - Where a piece starts. A line start may lie inside a quoted CSV field that holds a line break. A piece
+//   ends where the next one starts only if its reader stands at a record start there (every byte parsed
+//   into rows); the first piece starts at the start of the file, so each start is proven by the reader
+//   before it. Otherwise that reader reads on to the end of the file, exactly as one reader would from its
+//   own (proven) start, and the later readers' rows are dropped: a file whose quoted fields cross a cut costs
+//   parallelism, never a wrong row.
+// - Line numbers. A reader starting mid-file counts lines from 1; the lines of the pieces before it (known
+//   once they are read) are added to its rejects' lines and its errors'.
+// - Chunks. One reader ends a chunk after every batch_size accepted rows; errors.max_rejected (a count) is
+//   checked after each chunk, and a failure keeps what the chunks before it hold. The pieces' chunks are cut
+//   and joined again on that grid, so every chunk handed on is the one a single reader would have made
+//   (the same rows, the same rejects), and a failure inside a chunk drops that chunk's rows as one reader
+//   would.
+// The file's sha256 (run record, ledger) is taken here, by reading the file once more in order: no piece
+// sees all of it.
+import os from 'node:os';
+import { SbError } from '../errors.js';
+import type { CsvOptions, TextFormat } from '../job/config.js';
+import type { PieceSpec } from '../io/table-reader.js';
+import { readerCuts } from '../io/split.js';
+import { openSource, type SourceStream } from '../storage/source.js';
+import type { LoadedModel } from '../model/session.js';
+import { CALL_ROWS, type RunSpec } from '../model/tensors.js';
+import type { RunPlan } from './plan.js';
+import type { PackedText } from '../table/packed.js';
+import type { Feed, FeedData } from './featurize.js';
+import { prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
+
+/** Each reader beyond the first needs at least this many bytes of the file: a reader thread costs ~0.1 s
+ *  to start and ~10 MB. */
+export const MIN_PIECE_BYTES = 32 * 1024 * 1024;
+
+/** CPU time one reader spends on a byte of text: 1.6 s for the bench's 282 MB CSV of floats (`npm run bench`,
+ *  "reader alone"). */
+const READ_MS_PER_BYTE = 1.6e3 / 282e6;
+
+/** The model's CPU time per row, timed on a few calls; undefined when it could not be timed. */
+export type ModelCost = number | undefined;
+
+// How many readers for an input of `bytes` with lines of `lineBytes`: the configured number; else as many as
+// keep the cores busy — reading takes R of the run's CPU and the model M, so with C cores reading is
+// never the slower half with ceil(C × R / (R + M)) readers (a light model: one per core; a model that
+// costs several times the reading: one) — at most one per core and one per MIN_PIECE_BYTES.
+export function readerCount(bytes: number, lineBytes: number, modelMsPerRow: ModelCost, configured?: number, cores = os.availableParallelism()): number {
+  if (configured !== undefined) return Math.max(1, configured);
+  const bySize = Math.max(1, Math.min(cores, Math.floor(bytes / MIN_PIECE_BYTES)));
+  if (modelMsPerRow === undefined) return bySize;
+  const read = bytes * READ_MS_PER_BYTE;
+  const model = (bytes / Math.max(1, lineBytes)) * modelMsPerRow;
+  return Math.max(1, Math.min(bySize, Math.ceil((cores * read) / (read + model))));
+}
+
+// The model's CPU time per row (its call time × the cores its threads may use), on calls of made-up rows
+// (the second call of two: the first one allocates); undefined for a model with an input that is not a float
+// tensor, or when a call fails.
+export async function modelCost(model: LoadedModel, plan: Pick<RunPlan, 'tensors'>, spec: RunSpec, cores = os.availableParallelism()): Promise<ModelCost> {
+  if (plan.tensors.some((t) => t.type !== 'float32' && t.type !== 'float64')) return undefined;
+  const rows = CALL_ROWS;
+  // Values spread like standardized features: a tree model takes many paths, as on real rows.
+  const feeds = () =>
+    plan.tensors.map((t) => {
+      const data = t.type === 'float32' ? new Float32Array(rows * t.columns.length) : new Float64Array(rows * t.columns.length);
+      for (let i = 0; i < data.length; i++) data[i] = (((i * 2654435761) >>> 0) / 2 ** 31 - 1) * 2;
+      return { input: t.input, type: t.type, data, dims: t.rank === 1 ? [rows] : [rows, t.columns.length] };
+    });
+  try {
+    await model.thread.score(feeds(), rows, spec);
+    const timed = await model.thread.score(feeds(), rows, spec);
+    return (timed.ms * cores) / rows;
+  } catch {
+    return undefined;
+  }
+}
+
+// The pieces of `spec`'s file for `readers(lineBytes)` readers, or a string saying why it is read by one.
+export async function planPieces(spec: PrepareSpec, bytes: number, readers: number | ((lineBytes: number) => number)): Promise<PieceSpec[] | string> {
+  const source = openSource(spec.file, spec.display);
+  let n = typeof readers === 'number' ? readers : 0;
+  const wanted = (lineBytes: number) => {
+    if (typeof readers !== 'number') n = readers(lineBytes);
+    return Array.from({ length: n - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / n));
+  };
+  let cuts;
+  try {
+    cuts = await readerCuts(source, bytes, spec.format, spec.csv as CsvOptions & { delimiter: string }, wanted);
+  } finally {
+    await source.close();
+  }
+  if (typeof cuts === 'string') return cuts;
+  if (n < 2) return 'one reader';
+  if (cuts.starts.length < 2) return 'no line starts where the cuts fall';
+  return piecesOf(cuts.starts, cuts.header, bytes);
+}
+
+// Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next.
+export function piecesOf(starts: number[], header: string[] | undefined, bytes: number): PieceSpec[] {
+  return starts.map((start, k) => {
+    const last = k === starts.length - 1;
+    const piece: PieceSpec = { start, end: last ? bytes : starts[k + 1] };
+    if (k > 0) Object.assign(piece, { line: 1, header });
+    if (!last) piece.handoff = { fileBytes: bytes };
+    return piece;
+  });
+}
+
+/** Whether an input of this format can be read by several readers. */
+export function splittable(format: TextFormat): boolean {
+  return format === 'csv' || format === 'tsv' || format === 'jsonl';
+}
+
+// Read `spec`'s file as `pieces`, one reader thread each (`open`), the chunks coming out as one reader's would.
+export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (spec: PrepareSpec) => Prepared = prepareInWorker): Prepared {
+  const readers = pieces.map((piece) => open({ ...spec, piece }));
+  // The whole file in order, for its sha256 and byte count.
+  const whole: SourceStream = openSource(spec.file, spec.display).open();
+  const wholeIt = whole[Symbol.asyncIterator]();
+  const hashing = (async () => {
+    for (let r = await wholeIt.next(); !r.done; r = await wholeIt.next());
+  })();
+  // Awaited at the end of the chunks; a run that stops before has no use for its outcome.
+  hashing.catch(() => undefined);
+  let current = 0;
+  let used = readers.length;
+  let lastEnd: PrepareEnd | undefined;
+  let stopped = false;
+
+  // The pieces' chunks in file order, their lines made the file's.
+  async function* inOrder(): AsyncGenerator<PreparedChunk> {
+    let before = 0;
+    for (let k = 0; k < readers.length; k++) {
+      current = k;
+      try {
+        for await (const chunk of readers[k].chunks) {
+          if (before > 0) for (const r of chunk.rejects) r.line += before;
+          yield chunk;
+        }
+      } catch (err) {
+        if (err instanceof SbError && err.context.line !== undefined && before > 0) {
+          throw new SbError(err.code, err.message, { ...err.context, line: err.context.line + before });
+        }
+        throw err;
+      }
+      const end = readers[k].end();
+      lastEnd = end;
+      if (end.spilled) {
+        // This reader read on through the later pieces: their readers' rows are not used.
+        used = k + 1;
+        await Promise.all(readers.slice(k + 1).map((r) => r.close()));
+        return;
+      }
+      before += (end.line ?? 1) - 1;
+    }
+  }
+
+  // One reader's chunks: batch_size accepted rows each (the last one fewer).
+  async function* regrid(): AsyncGenerator<PreparedChunk> {
+    const size = spec.batchSize;
+    let held: PreparedChunk[] = [];
+    let accepted = 0;
+    for await (const chunk of inOrder()) {
+      let rest = chunk;
+      if (held.length === 0 && rest.grid.accepted === size) {
+        yield scaled(rest, used);
+        continue;
+      }
+      while (accepted + rest.grid.accepted >= size) {
+        const [head, tail] = cut(rest, size - accepted);
+        held.push(head);
+        yield scaled(join(held), used);
+        held = [];
+        accepted = 0;
+        rest = tail;
+      }
+      if (rest.grid.accepted > 0 || rest.rejects.length > 0) {
+        held.push(rest);
+        accepted += rest.grid.accepted;
+      }
+    }
+    if (held.length > 0) yield scaled(join(held), used);
+    // The end (bytes, sha256) is read once the chunks are done.
+    await hashing;
+  }
+
+  const it = regrid();
+  const bytes = () => readers.slice(0, current + 1).reduce((n, r) => n + r.bytes(), 0);
+  return {
+    chunks: it,
+    bytes,
+    end: () => ({ bytes: whole.bytesRead, sha256: whole.sha256(), line: lastEnd?.line, readers: used }),
+    close: async () => {
+      if (stopped) return;
+      stopped = true;
+      await it.return(undefined);
+      await Promise.all(readers.map((r) => r.close()));
+      await wholeIt.return?.(undefined);
+    },
+    recycle: (chunk) => {
+      // Only arrays of their own go back to a reader's pool (a piece's tail is a view into a larger one).
+      if (chunk.feeds.every((f) => ArrayBuffer.isView(f.data) && f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength)) readers[current].recycle(chunk);
+    },
+  };
+}
+
+// The reading time of a chunk as it counts for the model-thread choice: readers read at the same time.
+function scaled(chunk: PreparedChunk, readers: number): PreparedChunk {
+  if (chunk.readMs !== undefined) chunk.readMs /= readers;
+  return chunk;
+}
+
+/** Values per row of a feed. */
+function widthOf(feed: Feed): number {
+  return feed.dims.length > 1 ? feed.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
+}
+
+// `chunk` cut after its n-th accepted row, as one reader ends a chunk: the first n accepted rows with the
+// rejects placed before or on them (copies), and the rest (views into `chunk`).
+function cut(chunk: PreparedChunk, n: number): [PreparedChunk, PreparedChunk] {
+  const g = chunk.grid;
+  let r = 0;
+  while (r < g.at.length && g.at[r] < n) r++;
+  let fromReader = 0;
+  for (let i = 0; i < r; i++) fromReader += g.fromReader[i];
+  const kept = g.keep ? lowerBound(g.keep, n) : n;
+  const share = g.accepted > 0 ? n / g.accepted : 0;
+  const head: PreparedChunk = {
+    rowsIn: n + fromReader,
+    rows: kept,
+    feeds: chunk.feeds.map((f) => ({ ...f, data: rowsOf(f.data, 0, kept * widthOf(f), true), dims: [kept, ...f.dims.slice(1)] })),
+    passthrough: chunk.passthrough.map((p) => packedRows(p, 0, kept)),
+    rejects: chunk.rejects.slice(0, r),
+    header: chunk.header,
+    readMs: chunk.readMs === undefined ? undefined : chunk.readMs * share,
+    grid: { accepted: n, at: g.at.slice(0, r), fromReader: g.fromReader.slice(0, r), keep: g.keep?.slice(0, kept) },
+  };
+  const left = chunk.rows - kept;
+  const tail: PreparedChunk = {
+    rowsIn: chunk.rowsIn - head.rowsIn,
+    rows: left,
+    feeds: chunk.feeds.map((f) => ({ ...f, data: rowsOf(f.data, kept * widthOf(f), chunk.rows * widthOf(f), false), dims: [left, ...f.dims.slice(1)] })),
+    passthrough: chunk.passthrough.map((p) => packedRows(p, kept, chunk.rows)),
+    rejects: chunk.rejects.slice(r),
+    header: chunk.header,
+    readMs: chunk.readMs === undefined ? undefined : chunk.readMs * (1 - share),
+    grid: { accepted: g.accepted - n, at: g.at.slice(r).map((a) => a - n), fromReader: g.fromReader.slice(r), keep: g.keep?.slice(kept).map((k) => k - n) },
+  };
+  return [head, tail];
+}
+
+// Fragments of consecutive rows as one chunk (copied into arrays of its own).
+function join(parts: PreparedChunk[]): PreparedChunk {
+  if (parts.length === 1) return parts[0];
+  const first = parts[0];
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const feeds = first.feeds.map((f, i) => {
+    const datas = parts.map((p) => p.feeds[i].data);
+    return { ...f, data: concatData(datas), dims: [rows, ...f.dims.slice(1)] };
+  });
+  const passthrough = first.passthrough.map((_, i) => concatPacked(parts.map((p) => p.passthrough[i])));
+  let base = 0;
+  const at: number[] = [];
+  const fromReader: number[] = [];
+  const keep: number[] = [];
+  const anyKeep = parts.some((p) => p.grid.keep);
+  for (const p of parts) {
+    for (const a of p.grid.at) at.push(a + base);
+    fromReader.push(...p.grid.fromReader);
+    if (anyKeep) {
+      if (p.grid.keep) for (const k of p.grid.keep) keep.push(k + base);
+      else for (let k = 0; k < p.grid.accepted; k++) keep.push(k + base);
+    }
+    base += p.grid.accepted;
+  }
+  const readMs = parts.every((p) => p.readMs === undefined) ? undefined : parts.reduce((s, p) => s + (p.readMs ?? 0), 0);
+  const grid: ChunkGrid = { accepted: base, at: Uint32Array.from(at), fromReader: Uint8Array.from(fromReader), keep: anyKeep ? Uint32Array.from(keep) : undefined };
+  return { rowsIn: parts.reduce((n, p) => n + p.rowsIn, 0), rows, feeds, passthrough, rejects: parts.flatMap((p) => p.rejects), header: first.header, readMs, grid };
+}
+
+// Values [from, to) of a feed: a copy, or a view.
+function rowsOf(data: FeedData, from: number, to: number, copy: boolean): FeedData {
+  if (Array.isArray(data)) return data.slice(from, to);
+  return copy ? data.slice(from, to) : data.subarray(from, to);
+}
+
+function concatData(datas: FeedData[]): FeedData {
+  const first = datas[0];
+  if (Array.isArray(first)) return (datas as string[][]).flat();
+  const total = datas.reduce((n, d) => n + d.length, 0);
+  const out = new (first.constructor as new (n: number) => Exclude<FeedData, string[]>)(total);
+  let o = 0;
+  for (const d of datas) {
+    (out as unknown as { set(a: ArrayLike<unknown>, at: number): void }).set(d as ArrayLike<unknown>, o);
+    o += d.length;
+  }
+  return out;
+}
+
+// Cells [from, to) of a packed column, copied into buffers of their own (they move between threads).
+function packedRows(p: PackedText, from: number, to: number): PackedText {
+  const a = p.offsets[from];
+  const bytes = Buffer.allocUnsafeSlow(p.offsets[to] - a);
+  bytes.set(p.bytes.subarray(a, p.offsets[to]));
+  const offsets = new Uint32Array(to - from + 1);
+  for (let i = from; i <= to; i++) offsets[i - from] = p.offsets[i] - a;
+  return { bytes, offsets };
+}
+
+function concatPacked(parts: PackedText[]): PackedText {
+  const size = parts.reduce((n, p) => n + p.bytes.length, 0);
+  const rows = parts.reduce((n, p) => n + p.offsets.length - 1, 0);
+  const bytes = Buffer.allocUnsafeSlow(size);
+  const offsets = new Uint32Array(rows + 1);
+  let pos = 0;
+  let row = 0;
+  for (const p of parts) {
+    bytes.set(p.bytes, pos);
+    const n = p.offsets.length - 1;
+    for (let i = 1; i <= n; i++) offsets[row + i] = pos + p.offsets[i];
+    pos += p.bytes.length;
+    row += n;
+  }
+  return { bytes, offsets };
+}
+
+// The first index of sorted `xs` whose value is not below `x`.
+function lowerBound(xs: Uint32Array, x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
