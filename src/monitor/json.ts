@@ -15,6 +15,7 @@ import { meanOf, numberHistogram, stdOf, textHistogram } from './profile.js';
 import { POS_INF_KEY, SKETCH_BITS, SKETCH_KEYS, type Sketch } from './sketch.js';
 import { sortValues, TEXT_DISTINCT_CAP } from './text.js';
 import { PROFILE_VERSION, type ColumnProfile, type NumberColumnProfile, type Profile, type TextColumnProfile } from './types.js';
+import { unredactDeep } from '../util/redact.js';
 
 /** Empty buckets written inside a run rather than starting a new one (a run costs two numbers more). */
 const RUN_GAP = 2;
@@ -160,7 +161,9 @@ export function parseRunProfile(text: string, file: string, options: ParseOption
   if (text.trim() === '') return fail('the file is empty');
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // A profile this process wrote shows values from the environment as ${NAME} (run/monitor.ts): the same job's
+    // columns are named again.
+    raw = unredactDeep(JSON.parse(text));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const at = /at position (\d+)/.exec(message);

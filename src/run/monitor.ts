@@ -3,6 +3,7 @@
 // beside the record (`<run_id>.profile.json`), its summary in the record, and the `monitor` section with each
 // monitored column's drift and level.
 import { readFile } from 'node:fs/promises';
+import { redactDeep } from '../util/redact.js';
 import { SbError } from '../errors.js';
 import type { DriftMetric, JobConfig, MonitorConfig } from '../job/config.js';
 import { meanOf, mergeProfiles, parseProfile, profileDrift, profileText, runProfileToJson, stdOf, type InputProfile, type Profile } from '../monitor/index.js';
@@ -95,7 +96,8 @@ export function runProfile(columns: ProfileColumns, inputs: readonly InputProfil
 // Write the profile file atomically; its JSON is the same for the same rows, whatever the chunks and shards.
 export async function writeProfile(file: string, run: Profile, inputs: readonly InputProfile[], reference: Profile | undefined): Promise<void> {
   const sink = await openSink(file);
-  await sink.write(`${profileText(runProfileToJson(run, inputs, reference))}\n`);
+  // Names and values that came from the environment are hidden, as in the record (parseRunProfile reveals them).
+  await sink.write(`${profileText(redactDeep(runProfileToJson(run, inputs, reference)))}\n`);
   await sink.commit();
 }
 
