@@ -57,5 +57,3 @@ export function printable(text: string): string {
 // C0 controls but the tab, DEL, and C1 controls (U+0080–U+009F: 0x9b starts an escape sequence too).
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
-// A logger that drops everything (tests, --quiet JSON callers).
-export const silentLogger: Logger = { format: 'text', log: () => undefined };

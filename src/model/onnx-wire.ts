@@ -82,20 +82,6 @@ export function ints(fs: WireField[], no: number): number[] {
   return out;
 }
 
-// A repeated float field, packed or not.
-export function floats(fs: WireField[], no: number): number[] {
-  const out: number[] = [];
-  for (const f of fs) {
-    if (f.no !== no) continue;
-    if (f.f32 !== undefined) out.push(f.f32);
-    else if (f.bytes) {
-      const r = Reader.create(f.bytes);
-      while (r.pos < r.len) out.push(r.float());
-    }
-  }
-  return out;
-}
-
 // Submessages of field `no`.
 export function messages(fs: WireField[], no: number): Uint8Array[] {
   return fs.filter((x) => x.no === no && x.bytes).map((x) => x.bytes as Uint8Array);

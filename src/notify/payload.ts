@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import type { NotifyEvent } from '../job/config.js';
 import type { RunRecord } from '../run/record.js';
-import { errorLine } from '../schedule/http/runs.js';
+import { errorLine } from '../run/record.js';
 import { formatDuration } from '../util/duration.js';
 import type { Alert } from './events.js';
 

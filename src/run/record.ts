@@ -190,3 +190,13 @@ export async function writeRecord(file: string, record: RunRecord): Promise<void
   await sink.write(`${JSON.stringify(redactDeep(record), null, 2)}\n`);
   await sink.commit();
 }
+
+/** An error line longer than this is cut where a record is summarised (the record keeps all of it). */
+const MAX_ERROR_CHARS = 500;
+
+// The first line of a record's error, cut to a readable length (the status page, notices).
+export function errorLine(error: unknown): string | null {
+  if (typeof error !== 'string' || error === '') return null;
+  const line = error.split('\n')[0];
+  return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS - 1)}…` : line;
+}

@@ -41,14 +41,26 @@ afterEach(async () => {
   servers = [];
 });
 
-const monitor = { metric: 'psi', warn_at: 0.1, fail_at: 0.25, columns: [{ column: 'tenure', psi: 0.31 }, { column: 'monthly', psi: 0.12 }, { column: 'p_leave', psi: 0.02 }] };
+const col = (column: string, value: number, level: 'ok' | 'warn' | 'fail') => ({ column, value, psi: value, js: null, missing_ratio: 0, reference_missing_ratio: 0, level });
+// A record's monitor section as run/monitor.ts writes it: tenure above fail_at.
+const monitor = {
+  reference: '/ref.json',
+  metric: 'psi' as const,
+  warn_at: 0.1,
+  fail_at: 0.25,
+  missing_rate_increase: 0.05,
+  level: 'fail' as const,
+  columns: [col('tenure', 0.31, 'fail'), col('monthly', 0.12, 'warn'), col('p_leave', 0.02, 'ok')],
+  alerts: ['tenure: psi 0.31 above fail_at 0.25'],
+  warnings: ['monthly: psi 0.12 above warn_at 0.1'],
+};
 
 describe('which event a run gives', () => {
   it('one event per record: alert for a run with a column above fail_at, failed for failed and invalid runs, none for dry runs', () => {
     expect(eventOf(record('ok'))).toBe('ok');
     expect(eventOf(record('ok', { monitor }))).toBe('alert');
     expect(alertsOf(record('ok', { monitor }))).toEqual([{ column: 'tenure', value: 0.31, metric: 'psi', fail_at: 0.25 }]);
-    expect(eventOf(record('ok', { monitor: { ...monitor, fail_at: 0.5 } }))).toBe('ok');
+    expect(eventOf(record('ok', { monitor: { ...monitor, level: 'warn', columns: [col('tenure', 0.31, 'warn')] } }))).toBe('ok');
     expect(eventOf(record('failed'))).toBe('failed');
     expect(eventOf(record('invalid'))).toBe('failed');
     expect(eventOf(record('failed', { monitor }))).toBe('failed');

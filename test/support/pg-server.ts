@@ -130,7 +130,7 @@ export async function startPgServer(dir: string): Promise<PgServer> {
   try {
     await new EmbeddedPostgres(options(0)).initialise();
   } catch (err) {
-    throw new Error(`initdb failed: ${err instanceof Error ? err.message : String(err)}\n${log.join('\n')}`);
+    throw new Error(`initdb failed: ${err instanceof Error ? err.message : String(err)}\n${log.join('\n')}`, { cause: err });
   } finally {
     process.umask(umask);
   }

@@ -6,7 +6,9 @@
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobConfig } from '../../job/config.js';
-import { recordPath, type RunRecord } from '../../run/record.js';
+import { errorLine, recordPath, type RunRecord } from '../../run/record.js';
+
+export { errorLine };
 
 /** A run id as newRunId makes them: `20261124T223355Z-1a2b`. */
 export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{4,16}$/;
@@ -15,8 +17,6 @@ export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 const SUMMARY_CACHE = 20_000;
 /** Drift values shown per run. */
 const MAX_DRIFT_COLUMNS = 64;
-/** An error line longer than this is cut (the record keeps all of it). */
-const MAX_ERROR_CHARS = 500;
 
 export interface DriftValue {
   column: string;
@@ -59,14 +59,6 @@ type Raw = Record<string, unknown>;
 const obj = (v: unknown): Raw | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-// The first line of an error, cut to a readable length.
-export function errorLine(error: unknown): string | null {
-  const s = str(error);
-  if (!s) return null;
-  const line = s.split('\n')[0];
-  return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS - 1)}…` : line;
-}
 
 // One column's drift from an entry of a monitor section: {column|name, <metric>|drift|value|psi|js, ...}
 // or a bare number.
