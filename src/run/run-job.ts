@@ -26,7 +26,7 @@ import { outputTarget, type InputWriters } from './output-target.js';
 import { saveRecord } from './save.js';
 import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
-import { checkArtifacts, checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
+import { checkArtifacts, checkShardTargets, formatFor, jobReads, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { displayPath } from '../util/display.js';
 import { openSource } from '../storage/source.js';
@@ -121,7 +121,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
     }
     const targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
     // In a sharded run no worker may write over any input of the listing, not only over its own share's.
-    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path), stdout: options.stdout });
+    await checkArtifacts(job, targets, { stateName, runId, inputs: inputs.map((i) => i.path), reads: jobReads(job, model.dataFiles), stdout: options.stdout });
     await checkLimitTargets(targets.targets, options);
     if (shard && shardPlan) {
       record.shard = shardInfo(job, shard, shardPlan, targets);

@@ -12,7 +12,7 @@ import { featureHint } from '../pipeline/probe.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { openModelForJob } from './open-model.js';
-import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
+import { checkArtifacts, jobReads, planTargets, type TargetPlan } from './targets.js';
 import { counted } from '../util/display.js';
 
 export const SAMPLE_ROWS = 100;
@@ -71,7 +71,7 @@ export async function validateJob(file: string): Promise<ValidateReport> {
     report.warnings.push(...opened.warnings);
     const inputs = await resolveInputs(job.input.patterns, job.input.format);
     const targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
-    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: inputs.map((i) => i.path) });
+    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: inputs.map((i) => i.path), reads: jobReads(job, model.dataFiles) });
     report.inputs = inputs.length;
     report.outputs = [...plan.passthrough, ...plan.columns.flatMap((c) => (c.kind === 'threshold' ? [c.name] : c.names))];
     const first = targets.targets[0];

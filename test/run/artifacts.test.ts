@@ -1,6 +1,7 @@
 // The files a run writes, checked before anything is read, the same way by `run` and `validate`: none of them
 // may be another (by name, token or symlink) or an input, lie outside its template's directory, or be
 // unwritable; an incremental job keeps every result; and data quoted in messages stays short.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -94,6 +95,33 @@ describe('two files of one run that would be one file are refused, naming both Y
     const d = dir({ 'data/in.csv': CSV, 'job.yaml': regressor('', 'link.csv', 'link.csv') });
     symlinkSync(path.join(d, 'data/in.csv'), path.join(d, 'link.csv'));
     await refusedByBoth(d, /^the result for link\.csv would overwrite an input \(link\.csv\); write it to another directory \(at output\.path\)$/);
+  });
+
+  it('a result or rejects file over the model, its data file or the job file', async () => {
+    const onModel = dir({ 'in.csv': CSV, 'm.onnx': '', 'job.yaml': regressor('', 'in.csv', 'm.onnx').replace(model('regressor'), 'm.onnx') });
+    writeFileSync(path.join(onModel, 'm.onnx'), readFileSync(model('regressor')));
+    await refusedByBoth(onModel, /^the result for in\.csv would overwrite the model \(m\.onnx\); write it to another directory \(at output\.path\)$/);
+    const onJob = dir({ 'in.csv': CSV, 'job.yaml': regressor('errors: { max_rejected: 5, rejects: job.yaml }\n') });
+    await refusedByBoth(onJob, /^the rejected rows of in\.csv would overwrite the job file \(job\.yaml\); write it to another directory \(at errors\.rejects\)$/);
+    const bin = path.join(path.dirname(model('external_data')), 'external_data.bin');
+    const onData = dir({ 'in.csv': 'x1,x2\n1,1\n', 'm/e.onnx': '', 'job.yaml': 'model: m/e.onnx\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: { path: m/external_data.bin, format: csv }\n' });
+    writeFileSync(path.join(onData, 'm/e.onnx'), readFileSync(model('external_data')));
+    writeFileSync(path.join(onData, 'm/external_data.bin'), readFileSync(bin));
+    await refusedByBoth(onData, /^the result for in\.csv would overwrite a data file of the model \(m\/external_data\.bin\); write it to another directory \(at output\.path\)$/);
+    expect(readFileSync(path.join(onData, 'm/external_data.bin'))).toEqual(readFileSync(bin));
+  });
+
+  it("the scheduler's state of the job and the metrics file's lock are files of the job too", async () => {
+    const state = dir({ 'in.csv': CSV, 'job.yaml': regressor('', 'in.csv', '.serve-batch/schedule/{job}.json') });
+    await refusedByBoth(state, /^the result for in\.csv \(output\.path\) and the scheduler's state of the job \(state_dir\) would both be written to \.serve-batch\/schedule\/job\.json, one replacing the other: give each its own file \(at output\.path\)$/);
+    const lock = dir({ 'in.csv': CSV, 'job.yaml': regressor('metrics_file: m/serve_batch.prom\n', 'in.csv', 'm/.serve_batch.prom.lock') });
+    await refusedByBoth(lock, /^the result for in\.csv \(output\.path\) and the metrics file's lock \(state_dir\) would both be written to m\/\.serve_batch\.prom\.lock, one replacing the other: give each its own file \(at output\.path\)$/, 'm/serve_batch.prom');
+  });
+
+  it('two files on one device are not said to replace each other: their bytes would mix', async () => {
+    const d = dir({ 'in.csv': CSV, 'job.yaml': regressor('errors: { max_rejected: 5, rejects: ./null }\nmetrics_file: ./null\n') });
+    execFileSync('mknod', [path.join(d, 'null'), 'c', '1', '3']);
+    await refusedByBoth(d, /^the rejected rows of in\.csv \(errors\.rejects\) and the metrics file \(metrics_file\) would both be written to null, mixed into one stream: give each its own file, or leave one out \(at metrics_file\)$/, 'null');
   });
 
   it('distinct files are fine, and a shared rejects file or combined result is one file by design', async () => {
