@@ -54,9 +54,13 @@ async function refusedByBoth(d: string, message: RegExp, metrics?: string): Prom
 }
 
 describe('two files of one run that would be one file are refused, naming both YAML keys', () => {
-  it('errors.rejects equal to output.path', async () => {
+  it('errors.rejects equal to output.path: an invalid job file, so the scheduler refuses it at start', async () => {
     const d = dir({ 'in.csv': CSV, 'job.yaml': regressor('errors: { max_rejected: 5, rejects: out/r.csv }\n') });
-    await refusedByBoth(d, /^the result for in\.csv \(output\.path\) and the rejected rows of in\.csv \(errors\.rejects\) would both be written to out\/r\.csv, one replacing the other: give each its own file \(at errors\.rejects\)$/);
+    expect(() => loadJob(path.join(d, 'job.yaml'))).toThrow(/invalid/);
+    const report = await validate(d);
+    expect(report.problems).toEqual([expect.stringMatching(/job\.yaml:5:37: errors\.rejects is output\.path: the rejected rows and the result would both be written to that file, one replacing the other: give each its own file \(at errors\.rejects\)$/)]);
+    const tokens = dir({ 'in.csv': CSV, 'job.yaml': regressor("errors: { max_rejected: 5, rejects: 'out/{input_stem}.csv' }\n", 'in.csv', "'out/{input_stem}.csv'") });
+    expect((await validate(tokens)).problems).toEqual([expect.stringMatching(/errors\.rejects is output\.path/)]);
   });
 
   it('the same file through tokens: a per-input result and a rejects file', async () => {
@@ -170,6 +174,22 @@ describe('an incremental job keeps every result', () => {
     const report = await validate(d);
     expect(report.problems).toEqual([expect.stringMatching(/job\.yaml:4:9: an incremental job scores only the inputs that are new since its last run, .*\{input_stem\}.*\{run_id\}.* \(at output\.path\)$/)]);
     expect(existsSync(path.join(d, 'scored'))).toBe(false);
+  });
+
+  it('refuses one shared rejects file with the same name every run (the earlier inputs\' rejects would be lost)', async () => {
+    const job = (rejects: string) => regressor(`errors: { max_rejected: 5, rejects: '${rejects}' }\n`, '{ path: landing/*.csv, incremental: true }', "'scored/{input_stem}.csv'");
+    const d = dir({ 'landing/p1.csv': CSV, 'job.yaml': job('scored/rejects.csv') });
+    expect(() => loadJob(path.join(d, 'job.yaml'))).toThrow(/invalid/);
+    const report = await validate(d);
+    expect(report.problems).toEqual([expect.stringMatching(/job\.yaml:5:\d+: an incremental job scores only the inputs that are new since its last run, so one rejects file with the same name every run would keep only the last run's rejects .*\{input_stem\}.*\{run_id\}.* \(at errors\.rejects\)$/)]);
+    // One rejects file per input keeps the first run's rejects when a later run scores only a new input.
+    writeFileSync(path.join(d, 'job.yaml'), job('scored/{input_stem}.rej.csv'));
+    expect((await run(d)).status).toBe('ok');
+    const first = readFileSync(path.join(d, 'scored/p1.rej.csv'), 'utf8');
+    writeFiles(d, { 'landing/p2.csv': 'x1,x2\n7,8\n' });
+    const second = await run(d);
+    expect(second.inputs.map((i) => i.status)).toEqual(['skipped', 'ok']);
+    expect(readFileSync(path.join(d, 'scored/p1.rej.csv'), 'utf8')).toBe(first);
   });
 
   it('with {run_id}, each run writes its own file and no row is lost', async () => {
