@@ -139,6 +139,7 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
       }
     } else {
       const ledger = await openLedger(job, model, targets, options, record);
+      if (ledger) checkLedgerOutputs(ledger, targets);
       await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [t.output, t.rejects ?? '-']).filter((f) => f !== '-').map((f) => path.dirname(f)));
       journaled = true;
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger);
@@ -317,12 +318,29 @@ function pieceSpec(p: Piece | undefined): PieceSpec | undefined {
 }
 
 // The ledger of an incremental job (also read by --dry-run, to show what it would skip), unless this run must
-// not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring.
+// not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring; a run to
+// standard output leaves no result the ledger could point to, so the next run must still score its inputs.
 async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, options: RunOptions, record: RunRecord): Promise<Ledger | undefined> {
-  if (!job.input.incremental || options.limit !== undefined) return undefined;
+  if (!job.input.incremental || options.limit !== undefined || tp.targets.some((t) => t.output === '-')) return undefined;
   const ledger = await Ledger.open(job.stateDir, job.name, record.run_id, model.sha256, jobConfigHash(job, tp.outputFormat));
   record.incremental = { ledger: ledgerPath(job.stateDir, job.name), reprocess: options.reprocess === true };
   return ledger;
+}
+
+// No input may be scored into a result the ledger holds for another input (across runs: that input left the
+// listing, another of the same name came): its result would be replaced while the ledger skips it for good.
+function checkLedgerOutputs(ledger: Ledger, tp: TargetPlan): void {
+  if (tp.combined) return;
+  for (const t of tp.targets) {
+    const owner = t.output === '-' ? undefined : ledger.resultOwner(t.output, t.input.path);
+    if (owner) {
+      throw new SbError(
+        'OUTPUT_INVALID',
+        `${t.display} would replace ${displayPath(t.output)}, the result of ${displayPath(owner.path)} (scored by run ${owner.run_id}, in the ledger ${displayPath(ledger.file)}): rename one of them or use a finer template; if that result may go, remove its entry from the ledger`,
+        { yamlPath: 'output.path' },
+      );
+    }
+  }
 }
 
 function inputRecord(t: Target, status: InputRecord['status'], error: string | null): InputRecord {

@@ -2,7 +2,7 @@
 // may be another (by name, token or symlink) or an input, lie outside its template's directory, or be
 // unwritable; an incremental job keeps every result; and data quoted in messages stays short.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadJob } from '../../src/job/load.js';
@@ -35,6 +35,8 @@ async function inside<T>(d: string, fn: () => Promise<T>): Promise<T> {
 }
 
 const run = (d: string, options: RunOptions = {}): Promise<RunRecord> => inside(d, () => runJob(loadJob(path.join(d, 'job.yaml')), options));
+// The run id the job's ledger holds for its first entry.
+const firstRunId = async (d: string): Promise<string> => Object.values(JSON.parse(readFileSync(path.join(d, '.serve-batch/ledger/job.json'), 'utf8')).entries as Record<string, { run_id: string }>)[0].run_id;
 const validate = (d: string) => inside(d, () => validateJob(path.join(d, 'job.yaml')));
 
 // `run` refuses before reading (exit 2, no result, no rejects) and `validate` reports the same line. The
@@ -190,6 +192,28 @@ describe('an incremental job keeps every result', () => {
     const second = await run(d);
     expect(second.inputs.map((i) => i.status)).toEqual(['skipped', 'ok']);
     expect(readFileSync(path.join(d, 'scored/p1.rej.csv'), 'utf8')).toBe(first);
+  });
+
+  it("refuses to score an input into a result the ledger keeps for another input, across runs (exit 2, naming both)", async () => {
+    const d = dir({ 'land/x/p.csv': CSV, 'job.yaml': regressor("errors: { max_rejected: 5 }\n", '{ path: land/**/*.csv, incremental: true }', "'scored/{input_stem}.csv'") });
+    expect((await run(d)).status).toBe('ok');
+    const first = readFileSync(path.join(d, 'scored/p.csv'), 'utf8');
+    renameSync(path.join(d, 'land/x'), path.join(d, 'gone'));
+    writeFiles(d, { 'land/y/p.csv': 'x1,x2\n7,8\n' });
+    const second = await run(d);
+    expect([second.status, second.exit_code]).toEqual(['invalid', 2]);
+    expect(second.error).toBe('land/y/p.csv would replace scored/p.csv, the result of land/x/p.csv (scored by run ' + (await firstRunId(d)) + ', in the ledger .serve-batch/ledger/job.json): rename one of them or use a finer template; if that result may go, remove its entry from the ledger (at output.path)');
+    expect(readFileSync(path.join(d, 'scored/p.csv'), 'utf8')).toBe(first);
+  });
+
+  it('run --output - records nothing in the ledger: the next run still scores and writes every input', async () => {
+    const d = dir({ 'land/a.csv': 'x1,x2\n1,2\n', 'job.yaml': regressor('', '{ path: land/*.csv, incremental: true }', "'scored/{input_stem}.csv'") });
+    const piped = await run(d, { output: '-' });
+    expect([piped.status, piped.incremental]).toEqual(['ok', undefined]);
+    expect(existsSync(path.join(d, '.serve-batch/ledger/job.json'))).toBe(false);
+    const next = await run(d);
+    expect(next.inputs.map((i) => i.status)).toEqual(['ok']);
+    expect(readFileSync(path.join(d, 'scored/a.csv'), 'utf8')).toBe('variable\n0.5\n');
   });
 
   it('with {run_id}, each run writes its own file and no row is lost', async () => {
