@@ -76,6 +76,12 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   const runId = options.runId ?? newRunId(started);
   const record = startRecord(job, runId, started, { trigger: options.trigger ?? 'cli', schedule: options.fire, onnxruntime: ORT_VERSION });
   const emit = options.onEvent ?? (() => undefined);
+  // A partial run written elsewhere (--limit with --output) leaves the job's rejects file alone: its partial
+  // rejects would replace a complete run's.
+  if (options.limit !== undefined && options.output !== undefined && job.errors.rejects) {
+    record.warnings.push(`--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`);
+    job = { ...job, errors: { ...job.errors, rejects: undefined } };
+  }
   const shard = options.shard;
   // Lock, crash journal and records are per job, and per shard of a sharded run.
   const stateName = shard ? shardStateName(job.name, shard) : job.name;

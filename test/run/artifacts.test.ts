@@ -139,6 +139,18 @@ describe('two files of one run that would be one file are refused, naming both Y
   });
 });
 
+describe('--limit with --output', () => {
+  it("writes no rejects file, so an existing one neither refuses the run nor is replaced", async () => {
+    const d = dir({ 'in.csv': CSV, 'out/rej.csv': 'earlier\n', 'job.yaml': regressor('errors: { max_rejected: 5, rejects: out/rej.csv }\n') });
+    for (const output of ['-', 'peek.csv']) {
+      const r = await run(d, { limit: 5, output });
+      expect([r.status, r.totals.rows_rejected], r.error ?? '').toEqual(['ok', 1]);
+      expect(r.warnings).toEqual(['--limit with --output writes no rejects file: out/rej.csv (errors.rejects) stays as it was; rejected rows are only counted']);
+      expect(readFileSync(path.join(d, 'out/rej.csv'), 'utf8')).toBe('earlier\n');
+    }
+  });
+});
+
 describe('validate catches what run would refuse before scoring', () => {
   it('a state_dir that cannot be written', async () => {
     const d = dir({ 'in.csv': CSV, afile: 'x', 'job.yaml': regressor('state_dir: afile/state\n') });
