@@ -79,7 +79,9 @@ export async function runJob(job: JobConfig, options: RunOptions = {}): Promise<
   // A partial run written elsewhere (--limit with --output) leaves the job's rejects file alone: its partial
   // rejects would replace a complete run's.
   if (options.limit !== undefined && options.output !== undefined && job.errors.rejects) {
-    record.warnings.push(`--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`);
+    const w = `--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`;
+    record.warnings.push(w);
+    emit({ type: 'warning', job: job.name, message: w });
     job = { ...job, errors: { ...job.errors, rejects: undefined } };
   }
   const shard = options.shard;
