@@ -68,12 +68,28 @@ export function watermarkProblem(template: string): string | undefined {
   return "a query read by watermark scores only the rows that are new since its last run, so a result file with the same name every run would keep only the last run's rows: put {run_id} in output.path (out/{date}-{run_id}.csv), or write a table (output.database)";
 }
 
-// Unknown tokens in the job's templates, and a combined result an incremental job would overwrite, with their
-// YAML paths.
+// Why `template` cannot be an incremental job's rejects file (undefined when it can): one rejects file named the
+// same every run would be replaced by the new inputs' rejects (or removed when they have none), and the earlier
+// inputs, skipped from then on, would never have theirs again.
+export function incrementalRejectsProblem(template: string): string | undefined {
+  if (isPerInput(template) || tokensOf(template).includes('run_id')) return undefined;
+  return "an incremental job scores only the inputs that are new since its last run, so one rejects file with the same name every run would keep only the last run's rejects (the earlier inputs' rejects lost for good): put {input_stem} in the name for one rejects file per input (rejects/{input_stem}.csv), or {run_id} for one per run (rejects/{date}-{run_id}.csv)";
+}
+
+// Unknown tokens in the job's templates, a combined result or rejects file an incremental job would overwrite,
+// and a rejects file that is the result, with their YAML paths.
 export function templateProblems(job: JobConfig): { message: string; yamlPath: string; token?: string }[] {
   const out: { message: string; yamlPath: string; token?: string }[] = [];
   const incremental = job.output.table ? undefined : job.input.query?.watermark !== undefined ? watermarkProblem(job.output.template) : job.input.incremental ? incrementalProblem(job.output.template) : undefined;
   if (incremental) out.push({ message: incremental, yamlPath: 'output.path' });
+  const rejects = job.errors.rejects;
+  const incrementalRejects = job.input.incremental && rejects ? incrementalRejectsProblem(rejects) : undefined;
+  if (incrementalRejects) out.push({ message: incrementalRejects, yamlPath: 'errors.rejects' });
+  // The same path written twice is the same file for every input (run/targets.ts also finds it through
+  // tokens and symlinks, once the inputs are known).
+  if (rejects !== undefined && rejects === job.output.template) {
+    out.push({ message: 'errors.rejects is output.path: the rejected rows and the result would both be written to that file, one replacing the other: give each its own file', yamlPath: 'errors.rejects' });
+  }
   const check = (template: string | undefined, yamlPath: string) => {
     if (!template) return;
     for (const t of tokensOf(template)) {

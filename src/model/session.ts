@@ -1,6 +1,7 @@
 // Loading a model: bytes → ModelInfo → (ZipMap stripped) → one ONNX Runtime session in the model thread,
 // reused for every chunk and input of a job.
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { SbError } from '../errors.js';
 import type { Optimization } from '../job/config.js';
 import { readModelInfo, type ModelInfo, type TypeInfo, type ValueInfo } from './model-info.js';
@@ -20,6 +21,8 @@ export interface LoadedModel {
   path: string;
   /** The model file's sha256, and its data files' after it when it has some. */
   sha256: string;
+  /** The files it keeps tensors in (external data), by absolute path: a run must not write over them. */
+  dataFiles: string[];
   bytes: number;
   /** As declared in the file (ZipMap outputs still non-tensor), for `inspect`. */
   declared: ModelInfo;
@@ -79,6 +82,7 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
   return {
     path: file,
     sha256: hash.digest('hex'),
+    dataFiles: externalData.map((f) => path.resolve(path.dirname(file), f.path)),
     bytes: size,
     declared,
     inputs: declared.inputs,

@@ -191,6 +191,12 @@ export class Ledger {
     return w && Object.hasOwn(w, key) ? w[key] : undefined;
   }
 
+  // The entry of another input whose result is at `output` (undefined: none): scoring `input` there would
+  // replace a result the ledger keeps skipping its input for.
+  resultOwner(output: string, input: string): LedgerEntry | undefined {
+    return Object.values(this.data.entries).find((e) => e.output === output && e.path !== input);
+  }
+
   // Remember inputs whose results are committed, then write the ledger (atomically).
   async add(scored: ScoredInput[]): Promise<void> {
     if (scored.length === 0) return;

@@ -20,7 +20,7 @@ import type { ResultChunk, ResultColumn } from '../table/result.js';
 import { displayPath } from '../util/display.js';
 import { jobConfigHash } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
-import { inputTokens, tokenValues } from './targets.js';
+import { checkArtifacts, inputTokens, jobReads, tokenValues, type ReadFile, type Target } from './targets.js';
 import { mergeProfiles, parseRunProfile, type InputProfile, type Profile } from '../monitor/index.js';
 import { loadReference, monitorSection, profileSummary, runProfile, writeProfile } from './monitor.js';
 import type { ProfileColumns } from '../pipeline/profile-stage.js';
@@ -94,6 +94,8 @@ async function mergeIn(job: JobConfig, o: MergeOptions, storage: StorageScope): 
     const profiles = job.profile ? await shardProfiles(job, done, inputs, record) : undefined;
     const format = shardInfo.output_format;
     checkTargetFormat(target, format, 'the shards wrote');
+    const rejectsTarget = (i: MergedInput) => (job.errors.rejects ? render(job.errors.rejects, isPerInput(job.errors.rejects) ? inputTokens(tokens, i.path) : tokens) : null);
+    await checkMergeArtifacts(job, runId, target, format, inputs, rejectsTarget, found);
     if (inputs.length > 0) {
       const rejectsFiles = job.errors.rejects ? inputs.map((i) => render(job.errors.rejects as string, isPerInput(job.errors.rejects as string) ? inputTokens(tokens, i.path) : tokens)) : [];
       await beginJournal(job.stateDir, job.name, runId, [target, ...rejectsFiles].filter(isLocal).map((f) => path.dirname(f)));
@@ -110,7 +112,6 @@ async function mergeIn(job: JobConfig, o: MergeOptions, storage: StorageScope): 
         throw err;
       }
     }
-    const rejectsTarget = (i: MergedInput) => (job.errors.rejects ? render(job.errors.rejects, isPerInput(job.errors.rejects) ? inputTokens(tokens, i.path) : tokens) : null);
     record.inputs = inputs.map((i) => mergedRecord(i, target, rejectsTarget(i)));
     const mismatch = unreconciled(record.inputs);
     if (mismatch) throw new SbError('RECONCILE', mismatch);
@@ -144,6 +145,23 @@ function mergeTarget(job: JobConfig, o: MergeOptions, tokens: TokenValues): stri
     throw new SbError('USAGE', `output.path gives one file per input (${displayPath(job.output.template)}); merge writes one combined file: give --output PATH`, { yamlPath: 'output.path' });
   }
   return render(job.output.template, tokens);
+}
+
+// The files merge writes pass run's check (run/targets.ts) before anything is written: none may be another, an
+// input, a shard's result, rejects file or record, the model, the job file or a state file of the job.
+async function checkMergeArtifacts(job: JobConfig, runId: string, target: string, format: TextFormat, inputs: MergedInput[], rejectsOf: (i: MergedInput) => string | null, found: FoundShard[]): Promise<void> {
+  const targets: Target[] = inputs.map((i) => ({ input: { path: i.path }, display: displayPath(i.path), format, output: target, rejects: rejectsOf(i) ?? undefined }));
+  const reads: ReadFile[] = [...jobReads(job, [])];
+  for (const f of found) {
+    if (f.file) reads.push({ file: f.file, what: `the run record of shard ${f.index}` });
+    for (const rec of f.record?.inputs ?? []) {
+      // A lone shard's files may be the merged ones: each is read whole before it is replaced.
+      const lone = found.length === 1;
+      if (rec.output) reads.push({ file: rec.output, what: `the result of shard ${f.index}`, ...(lone ? { replacedBy: 'output.path' as const } : {}) });
+      if (rec.rejects) reads.push({ file: rec.rejects, what: `the rejects file of shard ${f.index}`, ...(lone ? { replacedBy: 'errors.rejects' as const } : {}) });
+    }
+  }
+  await checkArtifacts(job, { targets, combined: true, outputFormat: format }, { stateName: job.name, runId, inputs: inputs.map((i) => i.path), reads });
 }
 
 // The combined result has the shards' format; its name may add gzip (or leave it out) but not convert.

@@ -112,9 +112,14 @@ export function countNotifyFailures(existing: string, job: string, count: number
   return render([...rest, { name, labels: `job_name="${job}"`, job, value: String(value) }]);
 }
 
+// The short lock next to a metrics file (hidden, and not ending in .prom: the collector ignores it).
+export function metricsLockPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+}
+
 // Rewrite `file` with `update(its text)` under the short lock every writer of the file takes.
 async function updateFile(file: string, owner: string, update: (existing: string) => string): Promise<void> {
-  const lockFile = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+  const lockFile = metricsLockPath(file);
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     const lock = await acquireLockFile(lockFile, owner).catch((err: unknown) => {

@@ -160,12 +160,14 @@ export function profilePath(stateDir: string, job: string, runId: string): strin
   return path.join(stateDir, 'runs', job, `${runId}.profile.json`);
 }
 
-// Totals over the inputs; rows_in = rows_out + rows_rejected holds for each input and so for the sum.
+// Totals over the inputs. rows_out counts the rows in results this run committed: a failed input's rows were
+// taken back out of its result (or, sent to a stream, are not a result), so the totals' rows_in is rows_out +
+// rows_rejected + the failed inputs' rows_out.
 export function totals(inputs: InputRecord[]): RunRecord['totals'] {
   const t = { inputs: inputs.length, failed: 0, skipped: 0, rows_in: 0, rows_out: 0, rows_rejected: 0 };
   for (const i of inputs) {
     t.rows_in += i.rows_in;
-    t.rows_out += i.rows_out;
+    if (i.status !== 'failed') t.rows_out += i.rows_out;
     t.rows_rejected += i.rows_rejected;
     if (i.status === 'failed') t.failed++;
     // Dry runs list every input as skipped ("would be scored"); `reason` marks those the ledger skipped.
@@ -180,7 +182,10 @@ export function unreconciled(inputs: InputRecord[], t: RunRecord['totals'] = tot
   for (const i of inputs) {
     if (i.rows_in !== i.rows_out + i.rows_rejected) return `counts do not reconcile for ${i.path}: ${i.rows_in} rows in, ${i.rows_out} out, ${i.rows_rejected} rejected`;
   }
-  if (t.rows_in !== t.rows_out + t.rows_rejected) return `the run's counts do not reconcile: ${t.rows_in} rows in, ${t.rows_out} out, ${t.rows_rejected} rejected`;
+  const dropped = inputs.reduce((n, i) => n + (i.status === 'failed' ? i.rows_out : 0), 0);
+  if (t.rows_in !== t.rows_out + t.rows_rejected + dropped) {
+    return `the run's counts do not reconcile: ${t.rows_in} rows in, ${t.rows_out} out, ${t.rows_rejected} rejected${dropped ? `, ${dropped} of failed inputs not kept` : ''}`;
+  }
   return undefined;
 }
 

@@ -29,7 +29,7 @@ import { outputTarget, type InputWriters } from './output-target.js';
 import { saveRecord } from './save.js';
 import { planShards } from './shard-plan.js';
 import { shardStateName, shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
-import { checkArtifacts, checkShardTargets, formatFor, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
+import { checkArtifacts, checkShardTargets, formatFor, jobReads, planTargets, tokenValues, type Target, type TargetPlan } from './targets.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { displayPath } from '../util/display.js';
 import { openSource } from '../storage/source.js';
@@ -97,6 +97,14 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     record.warnings.push(message);
     emit({ type: 'warning', job: job.name, message });
   };
+  // A partial run written elsewhere (--limit with --output) leaves the job's rejects file alone: its partial
+  // rejects would replace a complete run's.
+  if (options.limit !== undefined && options.output !== undefined && job.errors.rejects) {
+    const w = `--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`;
+    record.warnings.push(w);
+    emit({ type: 'warning', job: job.name, message: w });
+    job = { ...job, errors: { ...job.errors, rejects: undefined } };
+  }
   const shard = options.shard;
   // Lock, crash journal and records are per job, and per shard of a sharded run.
   const stateName = shard ? shardStateName(job.name, shard) : job.name;
@@ -147,7 +155,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     let targets = planTargets(job, mine, tokens, outputTemplate, options.outputFormat);
     if (dbs.output) targets = toTable(targets, job, dbs.output);
     // In a sharded run no worker may write over any input of the listing, not only over its own share's.
-    await checkArtifacts(job, targets, { stateName, runId, inputs: dbs.input ? [] : inputs.map((i) => i.path), stdout: options.stdout });
+    await checkArtifacts(job, targets, { stateName, runId, inputs: dbs.input ? [] : inputs.map((i) => i.path), reads: jobReads(job, model.dataFiles), stdout: options.stdout });
     await checkLimitTargets(targets, options);
     // The databases answer before a row is read: the query runs with `limit 0`, the target table is inspected.
     if (dbs.input) await checkQuery(job, dbs.input, plan, querySpec(job, runId, shard));
@@ -170,6 +178,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     } else {
       const ledger = await openLedger(job, model, targets, options, record);
       if (dbs.input) withQuery(targets, querySpec(job, runId, shard, options.reprocess ? undefined : watermarkAfter(job, dbs.input, ledger)));
+      if (ledger) checkLedgerOutputs(ledger, targets);
       await beginJournal(job.stateDir, stateName, runId, targets.targets.flatMap((t) => [targets.table ? '-' : t.output, t.rejects ?? '-']).filter((f) => f !== '-' && isLocal(f)).map((f) => path.dirname(f)));
       journaled = true;
       Object.assign(storage.hooks, journalHooks(job.stateDir, stateName, runId));
@@ -349,12 +358,29 @@ function pieceSpec(p: Piece | undefined): PieceSpec | undefined {
 }
 
 // The ledger of an incremental job (also read by --dry-run, to show what it would skip), unless this run must
-// not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring.
+// not use it: --limit scores only part of each input, which is neither a reason to skip nor a scoring; a run to
+// standard output leaves no result the ledger could point to, so the next run must still score its inputs.
 async function openLedger(job: JobConfig, model: LoadedModel, tp: TargetPlan, options: RunOptions, record: RunRecord): Promise<Ledger | undefined> {
-  if (!(job.input.incremental || job.input.query?.watermark) || options.limit !== undefined) return undefined;
+  if (!(job.input.incremental || job.input.query?.watermark) || options.limit !== undefined || tp.targets.some((t) => t.output === '-')) return undefined;
   const ledger = await Ledger.open(job.stateDir, job.name, record.run_id, model.sha256, jobConfigHash(job, tp.outputFormat));
   record.incremental = { ledger: ledgerPath(job.stateDir, job.name), reprocess: options.reprocess === true };
   return ledger;
+}
+
+// No input may be scored into a result the ledger holds for another input (across runs: that input left the
+// listing, another of the same name came): its result would be replaced while the ledger skips it for good.
+function checkLedgerOutputs(ledger: Ledger, tp: TargetPlan): void {
+  if (tp.combined) return;
+  for (const t of tp.targets) {
+    const owner = t.output === '-' ? undefined : ledger.resultOwner(t.output, t.input.path);
+    if (owner) {
+      throw new SbError(
+        'OUTPUT_INVALID',
+        `${t.display} would replace ${displayPath(t.output)}, the result of ${displayPath(owner.path)} (scored by run ${owner.run_id}, in the ledger ${displayPath(ledger.file)}): rename one of them or use a finer template; if that result may go, remove its entry from the ledger`,
+        { yamlPath: 'output.path' },
+      );
+    }
+  }
 }
 
 function inputRecord(t: Target, status: InputRecord['status'], error: string | null): InputRecord {

@@ -19,7 +19,9 @@ import { stateDirError, whyUnwritable } from './job-lock.js';
 import { journalPath } from './journal.js';
 import { ledgerPath } from './ledger.js';
 import { lockPath } from './lock.js';
+import { metricsLockPath } from './metrics.js';
 import { recordPath } from './record.js';
+import { scheduleStatePath } from './state-paths.js';
 import { shardTag, type Piece, type ShardPlan, type ShardSpec } from './shards.js';
 
 export interface Target {
@@ -109,6 +111,17 @@ interface Artifact {
   group: string;
   /** The input whose result or rejects this is. */
   input?: string;
+  /** It names a FIFO, device or socket: written through, never replaced. */
+  stream?: boolean;
+}
+
+/** A file the run reads, which none of its artifacts may be written over. */
+export interface ReadFile {
+  file: string;
+  /** What it is, for messages: `an input`, `the model`, `the shard result of shard 1`. */
+  what: string;
+  /** The key whose artifact may replace it (merge rewrites a lone shard's result in place, once it read it whole). */
+  replacedBy?: Artifact['yamlPath'];
 }
 
 export interface ArtifactCheck {
@@ -117,8 +130,19 @@ export interface ArtifactCheck {
   runId: string;
   /** Every input of the listing (in a sharded run every worker's), none of which may be written over. */
   inputs: string[];
+  /** Other files the run reads: the model and its data files, the job file, merge's shard files. */
+  reads?: ReadFile[];
   /** What else this run writes to standard output (the record with --json), which no artifact may share. */
   stdout?: string;
+}
+
+// The files of a job that a run reads besides its inputs: the model, its data files and the job file.
+export function jobReads(job: JobConfig, dataFiles: string[]): ReadFile[] {
+  return [
+    { file: job.model.path, what: 'the model' },
+    ...dataFiles.map((file) => ({ file, what: "a data file of the model" })),
+    { file: job.file, what: 'the job file' },
+  ];
 }
 
 /** Longest file name a result may have: the 255 bytes file systems allow, less the temporary name's additions (`.` + `.<pid>.<8 hex>.sb-tmp`). */
@@ -131,30 +155,32 @@ const MAX_NAME_BYTES = 255 - 25;
 // Objects (`s3://…`) are compared by URL and asked of their store (a missing bucket, refused credentials).
 export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Promise<void> {
   const artifacts = runArtifacts(job, tp, o);
+  for (const a of artifacts) if (a.file !== '-' && a.yamlPath !== 'state_dir' && isLocal(a.file)) a.stream = ['fifo', 'device', 'socket', 'descriptor'].includes((await inspectTarget(a.file)).kind);
   for (const a of artifacts) if (a.yamlPath !== 'state_dir' && isLocal(a.file)) checkNameLength(a);
   const realDirs = new Map<string, Promise<string | undefined>>();
-  // An input is overwritten by a file written at its name (a symlink there is replaced: the next run would read
-  // the result) or at the file its name leads to.
-  const inputs = new Map<string, string>();
-  for (const i of o.inputs.filter((f) => f !== '-')) {
-    if (!isLocal(i)) {
-      inputs.set(i, i);
+  // A file the run reads is overwritten by a file written at its name (a symlink there is replaced: the next
+  // run would read the result) or at the file its name leads to; an object only at its own URL.
+  const reads = new Map<string, ReadFile>();
+  for (const r of [...o.inputs.map((file): ReadFile => ({ file, what: 'an input' })), ...(o.reads ?? [])]) {
+    if (r.file === '-') continue;
+    if (!isLocal(r.file)) {
+      reads.set(r.file, r);
       continue;
     }
-    inputs.set(await whereWritten(i, realDirs), i);
-    inputs.set(await realpath(i).catch(() => path.resolve(i)), i);
+    reads.set(await whereWritten(r.file, realDirs), r);
+    reads.set(await realpath(r.file).catch(() => path.resolve(r.file)), r);
   }
   await checkStdout(artifacts, o.stdout);
   const owners = new Map<string, Artifact>();
   for (const a of artifacts) {
     if (a.file === '-') continue;
     const where = await whereWritten(a.file, realDirs);
-    const input = inputs.get(where);
-    if (input !== undefined && a.yamlPath !== 'state_dir') {
-      throw new SbError('OUTPUT_INVALID', `${a.what} would overwrite an input (${displayPath(input)}); write it to another directory`, { yamlPath: a.yamlPath });
+    const read = reads.get(where);
+    if (read !== undefined && a.yamlPath !== 'state_dir' && read.replacedBy !== a.yamlPath) {
+      throw new SbError('OUTPUT_INVALID', `${a.what} would overwrite ${read.what} (${displayPath(read.file)}); write it to another directory`, { yamlPath: a.yamlPath });
     }
     const other = owners.get(where);
-    if (other && other.group !== a.group) throw sameFile(other, a);
+    if (other && other.group !== a.group) throw other.stream || a.stream ? sameStream(other, a) : sameFile(other, a);
     owners.set(where, a);
   }
   const stateProblem = await dirProblem(job.stateDir);
@@ -192,12 +218,18 @@ function runArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Artifac
   tp.targets.forEach((t, i) => {
     if (t.rejects) out.push({ file: t.rejects, yamlPath: 'errors.rejects', what: `the rejected rows of ${t.display}`, group: sharedRejects ? 'rejects' : `rejects ${i}`, input: t.display });
   });
-  if (job.metricsFile) out.push({ file: job.metricsFile, yamlPath: 'metrics_file', what: 'the metrics file', group: 'metrics' });
+  if (job.metricsFile) {
+    out.push({ file: job.metricsFile, yamlPath: 'metrics_file', what: 'the metrics file', group: 'metrics' });
+    out.push({ file: metricsLockPath(job.metricsFile), yamlPath: 'state_dir', what: "the metrics file's lock", group: 'metrics lock' });
+  }
   const state = (file: string, what: string) => out.push({ file, yamlPath: 'state_dir', what, group: what });
   state(recordPath(job.stateDir, o.stateName, o.runId), 'the run record');
   state(lockPath(job.stateDir, o.stateName), "the job's lock");
+  if (o.stateName !== job.name) state(lockPath(job.stateDir, job.name), "the job's lock");
   state(journalPath(job.stateDir, o.stateName), "the run's list of directories to clean after a crash");
-  if (job.input.incremental || job.input.query?.watermark) state(ledgerPath(job.stateDir, job.name), "the job's ledger");
+  // Every job may be incremental or scheduled another day: their files are the job's whatever this run is.
+  state(ledgerPath(job.stateDir, job.name), "the job's ledger");
+  state(scheduleStatePath(job.stateDir, job.name), "the scheduler's state of the job");
   return out;
 }
 
@@ -232,6 +264,11 @@ function sameFile(a: Artifact, b: Artifact): SbError {
   // Point at the key the user can change: not state_dir's fixed layout when the other is a result.
   const yamlPath = b.yamlPath === 'state_dir' ? a.yamlPath : b.yamlPath;
   return new SbError('OUTPUT_INVALID', `${a.what} (${a.yamlPath}) and ${b.what} (${b.yamlPath}) would both be written to ${file}, one replacing the other: give each its own file`, { yamlPath });
+}
+
+// Two artifacts on one stream (a FIFO, a device): nothing is replaced, but their bytes would mix.
+function sameStream(a: Artifact, b: Artifact): SbError {
+  return new SbError('OUTPUT_INVALID', `${a.what} (${a.yamlPath}) and ${b.what} (${b.yamlPath}) would both be written to ${displayPath(b.file)}, mixed into one stream: give each its own file, or leave one out`, { yamlPath: b.yamlPath });
 }
 
 // Where a file written by name lands: its directory with symlinks resolved (`realDirs` caches them), and its

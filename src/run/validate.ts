@@ -15,7 +15,7 @@ import { profileColumns } from '../pipeline/profile-stage.js';
 import { loadReference } from './monitor.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { openModelForJob } from './open-model.js';
-import { checkArtifacts, planTargets, type TargetPlan } from './targets.js';
+import { checkArtifacts, jobReads, planTargets, type TargetPlan } from './targets.js';
 import { counted } from '../util/display.js';
 import { checkQuery, checkTable, jobDatabases, queryInputs, querySpec, toTable, withQuery } from './database.js';
 import type { QuerySpec } from '../io/table-reader.js';
@@ -86,7 +86,7 @@ async function validateLoaded(job: JobConfig, report: ValidateReport): Promise<V
     const inputs = dbs.input ? queryInputs(dbs.input) : await resolveInputs(job.input.patterns, job.input.format);
     let targets: TargetPlan = planTargets(job, inputs, { job: job.name, run_id: 'validate', date: 'date', time: 'time', shard: 'all' }, job.output.template);
     if (dbs.output) targets = toTable(targets, job, dbs.output);
-    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: dbs.input ? [] : inputs.map((i) => i.path) });
+    await checkArtifacts(job, targets, { stateName: job.name, runId: 'validate', inputs: dbs.input ? [] : inputs.map((i) => i.path), reads: jobReads(job, model.dataFiles) });
     // The databases: the query with `limit 0` (columns, credentials, privileges), the target table.
     if (dbs.input) await checkQuery(job, dbs.input, plan, withQuery(targets, querySpec(job, 'validate')).targets[0].query as QuerySpec);
     if (dbs.output && !(await checkTable(job, dbs.output, plan, model, 'validate')).exists) {

@@ -23,10 +23,13 @@ const JOB_FILE = /\.ya?ml$/i;
 
 // Job files named by `targets`: files as given, directories' *.yaml/*.yml (not hidden, not the folder's
 // _defaults.yaml), sorted.
-export async function findJobFiles(targets: string[]): Promise<{ files: string[]; problems: string[]; unreadable: string[] }> {
+// A directory without job files is no problem (`empty`): the scheduler stays up idle, at start as after a
+// reload, until a reload brings some.
+export async function findJobFiles(targets: string[]): Promise<{ files: string[]; problems: string[]; unreadable: string[]; empty: string[] }> {
   const files: string[] = [];
   const problems: string[] = [];
   const unreadable: string[] = [];
+  const empty: string[] = [];
   for (const t of targets) {
     const abs = path.resolve(t);
     let s;
@@ -42,13 +45,13 @@ export async function findJobFiles(targets: string[]): Promise<{ files: string[]
       continue;
     }
     if (s.isDirectory()) {
-      if (names.length === 0) problems.push(`${t}: no job files (*.yaml, *.yml) in this directory`);
+      if (names.length === 0) empty.push(abs);
       files.push(...names.map((n) => path.join(abs, n)));
     } else {
       files.push(abs);
     }
   }
-  return { files: [...new Set(files)], problems, unreadable };
+  return { files: [...new Set(files)], problems, unreadable, empty };
 }
 
 // Load and check every job file; `previous` (a reload) supplies the old version of files that became invalid.
@@ -58,7 +61,7 @@ export async function loadJobSet(
   previous?: Map<string, JobConfig>,
 ): Promise<JobSet> {
   const found = await findJobFiles(targets);
-  const set: JobSet = { jobs: [], byFile: new Map(), problems: [...found.problems], unreadable: found.unreadable, warnings: [] };
+  const set: JobSet = { jobs: [], byFile: new Map(), problems: [...found.problems], unreadable: found.unreadable, warnings: found.empty.map((file) => ({ file, message: 'no job files (*.yaml, *.yml) in this directory' })) };
   const loaded: JobConfig[] = [];
   for (const file of found.files) {
     try {

@@ -2,10 +2,10 @@
 // the job's fires. A scheduler started later plans from there, so it can tell which fires it missed while it
 // was down (schedule.missed). Written at start and after every fire, atomically.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { JobConfig } from '../job/config.js';
 import { SbError } from '../errors.js';
 import { openSink } from '../storage/sink.js';
+import { scheduleStatePath } from '../run/state-paths.js';
 
 export interface ScheduleState {
   handledUntil: Date;
@@ -20,7 +20,7 @@ export interface StateStore {
 
 // Where a job's schedule state lives.
 export function statePath(stateDir: string, job: string): string {
-  return path.join(stateDir, 'schedule', `${job}.json`);
+  return scheduleStatePath(stateDir, job);
 }
 
 // The state files in state_dir.

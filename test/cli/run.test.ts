@@ -182,7 +182,7 @@ describe('serve-batch run', () => {
     expect(listFiles(tmp)).toEqual([]);
   });
 
-  it('--limit never replaces an existing rejects file; an explicit --output may take a partial result', async () => {
+  it('--limit never replaces an existing rejects file; an explicit --output takes a partial result, and no rejects file', async () => {
     const d = tempDir();
     writeFiles(d, {
       'in.csv': 'x1,x2\n1,2\n3,four\n5,6\n',
@@ -190,11 +190,14 @@ describe('serve-batch run', () => {
     });
     expect((await runMain(['run', path.join(d, 'job.yaml')])).status).toBe(0);
     const before = { out: readFileSync(path.join(d, 'out.csv'), 'utf8'), rejects: readFileSync(path.join(d, 'rejects.csv'), 'utf8') };
-    const r = await runMain(['run', 'job.yaml', '--limit', '1', '--output', 'first.csv', '--log-format', 'text'], { cwd: d });
-    expect(r.status).toBe(2);
-    expect(expectOneLineError(r.stderr)).toEqual(['error: job job: invalid — --limit 1 would replace the rejects file rejects.csv with the rejects of the first 1 row of each input: move that file away first, or run without --limit']);
+    const refused = await runMain(['run', 'job.yaml', '--limit', '2', '--log-format', 'text'], { cwd: d });
+    expect(refused.status).toBe(2);
+    expect(expectOneLineError(refused.stderr)).toEqual([expect.stringMatching(/^error: job job: invalid — --limit 2 would replace out\.csv with a partial result/)]);
+    const r = await runMain(['run', 'job.yaml', '--limit', '2', '--output', 'first.csv', '--log-format', 'text'], { cwd: d });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning: --limit with --output writes no rejects file: rejects.csv (errors.rejects) stays as it was; rejected rows are only counted');
     expect({ out: readFileSync(path.join(d, 'out.csv'), 'utf8'), rejects: readFileSync(path.join(d, 'rejects.csv'), 'utf8') }).toEqual(before);
-    expect(existsSync(path.join(d, 'first.csv'))).toBe(false);
+    expect(readFileSync(path.join(d, 'first.csv'), 'utf8')).toBe('variable\n0.5\n');
     // An explicit --output is written, also over an existing file.
     writeFiles(d, { 'job.yaml': readFileSync(path.join(d, 'job.yaml'), 'utf8').replace(/errors: .*\n/, '') });
     const limited = await runMain(['run', path.join(d, 'job.yaml'), '--limit', '1', '--output', path.join(d, 'out.csv')]);

@@ -147,6 +147,20 @@ describe('serve-batch schedule', () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
+  it('over an empty folder it starts idle, with a warning, as after a reload that emptied it; a reload brings jobs', async () => {
+    const { dir, jobs } = workspace();
+    const d = startCli(['schedule', jobs]);
+    expect((await d.waitForLog((e) => e.event === 'warning')).msg).toMatch(/jobs: no job files \(\*\.yaml, \*\.yml\) in this directory$/);
+    expect((await d.waitForLog((e) => e.event === 'idle')).msg).toBe('no job has a schedule: nothing will fire until a reload (SIGHUP) brings one');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(d.child.exitCode).toBeNull();
+    job(jobs, 'later', 'schedule: "0 0 1 1 *"');
+    d.child.kill('SIGHUP');
+    expect(await d.waitForLog((e) => e.event === 'reloaded')).toMatchObject({ added: ['later'] });
+    expect(await stop(d)).toBe(0);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
   it('with no job on a schedule it keeps running: a reload can bring one, SIGTERM stops it with exit 0', async () => {
     const { dir, jobs } = workspace();
     job(jobs, 'adhoc', '');

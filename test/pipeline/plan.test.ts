@@ -19,7 +19,7 @@ const value = (name: string, type: TypeInfo): ValueInfo => ({ name, type });
 function fake(outputs: ValueInfo[], o: { inputs?: ValueInfo[]; classLabels?: ModelInfo['classLabels'] } = {}): LoadedModel {
   const inputs = o.inputs ?? [value('input', tensor('float32', ['N', 2]))];
   const declared: ModelInfo = { opsets: [], metadata: {}, inputs, outputs, zipmaps: [], classLabels: o.classLabels ?? {} };
-  return { path: 'm.onnx', sha256: '', bytes: 0, declared, inputs, outputs, thread: undefined as never, copyable: false, close: async () => undefined };
+  return { path: 'm.onnx', sha256: '', dataFiles: [], bytes: 0, declared, inputs, outputs, thread: undefined as never, copyable: false, close: async () => undefined };
 }
 
 function refusal(f: () => unknown): { code: string; message: string; where?: string } {

@@ -1,7 +1,8 @@
 // The files a run writes, checked before anything is read, the same way by `run` and `validate`: none of them
 // may be another (by name, token or symlink) or an input, lie outside its template's directory, or be
 // unwritable; an incremental job keeps every result; and data quoted in messages stays short.
-import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadJob } from '../../src/job/load.js';
@@ -34,6 +35,8 @@ async function inside<T>(d: string, fn: () => Promise<T>): Promise<T> {
 }
 
 const run = (d: string, options: RunOptions = {}): Promise<RunRecord> => inside(d, () => runJob(loadJob(path.join(d, 'job.yaml')), options));
+// The run id the job's ledger holds for its first entry.
+const firstRunId = async (d: string): Promise<string> => Object.values(JSON.parse(readFileSync(path.join(d, '.serve-batch/ledger/job.json'), 'utf8')).entries as Record<string, { run_id: string }>)[0].run_id;
 const validate = (d: string) => inside(d, () => validateJob(path.join(d, 'job.yaml')));
 
 // `run` refuses before reading (exit 2, no result, no rejects) and `validate` reports the same line. The
@@ -53,9 +56,13 @@ async function refusedByBoth(d: string, message: RegExp, metrics?: string): Prom
 }
 
 describe('two files of one run that would be one file are refused, naming both YAML keys', () => {
-  it('errors.rejects equal to output.path', async () => {
+  it('errors.rejects equal to output.path: an invalid job file, so the scheduler refuses it at start', async () => {
     const d = dir({ 'in.csv': CSV, 'job.yaml': regressor('errors: { max_rejected: 5, rejects: out/r.csv }\n') });
-    await refusedByBoth(d, /^the result for in\.csv \(output\.path\) and the rejected rows of in\.csv \(errors\.rejects\) would both be written to out\/r\.csv, one replacing the other: give each its own file \(at errors\.rejects\)$/);
+    expect(() => loadJob(path.join(d, 'job.yaml'))).toThrow(/invalid/);
+    const report = await validate(d);
+    expect(report.problems).toEqual([expect.stringMatching(/job\.yaml:5:37: errors\.rejects is output\.path: the rejected rows and the result would both be written to that file, one replacing the other: give each its own file \(at errors\.rejects\)$/)]);
+    const tokens = dir({ 'in.csv': CSV, 'job.yaml': regressor("errors: { max_rejected: 5, rejects: 'out/{input_stem}.csv' }\n", 'in.csv', "'out/{input_stem}.csv'") });
+    expect((await validate(tokens)).problems).toEqual([expect.stringMatching(/errors\.rejects is output\.path/)]);
   });
 
   it('the same file through tokens: a per-input result and a rejects file', async () => {
@@ -96,12 +103,51 @@ describe('two files of one run that would be one file are refused, naming both Y
     await refusedByBoth(d, /^the result for link\.csv would overwrite an input \(link\.csv\); write it to another directory \(at output\.path\)$/);
   });
 
+  it('a result or rejects file over the model, its data file or the job file', async () => {
+    const onModel = dir({ 'in.csv': CSV, 'm.onnx': '', 'job.yaml': regressor('', 'in.csv', 'm.onnx').replace(model('regressor'), 'm.onnx') });
+    writeFileSync(path.join(onModel, 'm.onnx'), readFileSync(model('regressor')));
+    await refusedByBoth(onModel, /^the result for in\.csv would overwrite the model \(m\.onnx\); write it to another directory \(at output\.path\)$/);
+    const onJob = dir({ 'in.csv': CSV, 'job.yaml': regressor('errors: { max_rejected: 5, rejects: job.yaml }\n') });
+    await refusedByBoth(onJob, /^the rejected rows of in\.csv would overwrite the job file \(job\.yaml\); write it to another directory \(at errors\.rejects\)$/);
+    const bin = path.join(path.dirname(model('external_data')), 'external_data.bin');
+    const onData = dir({ 'in.csv': 'x1,x2\n1,1\n', 'm/e.onnx': '', 'job.yaml': 'model: m/e.onnx\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: { path: m/external_data.bin, format: csv }\n' });
+    writeFileSync(path.join(onData, 'm/e.onnx'), readFileSync(model('external_data')));
+    writeFileSync(path.join(onData, 'm/external_data.bin'), readFileSync(bin));
+    await refusedByBoth(onData, /^the result for in\.csv would overwrite a data file of the model \(m\/external_data\.bin\); write it to another directory \(at output\.path\)$/);
+    expect(readFileSync(path.join(onData, 'm/external_data.bin'))).toEqual(readFileSync(bin));
+  });
+
+  it("the scheduler's state of the job and the metrics file's lock are files of the job too", async () => {
+    const state = dir({ 'in.csv': CSV, 'job.yaml': regressor('', 'in.csv', '.serve-batch/schedule/{job}.json') });
+    await refusedByBoth(state, /^the result for in\.csv \(output\.path\) and the scheduler's state of the job \(state_dir\) would both be written to \.serve-batch\/schedule\/job\.json, one replacing the other: give each its own file \(at output\.path\)$/);
+    const lock = dir({ 'in.csv': CSV, 'job.yaml': regressor('metrics_file: m/serve_batch.prom\n', 'in.csv', 'm/.serve_batch.prom.lock') });
+    await refusedByBoth(lock, /^the result for in\.csv \(output\.path\) and the metrics file's lock \(state_dir\) would both be written to m\/\.serve_batch\.prom\.lock, one replacing the other: give each its own file \(at output\.path\)$/, 'm/serve_batch.prom');
+  });
+
+  it('two files on one device are not said to replace each other: their bytes would mix', async () => {
+    const d = dir({ 'in.csv': CSV, 'job.yaml': regressor('errors: { max_rejected: 5, rejects: ./null }\nmetrics_file: ./null\n') });
+    execFileSync('mknod', [path.join(d, 'null'), 'c', '1', '3']);
+    await refusedByBoth(d, /^the rejected rows of in\.csv \(errors\.rejects\) and the metrics file \(metrics_file\) would both be written to null, mixed into one stream: give each its own file, or leave one out \(at metrics_file\)$/, 'null');
+  });
+
   it('distinct files are fine, and a shared rejects file or combined result is one file by design', async () => {
     const d = dir({ 'in/a.csv': CSV, 'in/b.csv': CSV, 'job.yaml': regressor('errors: { max_rejected: 5, rejects: out/rejects.csv }\n', 'in', 'out/all.csv') });
     const record = await run(d);
     expect(record.status, record.error ?? '').toBe('ok');
     expect(readFileSync(path.join(d, 'out/all.csv'), 'utf8')).toBe('variable\n0.5\n-0.5\n0.5\n-0.5\n');
     expect(readFileSync(path.join(d, 'out/rejects.csv'), 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+  });
+});
+
+describe('--limit with --output', () => {
+  it("writes no rejects file, so an existing one neither refuses the run nor is replaced", async () => {
+    const d = dir({ 'in.csv': CSV, 'out/rej.csv': 'earlier\n', 'job.yaml': regressor('errors: { max_rejected: 5, rejects: out/rej.csv }\n') });
+    for (const output of ['-', 'peek.csv']) {
+      const r = await run(d, { limit: 5, output });
+      expect([r.status, r.totals.rows_rejected], r.error ?? '').toEqual(['ok', 1]);
+      expect(r.warnings).toEqual(['--limit with --output writes no rejects file: out/rej.csv (errors.rejects) stays as it was; rejected rows are only counted']);
+      expect(readFileSync(path.join(d, 'out/rej.csv'), 'utf8')).toBe('earlier\n');
+    }
   });
 });
 
@@ -142,6 +188,44 @@ describe('an incremental job keeps every result', () => {
     const report = await validate(d);
     expect(report.problems).toEqual([expect.stringMatching(/job\.yaml:4:9: an incremental job scores only the inputs that are new since its last run, .*\{input_stem\}.*\{run_id\}.* \(at output\.path\)$/)]);
     expect(existsSync(path.join(d, 'scored'))).toBe(false);
+  });
+
+  it('refuses one shared rejects file with the same name every run (the earlier inputs\' rejects would be lost)', async () => {
+    const job = (rejects: string) => regressor(`errors: { max_rejected: 5, rejects: '${rejects}' }\n`, '{ path: landing/*.csv, incremental: true }', "'scored/{input_stem}.csv'");
+    const d = dir({ 'landing/p1.csv': CSV, 'job.yaml': job('scored/rejects.csv') });
+    expect(() => loadJob(path.join(d, 'job.yaml'))).toThrow(/invalid/);
+    const report = await validate(d);
+    expect(report.problems).toEqual([expect.stringMatching(/job\.yaml:5:\d+: an incremental job scores only the inputs that are new since its last run, so one rejects file with the same name every run would keep only the last run's rejects .*\{input_stem\}.*\{run_id\}.* \(at errors\.rejects\)$/)]);
+    // One rejects file per input keeps the first run's rejects when a later run scores only a new input.
+    writeFileSync(path.join(d, 'job.yaml'), job('scored/{input_stem}.rej.csv'));
+    expect((await run(d)).status).toBe('ok');
+    const first = readFileSync(path.join(d, 'scored/p1.rej.csv'), 'utf8');
+    writeFiles(d, { 'landing/p2.csv': 'x1,x2\n7,8\n' });
+    const second = await run(d);
+    expect(second.inputs.map((i) => i.status)).toEqual(['skipped', 'ok']);
+    expect(readFileSync(path.join(d, 'scored/p1.rej.csv'), 'utf8')).toBe(first);
+  });
+
+  it("refuses to score an input into a result the ledger keeps for another input, across runs (exit 2, naming both)", async () => {
+    const d = dir({ 'land/x/p.csv': CSV, 'job.yaml': regressor("errors: { max_rejected: 5 }\n", '{ path: land/**/*.csv, incremental: true }', "'scored/{input_stem}.csv'") });
+    expect((await run(d)).status).toBe('ok');
+    const first = readFileSync(path.join(d, 'scored/p.csv'), 'utf8');
+    renameSync(path.join(d, 'land/x'), path.join(d, 'gone'));
+    writeFiles(d, { 'land/y/p.csv': 'x1,x2\n7,8\n' });
+    const second = await run(d);
+    expect([second.status, second.exit_code]).toEqual(['invalid', 2]);
+    expect(second.error).toBe('land/y/p.csv would replace scored/p.csv, the result of land/x/p.csv (scored by run ' + (await firstRunId(d)) + ', in the ledger .serve-batch/ledger/job.json): rename one of them or use a finer template; if that result may go, remove its entry from the ledger (at output.path)');
+    expect(readFileSync(path.join(d, 'scored/p.csv'), 'utf8')).toBe(first);
+  });
+
+  it('run --output - records nothing in the ledger: the next run still scores and writes every input', async () => {
+    const d = dir({ 'land/a.csv': 'x1,x2\n1,2\n', 'job.yaml': regressor('', '{ path: land/*.csv, incremental: true }', "'scored/{input_stem}.csv'") });
+    const piped = await run(d, { output: '-' });
+    expect([piped.status, piped.incremental]).toEqual(['ok', undefined]);
+    expect(existsSync(path.join(d, '.serve-batch/ledger/job.json'))).toBe(false);
+    const next = await run(d);
+    expect(next.inputs.map((i) => i.status)).toEqual(['ok']);
+    expect(readFileSync(path.join(d, 'scored/a.csv'), 'utf8')).toBe('variable\n0.5\n');
   });
 
   it('with {run_id}, each run writes its own file and no row is lost', async () => {

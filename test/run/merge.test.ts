@@ -1,7 +1,7 @@
 // merge over shard records and results written by hand: which run of a shard counts, what makes shards not
 // belong together, and what a result that disagrees with its record does. (test/cli/shard.test.ts runs real
 // workers.)
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJob } from '../../src/job/load.js';
@@ -175,4 +175,44 @@ describe('merge', () => {
       if (lock.held) await lock.release();
     }
   });
+});
+
+describe("merge checks the files it writes as run does, before writing anything (exit 2, naming both)", () => {
+  // Two shards with a reject each; the merged output at `output` must be refused with `message`.
+  async function refused(output: (t: ReturnType<typeof setup>) => string, message: RegExp) {
+    const t = setup();
+    mkdirSync(path.join(t.dir, 'in'), { recursive: true });
+    writeFileSync(t.a, 'a\n1\nx\n');
+    writeFileSync(t.b, 'a\n2\ny\n');
+    const rej = (i: number) => path.join(t.dir, `out/rejects-${i}.csv`);
+    t.shard(0, 2, [{ path: t.a, rows_in: 2, rows_rejected: 1, rejects: rej(0) }], {}, 'p\n1\n');
+    t.shard(1, 2, [{ path: t.b, rows_in: 2, rows_rejected: 1, rejects: rej(1) }], {}, 'p\n2\n');
+    writeFileSync(rej(0), '_file,_line,_error,a\na.csv,3,bad,x\n');
+    writeFileSync(rej(1), '_file,_line,_error,a\nb.csv,3,bad,y\n');
+    const lock = path.join(t.dir, '.serve-batch/locks/job.lock');
+    const target = output(t);
+    const before = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+    const r = await mergeJob(t.job, { count: 2, output: target });
+    expect([r.status, r.exit_code], r.error ?? '').toEqual(['invalid', 2]);
+    expect(r.error).toMatch(message);
+    expect(existsSync(target) ? readFileSync(target, 'utf8') : undefined).toBe(before);
+    expect(existsSync(path.join(t.dir, 'out/part-all.csv'))).toBe(false);
+    expect(existsSync(path.join(t.dir, 'out/rejects-all.csv'))).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+  }
+
+  it('an input', () => refused((t) => t.a, /^the result for .*in\/a\.csv would overwrite an input \(.*in\/a\.csv\); write it to another directory \(at output\.path\)$/));
+  it('the merged rejects file', () => refused((t) => path.join(t.dir, 'out/rejects-all.csv'), /^the result for .*\(output\.path\) and the rejected rows of .*\(errors\.rejects\) would both be written to .*out\/rejects-all\.csv, one replacing the other/));
+  it("a shard's result, and a shard's rejects file", async () => {
+    await refused((t) => path.join(t.dir, 'out/part-0.csv'), /would overwrite the result of shard 0 \(.*out\/part-0\.csv\)/);
+    await refused((t) => path.join(t.dir, 'out/rejects-1.csv'), /would overwrite the rejects file of shard 1 \(.*out\/rejects-1\.csv\)/);
+  });
+  it("the job's lock, the model, the job file, a shard's record and the scheduler's state", async () => {
+    await refused((t) => path.join(t.dir, '.serve-batch/locks/job.lock'), /and the job's lock \(state_dir\) would both be written to .*locks\/job\.lock.*\(at output\.path\)$/);
+    await refused((t) => path.join(t.dir, 'm.onnx'), /would overwrite the model \(.*m\.onnx\)/);
+    await refused((t) => path.join(t.dir, 'job.yaml'), /would overwrite the job file \(.*job\.yaml\)/);
+    await refused((t) => readdirSync(path.join(t.dir, '.serve-batch/runs/job.shard-0-of-2')).map((f) => path.join(t.dir, '.serve-batch/runs/job.shard-0-of-2', f))[0], /would overwrite the run record of shard 0/);
+    await refused((t) => path.join(t.dir, '.serve-batch/schedule/job.json'), /and the scheduler's state of the job \(state_dir\) would both be written/);
+  });
+  it('a place under /proc, as run refuses it', () => refused(() => '/proc/x.csv', /^cannot write \/proc\/x\.csv: .*proc.*\(at output\.path\)$/));
 });

@@ -11,6 +11,7 @@ import { unreconciled, type InputRecord, type RunRecord } from '../../src/run/re
 import { runJob } from '../../src/run/run-job.js';
 import { armFailpoint, traceFailpoints, type FailpointName } from '../../src/storage/failpoint.js';
 import { listFiles, model } from '../support/cli.js';
+import { makeFifo } from '../support/streams.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const EARLIER = 'an earlier run wrote this\n';
@@ -275,6 +276,23 @@ describe('a stop between inputs, or after the last', () => {
   });
 });
 
+describe("the run's totals", () => {
+  it('rows_out counts the rows in committed results, not those of a failed input taken back out', async () => {
+    const l = LAYOUTS[3];
+    const d = tempDir('sb-totals-');
+    mkdirSync(path.join(d, 'in'));
+    writeFileSync(path.join(d, 'in/a.csv'), csv(6, [2]));
+    // Two good rows, then rejects above max_rejected (3): it fails after its first rows were written.
+    writeFileSync(path.join(d, 'in/b.csv'), csv(6, [2, 3, 4, 5]));
+    const r = await runJob(jobIn(d, l));
+    expect(r.inputs.map((i) => [i.status, i.rows_out])).toEqual([['ok', 5], ['failed', 2]]);
+    const lines = readFileSync(path.join(d, 'out/all.csv'), 'utf8').split('\n').filter(Boolean).length - 1;
+    expect([r.totals.rows_out, lines]).toEqual([5, 5]);
+    expect(r.totals.rows_in).toBe(r.totals.rows_out + r.totals.rows_rejected + 2);
+    expect(unreconciled(r.inputs, r.totals)).toBeUndefined();
+  });
+});
+
 describe('rejects files a failed or stopped run leaves as they were', () => {
   // An input the job cannot read (no column c): it fails before any row is rejected.
   const NO_C = 'id,a,b\nr0,0.1,0.2\n';
@@ -301,6 +319,21 @@ describe('rejects files a failed or stopped run leaves as they were', () => {
       for (const f of [l.output, l.rejects].flatMap(filesOf).filter((f) => !f.includes('/c.'))) expect(text(d, f), f).toBe(EARLIER);
     });
   }
+
+  it('--output to a FIFO nobody reads, ended by a signal or the timeout: the earlier shared rejects file stays', async () => {
+    const l = LAYOUTS[3];
+    for (const end of ['signal', 'timeout'] as const) {
+      const d = earlier(l, { 'a.csv': csv(4, [1]) });
+      const fifo = makeFifo(path.join(d, 'fifo'));
+      const stop = new AbortController();
+      const timer = end === 'signal' ? setTimeout(() => stop.abort('SIGTERM'), 300) : undefined;
+      const r = await runJob(jobIn(d, l), { output: fifo, signal: stop.signal, ...(end === 'timeout' ? { timeoutMs: 300 } : {}) });
+      clearTimeout(timer);
+      expect([r.status, r.exit_code], r.error ?? '').toEqual(end === 'signal' ? ['interrupted', 143] : ['failed', 1]);
+      expect([text(d, 'out/all.csv'), text(d, 'rej/all.csv')]).toEqual([EARLIER, EARLIER]);
+      expect(listFiles(d).filter((f) => f.endsWith('.sb-tmp'))).toEqual([]);
+    }
+  });
 
   it('a result per input: an input whose result cannot be committed, with nothing rejected, keeps its earlier rejects file', async () => {
     const l = LAYOUTS[0];

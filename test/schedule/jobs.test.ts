@@ -23,11 +23,14 @@ describe('findJobFiles', () => {
     expect(r.problems).toEqual([]);
   });
 
-  it('reports missing paths and empty directories', async () => {
+  it('reports missing paths; an empty directory is no problem (the scheduler stays up idle), but is said', async () => {
     const empty = jobsDir({});
     const r = await findJobFiles(['/no/such/jobs', empty]);
-    expect(r.problems).toEqual(['/no/such/jobs: no such file or directory', `${empty}: no job files (*.yaml, *.yml) in this directory`]);
+    expect(r.problems).toEqual(['/no/such/jobs: no such file or directory']);
     expect(r.unreadable).toEqual(['/no/such/jobs: no such file or directory']);
+    expect(r.empty).toEqual([empty]);
+    const set = await loadJobSet([empty], async () => ({ problems: [], warnings: [] }));
+    expect([set.problems, set.warnings]).toEqual([[], [{ file: empty, message: 'no job files (*.yaml, *.yml) in this directory' }]]);
   });
 });
 
