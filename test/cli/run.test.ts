@@ -2,7 +2,7 @@
 // process is the point (the shipped example as a user runs it, standard input and output, what ONNX Runtime
 // leaves in HOME and TMPDIR).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli, csvRows, expectOneLineError, listFiles, model, ROOT, runMain, tempDir, writeFiles } from '../support/cli.js';
