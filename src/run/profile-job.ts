@@ -12,8 +12,7 @@ import { probeWidths } from '../pipeline/probe.js';
 import { ChunkProfiler, profileColumns } from '../pipeline/profile-stage.js';
 import { rejectsSink } from '../pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
-import type { ResultChunk } from '../table/result.js';
-import type { TableWriter } from '../table/writer.js';
+import { discardWriter } from '../table/writer.js';
 import { displayPath } from '../util/display.js';
 import { runProfile, writeProfile } from './monitor.js';
 import { formatFor } from './targets.js';
@@ -71,22 +70,4 @@ export async function profileJob(job: JobConfig, o: ProfileJobOptions): Promise<
   } finally {
     await model?.close();
   }
-}
-
-// A writer that counts rows and keeps none.
-function discardWriter(): TableWriter {
-  let rows = 0;
-  return {
-    write: async (c: ResultChunk) => {
-      rows += c.rows;
-    },
-    commit: async () => undefined,
-    abort: async () => undefined,
-    get rows() {
-      return rows;
-    },
-    mark: async () => ({ bytes: 0, rows, headerDone: true }),
-    rollback: async () => false,
-    streamed: false,
-  };
 }

@@ -4,8 +4,7 @@ import { exitCodeOf, SbError } from '../errors.js';
 import { withStorage } from '../storage/scope.js';
 import { loadJob } from '../job/load.js';
 import type { JobConfig } from '../job/config.js';
-import type { ResultChunk } from '../table/result.js';
-import type { TableWriter } from '../table/writer.js';
+import { discardWriter } from '../table/writer.js';
 import { resolveInputs } from '../io/inputs.js';
 import type { LoadedModel } from '../model/session.js';
 import { runSpecOf } from '../pipeline/plan.js';
@@ -134,21 +133,3 @@ async function validateLoaded(job: JobConfig, report: ValidateReport): Promise<V
   report.exit_code = 0;
   return report;
 }
-
-function discardWriter(): TableWriter {
-  let rows = 0;
-  return {
-    write: async (c: ResultChunk) => {
-      rows += c.rows;
-    },
-    commit: async () => undefined,
-    abort: async () => undefined,
-    get rows() {
-      return rows;
-    },
-    streamed: false,
-    mark: async () => ({ bytes: 0, rows, headerDone: true }),
-    rollback: async () => false,
-  };
-}
-

@@ -25,3 +25,21 @@ export interface WriterMark {
   rows: number;
   headerDone: boolean;
 }
+
+// A writer that counts the rows it is given and keeps none (validate's sample, a profile's run).
+export function discardWriter(): TableWriter {
+  let rows = 0;
+  return {
+    write: async (c: ResultChunk) => {
+      rows += c.rows;
+    },
+    commit: async () => undefined,
+    abort: async () => undefined,
+    get rows() {
+      return rows;
+    },
+    mark: async () => ({ bytes: 0, rows, headerDone: true }),
+    rollback: async () => false,
+    streamed: false,
+  };
+}
