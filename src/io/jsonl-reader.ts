@@ -17,9 +17,13 @@ import { JsonNumber, JsonSyntaxError, parseJson } from './json-line.js';
 const LF = 10;
 const CR = 13;
 
-// Chunks of rows from a byte stream of JSON Lines.
-export async function* readJsonl(source: AsyncIterable<Uint8Array>, ctx: ReadContext, progress?: TextProgress): AsyncGenerator<SourceChunk> {
-  const state = new JsonlState(ctx);
+/** One line's text → its value; throws JsonSyntaxError when the text is not JSON. */
+export type LineParser = (text: string) => unknown;
+
+// Chunks of rows from a byte stream of JSON Lines. `parse` is parseJson; bench/libraries.ts puts library
+// parsers there to measure them in the same reader.
+export async function* readJsonl(source: AsyncIterable<Uint8Array>, ctx: ReadContext, progress?: TextProgress, parse: LineParser = parseJson): AsyncGenerator<SourceChunk> {
+  const state = new JsonlState(ctx, parse);
   let carry: Buffer = Buffer.alloc(0);
   if (progress) {
     // Still checking the keys of the first batch: that batch does not end here, so neither may the reading.
@@ -61,7 +65,10 @@ class JsonlState {
   private readonly keys = new Set<string>();
   private objects = 0;
 
-  constructor(private readonly ctx: ReadContext) {
+  constructor(
+    private readonly ctx: ReadContext,
+    private readonly parse: LineParser,
+  ) {
     this.header = ctx.needs.map((n) => n.name);
     this.needs = ctx.needs.map((n, index) => ({ ...n, index }));
     this.paths = this.header.map((name) => name.split('.'));
@@ -107,7 +114,7 @@ class JsonlState {
   private row(text: string): void {
     let value: unknown;
     try {
-      value = parseJson(text);
+      value = this.parse(text);
     } catch (err) {
       if (!(err instanceof JsonSyntaxError)) throw err;
       this.rejectLine(text, `not valid JSON: ${err.message}`);
