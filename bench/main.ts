@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { FEATURES, ensureRows } from './data.js';
-import { measureLibraries, readAll } from './libraries.js';
+import { formatLibraries, measureLibraries, readAll } from './libraries.js';
 import { cpuOf, measure, type Measured } from './measure.js';
 import { benchParquet, formatParquetBench } from './parquet.js';
 import { benchParquetApi, formatParquetApi } from './parquet-api.js';
@@ -334,11 +334,8 @@ async function main(): Promise<void> {
     log(`flat memory (lr): ${(ROWS / 1e6).toFixed(0)}M rows ${one.peakRssMb.toFixed(0)} MB peak, ${((ROWS * 10) / 1e6).toFixed(0)}M rows ${ten.peakRssMb.toFixed(0)} MB peak (${f2(ten.wall)} s) — ${flat ? 'flat' : 'NOT flat'}`);
   }
   if (!args.includes('--skip-libraries')) {
-    const l = await measureLibraries(data, ROWS);
-    const mbs = (s: number) => `${(bytes / 1e6 / s).toFixed(0)} MB/s`;
     log('');
-    log(`why the fast paths (one thread, same data): csv-parse alone ${f2(l.csvParseAlone)} s (${mbs(l.csvParseAlone)}); reader on csv-parse (reference) ${f2(l.readerReference)} s (${mbs(l.readerReference)}); fast reader ${f2(reader.wall)} s (${mbs(reader.wall)})`);
-    log(`  ${(ROWS / 1e6).toFixed(0)}M result rows × 4 columns: csv-stringify (reference) ${f2(l.writerReference)} s, byte writer ${f2(l.writerFast)} s; one float to 6 digits: toPrecision ${l.toPrecisionNs.toFixed(0)} ns, floatDigits ${l.floatDigitsNs.toFixed(0)} ns`);
+    log(formatLibraries(await measureLibraries(data, ROWS), reader, bytes, ROWS));
   }
   if (!args.includes('--skip-parquet')) {
     log('');
