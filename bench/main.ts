@@ -8,7 +8,7 @@
 // the pandas peer (../shared/bench/peer_pandas.py) on the same file with the same models, both peers' results
 // compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
 // byte, peak RSS on 10M rows against 1M rows, the libraries alone against the hand-written fast paths
-// (bench/libraries.ts), Parquet: flights-3m.parquet in rows/s and peak RSS (bench/parquet.ts), read through
+// (bench/libraries.ts: CSV reading and writing, float formatting, JSON Lines parsing), Parquet: flights-3m.parquet in rows/s and peak RSS (bench/parquet.ts), read through
 // hyparquet's internals against its public API (bench/parquet-api.ts), and object storage: the lr run from and
 // to a local S3-protocol server against local files (bench/s3.ts).
 //
