@@ -60,10 +60,14 @@ describe('serve-batch schedule', () => {
     const instants = fired.map((f) => Date.parse(f.scheduled_for as string));
     for (const t of instants) expect(t % 2000).toBe(0);
     for (let i = 1; i < instants.length; i++) expect(instants[i]).toBeGreaterThan(instants[i - 1]);
+    // A fire that comes while the previous run still runs (a slow machine) is skipped, with a record of its own.
+    const busy = logs.filter((e) => e.event === 'skipped' && e.reason === 'busy');
     const records = runRecords(path.join(dir, 'state'), 'every2');
-    expect(records.map((r) => r.run_id).sort()).toEqual(fired.map((f) => f.run_id).sort());
-    for (const r of records) expect(r).toMatchObject({ trigger: 'schedule', status: 'ok', exit_code: 0, schedule: { attempt: 1, reason: 'schedule' } });
-    expect(logs.filter((e) => e.event === 'finished')).toHaveLength(records.length);
+    expect(records.map((r) => r.run_id).sort()).toEqual([...fired, ...busy].map((f) => f.run_id).sort());
+    const ran = records.filter((r) => fired.some((f) => f.run_id === r.run_id));
+    for (const r of ran) expect(r).toMatchObject({ trigger: 'schedule', status: 'ok', exit_code: 0, schedule: { attempt: 1, reason: 'schedule' } });
+    for (const r of records.filter((x) => !ran.includes(x))) expect(r).toMatchObject({ trigger: 'schedule', status: 'skipped', exit_code: 3 });
+    expect(logs.filter((e) => e.event === 'finished')).toHaveLength(ran.length);
     expect(afterStopping(d).filter((e) => e === 'fired' || e === 'started')).toEqual([]);
     expect(logs.map((e) => e.event).slice(-1)).toEqual(['stopped']);
     expect(existsSync(path.join(dir, 'out/every2/a.csv'))).toBe(true);
