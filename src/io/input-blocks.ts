@@ -4,7 +4,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SbError } from '../errors.js';
-import type { ByteRange, ByteSource } from '../storage/source.js';
+import type { ByteRange, ByteSource, OpenOptions } from '../storage/source.js';
 import { isGzipName } from './formats.js';
 
 export interface InputBlocks {
@@ -17,10 +17,10 @@ export interface InputBlocks {
   readonly gzip: boolean;
 }
 
-// The blocks of `source`; `range` reads bytes [start, end) only (a shard's piece of a plain text file: never
-// gzip, so the bytes are taken as they are).
-export function inputBlocks(source: ByteSource, range?: ByteRange): InputBlocks {
-  const stream = source.open(range);
+// The blocks of `source`; `range` reads bytes [start, end) only (a piece of a plain text file: never gzip, so
+// the bytes are taken as they are).
+export function inputBlocks(source: ByteSource, range?: ByteRange, options?: OpenOptions): InputBlocks {
+  const stream = source.open(range, options);
   const display = source.display;
   let gzip = false;
   async function* blocks(): AsyncGenerator<Uint8Array> {

@@ -24,6 +24,9 @@ export interface PieceSpec {
    *  at a record start, as one reader of the whole file would); otherwise it reads on to `fileBytes` and says
    *  so (`spilled`), and the other reader's rows are not used. */
   handoff?: { fileBytes: number };
+  /** Text: the piece's bytes are not hashed; the whole file's sha256 is taken once by whoever reads all the
+   *  pieces (pipeline/pieces.ts). */
+  unhashed?: boolean;
 }
 
 /** What a text reader's input came to. */
@@ -87,7 +90,7 @@ export function openTableReader(spec: ReaderSpec): TableReader & { end(): Reader
     return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
   }
   const stored = openSource(spec.file, spec.display);
-  const source = inputBlocks(stored, piece ? { start: piece.start, end: piece.end } : undefined);
+  const source = inputBlocks(stored, piece ? { start: piece.start, end: piece.end } : undefined, { hash: !piece?.unhashed });
   const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
   const progress: TextProgress = { settled: () => true, line: () => 1 };
   let rest: ReturnType<ByteSource['open']> | undefined;

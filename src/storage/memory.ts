@@ -9,7 +9,7 @@ export function memorySource(bytes: Uint8Array, url: string, display: string): B
     url,
     display,
     stat: async () => ({ size: buf.length, mtimeMs: 0 }),
-    open: (range) => sourceStream(once(range ? buf.subarray(range.start, range.end) : buf), (err) => err as Error),
+    open: (range, options) => sourceStream(once(range ? buf.subarray(range.start, range.end) : buf), (err) => err as Error, options),
     readAt: async (start, end) => buf.subarray(start, end),
     close: async () => undefined,
   };

@@ -21,13 +21,20 @@ export interface SourceStat {
   identity?: string;
 }
 
+/** How a source is read in order. */
+export interface OpenOptions {
+  /** Hash the bytes on the way (default true); false where the sha256 is taken elsewhere. */
+  hash?: boolean;
+}
+
 /** The blocks of a source in order, in bounded memory; what was read is counted and hashed on the way. A
  *  block is valid until the next one is asked for (the reader's buffer is reused); stopping the iteration
  *  early releases what the source holds open. */
 export interface SourceStream extends AsyncIterable<Uint8Array> {
   /** Bytes read so far. */
   readonly bytesRead: number;
-  /** sha256 of every byte of the source (or of the range), once the stream was read to its end. */
+  /** sha256 of every byte of the source (or of the range), once the stream was read to its end (undefined
+   *  when it was opened with `hash: false`). */
   sha256(): string | undefined;
 }
 
@@ -41,7 +48,7 @@ export interface ByteSource {
    *  decides with this (and the sha256 of the bytes when the size alone cannot tell). */
   stat(): Promise<SourceStat | undefined>;
   /** Sequential blocks, optionally of bytes [start, end) only (a shard's piece). Errors are INPUT_FAILED. */
-  open(range?: ByteRange): SourceStream;
+  open(range?: ByteRange, options?: OpenOptions): SourceStream;
   /** Bytes [start, end) by random access (Parquet footers and row groups; shard planning); undefined where
    *  the source can only be read in order (standard input). Later: an object store's ranged GET. */
   readAt?(start: number, end: number): Promise<Uint8Array>;

@@ -1,19 +1,20 @@
-// A SourceStream over any blocks: counted and hashed on the way, errors said as the input's failure.
+// A SourceStream over any blocks: counted and hashed on the way (unless `hash` is false), errors said as the
+// input's failure.
 import { createHash } from 'node:crypto';
-import type { SourceStream } from './source.js';
+import type { OpenOptions, SourceStream } from './source.js';
 
-export function sourceStream(blocks: AsyncIterable<Uint8Array>, failure: (err: unknown) => Error): SourceStream {
-  const hash = createHash('sha256');
+export function sourceStream(blocks: AsyncIterable<Uint8Array>, failure: (err: unknown) => Error, options?: OpenOptions): SourceStream {
+  const hash = options?.hash === false ? undefined : createHash('sha256');
   let bytesRead = 0;
   let digest: string | undefined;
   async function* read(): AsyncGenerator<Uint8Array> {
     try {
       for await (const block of blocks) {
-        hash.update(block);
+        hash?.update(block);
         bytesRead += block.length;
         yield block;
       }
-      digest = hash.digest('hex');
+      digest = hash?.digest('hex');
     } catch (err) {
       throw failure(err);
     }

@@ -1,5 +1,5 @@
 // The profile of a run does not depend on how its rows were grouped: the batch size, the model's threads,
-// the reader thread and the shard cut all give the same profile file, byte for byte, and merge combines the
+// the reader thread, the number of readers and the shard cut all give the same profile file, byte for byte, and merge combines the
 // shards' profiles into the file one run writes.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,10 +22,10 @@ function forestCsv(rows: number, seed: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function job(dir: string, o: { batchSize?: number; threads?: number; profile?: boolean } = {}) {
+function job(dir: string, o: { batchSize?: number; threads?: number; profile?: boolean; readers?: number } = {}) {
   const text = `name: iris
 model: { path: ${model('multiclass')}${o.threads ? `, threads: ${o.threads}` : ''} }
-input: '*.csv'
+input: ${o.readers ? `{ path: '*.csv', readers: ${o.readers} }` : "'*.csv'"}
 features: { columns: [a, b, c, d], missing: nan }
 passthrough: [id]
 predictions: [{ output: label, column: species, labels: [setosa, versicolor, virginica] }, { output: probabilities, column: p }]
@@ -67,6 +67,11 @@ describe('run profiles', () => {
     expect(b.missing).toBeGreaterThan(1000);
     expect(profileBytes(await runJob(job(dir, { batchSize: 777, threads: 1 }))).equals(one), 'batch_size 777, one thread').toBe(true);
     clean(dir);
+    // Several readers profile the features of their pieces; their profiles add up to the same file.
+    for (const readers of [2, 3]) {
+      expect(profileBytes(await runJob(job(dir, { readers }))).equals(one), `${readers} readers`).toBe(true);
+      clean(dir);
+    }
     for (const count of [2, 3]) {
       for (let index = 0; index < count; index++) {
         const r = await runJob(job(dir), { shard: { index, count } });

@@ -19,7 +19,7 @@ export function localSource(file: string, display: string): ByteSource {
       const s = await stat(file).catch(() => undefined);
       return s?.isFile() ? { size: s.size, mtimeMs: s.mtimeMs } : undefined;
     },
-    open: (range) => sourceStream(fileBlocks(file, range), (err) => readError(err, display)),
+    open: (range, options) => sourceStream(fileBlocks(file, range), (err) => readError(err, display), options),
     async readAt(start, end) {
       handle ??= open(file, 'r');
       const h = await handle.catch((err: unknown) => {

@@ -52,7 +52,7 @@ function source(url: string, display: string): ByteSource {
       const s = await (await object()).stat();
       return { size: s.bytes, mtimeMs: s.lastModified?.getTime() ?? 0, identity: `ETag ${s.etag}${s.versionId ? ` version ${s.versionId}` : ''}` };
     },
-    open: (range) => sourceStream(blocks(range), (err) => (err instanceof SbError ? err : new SbError('INPUT_FAILED', `cannot read ${url}: ${(err as Error).message}`))),
+    open: (range, options) => sourceStream(blocks(range), (err) => (err instanceof SbError ? err : new SbError('INPUT_FAILED', `cannot read ${url}: ${(err as Error).message}`)), options),
     readAt: async (start, end) => (await object()).readAt(start, end),
     close: async () => undefined,
   };

@@ -37,6 +37,12 @@ describe('a local file as a ByteSource', () => {
     for await (const b of stream) parts.push(Buffer.from(b));
     expect(Buffer.concat(parts).equals(bytes.subarray(1000, (2 << 20) + 5))).toBe(true);
     expect(stream.bytesRead).toBe((2 << 20) + 5 - 1000);
+    expect(stream.sha256()).toBe(createHash('sha256').update(bytes.subarray(1000, (2 << 20) + 5)).digest('hex'));
+    // Unhashed (a piece of a file read by several readers, whose sha256 is taken in one pass): counted only.
+    const unhashed = s.open({ start: 0, end: 4096 }, { hash: false });
+    let n = 0;
+    for await (const b of unhashed) n += b.length;
+    expect([n, unhashed.bytesRead, unhashed.sha256()]).toEqual([4096, 4096, undefined]);
     expect(Buffer.from((await s.readAt?.(10, 20)) as Uint8Array).equals(bytes.subarray(10, 20))).toBe(true);
     expect(Buffer.from((await s.readAt?.((3 << 20) - 4, 3 << 20)) as Uint8Array).equals(bytes.subarray(-4))).toBe(true);
     await s.close();
