@@ -3,7 +3,7 @@
 // On a deterministic 1M-row, 30-float CSV: DuckDB's scan of the whole file (every column, all cores: the
 // ingest floor, bench/duckdb.ts), the reader alone (parse + featurize, one thread), and for each model (lr,
 // gbr, rf, mlp): the ONNX Runtime floor (preloaded tensors, chunks of 8192), `serve-batch run` end to end with
-// one reader and with its default readers (wall, CPU, peak RSS, rows/s, MB/s), the overlap efficiency, the
+// one reader, one reader per core and its default readers (wall, CPU, peak RSS, rows/s, MB/s), the overlap efficiency, the
 // DuckDB + onnxruntime-node script (bench/duckdb.ts) and — when /usr/bin/python3 has pandas and scikit-learn —
 // the pandas peer (../shared/bench/peer_pandas.py) on the same file with the same models, both peers' results
 // compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
@@ -48,6 +48,7 @@ const TARGETS: Record<BenchModel, number> = { lr: 2, gbr: 3, rf: 3.3, mlp: 7 };
 /** Target: lr end to end within this many times DuckDB's scan of the file. */
 const SCAN_TARGET = 2;
 const RSS_LIMIT_MB = 250;
+const CORES = os.availableParallelism();
 const DUCKDB = path.join(ROOT, 'dist/bench/duckdb.js');
 
 const args = process.argv.slice(2);
@@ -202,8 +203,11 @@ async function main(): Promise<void> {
     const out = path.join(work, `${m}.csv`);
     const jobFile = job(work, m, models[m], data, out);
     const oneFile = job(work, `${m}-1`, models[m], data, path.join(work, `${m}.1.csv`), '', 1);
+    // A reader per core, whatever the default chooses (the most parallel reading of one file).
+    const allFile = job(work, `${m}-all`, models[m], data, path.join(work, `${m}.all.csv`), '', CORES);
     const ours: Measured[] = [];
     const oneReader: Measured[] = [];
+    const allReaders: Measured[] = [];
     const peers: Measured[] = [];
     const ducks: Measured[] = [];
     const peerOut = path.join(work, `${m}.peer.csv`);
@@ -230,6 +234,9 @@ async function main(): Promise<void> {
       const r1 = await measure(process.execPath, [BIN, 'run', oneFile, '--quiet']);
       if (r1.code !== 0) throw new Error(`serve-batch run ${m} (one reader) failed: ${r1.stderr}`);
       oneReader.push(r1);
+      const ra = await measure(process.execPath, [BIN, 'run', allFile, '--quiet']);
+      if (ra.code !== 0) throw new Error(`serve-batch run ${m} (${CORES} readers) failed: ${ra.stderr}`);
+      allReaders.push(ra);
       const d = await measure(process.execPath, [DUCKDB, 'peer', models[m], data, duckOut]);
       if (d.code !== 0) throw new Error(`DuckDB peer ${m} failed: ${d.stderr}`);
       ducks.push(d);
@@ -240,6 +247,7 @@ async function main(): Promise<void> {
     }
     const run = summary(ours);
     const one = summary(oneReader);
+    const all = summary(allReaders);
     const duck = summary(ducks);
     const peerRun = peer ? summary(peers) : undefined;
     const base = summary(plain);
@@ -257,7 +265,7 @@ async function main(): Promise<void> {
         overheadMet ? 'met' : 'NOT MET',
       ].join(' | '),
     );
-    const sameOne = readFileSync(out).equals(readFileSync(path.join(work, `${m}.1.csv`)));
+    const sameOne = readFileSync(out).equals(readFileSync(path.join(work, `${m}.1.csv`))) && readFileSync(out).equals(readFileSync(path.join(work, `${m}.all.csv`)));
     allMet &&= sameOne;
     const d = comparePeer(out, duckOut);
     const duckCmp = d.maxDiff <= 1e-4 && d.labelMismatches === 0 ? 'equal' : `${d.labelMismatches} label(s) differ, max diff ${d.maxDiff.toExponential(1)}`;
@@ -286,13 +294,14 @@ async function main(): Promise<void> {
         `${f2(duck.wall)} s / ${f2(duck.cpu)} CPU / ${duck.peakRssMb.toFixed(0)} MB`,
         `${f2(fl.wall)} s (${f2(fl.cpu)} CPU)`,
         `${f2(one.wall)} s / ${f2(one.cpu)} CPU / ${one.peakRssMb.toFixed(0)} MB (${rate(one.wall)})`,
+        `${f2(all.wall)} s / ${f2(all.cpu)} CPU / ${all.peakRssMb.toFixed(0)} MB (${rate(all.wall)})`,
         `${f2(run.wall)} s / ${f2(run.cpu)} CPU / ${run.peakRssMb.toFixed(0)} MB (${rate(run.wall)})`,
         `${((ideal / run.wall) * 100).toFixed(0)}%`,
         ratio === undefined ? 'n/a' : `${f2(ratio)}× (target ≥ ${TARGETS[m]}×)`,
         `${f2(duck.wall / run.wall)}×`,
         `${f2(toScan)}×${m === 'lr' ? ` (target ≤ ${SCAN_TARGET}×)` : ''}`,
         met ? 'met' : 'NOT MET',
-        `pandas: ${cmp || 'n/a'}; DuckDB script: ${duckCmp}; one reader: ${sameOne ? 'identical bytes' : 'DIFFERENT'}`,
+        `pandas: ${cmp || 'n/a'}; DuckDB script: ${duckCmp}; 1 and ${CORES} readers: ${sameOne ? 'identical bytes' : 'DIFFERENT'}`,
       ].join(' | '),
     );
     // Each model's line as soon as it is measured: a long bench stopped midway keeps what it measured.
@@ -301,8 +310,8 @@ async function main(): Promise<void> {
   log('');
   log(`${RUNS} run(s) each, in turn; medians (peak RSS: the largest)`);
   log(`DuckDB scan: ${f2(scan.wall)} s / ${f2(scan.cpu)} CPU / ${scan.peakRssMb.toFixed(0)} MB`);
-  log('model | pandas peer wall / peak RSS | DuckDB + ORT script wall / CPU / peak RSS | ORT floor | serve-batch, 1 reader | serve-batch, default readers | overlap | pandas ÷ serve-batch | DuckDB script ÷ serve-batch | serve-batch ÷ DuckDB scan | target | results');
-  log('---|---|---|---|---|---|---|---|---|---|---|---');
+  log(`model | pandas peer wall / peak RSS | DuckDB + ORT script wall / CPU / peak RSS | ORT floor | serve-batch, 1 reader | serve-batch, ${CORES} readers | serve-batch, default readers | overlap | pandas ÷ serve-batch | DuckDB script ÷ serve-batch | serve-batch ÷ DuckDB scan | target | results`);
+  log('---|---|---|---|---|---|---|---|---|---|---|---|---');
   for (const r of rows) log(r);
   log(`overlap = (reader CPU + ORT CPU) / cores ÷ wall: 100% means the two cores were kept busy with nothing but parsing and inference`);
   log('');
