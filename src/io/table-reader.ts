@@ -11,7 +11,8 @@ import { inputBlocks } from './input-blocks.js';
 import type { QueryReader, QueryShard, Watermark } from '../db/types.js';
 
 /** What a reader needs to read part of a file: text bytes [start, end) from physical line `line` with the
- *  file's header, or Parquet row groups [fromGroup, toGroup). */
+ *  file's header, or Parquet row groups [fromGroup, toGroup) — or the row groups in `groups` (ascending), one
+ *  reader's share of a file read by several (pipeline/pieces.ts). */
 export interface PieceSpec {
   start: number;
   end: number;
@@ -19,6 +20,7 @@ export interface PieceSpec {
   header?: string[];
   fromGroup?: number;
   toGroup?: number;
+  groups?: number[];
   /** Text: `end` is where another reader of the same file started, at a line start that may lie inside a
    *  quoted field. Reading stops there only if every byte before it was parsed into rows (the reader stands
    *  at a record start, as one reader of the whole file would); otherwise it reads on to `fileBytes` and says
@@ -74,7 +76,7 @@ export function openTableReader(spec: ReaderSpec): TableReader & { end(): Reader
     batchSize: spec.batchSize,
     limit: spec.limit,
     from: piece && piece.start > 0 && spec.format !== 'parquet' ? { line: piece.line ?? 1 } : undefined,
-    rowGroups: piece && spec.format === 'parquet' ? { from: piece.fromGroup ?? 0, to: piece.toGroup } : undefined,
+    rowGroups: piece && spec.format === 'parquet' ? (piece.groups ? { only: piece.groups } : { from: piece.fromGroup ?? 0, to: piece.toGroup }) : undefined,
   };
   if (spec.format === 'parquet') {
     let input: ParquetInput | undefined;
