@@ -33,7 +33,7 @@ import { SbError } from '../errors.js';
 import type { CsvOptions, TextFormat } from '../job/config.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { readerCuts } from '../io/split.js';
-import { openSource, type SourceStream } from '../storage/source.js';
+import { assertUnchanged, openSource, type SourceStat, type SourceStream } from '../storage/source.js';
 import type { LoadedModel } from '../model/session.js';
 import { CALL_ROWS, type RunSpec } from '../model/tensors.js';
 import type { RunPlan } from './plan.js';
@@ -123,7 +123,9 @@ export async function planPieces(spec: PrepareSpec, bytes: number, readers: numb
     return Array.from({ length: n - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / n));
   };
   let cuts;
+  let seen;
   try {
+    seen = await source.stat();
     cuts = await readerCuts(source, bytes, spec.format, spec.csv as CsvOptions & { delimiter: string }, wanted);
   } finally {
     await source.close();
@@ -131,14 +133,15 @@ export async function planPieces(spec: PrepareSpec, bytes: number, readers: numb
   if (typeof cuts === 'string') return cuts;
   if (n < 2) return 'one reader';
   if (cuts.starts.length < 2) return 'no line starts where the cuts fall';
-  return piecesOf(cuts.starts, cuts.header, bytes);
+  return piecesOf(cuts.starts, cuts.header, bytes, seen);
 }
 
-// Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next.
-export function piecesOf(starts: number[], header: string[] | undefined, bytes: number): PieceSpec[] {
+// Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next;
+// each reader checks that the file is still as `seen`.
+export function piecesOf(starts: number[], header: string[] | undefined, bytes: number, seen?: SourceStat): PieceSpec[] {
   return starts.map((start, k) => {
     const last = k === starts.length - 1;
-    const piece: PieceSpec = { start, end: last ? bytes : starts[k + 1] };
+    const piece: PieceSpec = { start, end: last ? bytes : starts[k + 1], seen };
     if (k > 0) Object.assign(piece, { line: 1, header });
     if (!last) piece.handoff = { fileBytes: bytes };
     return piece;
@@ -154,7 +157,7 @@ export function splittable(format: TextFormat): boolean {
 // Read `spec`'s file as `pieces`, one reader thread each (`open`), the chunks coming out as one reader's would.
 export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (spec: PrepareSpec) => Prepared = prepareInWorker): Prepared {
   const readers = pieces.map((piece) => open({ ...spec, piece }));
-  const whole = readWhole(spec);
+  const whole = readWhole(spec, pieces[0]?.seen);
   let current = 0;
   let used = readers.length;
   let lastEnd: PrepareEnd | undefined;
@@ -245,6 +248,8 @@ export interface GroupShare {
   readers: number[][];
   /** Bytes of the file. */
   bytes: number;
+  /** The file as the plan saw it: each reader checks it is still so. */
+  seen?: SourceStat;
 }
 
 // The row groups of `spec`'s Parquet file shared among `readers(rows, groups)` readers, or a string saying
@@ -257,12 +262,13 @@ export async function planRowGroups(spec: PrepareSpec, readers: (rows: number, g
   }
   // The footer's modules only (~40 ms to load, against ~100 ms for the whole reader's): this thread reads no rows.
   const [{ parquetBytes }, { parquetRowGroups }] = await Promise.all([import('../io/parquet/bytes.js'), import('../io/parquet/listing.js')]);
+  const seen = await source.stat();
   const bytes = await parquetBytes(source);
   const { rows } = await parquetRowGroups(bytes, spec.display);
   if (rows.length < 2) return rows.length === 1 ? 'one row group' : 'no row groups';
   const n = Math.min(rows.length, await readers(rows.reduce((a, b) => a + b, 0), rows.length));
   if (n < 2) return 'one reader';
-  return { rows, readers: shareGroups(rows, n), bytes: bytes.size };
+  return { rows, readers: shareGroups(rows, n), bytes: bytes.size, seen };
 }
 
 // Row groups (of `rows` rows each) for n readers: in file order, each to the reader with the fewest rows so
@@ -296,15 +302,15 @@ function aheadFor(spec: PrepareSpec, share: GroupShare): number {
 // in file order, as one reader's.
 export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (spec: PrepareSpec, ahead: number) => Prepared = prepareInWorker): Prepared {
   const ahead = aheadFor(spec, share);
-  const readers = share.readers.map((groups) => open({ ...spec, piece: { start: 0, end: share.bytes, groups } }, ahead));
+  const readers = share.readers.map((groups) => open({ ...spec, piece: { start: 0, end: share.bytes, groups, seen: share.seen } }, ahead));
   const its = readers.map((r) => r.chunks[Symbol.asyncIterator]());
   const owner: number[] = [];
   share.readers.forEach((groups, k) => groups.forEach((g) => (owner[g] = k)));
-  const whole = readWhole(spec);
+  const whole = readWhole(spec, share.seen);
   let current = 0;
   let stopped = false;
   // A reader whose rows do not fall where the footer read before said: the file was replaced meanwhile.
-  const changed = () => new SbError('INPUT_FAILED', 'the file changed while it was being read; run again to read the new version', { file: spec.display });
+  const changed = () => new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: spec.display });
 
   // Each row group's chunks from its reader, in file order.
   async function* inOrder(): AsyncGenerator<PreparedChunk> {
@@ -348,10 +354,13 @@ interface WholeRead {
   close(): Promise<void>;
 }
 
-function readWhole(spec: PrepareSpec): WholeRead {
-  const whole: SourceStream = openSource(spec.file, spec.display).open();
+// The whole of `spec`'s file, checked to be still as `seen` first.
+function readWhole(spec: PrepareSpec, seen: SourceStat | undefined): WholeRead {
+  const source = openSource(spec.file, spec.display);
+  const whole: SourceStream = source.open();
   const it = whole[Symbol.asyncIterator]();
   const done = (async () => {
+    if (seen) await assertUnchanged(source, seen);
     for (let r = await it.next(); !r.done; r = await it.next());
   })();
   // Awaited at the end of the chunks; a run that stops before has no use for its outcome.

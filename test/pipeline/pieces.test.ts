@@ -4,7 +4,7 @@
 // not numbers, blank lines, and on JSON Lines; cut at random places, into 2 to 6 pieces, with small chunks;
 // and on generated Parquet (nulls and several types, uneven row groups) shared among 2 to 5 readers.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -243,6 +243,19 @@ describe('several readers of a Parquet file = one reader', () => {
     expect(one).toMatchObject({ error: expect.stringContaining('row group 3') });
     const many = await seen(prepareInRowGroups(spec, (await planRowGroups(spec, () => 3)) as GroupShare, (s) => prepareHere(s)));
     expect(many).toEqual(one);
+  });
+
+  it('fails, rather than mix two files, when the file is replaced after the row groups were shared', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.parquet');
+    writeFileSync(file, mixedParquet(400, 100));
+    const spec = parquetSpec(file, 64);
+    const share = (await planRowGroups(spec, () => 2)) as GroupShare;
+    // The same layout (row groups of the same sizes), other values.
+    writeFileSync(file, mixedParquet(400, 100, { seed: 99 }));
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const got = await seen(prepareInRowGroups(spec, share, (s) => prepareHere(s)));
+    expect(got).toMatchObject({ chunks: [], error: 'it changed while it was being read; run again to read the new version', context: { file: 'in.parquet' } });
   });
 
   it('reads a file of one row group with one reader', async () => {
