@@ -57,10 +57,14 @@ const READ_MS_PER_BYTE = 1.6e3 / 282e6;
  *  text too, 93–96 ns. */
 const PARQUET_READ_MS_PER_VALUE = 50e-6;
 
-/** The reading each reader of a Parquet file beyond the first needs: a new reader thread costs ~0.1 s to start,
- *  and its first row groups 0.1–0.4 s more than later ones (the same runs read cold: 24, 41, 106–116 and
- *  124 ns a value), so a reader with less to read costs more CPU than it saves time. */
-const MIN_PARQUET_PIECE_MS = 500;
+/** The reading each reader of a Parquet file beyond the first needs. A new reader costs ~0.1 s of CPU to start,
+ *  0.1–0.4 s more for its first row groups than for later ones (the runs above read cold: 24, 41, 106–116 and
+ *  124 ns a value), ~25 MB, and per column it reads a 1 MiB window and a decoded page. Measured on the 2-core
+ *  bench machine at load 1.2–2.5, 1M rows × 30 float32 (1.5 s by the figure above, 0.63 s warm) with the
+ *  bench's lr: a second reader took 1.89–1.97 s against 1.88–2.19 s (CSV result, profiled) and 1.33–1.37 s
+ *  against 1.46–1.52 s (label only, no profile), for +0.3 s of CPU and +120 MB: less than ~1 s of reading is
+ *  not worth a reader. */
+const MIN_PARQUET_PIECE_MS = 1000;
 
 /** The model's CPU time per row, timed on a few calls; undefined when it could not be timed. */
 export type ModelCost = number | undefined;

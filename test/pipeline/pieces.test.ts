@@ -275,13 +275,13 @@ describe('sharing row groups among readers', () => {
   });
 
   it('chooses readers by the values read against the model, at most one per core and per row group', () => {
-    // 1M rows × 30 columns: ~1.5 s of reading; a light model.
-    expect(parquetReaderCount(1e6, 30, 10, 1e-6, undefined, 2)).toBe(2);
+    // 2M rows × 30 columns: ~3 s of reading; a light model.
+    expect(parquetReaderCount(2e6, 30, 10, 1e-6, undefined, 2)).toBe(2);
     // A model costing ten times the reading: one reader.
-    expect(parquetReaderCount(1e6, 30, 10, 15e-3, undefined, 2)).toBe(1);
-    // Too little reading to pay for a thread (each reader beyond the first needs ~0.5 s): flights-3m's 2 columns.
+    expect(parquetReaderCount(2e6, 30, 10, 15e-3, undefined, 2)).toBe(1);
+    // Too little reading to pay for a thread (each reader beyond the first needs ~1 s): flights-3m's 2 columns.
     expect(parquetReaderCount(3e6, 2, 11, 1e-6, undefined, 8)).toBe(1);
-    expect(parquetReaderCount(1e6, 30, 10, undefined, undefined, 16)).toBe(3);
+    expect(parquetReaderCount(2e6, 30, 10, undefined, undefined, 16)).toBe(3);
     // input.readers wins, but a reader needs a row group.
     expect(parquetReaderCount(1e3, 1, 4, 1, 3, 2)).toBe(3);
     expect(parquetReaderCount(3e6, 2, 2, 1e-6, 8, 16)).toBe(2);
