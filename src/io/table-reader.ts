@@ -6,12 +6,13 @@ import type { ReadContext, TableReader } from '../table/reader.js';
 import { readCsv, type CsvReadOptions, type TextProgress } from './csv-reader.js';
 import { readJsonl } from './jsonl-reader.js';
 import type { ParquetInput } from './parquet/index.js';
-import { openSource, type ByteSource } from '../storage/source.js';
+import { assertUnchanged, openSource, type ByteSource, type SourceStat } from '../storage/source.js';
 import { inputBlocks } from './input-blocks.js';
 import type { QueryReader, QueryShard, Watermark } from '../db/types.js';
 
 /** What a reader needs to read part of a file: text bytes [start, end) from physical line `line` with the
- *  file's header, or Parquet row groups [fromGroup, toGroup). */
+ *  file's header, or Parquet row groups [fromGroup, toGroup) — or the row groups in `groups` (ascending), one
+ *  reader's share of a file read by several (pipeline/pieces.ts). */
 export interface PieceSpec {
   start: number;
   end: number;
@@ -19,6 +20,9 @@ export interface PieceSpec {
   header?: string[];
   fromGroup?: number;
   toGroup?: number;
+  groups?: number[];
+  /** The file as the reader that planned the pieces saw it: a reader that finds it otherwise fails. */
+  seen?: SourceStat;
   /** Text: `end` is where another reader of the same file started, at a line start that may lie inside a
    *  quoted field. Reading stops there only if every byte before it was parsed into rows (the reader stands
    *  at a record start, as one reader of the whole file would); otherwise it reads on to `fileBytes` and says
@@ -77,14 +81,16 @@ export function openTableReader(spec: ReaderSpec): TableReader & { end(): Reader
     batchSize: spec.batchSize,
     limit: spec.limit,
     from: piece && piece.start > 0 && spec.format !== 'parquet' ? { line: piece.line ?? 1 } : undefined,
-    rowGroups: piece && spec.format === 'parquet' ? { from: piece.fromGroup ?? 0, to: piece.toGroup } : undefined,
+    rowGroups: piece && spec.format === 'parquet' ? (piece.groups ? { only: piece.groups } : { from: piece.fromGroup ?? 0, to: piece.toGroup }) : undefined,
   };
   if (spec.format === 'parquet') {
     let input: ParquetInput | undefined;
     const chunks = async function* () {
       // Loaded on first use: the Parquet modules cost ~60 ms to load, which CSV and JSON Lines runs skip.
       const { parquetBytes, readParquet } = await import('./parquet/index.js');
-      input = readParquet(await parquetBytes(openSource(spec.file, spec.display)), ctx);
+      const source = openSource(spec.file, spec.display);
+      if (piece?.seen) await assertUnchanged(source, piece.seen);
+      input = readParquet(await parquetBytes(source), ctx);
       yield* input.chunks;
     };
     return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
@@ -96,6 +102,7 @@ export function openTableReader(spec: ReaderSpec): TableReader & { end(): Reader
   let rest: ReturnType<ByteSource['open']> | undefined;
   // A handoff piece: its range, then (only when the reader is inside a record there) the rest of the file.
   async function* blocks(): AsyncGenerator<Uint8Array> {
+    if (piece?.seen) await assertUnchanged(stored, piece.seen);
     yield* source.blocks;
     const handoff = piece?.handoff;
     if (!handoff || progress.settled() || piece.end >= handoff.fileBytes) return;

@@ -19,18 +19,27 @@
 //   would.
 // The file's sha256 (run record, ledger) is taken here, by reading the file once more in order: no piece
 // sees all of it.
+//
+// A Parquet file is shared among its readers by row groups, not cut into one piece per reader: each reader
+// runs only a few chunks ahead of the consumer (memory), so the reader of a second half would wait for the
+// whole first half to be taken and the readers would take turns (measured on text pieces: 282 MB of CSV
+// taken in 2.95 s with one reader, 3.22 s with two). Each row group goes to the reader with the fewest rows
+// so far (equal groups go round in turn), and a reader may run a whole row group ahead: while the groups
+// before its next one are taken from the others, it reads that one. Exactly one reader's chunks come out
+// without a re-cut: a Parquet reader ends a chunk at every row group's end and numbers rows from the start
+// of the file (io/parquet/read.ts), also when it reads only some of the row groups.
 import os from 'node:os';
 import { SbError } from '../errors.js';
 import type { CsvOptions, TextFormat } from '../job/config.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { readerCuts } from '../io/split.js';
-import { openSource, type SourceStream } from '../storage/source.js';
+import { assertUnchanged, openSource, type SourceStat, type SourceStream } from '../storage/source.js';
 import type { LoadedModel } from '../model/session.js';
 import { CALL_ROWS, type RunSpec } from '../model/tensors.js';
 import type { RunPlan } from './plan.js';
 import type { PackedText } from '../table/packed.js';
 import type { Feed, FeedData } from './featurize.js';
-import { prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
+import { AHEAD, prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
 
 /** Each reader beyond the first needs at least this many bytes of the file: a reader thread costs ~0.1 s
  *  to start and ~10 MB. */
@@ -40,20 +49,51 @@ export const MIN_PIECE_BYTES = 32 * 1024 * 1024;
  *  "reader alone"). */
 const READ_MS_PER_BYTE = 1.6e3 / 282e6;
 
+/** CPU time one reader spends on a Parquet value (one row of one column the job reads), in a thread that has
+ *  read a row group or two: per value, not per byte, as the cost follows the values and not the compressed
+ *  bytes. Measured one thread, no model, 2-core machine at load ~2: 3M rows × 30 float32 (PLAIN, Snappy)
+ *  21 ns; 3M × 4 doubles (PLAIN, Snappy) 29–32 ns (~5 ns a compressed byte); flights-3m's int64 delay and
+ *  distance (dictionary, ZSTD) 47–52 ns (~40 ns a compressed byte); with its timestamp and a string read as
+ *  text too, 93–96 ns. */
+const PARQUET_READ_MS_PER_VALUE = 50e-6;
+
+/** The reading each reader of a Parquet file beyond the first needs. A new reader costs ~0.1 s of CPU to start,
+ *  0.1–0.4 s more for its first row groups than for later ones (the runs above read cold: 24, 41, 106–116 and
+ *  124 ns a value), ~25 MB, and per column it reads a 1 MiB window and a decoded page. Measured on the 2-core
+ *  bench machine at load 1.2–2.5, 1M rows × 30 float32 (1.5 s by the figure above, 0.63 s warm) with the
+ *  bench's lr: a second reader took 1.89–1.97 s against 1.88–2.19 s (CSV result, profiled) and 1.33–1.37 s
+ *  against 1.46–1.52 s (label only, no profile), for +0.3 s of CPU and +120 MB: less than ~1 s of reading is
+ *  not worth a reader. */
+const MIN_PARQUET_PIECE_MS = 1000;
+
 /** The model's CPU time per row, timed on a few calls; undefined when it could not be timed. */
 export type ModelCost = number | undefined;
 
 // How many readers for an input of `bytes` with lines of `lineBytes`: the configured number; else as many as
-// keep the cores busy — reading takes R of the run's CPU and the model M, so with C cores reading is
-// never the slower half with ceil(C × R / (R + M)) readers (a light model: one per core; a model that
-// costs several times the reading: one) — at most one per core and one per MIN_PIECE_BYTES.
+// keep the cores busy (keepBusy), at most one per MIN_PIECE_BYTES.
 export function readerCount(bytes: number, lineBytes: number, modelMsPerRow: ModelCost, configured?: number, cores = os.availableParallelism()): number {
   if (configured !== undefined) return Math.max(1, configured);
-  const bySize = Math.max(1, Math.min(cores, Math.floor(bytes / MIN_PIECE_BYTES)));
-  if (modelMsPerRow === undefined) return bySize;
-  const read = bytes * READ_MS_PER_BYTE;
-  const model = (bytes / Math.max(1, lineBytes)) * modelMsPerRow;
-  return Math.max(1, Math.min(bySize, Math.ceil((cores * read) / (read + model))));
+  const model = modelMsPerRow === undefined ? undefined : (bytes / Math.max(1, lineBytes)) * modelMsPerRow;
+  return keepBusy(Math.floor(bytes / MIN_PIECE_BYTES), bytes * READ_MS_PER_BYTE, model, cores);
+}
+
+// How many readers for a Parquet input of `rows` rows in `groups` row groups, `columns` of its columns read:
+// the configured number, else as many as keep the cores busy (keepBusy), each with MIN_PARQUET_PIECE_MS of
+// reading; never more than its row groups.
+export function parquetReaderCount(rows: number, columns: number, groups: number, modelMsPerRow: ModelCost, configured?: number, cores = os.availableParallelism()): number {
+  const read = rows * Math.max(1, columns) * PARQUET_READ_MS_PER_VALUE;
+  const n = configured ?? keepBusy(Math.floor(read / MIN_PARQUET_PIECE_MS), read, modelMsPerRow === undefined ? undefined : rows * modelMsPerRow, cores);
+  return Math.max(1, Math.min(n, groups));
+}
+
+// Readers that keep the cores busy: reading takes R (`readMs`) of the run's CPU and the model M (`modelMs`;
+// undefined: not timed), so with C cores reading is never the slower half with ceil(C × R / (R + M)) readers
+// (a light model: one per core; a model that costs several times the reading: one) — at most one per core
+// and `bySize`.
+function keepBusy(bySize: number, readMs: number, modelMs: number | undefined, cores: number): number {
+  const most = Math.max(1, Math.min(cores, bySize));
+  if (modelMs === undefined) return most;
+  return Math.max(1, Math.min(most, Math.ceil((cores * readMs) / (readMs + modelMs))));
 }
 
 // The model's CPU time per row (its call time × the cores its threads may use), on calls of made-up rows
@@ -87,7 +127,9 @@ export async function planPieces(spec: PrepareSpec, bytes: number, readers: numb
     return Array.from({ length: n - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / n));
   };
   let cuts;
+  let seen;
   try {
+    seen = await source.stat();
     cuts = await readerCuts(source, bytes, spec.format, spec.csv as CsvOptions & { delimiter: string }, wanted);
   } finally {
     await source.close();
@@ -95,22 +137,24 @@ export async function planPieces(spec: PrepareSpec, bytes: number, readers: numb
   if (typeof cuts === 'string') return cuts;
   if (n < 2) return 'one reader';
   if (cuts.starts.length < 2) return 'no line starts where the cuts fall';
-  return piecesOf(cuts.starts, cuts.header, bytes);
+  return piecesOf(cuts.starts, cuts.header, bytes, seen);
 }
 
-// Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next.
-// None hashes its bytes: prepareInPieces hashes the whole file once (~80 ms of CPU saved per reader and 282 MB).
-export function piecesOf(starts: number[], header: string[] | undefined, bytes: number): PieceSpec[] {
+// Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next;
+// each reader checks that the file is still as `seen`. None hashes its bytes: prepareInPieces hashes the whole
+// file once (~80 ms of CPU saved per reader and 282 MB).
+export function piecesOf(starts: number[], header: string[] | undefined, bytes: number, seen?: SourceStat): PieceSpec[] {
   return starts.map((start, k) => {
     const last = k === starts.length - 1;
-    const piece: PieceSpec = { start, end: last ? bytes : starts[k + 1], unhashed: true };
+    const piece: PieceSpec = { start, end: last ? bytes : starts[k + 1], seen, unhashed: true };
     if (k > 0) Object.assign(piece, { line: 1, header });
     if (!last) piece.handoff = { fileBytes: bytes };
     return piece;
   });
 }
 
-/** Whether an input of this format can be read by several readers. */
+/** Whether an input of this format can be cut at line starts for several readers (Parquet is shared by row
+ *  groups: planRowGroups). */
 export function splittable(format: TextFormat): boolean {
   return format === 'csv' || format === 'tsv' || format === 'jsonl';
 }
@@ -118,14 +162,7 @@ export function splittable(format: TextFormat): boolean {
 // Read `spec`'s file as `pieces`, one reader thread each (`open`), the chunks coming out as one reader's would.
 export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (spec: PrepareSpec) => Prepared = prepareInWorker): Prepared {
   const readers = pieces.map((piece) => open({ ...spec, piece }));
-  // The whole file in order, for its sha256 and byte count.
-  const whole: SourceStream = openSource(spec.file, spec.display).open();
-  const wholeIt = whole[Symbol.asyncIterator]();
-  const hashing = (async () => {
-    for (let r = await wholeIt.next(); !r.done; r = await wholeIt.next());
-  })();
-  // Awaited at the end of the chunks; a run that stops before has no use for its outcome.
-  hashing.catch(() => undefined);
+  const whole = readWhole(spec, pieces[0]?.seen);
   let current = 0;
   let used = readers.length;
   let lastEnd: PrepareEnd | undefined;
@@ -185,7 +222,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
     }
     if (held.length > 0) yield scaled(join(held), used);
     // The end (bytes, sha256) is read once the chunks are done.
-    await hashing;
+    await whole.done;
   }
 
   const it = regrid();
@@ -193,17 +230,152 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   return {
     chunks: it,
     bytes,
-    end: () => ({ bytes: whole.bytesRead, sha256: whole.sha256(), line: lastEnd?.line, readers: used }),
+    end: () => ({ bytes: whole.bytes(), sha256: whole.sha256(), line: lastEnd?.line, readers: used }),
     close: async () => {
       if (stopped) return;
       stopped = true;
       await it.return(undefined);
       await Promise.all(readers.map((r) => r.close()));
-      await wholeIt.return?.(undefined);
+      await whole.close();
     },
     recycle: (chunk) => {
       // Only arrays of their own go back to a reader's pool (a piece's tail is a view into a larger one).
       if (chunk.feeds.every((f) => ArrayBuffer.isView(f.data) && f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength)) readers[current].recycle(chunk);
+    },
+  };
+}
+
+/** A Parquet file's row groups shared among reader threads. */
+export interface GroupShare {
+  /** Rows of each row group of the file. */
+  rows: number[];
+  /** The row groups each reader reads, ascending; each group is one reader's. */
+  readers: number[][];
+  /** Bytes of the file. */
+  bytes: number;
+  /** The file as the plan saw it: each reader checks it is still so. */
+  seen?: SourceStat;
+}
+
+// The row groups of `spec`'s Parquet file shared among `readers(rows, groups)` readers, or a string saying
+// why it is read by one.
+export async function planRowGroups(spec: PrepareSpec, readers: (rows: number, groups: number) => number | Promise<number>): Promise<GroupShare | string> {
+  const source = openSource(spec.file, spec.display);
+  if (!source.readAt) {
+    await source.close();
+    return 'it can only be read in order';
+  }
+  // The footer's modules only (~40 ms to load, against ~100 ms for the whole reader's): this thread reads no rows.
+  const [{ parquetBytes }, { parquetRowGroups }] = await Promise.all([import('../io/parquet/bytes.js'), import('../io/parquet/listing.js')]);
+  const seen = await source.stat();
+  const bytes = await parquetBytes(source);
+  const { rows } = await parquetRowGroups(bytes, spec.display);
+  if (rows.length < 2) return rows.length === 1 ? 'one row group' : 'no row groups';
+  const n = Math.min(rows.length, await readers(rows.reduce((a, b) => a + b, 0), rows.length));
+  if (n < 2) return 'one reader';
+  return { rows, readers: shareGroups(rows, n), bytes: bytes.size, seen };
+}
+
+// Row groups (of `rows` rows each) for n readers: in file order, each to the reader with the fewest rows so
+// far (the first on a tie). The groups are taken in file order, so what a reader reads while the others'
+// groups are taken is its next group: this keeps each reader's rows near 1/n of the rows read by then,
+// wherever the large groups fall.
+export function shareGroups(rows: number[], n: number): number[][] {
+  const share: number[][] = Array.from({ length: n }, () => []);
+  const load = new Array<number>(n).fill(0);
+  rows.forEach((r, g) => {
+    const k = load.indexOf(Math.min(...load));
+    share[k].push(g);
+    load[k] += r;
+  });
+  return share.filter((groups) => groups.length > 0);
+}
+
+/** Bytes of chunks a reader of a Parquet file may hold ahead of the consumer. */
+const AHEAD_BYTES = 32 * 1024 * 1024;
+
+// Chunks each reader of `share` may run ahead: its next row group whole (the largest one), so that it is
+// ready when the groups before it have been taken, within AHEAD_BYTES of chunks (estimated at 8 bytes a
+// feature value, 16 a passthrough cell); never fewer than one reader's.
+function aheadFor(spec: PrepareSpec, share: GroupShare): number {
+  const perRow = 8 * spec.plan.tensors.reduce((n, t) => n + t.columns.length, 0) + 16 * spec.plan.passthrough.length;
+  const group = Math.ceil(share.rows.reduce((a, b) => Math.max(a, b), 0) / spec.batchSize);
+  return Math.max(AHEAD, Math.min(AHEAD + group, Math.floor(AHEAD_BYTES / Math.max(1, spec.batchSize * perRow))));
+}
+
+// Read `spec`'s Parquet file by the readers of `share`, one reader thread each (`open`), the chunks coming out
+// in file order, as one reader's.
+export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (spec: PrepareSpec, ahead: number) => Prepared = prepareInWorker): Prepared {
+  const ahead = aheadFor(spec, share);
+  const readers = share.readers.map((groups) => open({ ...spec, piece: { start: 0, end: share.bytes, groups, seen: share.seen } }, ahead));
+  const its = readers.map((r) => r.chunks[Symbol.asyncIterator]());
+  const owner: number[] = [];
+  share.readers.forEach((groups, k) => groups.forEach((g) => (owner[g] = k)));
+  const whole = readWhole(spec, share.seen);
+  let current = 0;
+  let stopped = false;
+  // A reader whose rows do not fall where the footer read before said: the file was replaced meanwhile.
+  const changed = () => new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: spec.display });
+
+  // Each row group's chunks from its reader, in file order.
+  async function* inOrder(): AsyncGenerator<PreparedChunk> {
+    for (let g = 0; g < share.rows.length; g++) {
+      current = owner[g];
+      for (let left = share.rows[g]; left > 0; ) {
+        const next = await its[current].next();
+        if (next.done || next.value.rowsIn > left) throw changed();
+        left -= next.value.rowsIn;
+        yield scaled(next.value, readers.length);
+      }
+    }
+    for (const it of its) if (!(await it.next()).done) throw changed();
+    // The end (bytes, sha256) is read once the chunks are done.
+    await whole.done;
+  }
+
+  const it = inOrder();
+  return {
+    chunks: it,
+    // A Parquet reader's bytes are how far into the file its rows reach: the current group's reader tells.
+    bytes: () => readers[current].bytes(),
+    end: () => ({ bytes: whole.bytes(), sha256: whole.sha256(), readers: readers.length }),
+    close: async () => {
+      if (stopped) return;
+      stopped = true;
+      await it.return(undefined);
+      await Promise.all(readers.map((r) => r.close()));
+      await whole.close();
+    },
+    recycle: (chunk) => readers[current].recycle(chunk),
+  };
+}
+
+/** The file read once more, in order, on this thread: its sha256 and byte count (no piece sees all of it). */
+interface WholeRead {
+  /** Settles when the file was read to its end. */
+  done: Promise<void>;
+  bytes(): number;
+  sha256(): string | undefined;
+  close(): Promise<void>;
+}
+
+// The whole of `spec`'s file, checked to be still as `seen` first.
+function readWhole(spec: PrepareSpec, seen: SourceStat | undefined): WholeRead {
+  const source = openSource(spec.file, spec.display);
+  const whole: SourceStream = source.open();
+  const it = whole[Symbol.asyncIterator]();
+  const done = (async () => {
+    if (seen) await assertUnchanged(source, seen);
+    for (let r = await it.next(); !r.done; r = await it.next());
+  })();
+  // Awaited at the end of the chunks; a run that stops before has no use for its outcome.
+  done.catch(() => undefined);
+  return {
+    done,
+    bytes: () => whole.bytesRead,
+    sha256: () => whole.sha256(),
+    close: async () => {
+      await it.return?.(undefined);
     },
   };
 }

@@ -1,5 +1,5 @@
 // Worker thread entry (see reader-thread.ts): waits for its input ({ start: PrepareSpec }), then runs
-// prepareHere() on it and posts each chunk when the consumer has asked for one (it asks AHEAD at first, then
+// prepareHere() on it and posts each chunk when the consumer has asked for one (it asks a few at first, then
 // one per chunk it takes), so memory stays bounded. An object store input is read through this thread's own
 // client, made from the job's storage settings the input comes with.
 import { parentPort } from 'node:worker_threads';

@@ -130,15 +130,15 @@ export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared 
 }
 
 /** Chunks the worker may run ahead of the consumer. */
-const AHEAD = 3;
+export const AHEAD = 3;
 
 type FromWorker =
   | { kind: 'chunk'; chunk: PreparedChunk; bytes: number }
   | { kind: 'end'; end: PrepareEnd }
   | { kind: 'error'; error: { code?: ErrorCode; message: string; context?: ErrorContext; stack?: string } };
 
-// Read, parse and featurize in a worker thread, at most AHEAD chunks ahead of the consumer.
-export function prepareInWorker(spec: PrepareSpec): Prepared {
+// Read, parse and featurize in a worker thread, at most `ahead` chunks ahead of the consumer.
+export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
   const worker = takeReaderThread();
   const queue: FromWorker[] = [];
   let wake: (() => void) | undefined;
@@ -184,7 +184,7 @@ export function prepareInWorker(spec: PrepareSpec): Prepared {
   }
   try {
     worker.postMessage({ start: spec });
-    for (let i = 0; i < AHEAD; i++) worker.postMessage('next');
+    for (let i = 0; i < ahead; i++) worker.postMessage('next');
   } catch (err) {
     void worker.terminate();
     throw err;

@@ -14,7 +14,7 @@ import type { Reject } from '../table/chunk.js';
 import type { RunPlan } from './plan.js';
 import type { PieceSpec, QuerySpec } from '../io/table-reader.js';
 import { prepareHere, prepareInWorker, type Prepared, type PrepareSpec } from './prepare.js';
-import { modelCost, planPieces, prepareInPieces, readerCount, splittable } from './pieces.js';
+import { modelCost, parquetReaderCount, planPieces, planRowGroups, prepareInPieces, prepareInRowGroups, readerCount, splittable } from './pieces.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import type { ChunkProfiler } from './profile-stage.js';
@@ -144,10 +144,18 @@ export async function scoreInput(file: string, display: string, format: TextForm
 // A large input: read by several reader threads when it can be (pieces.ts), else by one.
 async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number, ctx: ScoreContext): Promise<Prepared> {
   // --limit reads the first rows only; a shard's piece is already a part of the file.
-  if (ctx.piece || ctx.limit !== undefined || !splittable(format)) return prepareInWorker(spec);
+  if (ctx.piece || ctx.limit !== undefined) return prepareInWorker(spec);
   const configured = ctx.job.input.readers;
-  const cost = configured === undefined ? await modelCost(ctx.model, ctx.plan, ctx.runSpec) : undefined;
-  const pieces = await planPieces(spec, bytes, (lineBytes) => readerCount(bytes, lineBytes, cost, configured)).catch(() => 'the file could not be planned');
+  const cost = () => (configured === undefined ? modelCost(ctx.model, ctx.plan, ctx.runSpec) : Promise.resolve(undefined));
+  if (format === 'parquet') {
+    // The model is timed only for a file with row groups to share.
+    const readers = async (rows: number, groups: number) => parquetReaderCount(rows, spec.plan.needs.length, groups, await cost(), configured);
+    const share = await planRowGroups(spec, readers).catch(() => 'the file could not be planned');
+    return typeof share === 'string' ? prepareInWorker(spec) : prepareInRowGroups(spec, share);
+  }
+  if (!splittable(format)) return prepareInWorker(spec);
+  const modelMsPerRow = await cost();
+  const pieces = await planPieces(spec, bytes, (lineBytes) => readerCount(bytes, lineBytes, modelMsPerRow, configured)).catch(() => 'the file could not be planned');
   return typeof pieces === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, pieces);
 }
 

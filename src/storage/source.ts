@@ -2,6 +2,7 @@
 // bytes: a local file or standard input (storage/local), later an object store (storage/s3). A source is opened
 // by its URL through the backend that serves it (backends.ts); nothing above src/storage asks what kind of
 // place a URL names.
+import { SbError } from '../errors.js';
 import { backendFor } from './backends.js';
 
 /** Bytes [start, end) of a source. */
@@ -59,4 +60,12 @@ export interface ByteSource {
 // The source at `url` ('-': standard input), shown as `display` in messages.
 export function openSource(url: string, display: string): ByteSource {
   return backendFor(url).source(url, display);
+}
+
+// Fail unless `source` is still what `seen` described: several readers of one input, each with a source of its
+// own, must read the same bytes (an object's reads are pinned to the version its own HEAD saw).
+export async function assertUnchanged(source: ByteSource, seen: SourceStat): Promise<void> {
+  const now = await source.stat();
+  if (now && now.size === seen.size && now.mtimeMs === seen.mtimeMs && now.identity === seen.identity) return;
+  throw new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: source.display });
 }

@@ -26,8 +26,9 @@ export interface ReadContext {
   /** A shard's piece that starts in the middle of a text file, at this physical line: no byte-order mark
    *  there, the header comes from the options, and (JSON Lines) the file's first piece checks the keys. */
   from?: { line: number };
-  /** A shard's piece of a Parquet file: row groups [from, to) (to undefined: through the last). */
-  rowGroups?: { from: number; to?: number };
+  /** Part of a Parquet file: a shard's piece, row groups [from, to) (to undefined: through the last), or one
+   *  of several readers' row groups (`only`, ascending). */
+  rowGroups?: { from: number; to?: number } | { only: number[] };
 }
 
 // Map needed column names to header positions; a missing or duplicated name fails the input. `where` names

@@ -1,17 +1,20 @@
 // Several readers over one file give exactly what one reader gives: the same chunks (rows, tensors bit for
 // bit, passthrough cells, rejects with their lines and fields, rows read per chunk) and the same error — on
 // generated CSV with quoted fields that hold line breaks (CRLF too), ragged rows, bad quotes, cells that are
-// not numbers, blank lines, and on JSON Lines; cut at random places, into 2 to 6 pieces, with small chunks.
-import { statSync, writeFileSync } from 'node:fs';
+// not numbers, blank lines, and on JSON Lines; cut at random places, into 2 to 6 pieces, with small chunks;
+// and on generated Parquet (nulls and several types, uneven row groups) shared among 2 to 5 readers.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readerCuts } from '../../src/io/split.js';
-import { piecesOf, planPieces, prepareInPieces } from '../../src/pipeline/pieces.js';
+import { parquetReaderCount, piecesOf, planPieces, planRowGroups, prepareInPieces, prepareInRowGroups, shareGroups, type GroupShare } from '../../src/pipeline/pieces.js';
 import { prepareHere, type Prepared, type PrepareSpec } from '../../src/pipeline/prepare.js';
 import type { TextFormat } from '../../src/job/config.js';
 import { openSource } from '../../src/storage/source.js';
 import { unpackText } from '../../src/table/packed.js';
+import { mixedParquet, rejectedRow } from '../support/parquet.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Everything a consumer sees of a prepared input, as plain data (floats as their bits).
@@ -160,5 +163,127 @@ describe('several readers = one reader', () => {
     const cr = path.join(dir, 'cr.csv');
     writeFileSync(cr, `id,s,a,b\r${'1,x,2,3\r'.repeat(30)}`);
     expect(await planPieces(specOf(cr, 'csv', 8), statSync(cr).size, 3)).toBe('no line starts where the cuts fall');
+  });
+});
+
+// The generated Parquet file's columns (test/support/parquet.ts) as a job reads them: a, b, c and flag into a
+// float32 tensor (missing: reject), id, ts and note passed through.
+function parquetSpec(file: string, batchSize: number): PrepareSpec {
+  const columns = ['a', 'b', 'c', 'flag'].map((name) => ({ name, missing: { kind: 'reject' as const } }));
+  const text = (name: string) => ({ name, number: false, text: true });
+  const number = (name: string) => ({ name, number: true, text: false });
+  return {
+    ...specOf(file, 'parquet', batchSize),
+    plan: {
+      needs: [text('id'), text('ts'), text('note'), ...['a', 'b', 'c', 'flag'].map(number)],
+      tensors: [{ input: 'input', type: 'float32', columns, rank: 2 }],
+      passthrough: ['id', 'ts', 'note'],
+    },
+  };
+}
+
+describe('several readers of a Parquet file = one reader', () => {
+  it('on generated files with nulls, uneven row groups, small chunks and 2 to 5 readers', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.parquet');
+    let shared = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 300 }),
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 2, max: 5 }),
+        async (rows, groups, batch, n) => {
+          writeFileSync(file, mixedParquet(rows, groups, { seed: rows + 1 }));
+          const spec = parquetSpec(file, batch);
+          const one = await seen(prepareHere(spec));
+          const share = await planRowGroups(spec, () => n);
+          if (typeof share === 'string') return;
+          shared++;
+          const { readers, ...many } = await seen(prepareInRowGroups(spec, share, (s) => prepareHere(s)));
+          expect(readers).toBe(share.readers.length);
+          expect(many).toEqual(one);
+        },
+      ),
+      { numRuns: 120, seed: 19 },
+    );
+    expect(shared).toBeGreaterThan(60);
+  });
+
+  it('in reader threads: rows in file order, rejects numbered by the file, the sha256 of the file', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.parquet');
+    writeFileSync(file, mixedParquet(5000, [1200, 300, 300, 900, 2300]));
+    const spec = parquetSpec(file, 256);
+    const share = (await planRowGroups(spec, () => 3)) as GroupShare;
+    expect(share.readers).toEqual([[0], [1, 3], [2, 4]]);
+    const one = await seen(prepareHere(spec));
+    const many = await seen(prepareInRowGroups(spec, share));
+    expect(many).toEqual({ ...one, readers: 3 });
+    // What one reader gives is itself right: ids in order, each reject on its row of the file.
+    const chunks = many.chunks as { passthrough: string[][]; rejects: { line: number }[] }[];
+    const ids = chunks.flatMap((c) => c.passthrough[0]);
+    const rejected = Array.from({ length: 5000 }, (_, i) => i).filter((i) => rejectedRow(i));
+    expect(ids).toEqual(Array.from({ length: 5000 }, (_, i) => `r${i}`).filter((_, i) => !rejectedRow(i)));
+    expect(chunks.flatMap((c) => c.rejects.map((r) => r.line))).toEqual(rejected.map((i) => i + 1));
+    expect(many.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+  });
+
+  it('fails where one reader fails, after the same chunks', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.parquet');
+    const buf = mixedParquet(400, 100);
+    // The page header that starts row group 3 made unreadable.
+    const { parquetBuffer, parquetRowGroups } = await import('../../src/io/parquet/index.js');
+    const { starts } = await parquetRowGroups(parquetBuffer(buf), 'in.parquet');
+    buf.fill(0xff, starts[2], starts[2] + 16);
+    writeFileSync(file, buf);
+    const spec = parquetSpec(file, 64);
+    const one = await seen(prepareHere(spec));
+    expect(one).toMatchObject({ error: expect.stringContaining('row group 3') });
+    const many = await seen(prepareInRowGroups(spec, (await planRowGroups(spec, () => 3)) as GroupShare, (s) => prepareHere(s)));
+    expect(many).toEqual(one);
+  });
+
+  it('fails, rather than mix two files, when the file is replaced after the row groups were shared', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.parquet');
+    writeFileSync(file, mixedParquet(400, 100));
+    const spec = parquetSpec(file, 64);
+    const share = (await planRowGroups(spec, () => 2)) as GroupShare;
+    // The same layout (row groups of the same sizes), other values.
+    writeFileSync(file, mixedParquet(400, 100, { seed: 99 }));
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const got = await seen(prepareInRowGroups(spec, share, (s) => prepareHere(s)));
+    expect(got).toMatchObject({ chunks: [], error: 'it changed while it was being read; run again to read the new version', context: { file: 'in.parquet' } });
+  });
+
+  it('reads a file of one row group with one reader', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'one.parquet');
+    writeFileSync(file, mixedParquet(500, 1000));
+    expect(await planRowGroups(parquetSpec(file, 64), () => 3)).toBe('one row group');
+  });
+});
+
+describe('sharing row groups among readers', () => {
+  it('gives equal groups in turn and uneven ones by rows, each group once, in file order per reader', () => {
+    expect(shareGroups([5, 5, 5, 5, 5], 2)).toEqual([[0, 2, 4], [1, 3]]);
+    // The large first group is one reader's while the other reads the small ones after it.
+    expect(shareGroups([100, 10, 10, 10, 10, 100, 10], 2)).toEqual([[0, 6], [1, 2, 3, 4, 5]]);
+    expect(shareGroups([1, 1], 3)).toEqual([[0], [1]]);
+  });
+
+  it('chooses readers by the values read against the model, at most one per core and per row group', () => {
+    // 2M rows × 30 columns: ~3 s of reading; a light model.
+    expect(parquetReaderCount(2e6, 30, 10, 1e-6, undefined, 2)).toBe(2);
+    // A model costing ten times the reading: one reader.
+    expect(parquetReaderCount(2e6, 30, 10, 15e-3, undefined, 2)).toBe(1);
+    // Too little reading to pay for a thread (each reader beyond the first needs ~1 s): flights-3m's 2 columns.
+    expect(parquetReaderCount(3e6, 2, 11, 1e-6, undefined, 8)).toBe(1);
+    expect(parquetReaderCount(2e6, 30, 10, undefined, undefined, 16)).toBe(3);
+    // input.readers wins, but a reader needs a row group.
+    expect(parquetReaderCount(1e3, 1, 4, 1, 3, 2)).toBe(3);
+    expect(parquetReaderCount(3e6, 2, 2, 1e-6, 8, 16)).toBe(2);
   });
 });

@@ -2,6 +2,7 @@
 // 127.0.0.1): every format in and out, gzip, Parquet by ranged reads, the incremental ledger by ETag, a sharded
 // run and its merge, a killed upload cleaned up by the next run, refused configurations, and standard output
 // from an object. Real ONNX sessions, in process through runJob() and main(); one spawned CLI run.
+import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -11,6 +12,7 @@ import { parseJob } from '../../src/job/load.js';
 import { runJob } from '../../src/run/run-job.js';
 import { cliAsync, model, runMain, writeFiles } from '../support/cli.js';
 import { makeFifo } from '../support/streams.js';
+import { mixedParquet, rejectedRow } from '../support/parquet.js';
 import { s3Proxy, setEnv, startS3Server, type S3TestServer } from '../support/s3-server.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -138,6 +140,41 @@ describe('formats', () => {
     expect(gets.every((g) => g === 'whole' || /^bytes=\d+-\d+$/.test(g))).toBe(true);
     expect((await runJob(fromFile.job)).status).toBe('ok');
     expect((await object('results', 'pq/p.parquet'))?.equals(readFileSync(path.join(fromFile.dir, 'out/p.parquet')))).toBe(true);
+  });
+});
+
+describe('several readers of one object', () => {
+  it('a Parquet object of several row groups read by two readers gives the bytes, rejects and counts of one', async () => {
+    const data = mixedParquet(240_000, [70_001, 4_999, 5_000, 40_000, 120_000], { padding: true });
+    await server.put('data', 'pqpar/in.parquet', data);
+    // Through a proxy that records the requests: each reader reads the footer from the start ('PAR1').
+    const proxy = await s3Proxy(server.port);
+    const heads = () => proxy.requests().match(/^range: bytes=0-3\r$/gim)?.length ?? 0;
+    const runs = [];
+    for (const readers of [1, 2]) {
+      const before = heads();
+      const { job: j, dir } = job([
+        `input: { path: s3://data/pqpar/in.parquet, readers: ${readers} }`,
+        'passthrough: [id, ts, note]',
+        'batch_size: 1024',
+        'output: out/r.csv',
+        'errors: { max_rejected: 100000, rejects: out/rejects.csv }',
+        `storage: { s3: { endpoint: "http://127.0.0.1:${proxy.port}", region: eu-west-1 } }`,
+      ]);
+      const r = await runJob(j);
+      const read = (f: string) => readFileSync(path.join(dir, 'out', f), 'utf8');
+      // The planner's footer, then each reader's.
+      expect(heads() - before).toBe(1 + readers);
+      runs.push({ status: r.status, inputs: r.inputs.map((i) => ({ ...i, output: null, rejects: null, duration_ms: 0 })), result: read('r.csv'), rejects: read('rejects.csv').replaceAll(dir, '') });
+    }
+    await proxy.close();
+    expect(runs[0].inputs[0]).toMatchObject({ rows_in: 240_000, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    expect(runs[0].rejects.trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]))).toEqual(
+      Array.from({ length: 240_000 }, (_, i) => i)
+        .filter((i) => rejectedRow(i, ['a', 'b']))
+        .map((i) => i + 1),
+    );
+    expect(runs[1]).toEqual(runs[0]);
   });
 });
 

@@ -1,7 +1,8 @@
 // Parquet → chunks for a run, in bounded memory: the footer first, then row group by row group only the
 // needed columns, page by page (pages.ts), each page written into the chunk's columns as it is reached
-// (cells.ts). A row's line is its row number in the file (1-based), also in a shard's piece. Types: see
-// table/builder.ts and cells.ts; decimals are doubles; nested columns are refused when a job reads them.
+// (cells.ts). A chunk never spans two row groups. A row's line is its row number in the file (1-based), also
+// in a part of it (a shard's piece, one reader's share). Types: see table/builder.ts and cells.ts; decimals are
+// doubles; nested columns are refused when a job reads them.
 import { ChunkBuilder, StoragePool } from '../../table/builder.js';
 import type { SourceChunk } from '../../table/chunk.js';
 import type { ReadContext } from '../../table/reader.js';
@@ -27,15 +28,15 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
     try {
       const meta = await metadataOf(bytes, ctx.file);
       const { header, needs, columns } = planColumns(meta, ctx);
-      const from = ctx.rowGroups?.from ?? 0;
-      const to = Math.min(ctx.rowGroups?.to ?? Infinity, meta.row_groups.length);
-      // Row numbers count from the start of the file, also in a shard's piece.
-      let groupStart = meta.row_groups.slice(0, from).reduce((n, g) => n + Number(g.num_rows), 0);
+      // Row numbers count from the start of the file, also in a part of it.
+      const firstRows = firstRowsOf(meta.row_groups);
       let left = ctx.limit ?? Infinity;
       const pool = new StoragePool();
-      for (let g = from; g < to && left > 0; g++) {
+      for (const g of groupsToRead(ctx.rowGroups, meta.row_groups.length)) {
+        if (left <= 0) break;
         const group = meta.row_groups[g];
         const groupRows = Number(group.num_rows);
+        const groupStart = firstRows[g];
         const cursors = columns.map((c) => (c ? new ColumnPages<Store>(bytes, group.columns[c.chunkIndex].meta_data, c.decoder, storeFor(c.time), groupRows, ctx.file, g) : undefined));
         let done = 0;
         while (done < groupRows && left > 0) {
@@ -51,9 +52,8 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
           bytesRead = Math.max(bytesRead, ...cursors.map((c) => c?.position ?? 0));
           yield rows.build();
         }
-        groupStart += groupRows;
       }
-      // A shard's piece does not hash the whole file (every worker would read all of it).
+      // A part of the file does not hash all of it (every shard's worker, every reader would read all of it).
       if (left > 0 && !ctx.rowGroups) {
         digest = await bytes.sha256();
         bytesRead = bytes.size;
@@ -71,4 +71,23 @@ export function readParquet(bytes: ParquetBytes, ctx: ReadContext): ParquetInput
     },
     sha256: () => digest,
   };
+}
+
+// The row groups to read, in file order: all of them, a shard's range [from, to), or one reader's share.
+function groupsToRead(part: ReadContext['rowGroups'], count: number): number[] {
+  if (part && 'only' in part) return part.only.filter((g) => g < count);
+  const from = part?.from ?? 0;
+  const to = Math.min(part?.to ?? Infinity, count);
+  return Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
+}
+
+// The rows before each row group.
+function firstRowsOf(groups: { num_rows: bigint | number }[]): number[] {
+  const out: number[] = [];
+  let n = 0;
+  for (const g of groups) {
+    out.push(n);
+    n += Number(g.num_rows);
+  }
+  return out;
 }
