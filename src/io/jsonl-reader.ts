@@ -48,13 +48,17 @@ export async function* readJsonl(source: AsyncIterable<Uint8Array>, ctx: ReadCon
   yield* state.drain();
 }
 
+// Chunk storage of this thread, shared by its readers (one per piece of a file read by several readers): see
+// csv-reader.ts.
+const STORAGE = new StoragePool();
+
 class JsonlState {
   done = false;
   private line: number;
   private first: boolean;
   private seen = 0;
   private rows?: ChunkBuilder;
-  private readonly pool = new StoragePool();
+  private readonly pool = STORAGE;
   private readonly ready: SourceChunk[] = [];
   private readonly header: string[];
   private readonly paths: string[][];
