@@ -1,7 +1,10 @@
 // One large text input read by several reader threads at once. The file is cut at line starts
-// (io/split.ts, readerCuts); each reader parses its piece in a thread of its own (prepareInWorker), at most a
-// few chunks ahead, and the chunks are taken in file order: all of the first piece's, then the second's...
-// so the model and the writer see the rows in the order one reader would give them.
+// (io/split.ts, readerCuts) into pieces of ~PIECE_BYTES, taken by the readers in turn (with two: the first,
+// third, fifth... piece by one, the others by the other), each reader in a thread of its own
+// (prepareInWorker) reading its pieces one after another, and the chunks are taken in file order: all of the
+// first piece's, then the second's... so the model and the writer see the rows in the order one reader would
+// give them. A reader may run its next piece whole ahead: while the pieces before it are taken from the
+// others, it reads that one (one piece per reader, each only a few chunks ahead, made the readers take turns).
 //
 // What one reader would give is the contract, byte for byte, and three things make it so:
 // - Where a piece starts. A line start may lie inside a quoted CSV field that holds a line break. A piece
@@ -20,12 +23,8 @@
 // The file's sha256 (run record, ledger) is taken here, by reading the file once more in order: no piece
 // sees all of it.
 //
-// A Parquet file is shared among its readers by row groups, not cut into one piece per reader: each reader
-// runs only a few chunks ahead of the consumer (memory), so the reader of a second half would wait for the
-// whole first half to be taken and the readers would take turns (measured on text pieces: 282 MB of CSV
-// taken in 2.95 s with one reader, 3.22 s with two). Each row group goes to the reader with the fewest rows
-// so far (equal groups go round in turn), and a reader may run a whole row group ahead: while the groups
-// before its next one are taken from the others, it reads that one. Exactly one reader's chunks come out
+// A Parquet file is shared among its readers the same way, by row groups: each row group goes to the reader
+// with the fewest rows so far (equal groups go round in turn), and a reader may run a whole row group ahead. Exactly one reader's chunks come out
 // without a re-cut: a Parquet reader ends a chunk at every row group's end and numbers rows from the start
 // of the file (io/parquet/read.ts), also when it reads only some of the row groups.
 import os from 'node:os';
@@ -86,14 +85,18 @@ export function parquetReaderCount(rows: number, columns: number, groups: number
   return Math.max(1, Math.min(n, groups));
 }
 
-// Readers that keep the cores busy: reading takes R (`readMs`) of the run's CPU and the model M (`modelMs`;
-// undefined: not timed), so with C cores reading is never the slower half with ceil(C × R / (R + M)) readers
-// (a light model: one per core; a model that costs several times the reading: one) — at most one per core
-// and `bySize`.
+// Readers that keep the cores busy. One core is the main thread's: it takes the chunks in order, assembles,
+// profiles and writes the results (~1 s of CPU per 1M rows of the bench's lr, about half the reading), and
+// with the readers and the model on every core it became the bound: on 2 cores the lr took 2.3–2.5 s with
+// two readers against 2.4–2.6 s with one, for ~100 MB more (`npm run bench`). Of the C − 1 other cores,
+// reading takes R (`readMs`) of the CPU and the model M (`modelMs`; undefined: not timed), so reading is
+// never the slower half with ceil((C − 1) × R / (R + M)) readers (a light model: one per core but the
+// main thread's; a model that costs several times the reading: one) — at least one, at most `bySize`.
 function keepBusy(bySize: number, readMs: number, modelMs: number | undefined, cores: number): number {
-  const most = Math.max(1, Math.min(cores, bySize));
+  const others = Math.max(1, cores - 1);
+  const most = Math.max(1, Math.min(others, bySize));
   if (modelMs === undefined) return most;
-  return Math.max(1, Math.min(most, Math.ceil((cores * readMs) / (readMs + modelMs))));
+  return Math.max(1, Math.min(most, Math.ceil((others * readMs) / (readMs + modelMs))));
 }
 
 // The model's CPU time per row (its call time × the cores its threads may use), on calls of made-up rows
@@ -118,13 +121,31 @@ export async function modelCost(model: LoadedModel, plan: Pick<RunPlan, 'tensors
   }
 }
 
+/** Text pieces for several readers: the file cut at line starts into pieces of about this size (at least one
+ *  per reader), taken by the readers in turn. A reader runs its next piece whole ahead of the consumer while
+ *  the pieces before it are taken from the others, so its chunks stay few: one piece per reader would leave
+ *  each reader only a few chunks ahead, and the readers would take turns (282 MB of CSV, no model: 2.95 s
+ *  with one reader, 3.22 s with two in one piece each). */
+export const PIECE_BYTES = 16 * 1024 * 1024;
+
+/** How `spec`'s text file is read by several readers (prepareInPieces). */
+export interface PiecePlan {
+  pieces: PieceSpec[];
+  readers: number;
+  /** Chunks a reader may run ahead of the consumer: a whole piece's and AHEAD more. */
+  ahead: number;
+}
+
 // The pieces of `spec`'s file for `readers(lineBytes)` readers, or a string saying why it is read by one.
-export async function planPieces(spec: PrepareSpec, bytes: number, readers: number | ((lineBytes: number) => number)): Promise<PieceSpec[] | string> {
+export async function planPieces(spec: PrepareSpec, bytes: number, readers: number | ((lineBytes: number) => number)): Promise<PiecePlan | string> {
   const source = openSource(spec.file, spec.display);
   let n = typeof readers === 'number' ? readers : 0;
+  let line = 1;
   const wanted = (lineBytes: number) => {
     if (typeof readers !== 'number') n = readers(lineBytes);
-    return Array.from({ length: n - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / n));
+    line = Math.max(1, lineBytes);
+    const count = n < 2 ? 1 : Math.max(n, Math.ceil(bytes / PIECE_BYTES));
+    return Array.from({ length: count - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / count));
   };
   let cuts;
   let seen;
@@ -137,7 +158,9 @@ export async function planPieces(spec: PrepareSpec, bytes: number, readers: numb
   if (typeof cuts === 'string') return cuts;
   if (n < 2) return 'one reader';
   if (cuts.starts.length < 2) return 'no line starts where the cuts fall';
-  return piecesOf(cuts.starts, cuts.header, bytes, seen);
+  const pieces = piecesOf(cuts.starts, cuts.header, bytes, seen);
+  const longest = pieces.reduce((m, p) => Math.max(m, p.end - p.start), 0);
+  return { pieces, readers: Math.min(n, pieces.length), ahead: aheadOf(spec, Math.ceil(longest / line)) };
 }
 
 // Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next;
@@ -159,24 +182,42 @@ export function splittable(format: TextFormat): boolean {
   return format === 'csv' || format === 'tsv' || format === 'jsonl';
 }
 
-// Read `spec`'s file as `pieces`, one reader thread each (`open`), the chunks coming out as one reader's would.
-export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (spec: PrepareSpec) => Prepared = prepareInWorker): Prepared {
-  const readers = pieces.map((piece) => open({ ...spec, piece }));
+// Read `spec`'s file as `pieces` by `count` readers (`open`: a reader thread each), piece k by reader
+// k mod count, each reader at most `ahead` chunks ahead; the chunks come out as one reader's would.
+export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (spec: PrepareSpec, ahead: number) => Prepared = prepareInWorker, count = pieces.length, ahead = AHEAD): Prepared {
+  const n = Math.max(1, Math.min(count, pieces.length));
+  const readers = Array.from({ length: n }, (_, r) => open({ ...spec, pieces: pieces.filter((_, k) => k % n === r) }, ahead));
+  const its = readers.map((r) => r.chunks[Symbol.asyncIterator]());
   const whole = readWhole(spec, pieces[0]?.seen);
   let current = 0;
-  let used = readers.length;
+  let used = pieces.length;
   let lastEnd: PrepareEnd | undefined;
-  let stopped = false;
+
+  // The chunks of piece k from its reader, up to the chunk that ends the piece (its end).
+  async function* piece(k: number): AsyncGenerator<PreparedChunk, PrepareEnd> {
+    for (;;) {
+      const next = await its[k % n].next();
+      if (next.done) throw new Error(`internal: the reader of piece ${k + 1} stopped before its end`);
+      if (next.value.pieceEnd) return next.value.pieceEnd;
+      yield next.value;
+    }
+  }
 
   // The pieces' chunks in file order, their lines made the file's.
   async function* inOrder(): AsyncGenerator<PreparedChunk> {
     let before = 0;
-    for (let k = 0; k < readers.length; k++) {
-      current = k;
+    for (let k = 0; k < pieces.length; k++) {
+      current = k % n;
+      let end: PrepareEnd;
       try {
-        for await (const chunk of readers[k].chunks) {
-          if (before > 0) for (const r of chunk.rejects) r.line += before;
-          yield chunk;
+        const chunks = piece(k);
+        for (let r = await chunks.next(); ; r = await chunks.next()) {
+          if (r.done) {
+            end = r.value;
+            break;
+          }
+          if (before > 0) for (const x of r.value.rejects) x.line += before;
+          yield r.value;
         }
       } catch (err) {
         if (err instanceof SbError && err.context.line !== undefined && before > 0) {
@@ -184,16 +225,17 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
         }
         throw err;
       }
-      const end = readers[k].end();
       lastEnd = end;
       if (end.spilled) {
-        // This reader read on through the later pieces: their readers' rows are not used.
+        // This piece's reader read on through the later pieces: their rows are not used.
         used = k + 1;
-        await Promise.all(readers.slice(k + 1).map((r) => r.close()));
+        await Promise.all(readers.map((r) => r.close()));
         return;
       }
       before += (end.line ?? 1) - 1;
     }
+    // Each reader is done (a reader thread stops once its end is taken).
+    for (const it of its) await it.next();
   }
 
   // One reader's chunks: batch_size accepted rows each (the last one fewer).
@@ -226,18 +268,12 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   }
 
   const it = regrid();
-  const bytes = () => readers.slice(0, current + 1).reduce((n, r) => n + r.bytes(), 0);
+  const bytes = () => readers.reduce((sum, r) => sum + r.bytes(), 0);
   return {
     chunks: it,
     bytes,
     end: () => ({ bytes: whole.bytes(), sha256: whole.sha256(), line: lastEnd?.line, readers: used }),
-    close: async () => {
-      if (stopped) return;
-      stopped = true;
-      await it.return(undefined);
-      await Promise.all(readers.map((r) => r.close()));
-      await whole.close();
-    },
+    close: closer(it, readers, whole),
     recycle: (chunk) => {
       // Only arrays of their own go back to a reader's pool (a piece's tail is a view into a larger one).
       if (chunk.feeds.every((f) => ArrayBuffer.isView(f.data) && f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength)) readers[current].recycle(chunk);
@@ -291,16 +327,22 @@ export function shareGroups(rows: number[], n: number): number[][] {
   return share.filter((groups) => groups.length > 0);
 }
 
-/** Bytes of chunks a reader of a Parquet file may hold ahead of the consumer. */
+/** Bytes of chunks a reader of several pieces or row groups may hold ahead of the consumer. */
 const AHEAD_BYTES = 32 * 1024 * 1024;
+
+// Chunks a reader may run ahead to read `rows` rows (its next piece or row group) while the others' are
+// taken, and AHEAD more, within AHEAD_BYTES of chunks (estimated at 8 bytes a feature value, 16 a passthrough
+// cell); never fewer than one reader's.
+function aheadOf(spec: PrepareSpec, rows: number): number {
+  const perRow = 8 * spec.plan.tensors.reduce((n, t) => n + t.columns.length, 0) + 16 * spec.plan.passthrough.length;
+  return Math.max(AHEAD, Math.min(AHEAD + Math.ceil(rows / spec.batchSize), Math.floor(AHEAD_BYTES / Math.max(1, spec.batchSize * perRow))));
+}
 
 // Chunks each reader of `share` may run ahead: its next row group whole (the largest one), so that it is
 // ready when the groups before it have been taken, within AHEAD_BYTES of chunks (estimated at 8 bytes a
 // feature value, 16 a passthrough cell); never fewer than one reader's.
 function aheadFor(spec: PrepareSpec, share: GroupShare): number {
-  const perRow = 8 * spec.plan.tensors.reduce((n, t) => n + t.columns.length, 0) + 16 * spec.plan.passthrough.length;
-  const group = Math.ceil(share.rows.reduce((a, b) => Math.max(a, b), 0) / spec.batchSize);
-  return Math.max(AHEAD, Math.min(AHEAD + group, Math.floor(AHEAD_BYTES / Math.max(1, spec.batchSize * perRow))));
+  return aheadOf(spec, share.rows.reduce((a, b) => Math.max(a, b), 0));
 }
 
 // Read `spec`'s Parquet file by the readers of `share`, one reader thread each (`open`), the chunks coming out
@@ -313,7 +355,6 @@ export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (
   share.readers.forEach((groups, k) => groups.forEach((g) => (owner[g] = k)));
   const whole = readWhole(spec, share.seen);
   let current = 0;
-  let stopped = false;
   // A reader whose rows do not fall where the footer read before said: the file was replaced meanwhile.
   const changed = () => new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: spec.display });
 
@@ -339,14 +380,20 @@ export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (
     // A Parquet reader's bytes are how far into the file its rows reach: the current group's reader tells.
     bytes: () => readers[current].bytes(),
     end: () => ({ bytes: whole.bytes(), sha256: whole.sha256(), readers: readers.length }),
-    close: async () => {
-      if (stopped) return;
-      stopped = true;
-      await it.return(undefined);
-      await Promise.all(readers.map((r) => r.close()));
-      await whole.close();
-    },
+    close: closer(it, readers, whole),
     recycle: (chunk) => readers[current].recycle(chunk),
+  };
+}
+
+// Stop the chunks, the readers and the whole-file read, once.
+function closer(it: AsyncGenerator<PreparedChunk>, readers: Prepared[], whole: WholeRead): () => Promise<void> {
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    await it.return(undefined);
+    await Promise.all(readers.map((r) => r.close()));
+    await whole.close();
   };
 }
 

@@ -28,6 +28,9 @@ export interface PreparedChunk {
   readMs?: number;
   /** Where the rows and rejects fall among the rows the reader accepted (pieces.ts cuts chunks by it). */
   grid: ChunkGrid;
+  /** Only in a reader of several pieces (PrepareSpec.pieces): a chunk of no rows after each piece's chunks,
+   *  saying how that piece ended. */
+  pieceEnd?: PrepareEnd;
 }
 
 /** A chunk's rows in the order the reader met them: `accepted` rows (the featurizer keeps those not in its
@@ -52,6 +55,9 @@ export interface PrepareSpec {
   limit?: number;
   /** A shard's piece of the file (see run/shards.ts); absent: the whole file. */
   piece?: PieceSpec;
+  /** Text: pieces of the file read one after another, each as `piece` is (pieces.ts), each followed by a
+   *  chunk of no rows with its `pieceEnd`. */
+  pieces?: PieceSpec[];
   /** The job's storage settings: a reader thread opens its own store client with them. */
   storage?: StorageSettings;
   /** Read this query instead of a file. */
@@ -68,7 +74,7 @@ export interface PrepareEnd {
   line?: number;
   /** A handoff piece that was read on to the end of the file (io/table-reader.ts). */
   spilled?: boolean;
-  /** Readers whose rows were used (pieces.ts). */
+  /** Pieces whose rows were used (pieces.ts). */
   readers?: number;
 }
 
@@ -104,6 +110,7 @@ function gridOf(chunk: SourceChunk, rejects: Reject[], keep: Uint32Array | undef
 
 // Read, parse and featurize in this thread.
 export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared {
+  if (spec.pieces) return prepareSeries(spec, spec.pieces, pool);
   const reader = openTableReader({ ...spec, needs: spec.plan.needs });
   async function* prepared(): AsyncGenerator<PreparedChunk> {
     for await (const chunk of reader.chunks) {
@@ -120,6 +127,38 @@ export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared 
     chunks: it,
     bytes: () => reader.bytes(),
     end: () => reader.end(),
+    close: async () => {
+      await it.return(undefined);
+    },
+    recycle: (chunk) => {
+      for (const f of chunk.feeds) pool.give(f.data);
+    },
+  };
+}
+
+// `pieces` read one after another, each followed by a chunk of no rows with its end. A piece that read on to
+// the end of the file (spilled) is the last.
+function prepareSeries(spec: PrepareSpec, pieces: PieceSpec[], pool: FeedPool): Prepared {
+  let current: Prepared | undefined;
+  let before = 0;
+  let last: PrepareEnd = { bytes: 0 };
+  async function* all(): AsyncGenerator<PreparedChunk> {
+    for (const piece of pieces) {
+      current = prepareHere({ ...spec, pieces: undefined, piece }, pool);
+      yield* current.chunks;
+      last = current.end();
+      before += last.bytes;
+      current = undefined;
+      const grid = { accepted: 0, at: new Uint32Array(0), fromReader: new Uint8Array(0) };
+      yield { rowsIn: 0, rows: 0, feeds: [], passthrough: [], rejects: [], header: [], grid, pieceEnd: last };
+      if (last.spilled) return;
+    }
+  }
+  const it = all();
+  return {
+    chunks: it,
+    bytes: () => before + (current?.bytes() ?? 0),
+    end: () => last,
     close: async () => {
       await it.return(undefined);
     },

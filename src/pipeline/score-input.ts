@@ -155,8 +155,8 @@ async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number
   }
   if (!splittable(format)) return prepareInWorker(spec);
   const modelMsPerRow = await cost();
-  const pieces = await planPieces(spec, bytes, (lineBytes) => readerCount(bytes, lineBytes, modelMsPerRow, configured)).catch(() => 'the file could not be planned');
-  return typeof pieces === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, pieces);
+  const plan = await planPieces(spec, bytes, (lineBytes) => readerCount(bytes, lineBytes, modelMsPerRow, configured)).catch(() => 'the file could not be planned');
+  return typeof plan === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, plan.pieces, prepareInWorker, plan.readers, plan.ahead);
 }
 
 // Above the limit: a count fails after the chunk that exceeded it, a percentage once all rows are known.

@@ -9,7 +9,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readerCuts } from '../../src/io/split.js';
-import { parquetReaderCount, piecesOf, planPieces, planRowGroups, prepareInPieces, prepareInRowGroups, shareGroups, type GroupShare } from '../../src/pipeline/pieces.js';
+import { parquetReaderCount, piecesOf, readerCount, planPieces, planRowGroups, prepareInPieces, prepareInRowGroups, shareGroups, type GroupShare } from '../../src/pipeline/pieces.js';
 import { prepareHere, type Prepared, type PrepareSpec } from '../../src/pipeline/prepare.js';
 import type { TextFormat } from '../../src/job/config.js';
 import { openSource } from '../../src/storage/source.js';
@@ -67,7 +67,11 @@ async function compare(file: string, format: TextFormat, batchSize: number, offs
   const cuts = await readerCuts(source, bytes, format, spec.csv, [...offsets].sort((x, y) => x - y));
   await source.close();
   if (typeof cuts === 'string' || cuts.starts.length < 2) return { one, many: undefined };
-  const many = await seen(prepareInPieces(spec, piecesOf(cuts.starts, cuts.header, bytes), threads ? undefined : (s) => prepareHere(s)));
+  const pieces = piecesOf(cuts.starts, cuts.header, bytes);
+  const open = threads ? undefined : (s: PrepareSpec) => prepareHere(s);
+  const many = await seen(prepareInPieces(spec, pieces, open));
+  // Two readers taking the pieces in turn (each reads a series of pieces): the same again.
+  if (pieces.length > 2) expect(await seen(prepareInPieces(spec, pieces, open, 2, 2))).toEqual(many);
   const { readers, ...rest } = many;
   if ('error' in one) {
     // One reader drops the rows of the block it fails in (they never make a chunk), so the chunks before a
@@ -139,6 +143,17 @@ describe('several readers = one reader', () => {
       }),
       { numRuns: 150, seed: 19 },
     );
+  });
+
+  it('in reader threads, two readers taking six pieces in turn: the rows and rejects of one reader', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    const rows = Array.from({ length: 600 }, (_, i) => (i % 97 === 5 ? `${i},bad` : i % 89 === 7 ? `${i},t,x,1` : `${i},t,${i},${i / 4}`));
+    writeFileSync(file, `id,s,a,b\n${rows.join('\n')}\n`);
+    const size = statSync(file).size;
+    const { one, many } = await compare(file, 'csv', 16, [1, 2, 3, 4, 5].map((k) => Math.floor((k * size) / 6)), true);
+    expect(many?.readers).toBe(6);
+    expect((one.chunks as { rejects: unknown[] }[]).flatMap((c) => c.rejects).length).toBeGreaterThan(10);
   });
 
   it('fails a piece with the line of the whole file, after the rows before it', async () => {
@@ -274,11 +289,22 @@ describe('sharing row groups among readers', () => {
     expect(shareGroups([1, 1], 3)).toEqual([[0], [1]]);
   });
 
+  it('chooses text readers by the bytes read against the model, leaving a core to the main thread', () => {
+    // The bench's 282 MB CSV, a light model: one reader on 2 cores, one per core but one on 8, one per 32 MiB.
+    expect(readerCount(282e6, 282, 1e-6, undefined, 2)).toBe(1);
+    expect(readerCount(282e6, 282, 1e-6, undefined, 8)).toBe(7);
+    expect(readerCount(282e6, 282, 1e-6, undefined, 16)).toBe(8);
+    // A model costing as much as the reading: half the other cores read.
+    expect(readerCount(282e6, 282, 1.6e-3, undefined, 9)).toBe(4);
+    expect(readerCount(282e6, 282, 1e-6, 3, 2)).toBe(3);
+  });
+
   it('chooses readers by the values read against the model, at most one per core and per row group', () => {
-    // 2M rows × 30 columns: ~3 s of reading; a light model.
-    expect(parquetReaderCount(2e6, 30, 10, 1e-6, undefined, 2)).toBe(2);
+    // 2M rows × 30 columns: ~3 s of reading; a light model: a reader per core but the main thread's.
+    expect(parquetReaderCount(2e6, 30, 10, 1e-6, undefined, 4)).toBe(3);
+    expect(parquetReaderCount(2e6, 30, 10, 1e-6, undefined, 2)).toBe(1);
     // A model costing ten times the reading: one reader.
-    expect(parquetReaderCount(2e6, 30, 10, 15e-3, undefined, 2)).toBe(1);
+    expect(parquetReaderCount(2e6, 30, 10, 15e-3, undefined, 4)).toBe(1);
     // Too little reading to pay for a thread (each reader beyond the first needs ~1 s): flights-3m's 2 columns.
     expect(parquetReaderCount(3e6, 2, 11, 1e-6, undefined, 8)).toBe(1);
     expect(parquetReaderCount(2e6, 30, 10, undefined, undefined, 16)).toBe(3);
