@@ -12,42 +12,43 @@ export const FEATURES = 30;
 // Write `rows` rows to `file` (kept if it is already there with the same row count in its name).
 export async function ensureRows(file: string, rows: number): Promise<void> {
   if (existsSync(file) && statSync(file).size > 0) return;
-  const temp = `${file}.partial`;
-  const out = createWriteStream(temp);
   const rnd = normal(0);
-  out.write(`id,${Array.from({ length: FEATURES }, (_, i) => `f${i}`).join(',')}\n`);
-  let buf = '';
-  for (let r = 0; r < rows; r++) {
-    let line = String(r);
-    for (let f = 0; f < FEATURES; f++) line += `,${formatFloat(Math.fround(rnd()), 6)}`;
-    buf += `${line}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
+  await writeLines(file, (function* () {
+    yield `id,${Array.from({ length: FEATURES }, (_, i) => `f${i}`).join(',')}\n`;
+    for (let r = 0; r < rows; r++) {
+      let line = String(r);
+      for (let f = 0; f < FEATURES; f++) line += `,${formatFloat(Math.fround(rnd()), 6)}`;
+      yield `${line}\n`;
     }
-  }
-  out.end(buf);
-  await once(out, 'finish');
-  renameSync(temp, file);
+  })());
 }
 
 // Write the rows of the CSV `csvFile` to `file` as JSON Lines, one object a row with the CSV's names as keys
 // and its cells as JSON numbers, as written (kept if it is already there).
 export async function ensureJsonl(csvFile: string, file: string): Promise<void> {
   if (existsSync(file) && statSync(file).size > 0) return;
+  await writeLines(file, (async function* () {
+    let keys: string[] | undefined;
+    for await (const line of createInterface({ input: createReadStream(csvFile), crlfDelay: Infinity })) {
+      const cells = line.split(',');
+      if (!keys) {
+        keys = cells.map((name) => `"${name}":`);
+        continue;
+      }
+      let row = '{';
+      for (let i = 0; i < cells.length; i++) row += `${i === 0 ? '' : ','}${keys[i]}${cells[i]}`;
+      yield `${row}}\n`;
+    }
+  })());
+}
+
+// `lines` into `file`, written 1 MB at a time under a temporary name that becomes `file` at the end.
+async function writeLines(file: string, lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
   const temp = `${file}.partial`;
   const out = createWriteStream(temp);
-  let keys: string[] | undefined;
   let buf = '';
-  for await (const line of createInterface({ input: createReadStream(csvFile), crlfDelay: Infinity })) {
-    const cells = line.split(',');
-    if (!keys) {
-      keys = cells.map((name) => `"${name}":`);
-      continue;
-    }
-    let row = '{';
-    for (let i = 0; i < cells.length; i++) row += `${i === 0 ? '' : ','}${keys[i]}${cells[i]}`;
-    buf += `${row}}\n`;
+  for await (const line of lines) {
+    buf += line;
     if (buf.length > 1 << 20) {
       if (!out.write(buf)) await once(out, 'drain');
       buf = '';

@@ -3,9 +3,9 @@
 //   scored by the regressor fixture (variable = delay·1.5 − distance·2 + 3);
 // - a wide file written here: 2M rows of 30 float32 features drawn from N(0, 1) and an id, in 10 row groups
 //   of 200,000 rows (hyparquet-writer, Snappy; ~250 MB), scored by the bench's lr (bench/models.ts).
-// Each file is scored with one reader (input.readers: 1) and with more: the default readers (the row groups
-// shared among reader threads when the reading outweighs the model: flights-3m's columns are too little
-// reading for a second reader, the wide file's 60M values are not), or 2 readers where the default is one;
+// Each file is scored with one reader (input.readers: 1) and with more: the default readers (flights-3m's
+// columns are too little reading for a second reader), or a reader per core (the wide file: its 60M values are
+// reading enough, but the default leaves a core to the main thread), or 2 readers asked for;
 // each such result is compared byte for byte with the one-reader result before it. Each case runs in a
 // fresh process; its peak RSS is the process's own maxRSS (worker threads included), recorded at exit by a
 // preloaded hook, so nothing else in this process counts. The same files, models and jobs every time; only
@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -79,7 +79,7 @@ const CASES: Case[] = [
   { name: 'flights → parquet, + timestamp and string passthrough', file: 'flights', passthrough: ['date', 'origin'], output: 'two-text.parquet', readers: 2 },
   { name: 'flights → csv, + timestamp and string passthrough', file: 'flights', passthrough: ['date', 'origin'], output: 'text.csv' },
   { name: 'wide (2M × 30 float32) → csv, lr', file: 'wide', passthrough: ['id'], output: 'wide-one.csv', readers: 1 },
-  { name: 'wide (2M × 30 float32) → csv, lr', file: 'wide', passthrough: ['id'], output: 'wide-default.csv' },
+  { name: 'wide (2M × 30 float32) → csv, lr', file: 'wide', passthrough: ['id'], output: 'wide-all.csv', readers: Math.max(2, os.availableParallelism()) },
 ];
 
 // The wide file: an id and FEATURES float32 columns of N(0, 1) values, the same on every machine.
