@@ -246,13 +246,13 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
     for await (const chunk of inOrder()) {
       let rest = chunk;
       if (held.length === 0 && rest.grid.accepted === size) {
-        yield scaled(rest, used);
+        yield scaled(rest, n);
         continue;
       }
       while (accepted + rest.grid.accepted >= size) {
         const [head, tail] = cut(rest, size - accepted);
         held.push(head);
-        yield scaled(join(held), used);
+        yield scaled(join(held), n);
         held = [];
         accepted = 0;
         rest = tail;
@@ -262,7 +262,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
         accepted += rest.grid.accepted;
       }
     }
-    if (held.length > 0) yield scaled(join(held), used);
+    if (held.length > 0) yield scaled(join(held), n);
     // The end (bytes, sha256) is read once the chunks are done.
     await whole.done;
   }
