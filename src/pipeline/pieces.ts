@@ -126,7 +126,7 @@ export async function modelCost(model: LoadedModel, plan: Pick<RunPlan, 'tensors
  *  the pieces before it are taken from the others, so its chunks stay few: one piece per reader would leave
  *  each reader only a few chunks ahead, and the readers would take turns (282 MB of CSV, no model: 2.95 s
  *  with one reader, 3.22 s with two in one piece each). */
-export const PIECE_BYTES = 16 * 1024 * 1024;
+const PIECE_BYTES = 16 * 1024 * 1024;
 
 /** How `spec`'s text file is read by several readers (prepareInPieces). */
 export interface PiecePlan {
