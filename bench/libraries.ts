@@ -9,9 +9,9 @@
 // - JSON Lines: the same rows as a JSON Lines file, read to the same float32 tensors by serve-batch's reader
 //   (json-line.ts's parser) and by readers on libraries: its line reader with JSON.parse or lossless-json per
 //   line, and stream-chain's JSONL stream (JSON.parse per line). Only lossless-json keeps a number's text as
-//   json-line.ts does (`1.50`, 20-digit ids), and it costs 2.4× the CPU with that meaning and 1.4× even with
-//   plain numbers (11.2 s, 27.3 s, 15.5 s on 1M rows, load ~2.3), so the hand-written parser stays; JSON.parse
-//   (5.3 s) and stream-chain (7.9 s) are faster but lose the texts.
+//   json-line.ts does (`1.50`, 20-digit ids), and it costs 2.8× the CPU with that meaning and 1.5× even with
+//   plain numbers (11.1 s, 31.0 s, 16.9 s of CPU on 1M rows, quiet 2-core machine), so the hand-written parser
+//   stays; JSON.parse (5.7 s) and stream-chain (7.0 s) are faster but lose the texts.
 // Each fast path is proven equal to its reference by the test suite; only speed is measured here.
 // `npm run bench:libraries` runs this part alone.
 import { createReadStream, mkdirSync, statSync } from 'node:fs';

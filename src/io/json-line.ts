@@ -5,10 +5,9 @@
 // named `__proto__` is an ordinary key. Proven equal to JSON.parse by test/io/json-line.test.ts.
 // Hand-written because no library keeps those texts fast enough (`npm run bench:libraries -- --jsonl`: the
 // bench's 1M rows as 459 MB of JSON Lines read to float32 tensors by jsonl-reader.ts with each parser, one
-// thread, one run, a shared 2-core machine at load ~2.3): this parser 11.2 s of CPU (40 MB/s); lossless-json
-// with the same meaning (its parseNumber giving a number or a JsonNumber) 27.3 s, and 15.5 s (+39%) even with
-// its numbers as plain Number, a floor no number parser hung on it can beat. JSON.parse takes 5.3 s but
-// loses the texts.
+// thread, one run, a quiet 2-core machine): this parser 11.1 s of CPU (43 MB/s); lossless-json with the same
+// meaning (its parseNumber giving a number or a JsonNumber) 31.0 s, and 16.9 s (+52%) even with its numbers as
+// plain Number, a floor no number parser hung on it can beat. JSON.parse takes 5.7 s but loses the texts.
 import { quoteCell } from '../util/quote.js';
 
 /** A JSON number whose text is not what String(value) gives (`1.50`, `1e2`, 20-digit ids): both kept. In

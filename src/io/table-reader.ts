@@ -106,7 +106,7 @@ export function openTableReader(spec: ReaderSpec): TableReader & { end(): Reader
     yield* source.blocks;
     const handoff = piece?.handoff;
     if (!handoff || progress.settled() || piece.end >= handoff.fileBytes) return;
-    rest = stored.open({ start: piece.end, end: handoff.fileBytes });
+    rest = stored.open({ start: piece.end, end: handoff.fileBytes }, { hash: !piece.unhashed });
     yield* rest;
   }
   const chunks = spec.format === 'jsonl' ? readJsonl(blocks(), ctx, progress) : readCsv(blocks(), csv, ctx, progress);

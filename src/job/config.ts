@@ -79,8 +79,8 @@ export interface JobConfig {
   dir: string;
   name: string;
   model: { path: string; threads?: number; interThreads?: number; optimization: Optimization };
-  /** patterns is empty for a query input. `readers`: reader threads for one large text input (undefined: chosen
-   *  per input, pipeline/pieces.ts). */
+  /** patterns is empty for a query input. `readers`: reader threads for one large text or Parquet input
+   *  (undefined: chosen per input, pipeline/pieces.ts). */
   input: { patterns: string[]; format?: TextFormat; csv: CsvOptions; incremental: boolean; query?: QueryInput; readers?: number };
   features: FeatureMap;
   missing: { default: MissingPolicy; byColumn: Map<string, MissingPolicy> };

@@ -44,9 +44,9 @@ import { AHEAD, prepareInWorker, type ChunkGrid, type Prepared, type PreparedChu
  *  to start and ~10 MB. */
 export const MIN_PIECE_BYTES = 32 * 1024 * 1024;
 
-/** CPU time one reader spends on a byte of text: 1.6 s for the bench's 282 MB CSV of floats (`npm run bench`,
- *  "reader alone"). */
-const READ_MS_PER_BYTE = 1.6e3 / 282e6;
+/** CPU time one reader spends on a byte of text: 1.8–2.3 s for the bench's 282 MB CSV of floats (`npm run
+ *  bench`, "reader alone", three runs on a quiet 2-core machine). */
+const READ_MS_PER_BYTE = 2.0e3 / 282e6;
 
 /** CPU time one reader spends on a Parquet value (one row of one column the job reads), in a thread that has
  *  read a row group or two: per value, not per byte, as the cost follows the values and not the compressed
@@ -137,20 +137,26 @@ export interface PiecePlan {
 }
 
 // The pieces of `spec`'s file for `readers(lineBytes)` readers, or a string saying why it is read by one.
-export async function planPieces(spec: PrepareSpec, bytes: number, readers: number | ((lineBytes: number) => number)): Promise<PiecePlan | string> {
+export async function planPieces(spec: PrepareSpec, listed: number, readers: number | ((lineBytes: number) => number)): Promise<PiecePlan | string> {
   const source = openSource(spec.file, spec.display);
   let n = typeof readers === 'number' ? readers : 0;
   let line = 1;
-  const wanted = (lineBytes: number) => {
-    if (typeof readers !== 'number') n = readers(lineBytes);
-    line = Math.max(1, lineBytes);
-    const count = n < 2 ? 1 : Math.max(n, Math.ceil(bytes / PIECE_BYTES));
-    return Array.from({ length: count - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / count));
-  };
   let cuts;
   let seen;
+  let bytes = listed;
   try {
+    // The file as it is now (it may have grown since it was listed): every reader checks it is still so.
     seen = await source.stat();
+    bytes = seen?.size ?? listed;
+    const wanted = (lineBytes: number) => {
+      if (typeof readers !== 'number') n = readers(lineBytes);
+      line = Math.max(1, lineBytes);
+      const count = n < 2 ? 1 : Math.max(n, Math.ceil(bytes / PIECE_BYTES));
+      // A JSON Lines reader checks the keys of its first batch before it may hand off, so the first piece
+      // holds a batch and a half (else its reader would read on through the others' pieces).
+      const first = spec.format === 'jsonl' ? 1.5 * spec.batchSize * line : 0;
+      return Array.from({ length: count - 1 }, (_, k) => Math.floor(((k + 1) * bytes) / count)).filter((at) => at >= first);
+    };
     cuts = await readerCuts(source, bytes, spec.format, spec.csv as CsvOptions & { delimiter: string }, wanted);
   } finally {
     await source.close();
@@ -186,7 +192,7 @@ export function splittable(format: TextFormat): boolean {
 // k mod count, each reader at most `ahead` chunks ahead; the chunks come out as one reader's would.
 export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (spec: PrepareSpec, ahead: number) => Prepared = prepareInWorker, count = pieces.length, ahead = AHEAD): Prepared {
   const n = Math.max(1, Math.min(count, pieces.length));
-  const readers = Array.from({ length: n }, (_, r) => open({ ...spec, pieces: pieces.filter((_, k) => k % n === r) }, ahead));
+  const readers = openAll(n, (r) => open({ ...spec, pieces: pieces.filter((_, k) => k % n === r) }, ahead));
   const its = readers.map((r) => r.chunks[Symbol.asyncIterator]());
   const whole = readWhole(spec, pieces[0]?.seen);
   let current = 0;
@@ -349,7 +355,7 @@ function aheadFor(spec: PrepareSpec, share: GroupShare): number {
 // in file order, as one reader's.
 export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (spec: PrepareSpec, ahead: number) => Prepared = prepareInWorker): Prepared {
   const ahead = aheadFor(spec, share);
-  const readers = share.readers.map((groups) => open({ ...spec, piece: { start: 0, end: share.bytes, groups, seen: share.seen } }, ahead));
+  const readers = openAll(share.readers.length, (r) => open({ ...spec, piece: { start: 0, end: share.bytes, groups: share.readers[r], seen: share.seen } }, ahead));
   const its = readers.map((r) => r.chunks[Symbol.asyncIterator]());
   const owner: number[] = [];
   share.readers.forEach((groups, k) => groups.forEach((g) => (owner[g] = k)));
@@ -385,6 +391,18 @@ export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (
   };
 }
 
+// n readers (`open(r)`); if one cannot start, those started are stopped before the error goes on.
+function openAll(n: number, open: (r: number) => Prepared): Prepared[] {
+  const readers: Prepared[] = [];
+  try {
+    for (let r = 0; r < n; r++) readers.push(open(r));
+  } catch (err) {
+    for (const r of readers) void r.close().catch(() => undefined);
+    throw err;
+  }
+  return readers;
+}
+
 // Stop the chunks, the readers and the whole-file read, once.
 function closer(it: AsyncGenerator<PreparedChunk>, readers: Prepared[], whole: WholeRead): () => Promise<void> {
   let stopped = false;
@@ -406,14 +424,17 @@ interface WholeRead {
   close(): Promise<void>;
 }
 
-// The whole of `spec`'s file, checked to be still as `seen` first.
+// The whole of `spec`'s file as the plan saw it (`seen`): its bytes up to the size planned, the file checked to
+// be still as `seen` before and after, so the sha256 and the byte count are those of the bytes the readers
+// read (an append while the pieces are read fails the input rather than hash bytes no row came from).
 function readWhole(spec: PrepareSpec, seen: SourceStat | undefined): WholeRead {
   const source = openSource(spec.file, spec.display);
-  const whole: SourceStream = source.open();
+  const whole: SourceStream = source.open(seen ? { start: 0, end: seen.size } : undefined);
   const it = whole[Symbol.asyncIterator]();
   const done = (async () => {
     if (seen) await assertUnchanged(source, seen);
     for (let r = await it.next(); !r.done; r = await it.next());
+    if (seen) await assertUnchanged(source, seen);
   })();
   // Awaited at the end of the chunks; a run that stops before has no use for its outcome.
   done.catch(() => undefined);

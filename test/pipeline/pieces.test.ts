@@ -156,6 +156,28 @@ describe('several readers = one reader', () => {
     expect((one.chunks as { rejects: unknown[] }[]).flatMap((c) => c.rejects).length).toBeGreaterThan(10);
   });
 
+  it('plans a file grown since it was listed as it is now, and fails, rather than hash unread bytes, when it grows after the plan', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => `${from + i},t,${i},${i / 2}\n`).join('');
+    writeFileSync(file, `id,s,a,b\n${rows(0, 300)}`);
+    const listed = statSync(file).size;
+    writeFileSync(file, rows(300, 100), { flag: 'a' });
+    const spec = specOf(file, 'csv', 16);
+    const one = await seen(prepareHere(spec));
+    const plan = (await planPieces(spec, listed, 3)) as Exclude<Awaited<ReturnType<typeof planPieces>>, string>;
+    expect(plan.pieces[plan.pieces.length - 1].end).toBe(statSync(file).size);
+    const many = await seen(prepareInPieces(spec, plan.pieces, (s) => prepareHere(s), plan.readers));
+    expect({ ...many, readers: undefined }).toEqual({ ...one, readers: undefined });
+    expect((many.chunks as { rowsIn: number }[]).reduce((n, c) => n + c.rowsIn, 0)).toBe(400);
+    // Grown after the plan: the input fails instead of a sha256 over bytes no reader read.
+    const again = (await planPieces(spec, statSync(file).size, 3)) as Exclude<Awaited<ReturnType<typeof planPieces>>, string>;
+    writeFileSync(file, rows(400, 10), { flag: 'a' });
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const late = await seen(prepareInPieces(spec, again.pieces, (s) => prepareHere(s), again.readers));
+    expect(late).toMatchObject({ error: 'it changed while it was being read; run again to read the new version', context: { file: 'in.csv' } });
+  });
+
   it('fails a piece with the line of the whole file, after the rows before it', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'in.csv');
@@ -295,7 +317,7 @@ describe('sharing row groups among readers', () => {
     expect(readerCount(282e6, 282, 1e-6, undefined, 8)).toBe(7);
     expect(readerCount(282e6, 282, 1e-6, undefined, 16)).toBe(8);
     // A model costing as much as the reading: half the other cores read.
-    expect(readerCount(282e6, 282, 1.6e-3, undefined, 9)).toBe(4);
+    expect(readerCount(282e6, 282, 2e-3, undefined, 9)).toBe(4);
     expect(readerCount(282e6, 282, 1e-6, 3, 2)).toBe(3);
   });
 

@@ -67,7 +67,7 @@ describe('run profiles', () => {
     expect(b.missing).toBeGreaterThan(1000);
     expect(profileBytes(await runJob(job(dir, { batchSize: 777, threads: 1 }))).equals(one), 'batch_size 777, one thread').toBe(true);
     clean(dir);
-    // Several readers profile the features of their pieces; their profiles add up to the same file.
+    // Several readers (pieces of the file read in other threads): the same profile file.
     for (const readers of [2, 3]) {
       expect(profileBytes(await runJob(job(dir, { readers }))).equals(one), `${readers} readers`).toBe(true);
       clean(dir);
