@@ -156,6 +156,22 @@ describe('several readers = one reader', () => {
     expect((one.chunks as { rejects: unknown[] }[]).flatMap((c) => c.rejects).length).toBeGreaterThan(10);
   });
 
+  it('in reader threads, a quoted line break at the second cut: its reader reads on to the end, the later pieces are dropped', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    const rows = Array.from({ length: 600 }, (_, i) => (i === 200 ? `${i},"two\nlines",${i},1` : `${i},t,${i},${i / 4}`));
+    const text = `id,s,a,b\n${rows.join('\n')}\n`;
+    writeFileSync(file, text);
+    const size = statSync(file).size;
+    const inside = text.indexOf('two\n') + 1;
+    const offsets = [Math.floor(size / 6), inside, ...[3, 4, 5].map((k) => Math.floor((k * size) / 6))];
+    const { one, many } = await compare(file, 'csv', 16, offsets, true);
+    // The second piece (the second reader's first) ends inside the quoted field: its reader reads on to the end
+    // of the file, so only the first two pieces are used, and the rows are one reader's.
+    expect(many?.readers).toBe(2);
+    expect((one.chunks as { rowsIn: number }[]).reduce((n, c) => n + c.rowsIn, 0)).toBe(600);
+  });
+
   it('plans a file grown since it was listed as it is now, and fails, rather than hash unread bytes, when it grows after the plan', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'in.csv');
