@@ -51,8 +51,21 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
   let carry: Buffer = Buffer.alloc(0);
   let want = 0;
   if (progress) {
-    // Nothing carried over means no record (an open quoted field) waits for more bytes.
-    progress.settled = () => carry.length === 0 && !state.done;
+    // Nothing carried over means no record (an open quoted field) waits for more bytes. A record still open at
+    // the last parse is parsed again only once the carried bytes have doubled, so it may have closed in the
+    // bytes since: parse them once more before answering, or a piece whose last block closes such a record
+    // would be taken for one ending inside it.
+    progress.settled = () => {
+      if (carry.length > 0 && want > 0 && !state.done) {
+        const cut = unitEnd(carry);
+        if (cut > 0) {
+          const used = state.feed(carry.subarray(0, cut), false);
+          carry = Buffer.from(carry.subarray(used));
+          want = used < cut ? carry.length * 2 : 0;
+        }
+      }
+      return carry.length === 0 && !state.done;
+    };
     progress.line = () => state.nextLine;
   }
   for await (const block of source) {

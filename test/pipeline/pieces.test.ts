@@ -172,6 +172,21 @@ describe('several readers = one reader', () => {
     expect((one.chunks as { rowsIn: number }[]).reduce((n, c) => n + c.rowsIn, 0)).toBe(600);
   });
 
+  it('a quoted record closed by the last block of a piece ends it at a record start (no spill)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    // Rows up to 500 bytes before the first 1 MiB block's end, then a quoted field with line breaks that
+    // closes 23 bytes into the next block, where the next piece starts.
+    let head = 'id,s,a,b\n';
+    for (let i = 0; head.length < (1 << 20) - 500; i++) head += `${i},t,${i},1\n`;
+    const quoted = `7,"${'x\n'.repeat(255)}y",1,2\n`;
+    const tail = Array.from({ length: 2000 }, (_, i) => `${i},u,${i},2\n`).join('');
+    writeFileSync(file, head + quoted + tail);
+    expect(head.length + quoted.length).toBeGreaterThan(1 << 20);
+    const { many } = await compare(file, 'csv', 64, [head.length + quoted.length - 1]);
+    expect(many?.readers).toBe(2);
+  });
+
   it('plans a file grown since it was listed as it is now, and fails, rather than hash unread bytes, when it grows after the plan', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'in.csv');
