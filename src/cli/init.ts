@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SbError } from '../errors.js';
 import { readSample } from '../io/sample.js';
-import { makeDirsSync } from '../storage/local/target.js';
+import { makeDirs } from '../storage/local/target.js';
 import { starterJob } from '../run/init.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
@@ -42,7 +42,7 @@ export async function initCommand(o: InitOptions): Promise<number> {
     const job = starterJob(info, { modelPath: rel(o.model), inputPath: rel(o.input), sample });
     if (o.output && o.output !== '-') {
       try {
-        makeDirsSync(path.dirname(path.resolve(o.output)));
+        await makeDirs(path.dirname(path.resolve(o.output)));
         writeFileSync(o.output, job.yaml, { flag: o.force ? 'w' : 'wx' });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -1,7 +1,6 @@
 // Kernel file systems that hold no stored files: a file there is a kernel interface, whose size says nothing
 // of what reading it gives (/proc/self/pagemap is a "regular" file of size 0 that reads gigabytes), and a file
 // created there fails or hangs.
-import { statfsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 
 /** statfs f_type of each, from linux/magic.h. */
@@ -24,13 +23,4 @@ const PSEUDO_FS: Record<number, string> = {
 export async function pseudoFs(p: string): Promise<string | undefined> {
   const s = await statfs(p).catch(() => undefined);
   return s ? PSEUDO_FS[s.type] : undefined;
-}
-
-// pseudoFs for synchronous callers.
-export function pseudoFsSync(p: string): string | undefined {
-  try {
-    return PSEUDO_FS[statfsSync(p).type];
-  } catch {
-    return undefined;
-  }
 }

@@ -4,11 +4,11 @@
 // cannot hold a result at all (a directory, a place under /proc or /sys). Also a `mkdir -p` that always ends:
 // Node's recursive mkdir spins forever where a parent exists but refuses children with ENOENT (procfs does
 // that: `mkdir /proc/x/y` never returned, at 100% CPU, in Node 20.20).
-import { lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
+import { type Stats } from 'node:fs';
 import { lstat, mkdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { displayPath } from '../../util/display.js';
-import { pseudoFs, pseudoFsSync } from '../../util/pseudo-fs.js';
+import { pseudoFs } from '../../util/pseudo-fs.js';
 
 export type TargetKind =
   /** A regular file or a path that does not exist yet. */
@@ -97,45 +97,14 @@ export async function makeDirs(dir: string): Promise<void> {
   }
 }
 
-// makeDirs for synchronous callers.
-export function makeDirsSync(dir: string): void {
-  const missing: string[] = [];
-  for (let p = path.resolve(dir); ; ) {
-    const s = statSync(p, { throwIfNoEntry: false });
-    if (s) {
-      if (!s.isDirectory()) throw fsError('ENOTDIR', `${p} is not a directory`);
-      break;
-    }
-    missing.unshift(p);
-    if (path.dirname(p) === p) break;
-    p = path.dirname(p);
-  }
-  for (const m of missing) {
-    try {
-      mkdirSync(m);
-    } catch (err) {
-      if (!statSync(m, { throwIfNoEntry: false })?.isDirectory()) throw mkdirErrorSync(m, err as NodeJS.ErrnoException);
-    }
-  }
-}
-
-// A directory that could not be created although its parent exists: said in words where errno misleads.
+// A directory that could not be created although its parent exists: said in words where errno misleads (a link
+// to nothing, a file in the way, a parent that takes no entries).
 async function mkdirError(dir: string, err: NodeJS.ErrnoException): Promise<NodeJS.ErrnoException> {
-  return explainMkdir(dir, err, err.code === 'ENOENT' ? await pseudoFs(path.dirname(dir)) : undefined, (await lstat(dir).catch(() => undefined))?.isSymbolicLink());
-}
-
-// mkdirError for synchronous callers.
-function mkdirErrorSync(dir: string, err: NodeJS.ErrnoException): NodeJS.ErrnoException {
-  return explainMkdir(dir, err, err.code === 'ENOENT' ? pseudoFsSync(path.dirname(dir)) : undefined, lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink());
-}
-
-
-// The words for a failed mkdir of `dir`: a link to nothing, a file in the way, a parent that takes no entries.
-function explainMkdir(dir: string, err: NodeJS.ErrnoException, fs: string | undefined, link: boolean | undefined): NodeJS.ErrnoException {
-  if (link) return fsError('ENOENT', `${dir} is a symbolic link to nothing`);
+  if ((await lstat(dir).catch(() => undefined))?.isSymbolicLink()) return fsError('ENOENT', `${dir} is a symbolic link to nothing`);
   if (err.code === 'EEXIST') return fsError('ENOTDIR', `${dir} is not a directory`);
-  if (err.code === 'ENOENT') return fsError('ENOENT', `cannot create the directory ${dir}: ${fs ? `${path.dirname(dir)} is on ${fs}` : `${path.dirname(dir)} takes no new entries`}`);
-  return err;
+  if (err.code !== 'ENOENT') return err;
+  const fs = await pseudoFs(path.dirname(dir));
+  return fsError('ENOENT', `cannot create the directory ${dir}: ${fs ? `${path.dirname(dir)} is on ${fs}` : `${path.dirname(dir)} takes no new entries`}`);
 }
 
 // An errno-style error whose message is already the explanation (see isExplained).

@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync, statSync, symlinkSync, writeFileSync } 
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inspectTarget, makeDirs, makeDirsSync } from '../../../src/storage/local/target.js';
+import { inspectTarget, makeDirs } from '../../../src/storage/local/target.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 // The error a promise rejects with.
@@ -23,7 +23,7 @@ describe('makeDirs', () => {
     const d = tempDir();
     await makeDirs(path.join(d, 'a/b/c'));
     await makeDirs(path.join(d, 'a/b/c'));
-    makeDirsSync(path.join(d, 'a/x/y'));
+    await makeDirs(path.join(d, 'a/x/y'));
     expect(statSync(path.join(d, 'a/b/c')).isDirectory()).toBe(true);
     expect(statSync(path.join(d, 'a/x/y')).isDirectory()).toBe(true);
   });
@@ -39,7 +39,7 @@ describe('makeDirs', () => {
     const e = await failure(makeDirs('/proc/sb-no-such-dir/out'));
     expect(e.code).toBe('ENOENT');
     expect(e.message).toBe("cannot create the directory /proc/sb-no-such-dir: /proc is on the kernel's process file system (procfs)");
-    expect(() => makeDirsSync('/proc/self/sb-no-such-dir')).toThrow("cannot create the directory /proc/self/sb-no-such-dir: /proc/self is on the kernel's process file system (procfs)");
+    await expect(makeDirs('/proc/self/sb-no-such-dir')).rejects.toThrow("cannot create the directory /proc/self/sb-no-such-dir: /proc/self is on the kernel's process file system (procfs)");
   });
 
   it('a symbolic link to nothing, or a file in the way, is an error in words', async () => {
@@ -48,7 +48,7 @@ describe('makeDirs', () => {
     writeFileSync(path.join(d, 'file'), 'x');
     expect((await failure(makeDirs(path.join(d, 'dangling/out')))).message).toBe(`${path.join(d, 'dangling')} is a symbolic link to nothing`);
     expect((await failure(makeDirs(path.join(d, 'file/out')))).code).toBe('ENOTDIR');
-    expect(() => makeDirsSync(path.join(d, 'dangling/out'))).toThrow('is a symbolic link to nothing');
+    await expect(makeDirs(path.join(d, 'dangling/out'))).rejects.toThrow('is a symbolic link to nothing');
   });
 });
 
