@@ -9,6 +9,7 @@ import { PgEndpoint } from '../../../src/db/postgres/connection.js';
 import { openDatabase, type PgDatabaseOptions } from '../../../src/db/postgres/index.js';
 import type { Database, QueryReadOptions } from '../../../src/db/types.js';
 import { SbError, exitCodeOf } from '../../../src/errors.js';
+import { failure as sbFailure } from '../../support/failure.js';
 import { testDatabase, type TestDatabase } from '../../support/pg.js';
 import { chunkOf, f64, packed } from '../../support/result-chunks.js';
 
@@ -27,14 +28,9 @@ beforeAll(async () => {
 });
 
 async function failure(work: Promise<unknown>): Promise<SbError> {
-  try {
-    await work;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SbError);
-    seen.push(err as SbError);
-    return err as SbError;
-  }
-  throw new Error('expected a failure');
+  const err = await sbFailure(work);
+  seen.push(err);
+  return err;
 }
 
 async function readAll(query: string, o: Partial<QueryReadOptions> = {}, database = pgdb): Promise<number> {

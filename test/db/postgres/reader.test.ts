@@ -4,13 +4,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/postgres/index.js';
 import type { Database, QueryReadOptions } from '../../../src/db/types.js';
-import { SbError } from '../../../src/errors.js';
 import type { JobConfig } from '../../../src/job/config.js';
 import type { ColumnNeed, SourceChunk } from '../../../src/table/chunk.js';
 import { INVALID, MISSING, OK } from '../../../src/table/numbers.js';
 import { featurize } from '../../../src/pipeline/featurize.js';
 import type { FeedType, RunPlan } from '../../../src/pipeline/plan.js';
 import { plain, type PlainChunk } from '../../support/csv.js';
+import { failure } from '../../support/failure.js';
 import { testDatabase, type TestDatabase } from '../../support/pg.js';
 
 let db: TestDatabase;
@@ -28,16 +28,6 @@ async function readAll(query: string, o: Partial<QueryReadOptions> = {}, databas
   const chunks: PlainChunk[] = [];
   for await (const c of reader.chunks) chunks.push(plain(c));
   return { chunks, reader };
-}
-
-async function failure(work: Promise<unknown>): Promise<SbError> {
-  try {
-    await work;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SbError);
-    return err as SbError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('the PostgreSQL types', () => {

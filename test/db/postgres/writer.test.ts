@@ -5,8 +5,9 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/postgres/index.js';
 import type { Database, TableWriteOptions, TargetColumn } from '../../../src/db/types.js';
-import { SbError, exitCodeOf } from '../../../src/errors.js';
+import { exitCodeOf } from '../../../src/errors.js';
 import type { ResultChunk } from '../../../src/table/result.js';
+import { failure } from '../../support/failure.js';
 import { testDatabase, type TestDatabase } from '../../support/pg.js';
 import { bools, chunkOf, f32, f32Of, f64, i32, i64, packed, texts, u64 } from '../../support/result-chunks.js';
 
@@ -46,16 +47,6 @@ async function write(o: TableWriteOptions, ...chunks: ResultChunk[]): Promise<vo
     await w.abort();
     throw err;
   }
-}
-
-async function failure(work: Promise<unknown>): Promise<SbError> {
-  try {
-    await work;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SbError);
-    return err as SbError;
-  }
-  throw new Error('expected a failure');
 }
 
 const staging = async () => (await db.query<{ n: number }>("select count(*)::int as n from pg_class where relname = 'serve_batch_staging'"))[0].n;

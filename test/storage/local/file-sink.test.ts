@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SbError } from '../../../src/errors.js';
 import { armFailpoint } from '../../../src/storage/failpoint.js';
 import { openAtomic } from '../../../src/storage/local/file-sink.js';
 import { isAlive } from '../../../src/util/process.js';
+import { failure } from '../../support/failure.js';
 
 let dir: string;
 beforeEach(() => {
@@ -23,15 +23,6 @@ function deadPid(): number {
   expect(r.status).toBe(0);
   expect(isAlive(r.pid as number)).toBe(false);
   return r.pid as number;
-}
-
-async function failure(p: Promise<unknown>): Promise<SbError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SbError);
-  return err as SbError;
 }
 
 describe('openAtomic: commit', () => {
