@@ -165,22 +165,21 @@ export async function removeResult(file: string): Promise<void> {
   if ((await stat(file).catch(() => undefined))?.isFile()) await unlink(file).catch(() => undefined);
 }
 
+// Words for the errno codes of a file that could not be written, where errno's own message says less.
+const WRITE_WHY = new Map([
+  ['EACCES', 'permission denied'],
+  ['EPERM', 'permission denied'],
+  ['ENOSPC', 'no space left on the device'],
+  ['ENOTDIR', 'a parent of it is a file, not a directory'],
+  ['EEXIST', 'a parent of it is a file, not a directory'],
+  ['EROFS', 'read-only file system'],
+  ['EISDIR', 'a directory of that name is in the way'],
+  ['ENAMETOOLONG', 'the file name is too long'],
+]);
+
+// The one line for a result file that could not be written.
 function writeError(file: string, err: unknown): SbError {
   const e = err as NodeJS.ErrnoException;
-  const why = isExplained(e)
-    ? e.message
-    : e.code === 'EACCES' || e.code === 'EPERM'
-      ? 'permission denied'
-      : e.code === 'ENOSPC'
-        ? 'no space left on the device'
-        : e.code === 'ENOTDIR' || e.code === 'EEXIST'
-          ? 'a parent of it is a file, not a directory'
-          : e.code === 'EROFS'
-            ? 'read-only file system'
-            : e.code === 'EISDIR'
-              ? 'a directory of that name is in the way'
-              : e.code === 'ENAMETOOLONG'
-                ? 'the file name is too long'
-                : e.message;
+  const why = (isExplained(e) ? undefined : WRITE_WHY.get(e.code ?? '')) ?? e.message;
   return new SbError('WRITE_FAILED', `cannot write ${file}: ${why}`);
 }
