@@ -240,6 +240,13 @@ describe('openAtomic: failures', () => {
     expect(err.code).toBe('WRITE_FAILED');
     expect(err.message).toContain('permission denied');
   });
+
+  it('a file name longer than the file system takes → WRITE_FAILED in words, nothing left behind', async () => {
+    const file = path.join(dir, `${'x'.repeat(300)}.csv`);
+    const err = await failure(openAtomic(file));
+    expect([err.code, err.message]).toEqual(['WRITE_FAILED', `cannot write ${file}: the file name is too long`]);
+    expect(ls()).toEqual([]);
+  });
 });
 
 describe('cleaning temp files of dead processes', () => {
