@@ -8,7 +8,7 @@ import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { isPerInput, render, stemOf, type TokenValues } from '../job/template.js';
 import { formatOf, formatProblem, isGzipName } from '../io/formats.js';
-import { inspectTarget } from '../storage/local/target.js';
+import { inspectTarget, type TargetKind } from '../storage/local/target.js';
 import { isLocal } from '../storage/backends.js';
 import { checkWritable } from '../storage/sink.js';
 import { displayPath } from '../util/display.js';
@@ -155,7 +155,10 @@ const MAX_NAME_BYTES = 255 - 25;
 // Objects (`s3://…`) are compared by URL and asked of their store (a missing bucket, refused credentials).
 export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Promise<void> {
   const artifacts = runArtifacts(job, tp, o);
-  for (const a of artifacts) if (a.file !== '-' && a.yamlPath !== 'state_dir' && isLocal(a.file)) a.stream = ['fifo', 'device', 'socket', 'descriptor'].includes((await inspectTarget(a.file)).kind);
+  // What each path is (a file, a stream, a place refused), asked once: a combined result is every input's.
+  const kinds = new Map<string, TargetKind>();
+  for (const a of artifacts) if (a.file !== '-' && a.yamlPath !== 'state_dir' && !kinds.has(a.file)) kinds.set(a.file, await inspectTarget(a.file));
+  for (const a of artifacts) if (a.file !== '-' && a.yamlPath !== 'state_dir' && isLocal(a.file)) a.stream = ['fifo', 'device', 'socket', 'descriptor'].includes((kinds.get(a.file) as TargetKind).kind);
   for (const a of artifacts) if (a.yamlPath !== 'state_dir' && isLocal(a.file)) checkNameLength(a);
   const realDirs = new Map<string, Promise<string | undefined>>();
   // A file the run reads is overwritten by a file written at its name (a symlink there is replaced: the next
@@ -170,7 +173,7 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
     reads.set(await whereWritten(r.file, realDirs), r);
     reads.set(await realpath(r.file).catch(() => path.resolve(r.file)), r);
   }
-  await checkStdout(artifacts, o.stdout);
+  checkStdout(artifacts, kinds, o.stdout);
   const owners = new Map<string, Artifact>();
   for (const a of artifacts) {
     if (a.file === '-') continue;
@@ -197,7 +200,7 @@ export async function checkArtifacts(job: JobConfig, tp: TargetPlan, o: Artifact
       stores.add(where);
       continue;
     }
-    const target = await inspectTarget(a.file);
+    const target = kinds.get(a.file) as TargetKind;
     if (target.kind === 'refused') throw new SbError('OUTPUT_INVALID', `cannot write ${displayPath(a.file)}: ${target.why}`, { yamlPath: a.yamlPath });
     // A stream (FIFO, device, descriptor) is written through: its directory does not matter.
     if (target.kind !== 'file') continue;
@@ -234,11 +237,12 @@ function runArtifacts(job: JobConfig, tp: TargetPlan, o: ArtifactCheck): Artifac
 }
 
 // Standard output holds one stream: '-' and every name of this process's descriptor 1 (/dev/stdout, /dev/fd/1,
-// /proc/self/fd/1) are that stream, and two writers of it would mix their bytes into one.
-async function checkStdout(artifacts: Artifact[], other: string | undefined): Promise<void> {
+// /proc/self/fd/1) are that stream, and two writers of it would mix their bytes into one. `kinds`: what each
+// artifact's path is.
+function checkStdout(artifacts: Artifact[], kinds: Map<string, TargetKind>, other: string | undefined): void {
   let first: { what: string; group?: string } | undefined = other === undefined ? undefined : { what: other };
   for (const a of artifacts) {
-    if (a.yamlPath === 'state_dir' || !(await isStdout(a.file))) continue;
+    if (a.yamlPath === 'state_dir' || !isStdout(a.file, kinds.get(a.file))) continue;
     const what = `${a.what} (${a.yamlPath}: ${a.file === '-' ? '-' : displayPath(a.file)})`;
     if (first && first.group !== a.group) {
       throw new SbError('OUTPUT_INVALID', `${first.what} and ${what} would both be written to standard output, mixed into one stream: send one of them to a file`, { yamlPath: a.yamlPath });
@@ -247,11 +251,9 @@ async function checkStdout(artifacts: Artifact[], other: string | undefined): Pr
   }
 }
 
-// Whether writing `file` writes this process's standard output.
-async function isStdout(file: string): Promise<boolean> {
-  if (file === '-') return true;
-  const target = await inspectTarget(file);
-  return target.kind === 'descriptor' && target.fd === 1;
+// Whether writing `file`, a path of that kind, writes this process's standard output.
+function isStdout(file: string, target: TargetKind | undefined): boolean {
+  return file === '-' || (target?.kind === 'descriptor' && target.fd === 1);
 }
 
 // Two artifacts that would be one file: the later would replace the earlier.
