@@ -11,6 +11,7 @@ import { failureKind, redact, s3Failure } from '../../../src/storage/s3/failure.
 import { listS3 } from '../../../src/storage/s3/list.js';
 import { openS3Sink } from '../../../src/storage/s3/sink.js';
 import { openS3Source } from '../../../src/storage/s3/source.js';
+import { failure as sbFailure } from '../../support/failure.js';
 import { setEnv, startS3Server, type S3TestServer } from '../../support/s3-server.js';
 
 const SECRET = 'sbTestSecretKey/9f3Xq+ZrLwY2MmN8pQ';
@@ -46,14 +47,9 @@ const store = (o: S3Options = {}, t: S3Tuning = {}) => {
 
 // The SbError `run` ends with, remembered for the credentials check at the end.
 async function failure(run: () => Promise<unknown>): Promise<SbError> {
-  try {
-    await run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SbError);
-    messages.push((err as SbError).describe());
-    return err as SbError;
-  }
-  throw new Error('it did not fail');
+  const err = await sbFailure(Promise.resolve().then(run));
+  messages.push(err.describe());
+  return err;
 }
 
 const readAll = async (s: S3Store, url: string) => {
