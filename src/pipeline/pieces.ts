@@ -38,7 +38,7 @@ import { CALL_ROWS, type RunSpec } from '../model/tensors.js';
 import type { RunPlan } from './plan.js';
 import type { PackedText } from '../table/packed.js';
 import type { Feed, FeedData } from './featurize.js';
-import { AHEAD, prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
+import { AHEAD, lowerBound, prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
 
 /** Each reader beyond the first needs at least this many bytes of the file: a reader thread costs ~0.1 s
  *  to start and ~10 MB. */
@@ -566,16 +566,4 @@ function concatPacked(parts: PackedText[]): PackedText {
     row += n;
   }
   return { bytes, offsets };
-}
-
-// The first index of sorted `xs` whose value is not below `x`.
-function lowerBound(xs: Uint32Array, x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

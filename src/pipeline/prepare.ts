@@ -95,17 +95,23 @@ function gridOf(chunk: SourceChunk, rejects: Reject[], keep: Uint32Array | undef
   const at = new Uint32Array(rejects.length);
   const fromReader = new Uint8Array(rejects.length);
   rejects.forEach((r, i) => {
-    let lo = 0;
-    let hi = chunk.rows;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (chunk.lines[mid] < r.line) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(chunk.lines, r.line, chunk.rows);
     at[i] = lo;
     fromReader[i] = lo < chunk.rows && chunk.lines[lo] === r.line ? 0 : 1;
   });
   return { accepted: chunk.rows, at, fromReader, keep };
+}
+
+// The first index below `end` of sorted `xs` whose value is not below `x` (`end` if none).
+export function lowerBound(xs: ArrayLike<number>, x: number, end = xs.length): number {
+  let lo = 0;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 // Read, parse and featurize in this thread.
