@@ -72,10 +72,7 @@ export async function cutsIn(file: string, bytes: number, format: TextFormat, cs
     const first = firstRecord(head, bytes <= BLOCK, csv.encoding);
     if (!first) return whole('its first line (the header) is longer than 1 MiB');
     if (quote !== undefined && first.text.includes(csv.quote)) return whole(quotedReason(format));
-    const fields = first.text.split(csv.delimiter);
-    header = Array.isArray(csv.header) ? csv.header.map(String) : csv.header ? fields : fields.map((_, i) => String(i + 1));
-    // With a header line, no cut before the first data line.
-    dataStart = csv.header === true ? first.end : 0;
+    ({ header, dataStart } = namesOf(first, csv));
   }
   const scan = await scanLines(file, {
     quote,
@@ -112,6 +109,14 @@ export function snapRowGroups(starts: number[], rows: number[], bytes: number, o
     row += rows[g] ?? 0;
   }
   return best;
+}
+
+// The column names a piece starting mid-file is read with, from the file's first record (quote-free), and
+// where its data starts: with a header line, no cut before the first data line.
+function namesOf(first: { text: string; end: number }, csv: CsvOptions & { delimiter: string }): { header: string[]; dataStart: number } {
+  const fields = first.text.split(csv.delimiter);
+  const header = Array.isArray(csv.header) ? csv.header.map(String) : csv.header ? fields : fields.map((_, i) => String(i + 1));
+  return { header, dataStart: csv.header === true ? first.end : 0 };
 }
 
 function quotedReason(format: TextFormat): string {
@@ -255,9 +260,7 @@ export async function readerCuts(source: ByteSource, bytes: number, format: Text
     if (!first) return 'its first line (the header) is longer than 1 MiB';
     // The names of a header line with a quote character need a CSV parse: the file's own reader does it.
     if (csv.quote !== '' && first.text.includes(csv.quote)) return 'its first line holds a quote character';
-    const fields = first.text.split(csv.delimiter);
-    header = Array.isArray(csv.header) ? csv.header.map(String) : csv.header ? fields : fields.map((_, i) => String(i + 1));
-    dataStart = csv.header === true ? first.end : 0;
+    ({ header, dataStart } = namesOf(first, csv));
   }
   const starts = [0];
   for (const offset of typeof wanted === 'function' ? wanted(lineBytes) : wanted) {
