@@ -244,9 +244,9 @@ const LINE_SEARCH_BYTES = 1 << 20;
 // Where several readers of one plain text file may start: the first line start after each wanted offset,
 // found by reading a little there (not the whole file). A start may still fall inside a quoted CSV field
 // that holds a line break: the reader before it finds out (io/table-reader.ts, handoff) and reads on.
-// `wanted` may also be a function of the bytes per line (how many readers a file of that many rows needs).
-// A string says why the file is read by one reader.
-export async function readerCuts(source: ByteSource, bytes: number, format: TextFormat, csv: CsvOptions & { delimiter: string }, wanted: number[] | ((lineBytes: number) => number[])): Promise<ReaderCuts | string> {
+// `wanted` may also be a function (maybe async) of the bytes per line (how many readers a file of that many
+// rows needs). A string says why the file is read by one reader.
+export async function readerCuts(source: ByteSource, bytes: number, format: TextFormat, csv: CsvOptions & { delimiter: string }, wanted: number[] | ((lineBytes: number) => number[] | Promise<number[]>)): Promise<ReaderCuts | string> {
   if (!source.readAt) return 'it can only be read in order';
   const head = Buffer.from(await source.readAt(0, Math.min(bytes, BLOCK)));
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip data can only be read from its start';
@@ -263,7 +263,7 @@ export async function readerCuts(source: ByteSource, bytes: number, format: Text
     ({ header, dataStart } = namesOf(first, csv));
   }
   const starts = [0];
-  for (const offset of typeof wanted === 'function' ? wanted(lineBytes) : wanted) {
+  for (const offset of typeof wanted === 'function' ? await wanted(lineBytes) : wanted) {
     const at = await nextLineStart(source, Math.max(offset, dataStart), bytes);
     if (at !== undefined && at > starts[starts.length - 1] && at < bytes) starts.push(at);
   }

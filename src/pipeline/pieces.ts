@@ -137,7 +137,7 @@ export interface PiecePlan {
 }
 
 // The pieces of `spec`'s file for `readers(lineBytes)` readers, or a string saying why it is read by one.
-export async function planPieces(spec: PrepareSpec, listed: number, readers: number | ((lineBytes: number) => number)): Promise<PiecePlan | string> {
+export async function planPieces(spec: PrepareSpec, listed: number, readers: number | ((lineBytes: number) => number | Promise<number>)): Promise<PiecePlan | string> {
   const source = openSource(spec.file, spec.display);
   let n = typeof readers === 'number' ? readers : 0;
   let line = 1;
@@ -148,8 +148,8 @@ export async function planPieces(spec: PrepareSpec, listed: number, readers: num
     // The file as it is now (it may have grown since it was listed): every reader checks it is still so.
     seen = await source.stat();
     bytes = seen?.size ?? listed;
-    const wanted = (lineBytes: number) => {
-      if (typeof readers !== 'number') n = readers(lineBytes);
+    const wanted = async (lineBytes: number) => {
+      if (typeof readers !== 'number') n = await readers(lineBytes);
       line = Math.max(1, lineBytes);
       const count = n < 2 ? 1 : Math.max(n, Math.ceil(bytes / PIECE_BYTES));
       // A JSON Lines reader checks the keys of its first batch before it may hand off, so the first piece
