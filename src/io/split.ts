@@ -72,10 +72,7 @@ export async function cutsIn(file: string, bytes: number, format: TextFormat, cs
     const first = firstRecord(head, bytes <= BLOCK, csv.encoding);
     if (!first) return whole('its first line (the header) is longer than 1 MiB');
     if (quote !== undefined && first.text.includes(csv.quote)) return whole(quotedReason(format));
-    const fields = first.text.split(csv.delimiter);
-    header = Array.isArray(csv.header) ? csv.header.map(String) : csv.header ? fields : fields.map((_, i) => String(i + 1));
-    // With a header line, no cut before the first data line.
-    dataStart = csv.header === true ? first.end : 0;
+    ({ header, dataStart } = namesOf(first, csv));
   }
   const scan = await scanLines(file, {
     quote,
@@ -112,6 +109,14 @@ export function snapRowGroups(starts: number[], rows: number[], bytes: number, o
     row += rows[g] ?? 0;
   }
   return best;
+}
+
+// The column names a piece starting mid-file is read with, from the file's first record (quote-free), and
+// where its data starts: with a header line, no cut before the first data line.
+function namesOf(first: { text: string; end: number }, csv: CsvOptions & { delimiter: string }): { header: string[]; dataStart: number } {
+  const fields = first.text.split(csv.delimiter);
+  const header = Array.isArray(csv.header) ? csv.header.map(String) : csv.header ? fields : fields.map((_, i) => String(i + 1));
+  return { header, dataStart: csv.header === true ? first.end : 0 };
 }
 
 function quotedReason(format: TextFormat): string {
@@ -239,9 +244,9 @@ const LINE_SEARCH_BYTES = 1 << 20;
 // Where several readers of one plain text file may start: the first line start after each wanted offset,
 // found by reading a little there (not the whole file). A start may still fall inside a quoted CSV field
 // that holds a line break: the reader before it finds out (io/table-reader.ts, handoff) and reads on.
-// `wanted` may also be a function of the bytes per line (how many readers a file of that many rows needs).
-// A string says why the file is read by one reader.
-export async function readerCuts(source: ByteSource, bytes: number, format: TextFormat, csv: CsvOptions & { delimiter: string }, wanted: number[] | ((lineBytes: number) => number[])): Promise<ReaderCuts | string> {
+// `wanted` may also be a function (maybe async) of the bytes per line (how many readers a file of that many
+// rows needs). A string says why the file is read by one reader.
+export async function readerCuts(source: ByteSource, bytes: number, format: TextFormat, csv: CsvOptions & { delimiter: string }, wanted: number[] | ((lineBytes: number) => number[] | Promise<number[]>)): Promise<ReaderCuts | string> {
   if (!source.readAt) return 'it can only be read in order';
   const head = Buffer.from(await source.readAt(0, Math.min(bytes, BLOCK)));
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip data can only be read from its start';
@@ -255,12 +260,10 @@ export async function readerCuts(source: ByteSource, bytes: number, format: Text
     if (!first) return 'its first line (the header) is longer than 1 MiB';
     // The names of a header line with a quote character need a CSV parse: the file's own reader does it.
     if (csv.quote !== '' && first.text.includes(csv.quote)) return 'its first line holds a quote character';
-    const fields = first.text.split(csv.delimiter);
-    header = Array.isArray(csv.header) ? csv.header.map(String) : csv.header ? fields : fields.map((_, i) => String(i + 1));
-    dataStart = csv.header === true ? first.end : 0;
+    ({ header, dataStart } = namesOf(first, csv));
   }
   const starts = [0];
-  for (const offset of typeof wanted === 'function' ? wanted(lineBytes) : wanted) {
+  for (const offset of typeof wanted === 'function' ? await wanted(lineBytes) : wanted) {
     const at = await nextLineStart(source, Math.max(offset, dataStart), bytes);
     if (at !== undefined && at > starts[starts.length - 1] && at < bytes) starts.push(at);
   }

@@ -38,7 +38,7 @@ import { CALL_ROWS, type RunSpec } from '../model/tensors.js';
 import type { RunPlan } from './plan.js';
 import type { PackedText } from '../table/packed.js';
 import type { Feed, FeedData } from './featurize.js';
-import { AHEAD, prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
+import { AHEAD, lowerBound, prepareInWorker, type ChunkGrid, type Prepared, type PreparedChunk, type PrepareEnd, type PrepareSpec } from './prepare.js';
 
 /** Each reader beyond the first needs at least this many bytes of the file: a reader thread costs ~0.1 s
  *  to start and ~10 MB. */
@@ -137,7 +137,7 @@ export interface PiecePlan {
 }
 
 // The pieces of `spec`'s file for `readers(lineBytes)` readers, or a string saying why it is read by one.
-export async function planPieces(spec: PrepareSpec, listed: number, readers: number | ((lineBytes: number) => number)): Promise<PiecePlan | string> {
+export async function planPieces(spec: PrepareSpec, listed: number, readers: number | ((lineBytes: number) => number | Promise<number>)): Promise<PiecePlan | string> {
   const source = openSource(spec.file, spec.display);
   let n = typeof readers === 'number' ? readers : 0;
   let line = 1;
@@ -148,8 +148,8 @@ export async function planPieces(spec: PrepareSpec, listed: number, readers: num
     // The file as it is now (it may have grown since it was listed): every reader checks it is still so.
     seen = await source.stat();
     bytes = seen?.size ?? listed;
-    const wanted = (lineBytes: number) => {
-      if (typeof readers !== 'number') n = readers(lineBytes);
+    const wanted = async (lineBytes: number) => {
+      if (typeof readers !== 'number') n = await readers(lineBytes);
       line = Math.max(1, lineBytes);
       const count = n < 2 ? 1 : Math.max(n, Math.ceil(bytes / PIECE_BYTES));
       // A JSON Lines reader checks the keys of its first batch before it may hand off, so the first piece
@@ -192,9 +192,7 @@ export function splittable(format: TextFormat): boolean {
 // k mod count, each reader at most `ahead` chunks ahead; the chunks come out as one reader's would.
 export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (spec: PrepareSpec, ahead: number) => Prepared = prepareInWorker, count = pieces.length, ahead = AHEAD): Prepared {
   const n = Math.max(1, Math.min(count, pieces.length));
-  const readers = openAll(n, (r) => open({ ...spec, pieces: pieces.filter((_, k) => k % n === r) }, ahead));
-  const its = readers.map((r) => r.chunks[Symbol.asyncIterator]());
-  const whole = readWhole(spec, pieces[0]?.seen);
+  const { readers, its, whole } = startReaders(spec, pieces[0]?.seen, n, (r) => open({ ...spec, pieces: pieces.filter((_, k) => k % n === r) }, ahead));
   let current = 0;
   let used = pieces.length;
   let lastEnd: PrepareEnd | undefined;
@@ -355,11 +353,9 @@ function aheadFor(spec: PrepareSpec, share: GroupShare): number {
 // in file order, as one reader's.
 export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (spec: PrepareSpec, ahead: number) => Prepared = prepareInWorker): Prepared {
   const ahead = aheadFor(spec, share);
-  const readers = openAll(share.readers.length, (r) => open({ ...spec, piece: { start: 0, end: share.bytes, groups: share.readers[r], seen: share.seen } }, ahead));
-  const its = readers.map((r) => r.chunks[Symbol.asyncIterator]());
+  const { readers, its, whole } = startReaders(spec, share.seen, share.readers.length, (r) => open({ ...spec, piece: { start: 0, end: share.bytes, groups: share.readers[r], seen: share.seen } }, ahead));
   const owner: number[] = [];
   share.readers.forEach((groups, k) => groups.forEach((g) => (owner[g] = k)));
-  const whole = readWhole(spec, share.seen);
   let current = 0;
   // A reader whose rows do not fall where the footer read before said: the file was replaced meanwhile.
   const changed = () => new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: spec.display });
@@ -391,8 +387,9 @@ export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (
   };
 }
 
-// n readers (`open(r)`); if one cannot start, those started are stopped before the error goes on.
-function openAll(n: number, open: (r: number) => Prepared): Prepared[] {
+// n readers of `spec`'s file (`open(r)`), their chunks, and the file read whole as the plan saw it (`seen`);
+// if one reader cannot start, those started are stopped before the error goes on.
+function startReaders(spec: PrepareSpec, seen: SourceStat | undefined, n: number, open: (r: number) => Prepared) {
   const readers: Prepared[] = [];
   try {
     for (let r = 0; r < n; r++) readers.push(open(r));
@@ -400,7 +397,7 @@ function openAll(n: number, open: (r: number) => Prepared): Prepared[] {
     for (const r of readers) void r.close().catch(() => undefined);
     throw err;
   }
-  return readers;
+  return { readers, its: readers.map((r) => r.chunks[Symbol.asyncIterator]()), whole: readWhole(spec, seen) };
 }
 
 // Stop the chunks, the readers and the whole-file read, once.
@@ -566,16 +563,4 @@ function concatPacked(parts: PackedText[]): PackedText {
     row += n;
   }
   return { bytes, offsets };
-}
-
-// The first index of sorted `xs` whose value is not below `x`.
-function lowerBound(xs: Uint32Array, x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (xs[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -3,9 +3,7 @@
 // a worker thread (prepare-worker.ts) while this thread runs the model and writes results: parsing is the
 // largest cost of a run (see README "Performance"), so overlapping it with the rest is what pays.
 import { SbError, type ErrorCode, type ErrorContext } from '../errors.js';
-import type { CsvReadOptions } from '../io/csv-reader.js';
-import { openTableReader, type PieceSpec, type QuerySpec } from '../io/table-reader.js';
-import type { TextFormat } from '../job/config.js';
+import { openTableReader, type PieceSpec, type ReaderEnd, type ReaderSpec } from '../io/table-reader.js';
 import type { Reject, SourceChunk } from '../table/chunk.js';
 import { selectPacked, type PackedText } from '../table/packed.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
@@ -45,35 +43,20 @@ export interface ChunkGrid {
   keep?: Uint32Array;
 }
 
-export interface PrepareSpec {
-  file: string;
-  display: string;
-  format: TextFormat;
-  csv: CsvReadOptions;
+/** The input to read (its reader's spec, the columns it needs taken from `plan`) and how to featurize it. */
+export interface PrepareSpec extends Omit<ReaderSpec, 'needs'> {
   plan: Pick<RunPlan, 'needs' | 'tensors' | 'passthrough'>;
-  batchSize: number;
-  limit?: number;
-  /** A shard's piece of the file (see run/shards.ts); absent: the whole file. */
-  piece?: PieceSpec;
   /** Text: pieces of the file read one after another, each as `piece` is (pieces.ts), each followed by a
    *  chunk of no rows with its `pieceEnd`. */
   pieces?: PieceSpec[];
   /** The job's storage settings: a reader thread opens its own store client with them. */
   storage?: StorageSettings;
-  /** Read this query instead of a file. */
-  query?: QuerySpec;
 }
 
 /** What the whole input came to, once every chunk was read. */
-export interface PrepareEnd {
-  bytes: number;
-  sha256?: string;
+export interface PrepareEnd extends ReaderEnd {
   /** A query read by watermark: the largest value read. */
   watermark?: string;
-  /** Text: the physical line after the last byte read. */
-  line?: number;
-  /** A handoff piece that was read on to the end of the file (io/table-reader.ts). */
-  spilled?: boolean;
   /** Pieces whose rows were used (pieces.ts). */
   readers?: number;
 }
@@ -95,17 +78,23 @@ function gridOf(chunk: SourceChunk, rejects: Reject[], keep: Uint32Array | undef
   const at = new Uint32Array(rejects.length);
   const fromReader = new Uint8Array(rejects.length);
   rejects.forEach((r, i) => {
-    let lo = 0;
-    let hi = chunk.rows;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (chunk.lines[mid] < r.line) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(chunk.lines, r.line, chunk.rows);
     at[i] = lo;
     fromReader[i] = lo < chunk.rows && chunk.lines[lo] === r.line ? 0 : 1;
   });
   return { accepted: chunk.rows, at, fromReader, keep };
+}
+
+// The first index below `end` of sorted `xs` whose value is not below `x` (`end` if none).
+export function lowerBound(xs: ArrayLike<number>, x: number, end = xs.length): number {
+  let lo = 0;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 // Read, parse and featurize in this thread.

@@ -154,8 +154,8 @@ async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number
     return typeof share === 'string' ? prepareInWorker(spec) : prepareInRowGroups(spec, share);
   }
   if (!splittable(format)) return prepareInWorker(spec);
-  const modelMsPerRow = await cost();
-  const plan = await planPieces(spec, bytes, (lineBytes) => readerCount(bytes, lineBytes, modelMsPerRow, configured)).catch(() => 'the file could not be planned');
+  // The model is timed only for a file that can be cut (not gzip data, nor a header line with a quote).
+  const plan = await planPieces(spec, bytes, async (lineBytes) => readerCount(bytes, lineBytes, await cost(), configured)).catch(() => 'the file could not be planned');
   return typeof plan === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, plan.pieces, prepareInWorker, plan.readers, plan.ahead);
 }
 

@@ -174,6 +174,11 @@ describe('what is not cut, and why', () => {
     const one = Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'a', data: [1, 2, 3], type: 'DOUBLE' }] }));
     expect((await cutsIn(put(one, 'parquet'), one.length, 'parquet', CSV, [one.length / 2])).decision.reason).toBe('a Parquet file with one row group is scored by one worker');
   });
+
+  it('a file that disappeared after it was listed fails in one line naming it', async () => {
+    const gone = path.join(dir, 'gone.csv');
+    await expect(cutsIn(gone, 2 << 20, 'csv', CSV, [1 << 20])).rejects.toMatchObject({ code: 'INPUT_FAILED', message: 'cannot read input to plan the shards: it disappeared', context: { file: gone } });
+  });
 });
 
 describe('cutting Parquet at row groups', () => {

@@ -228,6 +228,12 @@ describe('several readers = one reader', () => {
     const gz = path.join(dir, 'g.csv');
     writeFileSync(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]));
     expect(await planPieces(specOf(gz, 'csv', 8), 6, 2)).toBe('gzip data can only be read from its start');
+    // How many readers (for which the model is timed) is asked only of a file that can be cut.
+    const asked: number[] = [];
+    const readers = async (lineBytes: number) => (asked.push(lineBytes), 2);
+    expect(await planPieces(specOf(gz, 'csv', 8), 6, readers)).toBe('gzip data can only be read from its start');
+    expect(await planPieces(specOf(quoted, 'csv', 8), statSync(quoted).size, readers)).toBe('its first line holds a quote character');
+    expect(asked).toEqual([]);
     const cr = path.join(dir, 'cr.csv');
     writeFileSync(cr, `id,s,a,b\r${'1,x,2,3\r'.repeat(30)}`);
     expect(await planPieces(specOf(cr, 'csv', 8), statSync(cr).size, 3)).toBe('no line starts where the cuts fall');

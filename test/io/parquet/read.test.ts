@@ -234,6 +234,7 @@ describe('readParquet: failures are one line, naming the file', () => {
   it('a file that is not Parquet, or truncated', async () => {
     expect((await readError(Buffer.from('a,b\n1,2\n3,4\n'), [both('x')])).message).toBe('not a Parquet file: it does not start with PAR1');
     expect((await readError(Buffer.alloc(0), [both('x')])).message).toBe('not a Parquet file: it is empty');
+    expect((await readError(Buffer.from('PAR1PAR1'), [both('x')])).message).toBe('not a Parquet file: only 8 bytes');
     const e = await readError(good.subarray(0, good.length - 10), [both('x')]);
     expect(e.message).toMatch(/^not a valid Parquet file: /);
     expect(e.context.file).toBe('in.parquet');

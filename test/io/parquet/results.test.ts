@@ -144,5 +144,13 @@ describe('openParquetResult', () => {
     const r = await openParquetResult(nulls);
     await expect(r.group(0)).rejects.toMatchObject({ code: 'INPUT_FAILED', message: "the shard result cannot be read as Parquet: cannot decode column 'p' in row group 1: a missing value (serve-batch writes none): is this a shard result?" });
     await r.close();
+    // A column of a type serve-batch never writes.
+    const fixed = path.join(d, 'fixed.parquet');
+    const fixedSchema: SchemaElement[] = [
+      { name: 'root', num_children: 1 },
+      { name: 'f', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 2, repetition_type: 'REQUIRED' },
+    ];
+    writeFileSync(fixed, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'f', data: [Uint8Array.of(1, 2)] }], schema: fixedSchema })));
+    await expect(openParquetResult(fixed)).rejects.toMatchObject({ code: 'INPUT_FAILED', message: "column 'f' has type FIXED_LEN_BYTE_ARRAY, which serve-batch does not write: is this a shard result?", context: { file: fixed } });
   });
 });
