@@ -154,8 +154,13 @@ async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number
     return typeof share === 'string' ? prepareInWorker(spec) : prepareInRowGroups(spec, share);
   }
   if (!splittable(format)) return prepareInWorker(spec);
-  // The model is timed only for a file that can be cut (not gzip data, nor a header line with a quote).
-  const plan = await planPieces(spec, bytes, async (lineBytes) => readerCount(bytes, lineBytes, await cost(), configured)).catch(() => 'the file could not be planned');
+  // The model is timed only for a file that can be cut (not gzip data, nor a header line with a quote), and
+  // only when its cost can change the count: untimed, the count is the most readers the cores and size allow.
+  const count = async (lineBytes: number) => {
+    const most = readerCount(bytes, lineBytes, undefined, configured);
+    return most > 1 ? readerCount(bytes, lineBytes, await cost(), configured) : most;
+  };
+  const plan = await planPieces(spec, bytes, count).catch(() => 'the file could not be planned');
   return typeof plan === 'string' ? prepareInWorker(spec) : prepareInPieces(spec, plan.pieces, prepareInWorker, plan.readers, plan.ahead);
 }
 
