@@ -32,7 +32,7 @@ import { SbError } from '../errors.js';
 import type { CsvOptions, TextFormat } from '../job/config.js';
 import type { PieceSpec } from '../io/table-reader.js';
 import { readerCuts } from '../io/split.js';
-import { assertUnchanged, openSource, type SourceStat, type SourceStream } from '../storage/source.js';
+import { assertUnchanged, changedWhileRead, openSource, type SourceStat, type SourceStream } from '../storage/source.js';
 import type { LoadedModel } from '../model/session.js';
 import { CALL_ROWS, type RunSpec } from '../model/tensors.js';
 import type { RunPlan } from './plan.js';
@@ -358,7 +358,7 @@ export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (
   share.readers.forEach((groups, k) => groups.forEach((g) => (owner[g] = k)));
   let current = 0;
   // A reader whose rows do not fall where the footer read before said: the file was replaced meanwhile.
-  const changed = () => new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: spec.display });
+  const changed = () => changedWhileRead(spec.display);
 
   // Each row group's chunks from its reader, in file order.
   async function* inOrder(): AsyncGenerator<PreparedChunk> {

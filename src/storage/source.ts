@@ -67,5 +67,10 @@ export function openSource(url: string, display: string): ByteSource {
 export async function assertUnchanged(source: ByteSource, seen: SourceStat): Promise<void> {
   const now = await source.stat();
   if (now && now.size === seen.size && now.mtimeMs === seen.mtimeMs && now.identity === seen.identity) return;
-  throw new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: source.display });
+  throw changedWhileRead(source.display);
+}
+
+/** The failure of an input found to be other bytes than the ones planned (replaced, grown, shrunk). */
+export function changedWhileRead(display: string): SbError {
+  return new SbError('INPUT_FAILED', 'it changed while it was being read; run again to read the new version', { file: display });
 }
