@@ -73,25 +73,29 @@ function valueCount(values: string[], named: string[]): number[] {
   return out;
 }
 
+// Each count's share of their sum.
+function shares(counts: number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => c / total);
+}
+
 function psi(ref: number[], run: number[]): number {
-  const R = ref.reduce((a, b) => a + b, 0);
-  const A = run.reduce((a, b) => a + b, 0);
+  const [P, Q] = [shares(run), shares(ref)];
   let sum = 0;
   for (let i = 0; i < ref.length; i++) {
-    const p = Math.max(run[i] / A, 0.0001);
-    const q = Math.max(ref[i] / R, 0.0001);
+    const p = Math.max(P[i], 0.0001);
+    const q = Math.max(Q[i], 0.0001);
     sum += (p - q) * Math.log(p / q);
   }
   return sum;
 }
 
 function js(ref: number[], run: number[]): number {
-  const R = ref.reduce((a, b) => a + b, 0);
-  const A = run.reduce((a, b) => a + b, 0);
+  const [P, Q] = [shares(run), shares(ref)];
   let sum = 0;
   for (let i = 0; i < ref.length; i++) {
-    const p = run[i] / A;
-    const q = ref[i] / R;
+    const p = P[i];
+    const q = Q[i];
     const m = (p + q) / 2;
     if (p > 0) sum += 0.5 * p * Math.log2(p / m);
     if (q > 0) sum += 0.5 * q * Math.log2(q / m);
