@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/run/record.js';
 import { planRetry } from '../../src/schedule/retry.js';
 import { driftOf } from '../../src/schedule/http/runs.js';
-import { cli, model, runMain, tempDir, writeFiles } from '../support/cli.js';
+import { cli, expectOneLineError, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 const LABELS = ['setosa', 'versicolor', 'virginica'];
 
@@ -318,4 +318,18 @@ describe('monitor mistakes: one line, exit 2, nothing written', () => {
       expect(existsSync(path.join(dir, 'out'))).toBe(false);
     });
   }
+});
+
+describe('profile mistakes: one line, exit 2, no reference written', () => {
+  it.each([
+    ['input.path matching no file', [], /^error: no input files match input\.path: a reference needs a baseline to profile \(at input\.path\)$/],
+    ['an --input matching no file', ['--input', 'data/none*.csv'], /^error: no input files match data\/none\*\.csv: a reference needs a baseline to profile$/],
+  ])('%s', async (_, args, message) => {
+    const dir = tempDir();
+    writeFiles(dir, { 'job.yaml': jobYaml('').replace('input: data/today.csv', 'input: data/today*.csv') });
+    const r = await runMain(['profile', 'job.yaml', ...args, '-o', 'ref.json', '--log-format', 'text'], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(expectOneLineError(r.stderr), r.stderr).toEqual([expect.stringMatching(message)]);
+    expect(existsSync(path.join(dir, 'ref.json'))).toBe(false);
+  });
 });
