@@ -195,6 +195,8 @@ describe('monitor', () => {
     expect(shifted.stderr).toMatch(/warning: drift: column 'a': psi 0\.\d+ is above fail_at 0\.25/);
     expect(shifted.stderr).toMatch(/warning: drift: column 'c': missing share 0\.\d+ against 0\.\d+ in the reference, a rise above missing_rate_increase 0\.05/);
     expect(shifted.stderr).toMatch(/job iris: completed with alerts — column 'a'/);
+    // A run completed with alerts is a warning, not an error: its results were written.
+    expect(shifted.stderr).toMatch(/^warning: job iris: completed with alerts/m);
     const metrics = readFileSync(path.join(dir, 'metrics.prom'), 'utf8');
     expect(metrics).toContain('serve_batch_last_run_exit_code{job_name="iris"} 4');
     expect(metrics).toContain(`serve_batch_drift{job_name="iris",column="a"} ${byName.a.psi}`);
@@ -262,6 +264,7 @@ describe('monitor across shards and schedules', () => {
     expect(record.monitor?.columns).toEqual(unsharded.monitor?.columns);
     expect(readFileSync(record.profile?.file as string).equals(readFileSync(unsharded.profile?.file as string))).toBe(true);
     expect(merged.stderr).toMatch(/merged 2 shards — .* — completed with alerts: column 'a'/);
+    expect(merged.stderr).toMatch(/^warning: job iris: merged 2 shards/m);
   });
 
   it('the scheduler does not retry a run that completed with alerts', async () => {
