@@ -93,16 +93,15 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
   const runId = options.runId ?? newRunId(started);
   const record = startRecord(job, runId, started, { trigger: options.trigger ?? 'cli', schedule: options.fire, onnxruntime: ORT_VERSION });
   const emit = options.onEvent ?? (() => undefined);
-  storage.hooks.warn = (message) => {
+  const warn = (message: string) => {
     record.warnings.push(message);
     emit({ type: 'warning', job: job.name, message });
   };
+  storage.hooks.warn = warn;
   // A partial run written elsewhere (--limit with --output) leaves the job's rejects file alone: its partial
   // rejects would replace a complete run's.
   if (options.limit !== undefined && options.output !== undefined && job.errors.rejects) {
-    const w = `--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`;
-    record.warnings.push(w);
-    emit({ type: 'warning', job: job.name, message: w });
+    warn(`--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`);
     job = { ...job, errors: { ...job.errors, rejects: undefined } };
   }
   const shard = options.shard;
@@ -120,10 +119,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     if (!options.dryRun) {
       release = await takeJobLock(job, stateName, runId, shard ? `shard ${shard.index} of ${shard.count} of job ${job.name}` : `job ${job.name}`, 'run');
       const recovered = await recoverJournal(job.stateDir, stateName);
-      if (recovered) {
-        record.warnings.push(recovered);
-        emit({ type: 'warning', job: job.name, message: recovered });
-      }
+      if (recovered) warn(recovered);
     }
     // The inputs are listed once, while the model loads; what is wrong with them is said after the model's
     // problems, as before.
@@ -132,10 +128,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     const opened = await openModelForJob(job, { bounds: { stop: modelStop(stop.signal) }, onLoad: (m) => (record.model.sha256 = m.sha256) });
     model = opened.model;
     const plan = opened.plan;
-    for (const w of opened.warnings) {
-      record.warnings.push(w);
-      emit({ type: 'warning', job: job.name, message: w });
-    }
+    for (const w of opened.warnings) warn(w);
     const columns = job.profile ? profileColumns(plan, model) : undefined;
     // Checked before any data is read; a shard reads it too, for the histogram bins merge will have.
     const reference = columns ? await loadReference(job, columns) : undefined;
@@ -190,11 +183,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
       const failed = record.inputs.filter((i) => i.status === 'failed');
       // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
       // record is the run's own, and says so.
-      if (stop.signal.aborted) {
-        const w = `${stopName(stop.signal.reason)} came after the last input was scored: the run finished as it would have without it`;
-        record.warnings.push(w);
-        emit({ type: 'warning', job: job.name, message: w });
-      }
+      if (stop.signal.aborted) warn(`${stopName(stop.signal.reason)} came after the last input was scored: the run finished as it would have without it`);
       const mismatch = unreconciled(record.inputs);
       if (mismatch) throw new SbError('RECONCILE', mismatch);
       if (failed.length > 0) {
