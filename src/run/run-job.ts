@@ -1,7 +1,7 @@
 // runJob(): one run of one job — lock, model, plan, inputs, per-input scoring, run record. Shared by the
 // `run` command and the scheduler; returns a RunRecord for success and failure alike and never prints.
 import path from 'node:path';
-import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
+import { exitCodeFor, exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { incrementalProblem, watermarkProblem } from '../job/template.js';
@@ -16,14 +16,14 @@ import { resultFields } from '../pipeline/result-fields.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { ChunkProfiler, profileColumns, type ProfileColumns } from '../pipeline/profile-stage.js';
 import type { Profile } from '../monitor/index.js';
-import { loadReference, monitorSection, profileSummary, runProfile, writeProfile, type MonitorSection } from './monitor.js';
+import { loadReference, runProfile, saveRunProfile, type MonitorSection } from './monitor.js';
 import { STOP_GRACE_MS, type StopBound } from '../util/abandon.js';
 import { formatDuration } from '../util/duration.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, journalHooks, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
-import { newRunId, profilePath, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
+import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
 import { openModelForJob } from './open-model.js';
 import { outputTarget, type InputWriters } from './output-target.js';
 import { saveRecord } from './save.js';
@@ -532,26 +532,10 @@ async function finishProfile(
     return profile ? [{ path: r.path, profile }] : [];
   });
   const run = runProfile(p.columns, inputs);
-  let file: string | null = profilePath(job.stateDir, stateName, record.run_id);
-  try {
-    await writeProfile(file, run, inputs, p.reference);
-  } catch (err) {
-    file = null;
-    record.warnings.push(`the profile could not be written: ${messageOf(err)}`);
-  }
-  record.profile = profileSummary(run, file);
-  if (job.monitor && p.reference && p.drift) reportDrift(job, record, monitorSection(job.monitor, p.columns, run, p.reference), emit);
-}
-
-// The monitor section into the record, its alerts into the warnings and the log.
-export function reportDrift(job: Pick<JobConfig, 'name'>, record: RunRecord, monitor: MonitorSection, emit: (e: RunEvent) => void): void {
-  record.monitor = monitor;
-  emit({ type: 'drift', job: job.name, monitor });
-  for (const a of [...monitor.alerts, ...monitor.warnings]) {
-    const message = `drift: ${a}`;
-    record.warnings.push(message);
-    emit({ type: 'warning', job: job.name, message });
-  }
+  const drift = await saveRunProfile(job, record, stateName, { columns: p.columns, run, inputs, reference: p.reference, drift: p.drift });
+  if (!drift) return;
+  emit({ type: 'drift', job: job.name, monitor: drift.monitor });
+  for (const message of drift.warnings) emit({ type: 'warning', job: job.name, message });
 }
 
 // The ledger entry of an input whose result was just committed.
