@@ -103,7 +103,7 @@ export async function writeProfile(file: string, run: Profile, inputs: readonly 
 }
 
 // The record's summary of a profile.
-export function profileSummary(profile: Profile, file: string | null): ProfileSummary {
+function profileSummary(profile: Profile, file: string | null): ProfileSummary {
   return {
     file,
     columns: profile.columns.map((c) =>
@@ -140,7 +140,7 @@ export async function saveRunProfile(
 }
 
 // Drift of each monitored column against the reference, with its level and the alert lines.
-export function monitorSection(m: MonitorConfig, columns: ProfileColumns, run: Profile, reference: Profile): MonitorSection {
+function monitorSection(m: MonitorConfig, columns: ProfileColumns, run: Profile, reference: Profile): MonitorSection {
   const drifts = profileDrift(run, reference, monitored(m, columns));
   const alerts: string[] = [];
   const warnings: string[] = [];
