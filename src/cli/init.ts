@@ -5,11 +5,15 @@ import path from 'node:path';
 import { SbError } from '../errors.js';
 import { readSample } from '../io/sample.js';
 import { makeDirs } from '../storage/local/target.js';
+import { errnoReason } from '../util/errno.js';
 import { starterJob } from '../run/init.js';
 import { parseModel, readModelFile } from '../model/session.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { reportError, withoutModelPath } from './report-error.js';
 import { printOut } from './stdio.js';
+
+/** Why the job file cannot be written. */
+const UNWRITABLE_JOB = { EEXIST: 'it already exists (add --force to replace it)', EACCES: 'permission denied', ENOTDIR: 'a parent of it is a file' };
 
 export interface InitOptions {
   model: string;
@@ -45,9 +49,7 @@ export async function initCommand(o: InitOptions): Promise<number> {
         await makeDirs(path.dirname(path.resolve(o.output)));
         writeFileSync(o.output, job.yaml, { flag: o.force ? 'w' : 'wx' });
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'EEXIST' ? 'it already exists (add --force to replace it)' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'a parent of it is a file' : (err as Error).message;
-        throw new SbError('USAGE', `cannot write ${o.output}: ${why}`);
+        throw new SbError('USAGE', `cannot write ${o.output}: ${errnoReason(err, UNWRITABLE_JOB)}`);
       }
     } else if (!(await printOut(job.yaml))) {
       throw new SbError('OUTPUT_CLOSED', 'the reader of standard output closed it before the job was written');

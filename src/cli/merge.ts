@@ -5,7 +5,7 @@ import { mergeJob } from '../run/merge.js';
 import type { RunRecord } from '../run/record.js';
 import { counted, displayPath } from '../util/display.js';
 import { createLogger, type LogFormat } from './logger.js';
-import { driftLine, mergeLine } from './report.js';
+import { driftLine, finishedLevel, mergeLine } from './report.js';
 import { shardCount } from './shard-options.js';
 import { reportError } from './report-error.js';
 import { redact } from '../util/redact.js';
@@ -45,7 +45,6 @@ function report(logger: ReturnType<typeof createLogger>, r: RunRecord, o: MergeC
   }
   if (r.monitor) logger.log('info', 'drift', driftLine(r.job, r.monitor), { job: r.job, monitor: r.monitor });
   for (const w of r.warnings) logger.log('warn', 'warning', w, { job: r.job });
-  const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' || r.monitor?.level === 'fail' ? 'warn' : 'error';
   const { inputs: _inputs, ...summary } = r;
-  logger.log(level, 'merge_finished', mergeLine(r), summary);
+  logger.log(finishedLevel(r), 'merge_finished', mergeLine(r), summary);
 }

@@ -4,6 +4,7 @@ import type { MonitorSection } from '../run/monitor.js';
 import type { SplitDecision } from '../io/split.js';
 import { counted, displayPath } from '../util/display.js';
 import { formatDuration } from '../util/duration.js';
+import type { Level } from './logger.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -15,6 +16,12 @@ export function inputLine(i: InputRecord): string {
   if (i.status === 'skipped') return `${src} → ${i.output ? displayPath(i.output) : '-'}: would be scored`;
   const rejected = i.rows_rejected > 0 ? `, ${n(i.rows_rejected)} rejected${i.rejects ? ` (${displayPath(i.rejects)})` : ''}` : '';
   return `${src} → ${i.output === '-' ? 'stdout' : displayPath(i.output ?? '')}: ${counted(i.rows_out, 'row')}${rejected} in ${formatDuration(i.duration_ms)}`;
+}
+
+// The level of a finished run's line: a skipped run, or one completed with alerts, warns; any other failure
+// is an error.
+export function finishedLevel(r: RunRecord): Level {
+  return r.exit_code === 0 ? 'info' : r.status === 'skipped' || r.monitor?.level === 'fail' ? 'warn' : 'error';
 }
 
 // One-line run summary.

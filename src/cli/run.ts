@@ -8,7 +8,7 @@ import type { RunRecord } from '../run/record.js';
 import { createLogger, type Logger, type LogFormat } from './logger.js';
 import { logNotice } from './notify-log.js';
 import { createProgress } from './progress.js';
-import { driftLine, inputLine, runLine, shardLine, splitLine } from './report.js';
+import { driftLine, finishedLevel, inputLine, runLine, shardLine, splitLine } from './report.js';
 import { chooseShard } from './shard-options.js';
 import { worstExitCode, withSignals } from './signals.js';
 import { reportError } from './report-error.js';
@@ -132,8 +132,7 @@ async function report(logger: Logger, r: RunRecord, o: RunCommandOptions): Promi
       for (const line of i.query?.plan ?? []) logger.log('info', 'query_plan', `  ${line}`, { job: r.job, input: i.path });
     }
   }
-  const level = r.exit_code === 0 ? 'info' : r.status === 'skipped' || r.monitor?.level === 'fail' ? 'warn' : 'error';
   const { inputs: _inputs, ...summary } = r;
-  logger.log(level, 'run_finished', runLine(r), summary);
+  logger.log(finishedLevel(r), 'run_finished', runLine(r), summary);
   return printed;
 }

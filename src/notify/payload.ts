@@ -2,12 +2,12 @@
 // incoming-webhook message (a `text` fallback for notifications, and blocks).
 import { hostname } from 'node:os';
 import type { NotifyEvent } from '../job/config.js';
-import type { RunRecord } from '../run/record.js';
-import { errorLine } from '../run/record.js';
+import type { RunCounts, RunRecord } from '../run/record.js';
+import { countsOf, errorLine } from '../run/record.js';
 import { formatDuration } from '../util/duration.js';
 import type { Alert } from './events.js';
 
-export interface JsonNotice {
+export interface JsonNotice extends RunCounts {
   event: NotifyEvent;
   job: string;
   run_id: string;
@@ -18,11 +18,6 @@ export interface JsonNotice {
   started_at: string;
   ended_at: string;
   duration_ms: number;
-  inputs: number;
-  failed_inputs: number;
-  rows_in: number;
-  rows_out: number;
-  rows_rejected: number;
   error: string | null;
   warnings: string[];
   alerts: Alert[];
@@ -44,11 +39,7 @@ export function jsonNotice(r: RunRecord, event: NotifyEvent, alerts: Alert[]): J
     started_at: r.started_at,
     ended_at: r.ended_at,
     duration_ms: r.duration_ms,
-    inputs: r.totals.inputs,
-    failed_inputs: r.totals.failed,
-    rows_in: r.totals.rows_in,
-    rows_out: r.totals.rows_out,
-    rows_rejected: r.totals.rows_rejected,
+    ...countsOf(r.totals),
     error: r.error,
     warnings: r.warnings,
     alerts,

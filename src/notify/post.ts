@@ -2,6 +2,7 @@
 // retried after a doubling delay (or the answer's Retry-After, up to a cap); any other answer is final, so a
 // 4xx (a revoked or mistyped webhook) is never sent again. Never throws: the result says what happened, and
 // its reason never quotes the URL's secret parts.
+import { setTimeout as delay } from 'node:timers/promises';
 import { VERSION } from '../version.js';
 import { scrubUrl } from '../util/redact-url.js';
 
@@ -110,16 +111,5 @@ export function retryAfter(header: string | null, capMs: number, now = Date.now(
 
 // Wait `ms`; false when `signal` ended the wait.
 function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop);
-      resolve(true);
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-  });
+  return delay(ms, undefined, { signal }).then(() => true, () => false);
 }

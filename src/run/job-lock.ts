@@ -2,7 +2,10 @@
 // when it is held by another process or cannot be written.
 import { SbError } from '../errors.js';
 import type { JobConfig } from '../job/config.js';
+import { whyUnwritable } from '../util/errno.js';
 import { acquireLock } from './lock.js';
+
+export { whyUnwritable };
 
 // Take the lock `stateName` (the job's name, or its shard's); held elsewhere → LOCKED naming the holder.
 // `what` names the work in the message ("job churn", "shard 1 of 3 of job churn"), `action` what is skipped.
@@ -21,14 +24,4 @@ export async function takeJobLock(job: JobConfig, stateName: string, runId: stri
 // The lock (the first thing a run writes) could not be taken: state_dir is not a usable directory.
 export function stateDirError(job: Pick<JobConfig, 'stateDir'>, err: unknown): SbError {
   return new SbError('OUTPUT_INVALID', `cannot write the job's state in ${job.stateDir}: ${whyUnwritable(err)}`, { yamlPath: 'state_dir' });
-}
-
-// Why a file could not be created, in words, from the error of the call that failed.
-export function whyUnwritable(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOTDIR' || e.code === 'EEXIST') return 'a parent of it is a file, not a directory';
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
-  if (e.code === 'EROFS') return 'read-only file system';
-  if (e.code === 'EISDIR') return 'a directory of that name is in the way';
-  return e.message;
 }

@@ -5,7 +5,7 @@
 // gzip member per input, Parquet row groups counted from the start of each input.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
+import { exitCodeFor, exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { isPerInput, render, type TokenValues } from '../job/template.js';
@@ -22,9 +22,9 @@ import { jobConfigHash } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
 import { checkArtifacts, inputTokens, jobReads, tokenValues, type ReadFile, type Target } from './targets.js';
 import { mergeProfiles, parseRunProfile, type InputProfile, type Profile } from '../monitor/index.js';
-import { loadReference, monitorSection, profileSummary, runProfile, writeProfile } from './monitor.js';
+import { loadReference, runProfile, saveRunProfile } from './monitor.js';
 import type { ProfileColumns } from '../pipeline/profile-stage.js';
-import { newRunId, profilePath, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
+import { newRunId, startRecord, totals, unreconciled, type InputRecord, type MergeInfo, type RunRecord } from './record.js';
 import { saveRecord } from './save.js';
 import { beginJournal, endJournal, journalHooks, recoverJournal } from './journal.js';
 import { isLocal } from '../storage/backends.js';
@@ -115,7 +115,7 @@ async function mergeIn(job: JobConfig, o: MergeOptions, storage: StorageScope): 
     record.inputs = inputs.map((i) => mergedRecord(i, target, rejectsTarget(i)));
     const mismatch = unreconciled(record.inputs);
     if (mismatch) throw new SbError('RECONCILE', mismatch);
-    if (profiles) await finishMergedProfile(job, record, profiles);
+    if (profiles) await saveRunProfile(job, record, job.name, { ...profiles, drift: true });
     if (record.monitor?.level === 'fail') record.exit_code = exitCodeFor('ALERT');
   } catch (err) {
     if (!(err instanceof SbError)) throw err;
@@ -529,22 +529,6 @@ async function shardProfiles(job: JobConfig, records: RunRecord[], inputs: Merge
   const merged = inputs.map((i) => ({ path: i.path, profile: i.pieces.map((p) => byPiece.get(p.rec) as Profile).reduce((a, b) => mergeProfiles(a, b)) }));
   const reference = await loadReference(job, columns);
   return { columns, inputs: merged, run: runProfile(columns, merged), reference };
-}
-
-// The merged run's profile file, its summary, and the drift of a monitored job.
-async function finishMergedProfile(job: JobConfig, record: RunRecord, p: MergedProfiles): Promise<void> {
-  let file: string | null = profilePath(job.stateDir, job.name, record.run_id);
-  try {
-    await writeProfile(file, p.run, p.inputs, p.reference);
-  } catch (err) {
-    file = null;
-    record.warnings.push(`the profile could not be written: ${messageOf(err)}`);
-  }
-  record.profile = profileSummary(p.run, file);
-  if (job.monitor && p.reference) {
-    record.monitor = monitorSection(job.monitor, p.columns, p.run, p.reference);
-    for (const a of [...record.monitor.alerts, ...record.monitor.warnings]) record.warnings.push(`drift: ${a}`);
-  }
 }
 
 // One input of the combined record: the sum of its pieces.

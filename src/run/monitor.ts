@@ -4,13 +4,14 @@
 // monitored column's drift and level.
 import { readFile } from 'node:fs/promises';
 import { redactDeep } from '../util/redact.js';
-import { SbError } from '../errors.js';
+import { messageOf, SbError } from '../errors.js';
 import type { DriftMetric, JobConfig, MonitorConfig } from '../job/config.js';
 import { meanOf, mergeProfiles, parseProfile, profileDrift, profileText, runProfileToJson, stdOf, type InputProfile, type Profile } from '../monitor/index.js';
 import { Profiler } from '../monitor/index.js';
 import type { ProfileColumns } from '../pipeline/profile-stage.js';
 import { openSink } from '../storage/sink.js';
 import { displayPath } from '../util/display.js';
+import { profilePath, type RunRecord } from './record.js';
 
 export type DriftLevel = 'ok' | 'warn' | 'fail';
 
@@ -102,7 +103,7 @@ export async function writeProfile(file: string, run: Profile, inputs: readonly 
 }
 
 // The record's summary of a profile.
-export function profileSummary(profile: Profile, file: string | null): ProfileSummary {
+function profileSummary(profile: Profile, file: string | null): ProfileSummary {
   return {
     file,
     columns: profile.columns.map((c) =>
@@ -113,8 +114,33 @@ export function profileSummary(profile: Profile, file: string | null): ProfileSu
   };
 }
 
+// A run's (or merge's) profile written beside its record and summarised in it (a file that cannot be written
+// is a warning); with a reference and `drift`, the monitor section in the record and its alerts and warnings
+// among the record's. The section and the warnings it added, for the caller to log.
+export async function saveRunProfile(
+  job: Pick<JobConfig, 'stateDir' | 'monitor'>,
+  record: RunRecord,
+  stateName: string,
+  p: { columns: ProfileColumns; run: Profile; inputs: readonly InputProfile[]; reference?: Profile; drift: boolean },
+): Promise<{ monitor: MonitorSection; warnings: string[] } | undefined> {
+  let file: string | null = profilePath(job.stateDir, stateName, record.run_id);
+  try {
+    await writeProfile(file, p.run, p.inputs, p.reference);
+  } catch (err) {
+    file = null;
+    record.warnings.push(`the profile could not be written: ${messageOf(err)}`);
+  }
+  record.profile = profileSummary(p.run, file);
+  if (!job.monitor || !p.reference || !p.drift) return undefined;
+  const monitor = monitorSection(job.monitor, p.columns, p.run, p.reference);
+  const warnings = [...monitor.alerts, ...monitor.warnings].map((a) => `drift: ${a}`);
+  record.monitor = monitor;
+  record.warnings.push(...warnings);
+  return { monitor, warnings };
+}
+
 // Drift of each monitored column against the reference, with its level and the alert lines.
-export function monitorSection(m: MonitorConfig, columns: ProfileColumns, run: Profile, reference: Profile): MonitorSection {
+function monitorSection(m: MonitorConfig, columns: ProfileColumns, run: Profile, reference: Profile): MonitorSection {
   const drifts = profileDrift(run, reference, monitored(m, columns));
   const alerts: string[] = [];
   const warnings: string[] = [];

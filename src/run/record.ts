@@ -196,6 +196,22 @@ export async function writeRecord(file: string, record: RunRecord): Promise<void
   await sink.commit();
 }
 
+/** A run's totals as a summary shows them (the status page, notices): flat, `failed` as `failed_inputs`. */
+export interface RunCounts {
+  inputs: number;
+  failed_inputs: number;
+  rows_in: number;
+  rows_out: number;
+  rows_rejected: number;
+}
+
+// The counts of a record's totals, of any version (a missing or non-numeric figure is 0).
+export function countsOf(totals: unknown): RunCounts {
+  const t = (totals ?? {}) as Record<string, unknown>;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return { inputs: n(t.inputs), failed_inputs: n(t.failed), rows_in: n(t.rows_in), rows_out: n(t.rows_out), rows_rejected: n(t.rows_rejected) };
+}
+
 /** An error line longer than this is cut where a record is summarised (the record keeps all of it). */
 const MAX_ERROR_CHARS = 500;
 

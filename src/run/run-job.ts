@@ -1,7 +1,7 @@
 // runJob(): one run of one job — lock, model, plan, inputs, per-input scoring, run record. Shared by the
 // `run` command and the scheduler; returns a RunRecord for success and failure alike and never prints.
 import path from 'node:path';
-import { exitCodeFor, exitCodeOf, messageOf, SbError } from '../errors.js';
+import { exitCodeFor, exitCodeOf, SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { incrementalProblem, watermarkProblem } from '../job/template.js';
@@ -16,14 +16,14 @@ import { resultFields } from '../pipeline/result-fields.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { ChunkProfiler, profileColumns, type ProfileColumns } from '../pipeline/profile-stage.js';
 import type { Profile } from '../monitor/index.js';
-import { loadReference, monitorSection, profileSummary, runProfile, writeProfile, type MonitorSection } from './monitor.js';
+import { loadReference, runProfile, saveRunProfile, type MonitorSection } from './monitor.js';
 import { STOP_GRACE_MS, type StopBound } from '../util/abandon.js';
 import { formatDuration } from '../util/duration.js';
 import { fastPathEnabled } from '../util/fast-path.js';
 import { beginJournal, endJournal, journalHooks, recoverJournal } from './journal.js';
 import { jobConfigHash, Ledger, ledgerPath, type Checked, type ScoredInput } from './ledger.js';
 import { takeJobLock } from './job-lock.js';
-import { newRunId, profilePath, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
+import { newRunId, startRecord, totals, unreconciled, type FireInfo, type InputRecord, type PieceRange, type RunRecord, type ShardInfo } from './record.js';
 import { openModelForJob } from './open-model.js';
 import { outputTarget, type InputWriters } from './output-target.js';
 import { saveRecord } from './save.js';
@@ -93,16 +93,15 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
   const runId = options.runId ?? newRunId(started);
   const record = startRecord(job, runId, started, { trigger: options.trigger ?? 'cli', schedule: options.fire, onnxruntime: ORT_VERSION });
   const emit = options.onEvent ?? (() => undefined);
-  storage.hooks.warn = (message) => {
+  const warn = (message: string) => {
     record.warnings.push(message);
     emit({ type: 'warning', job: job.name, message });
   };
+  storage.hooks.warn = warn;
   // A partial run written elsewhere (--limit with --output) leaves the job's rejects file alone: its partial
   // rejects would replace a complete run's.
   if (options.limit !== undefined && options.output !== undefined && job.errors.rejects) {
-    const w = `--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`;
-    record.warnings.push(w);
-    emit({ type: 'warning', job: job.name, message: w });
+    warn(`--limit with --output writes no rejects file: ${displayPath(job.errors.rejects)} (errors.rejects) stays as it was; rejected rows are only counted`);
     job = { ...job, errors: { ...job.errors, rejects: undefined } };
   }
   const shard = options.shard;
@@ -120,10 +119,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     if (!options.dryRun) {
       release = await takeJobLock(job, stateName, runId, shard ? `shard ${shard.index} of ${shard.count} of job ${job.name}` : `job ${job.name}`, 'run');
       const recovered = await recoverJournal(job.stateDir, stateName);
-      if (recovered) {
-        record.warnings.push(recovered);
-        emit({ type: 'warning', job: job.name, message: recovered });
-      }
+      if (recovered) warn(recovered);
     }
     // The inputs are listed once, while the model loads; what is wrong with them is said after the model's
     // problems, as before.
@@ -132,10 +128,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     const opened = await openModelForJob(job, { bounds: { stop: modelStop(stop.signal) }, onLoad: (m) => (record.model.sha256 = m.sha256) });
     model = opened.model;
     const plan = opened.plan;
-    for (const w of opened.warnings) {
-      record.warnings.push(w);
-      emit({ type: 'warning', job: job.name, message: w });
-    }
+    for (const w of opened.warnings) warn(w);
     const columns = job.profile ? profileColumns(plan, model) : undefined;
     // Checked before any data is read; a shard reads it too, for the histogram bins merge will have.
     const reference = columns ? await loadReference(job, columns) : undefined;
@@ -190,11 +183,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
       const failed = record.inputs.filter((i) => i.status === 'failed');
       // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
       // record is the run's own, and says so.
-      if (stop.signal.aborted) {
-        const w = `${stopName(stop.signal.reason)} came after the last input was scored: the run finished as it would have without it`;
-        record.warnings.push(w);
-        emit({ type: 'warning', job: job.name, message: w });
-      }
+      if (stop.signal.aborted) warn(`${stopName(stop.signal.reason)} came after the last input was scored: the run finished as it would have without it`);
       const mismatch = unreconciled(record.inputs);
       if (mismatch) throw new SbError('RECONCILE', mismatch);
       if (failed.length > 0) {
@@ -543,26 +532,10 @@ async function finishProfile(
     return profile ? [{ path: r.path, profile }] : [];
   });
   const run = runProfile(p.columns, inputs);
-  let file: string | null = profilePath(job.stateDir, stateName, record.run_id);
-  try {
-    await writeProfile(file, run, inputs, p.reference);
-  } catch (err) {
-    file = null;
-    record.warnings.push(`the profile could not be written: ${messageOf(err)}`);
-  }
-  record.profile = profileSummary(run, file);
-  if (job.monitor && p.reference && p.drift) reportDrift(job, record, monitorSection(job.monitor, p.columns, run, p.reference), emit);
-}
-
-// The monitor section into the record, its alerts into the warnings and the log.
-export function reportDrift(job: Pick<JobConfig, 'name'>, record: RunRecord, monitor: MonitorSection, emit: (e: RunEvent) => void): void {
-  record.monitor = monitor;
-  emit({ type: 'drift', job: job.name, monitor });
-  for (const a of [...monitor.alerts, ...monitor.warnings]) {
-    const message = `drift: ${a}`;
-    record.warnings.push(message);
-    emit({ type: 'warning', job: job.name, message });
-  }
+  const drift = await saveRunProfile(job, record, stateName, { columns: p.columns, run, inputs, reference: p.reference, drift: p.drift });
+  if (!drift) return;
+  emit({ type: 'drift', job: job.name, monitor: drift.monitor });
+  for (const message of drift.warnings) emit({ type: 'warning', job: job.name, message });
 }
 
 // The ledger entry of an input whose result was just committed.

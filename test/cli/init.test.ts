@@ -55,6 +55,7 @@ describe('serve-batch init', () => {
 
   it.each([
     ['an existing -o file', ['--model', 'MODEL', '--input', 'sample.csv', '-o', 'sample.csv'], /^error: sample\.csv already exists; choose another -o or add --force to replace it$/],
+    ['an -o under a file', ['--model', 'MODEL', '--input', 'sample.csv', '-o', 'sample.csv/job.yaml'], /^error: cannot write sample\.csv\/job\.yaml: a parent of it is a file$/],
     ['a missing model', ['--model', 'nope.onnx', '--input', 'sample.csv'], /^error: model file not found: nope\.onnx$/],
     ['a file that is not a model', ['--model', 'sample.csv', '--input', 'sample.csv'], /^error: sample\.csv is not a valid ONNX model/],
     ['a missing sample', ['--model', 'MODEL', '--input', 'nope.csv'], /^error: sample file not found: nope\.csv$/],

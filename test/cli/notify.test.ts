@@ -3,22 +3,13 @@
 // the webhook's secret appears in no output, record or metrics file.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cliAsync, model, runMain, tempDir, writeFiles } from '../support/cli.js';
-import { webhookServer, type WebhookServer } from '../notify/webhook-server.js';
+import { webhookServers } from '../notify/webhook-server.js';
 
 const SECRET = 'T0SECRET/B0SECRET/tokenSECRET';
 
-let servers: WebhookServer[] = [];
-async function serve(...args: Parameters<typeof webhookServer>): Promise<WebhookServer> {
-  const s = await webhookServer(...args);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
+const serve = webhookServers();
 
 // A job over linear_binary with one bad row (so the run fails unless max_rejected allows it) and `notify`.
 function jobDir(notify: string, o: { maxRejected?: number } = {}): { dir: string; job: string } {

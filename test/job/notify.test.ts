@@ -1,5 +1,6 @@
 // `notify:` in job files and in a folder's _defaults.yaml: the normalized webhooks, and each mistake as one
 // line with its file, position and YAML path, never showing a URL that came from the environment.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SbError } from '../../src/errors.js';
@@ -95,6 +96,15 @@ describe("a folder's _defaults.yaml", () => {
     expect(r.status).toBe(2);
     expect(expectOneLineError(r.stderr)).toHaveLength(1);
     expect(r.stderr).toContain('holds settings for the job files in its folder, not a job: give one of those job files');
+  });
+
+  it('one that cannot be read stops the run of a job beside it: exit 2, one line naming it', async () => {
+    const d = tempDir();
+    writeFiles(d, { 'job.yaml': BASE });
+    mkdirSync(path.join(d, '_defaults.yaml'));
+    const r = await runMain(['run', path.join(d, 'job.yaml'), '--log-format', 'text']);
+    expect(r.status).toBe(2);
+    expect(expectOneLineError(r.stderr)).toEqual([expect.stringMatching(/^error: cannot read .*_defaults\.yaml \(settings for the job files in its folder\): EISDIR: /)]);
   });
 
   it('validate: a webhook from the environment that is not a URL exits 2 with one line, the value not shown', async () => {

@@ -185,4 +185,19 @@ describe('templateProblems', () => {
       expect(e.context.problems).toEqual([expect.stringMatching(/j\.yaml:4:9: unknown token \{input_stm\}, did you mean 'input_stem'\?.*\(at output\.path\)$/)]);
     }
   });
+
+  it('a query input has no file to name: {input_stem} and {input_name} are problems located at their template', () => {
+    const text = "model: m.onnx\ninput: { database: '${DATABASE_URL}', query: 'select a from t' }\nfeatures: { columns: [a] }\noutput: \"out/{input_stem}.csv\"\nerrors: { rejects: \"rej/{input_name}\" }\n";
+    try {
+      parseJob(text, '/srv/jobs/j.yaml', { DATABASE_URL: 'postgres://u:Secr3t@db.test/x' });
+      throw new Error('expected a failure');
+    } catch (err) {
+      const e = err as SbError;
+      expect(e.code).toBe('JOB_INVALID');
+      expect(e.context.problems).toEqual([
+        expect.stringMatching(/j\.yaml:4:9: \{input_stem\} names an input file, and a query has none: use \{job\}, \{run_id\}, \{date\} or \{time\} \(at output\.path\)$/),
+        expect.stringMatching(/j\.yaml:5:\d+: \{input_name\} names an input file, and a query has none: .*\(at errors\.rejects\)$/),
+      ]);
+    }
+  });
 });

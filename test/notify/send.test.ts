@@ -1,14 +1,14 @@
 // Notices of finished runs sent to a real HTTP server on 127.0.0.1: which event a record gives, both bodies,
 // a slow endpoint (timeout, then a retry), failing ones (5xx retried then given up, 4xx never retried,
 // Retry-After honoured), and no secret of the webhook URL in what is returned.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NotifyTarget } from '../../src/job/config.js';
 import { parseJob } from '../../src/job/load.js';
 import { alertsOf, eventOf, retryAfter, sendNotices, type JsonNotice } from '../../src/notify/index.js';
 import type { RunRecord, RunStatus } from '../../src/run/record.js';
 import { schedulerRecord } from '../../src/schedule/records.js';
 import { redactUrl, scrubUrl } from '../../src/util/redact-url.js';
-import { webhookServer, type WebhookServer } from './webhook-server.js';
+import { webhookServers, type WebhookServer } from './webhook-server.js';
 
 const SECRET = 'T0SECRET/B0SECRET/xyzSECRETtoken';
 const job = parseJob('name: churn\nmodel: m.onnx\ninput: in/*.csv\nfeatures: {columns: [a]}\noutput: out.csv\n', '/jobs/churn.yaml');
@@ -30,16 +30,7 @@ function target(server: WebhookServer, o: Partial<NotifyTarget> = {}): NotifyTar
 }
 
 const FAST = { backoffMs: 5 };
-let servers: WebhookServer[] = [];
-async function serve(...args: Parameters<typeof webhookServer>): Promise<WebhookServer> {
-  const s = await webhookServer(...args);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
+const serve = webhookServers();
 
 const col = (column: string, value: number, level: 'ok' | 'warn' | 'fail') => ({ column, value, psi: value, js: null, missing_ratio: 0, reference_missing_ratio: 0, level });
 // A record's monitor section as run/monitor.ts writes it: tenure above fail_at.
@@ -176,7 +167,6 @@ describe('delivery', () => {
     const s = await serve();
     const t = target(s, { retries: 1 });
     await s.close();
-    servers = [];
     const [o] = await sendNotices([t], record('failed'), FAST);
     expect(o).toMatchObject({ ok: false, attempts: 2, status: null });
     expect(o.reason).toMatch(/ECONNREFUSED/);

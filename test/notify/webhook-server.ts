@@ -2,6 +2,7 @@
 // answers each with what the test's handler says (a status, a delay, headers).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 export interface Received {
   method: string;
@@ -59,5 +60,19 @@ export async function webhookServer(answer: (n: number, r: Received) => Answer =
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+// `serve`, which starts a receiver that is closed after each test of the file that calls this.
+export function webhookServers(): (...args: Parameters<typeof webhookServer>) => Promise<WebhookServer> {
+  let servers: WebhookServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+  });
+  return async (...args) => {
+    const s = await webhookServer(...args);
+    servers.push(s);
+    return s;
   };
 }

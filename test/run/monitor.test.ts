@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/run/record.js';
 import { planRetry } from '../../src/schedule/retry.js';
 import { driftOf } from '../../src/schedule/http/runs.js';
-import { cli, model, runMain, tempDir, writeFiles } from '../support/cli.js';
+import { cli, expectOneLineError, model, runMain, tempDir, writeFiles } from '../support/cli.js';
 
 const LABELS = ['setosa', 'versicolor', 'virginica'];
 
@@ -73,25 +73,29 @@ function valueCount(values: string[], named: string[]): number[] {
   return out;
 }
 
+// Each count's share of their sum.
+function shares(counts: number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => c / total);
+}
+
 function psi(ref: number[], run: number[]): number {
-  const R = ref.reduce((a, b) => a + b, 0);
-  const A = run.reduce((a, b) => a + b, 0);
+  const [P, Q] = [shares(run), shares(ref)];
   let sum = 0;
   for (let i = 0; i < ref.length; i++) {
-    const p = Math.max(run[i] / A, 0.0001);
-    const q = Math.max(ref[i] / R, 0.0001);
+    const p = Math.max(P[i], 0.0001);
+    const q = Math.max(Q[i], 0.0001);
     sum += (p - q) * Math.log(p / q);
   }
   return sum;
 }
 
 function js(ref: number[], run: number[]): number {
-  const R = ref.reduce((a, b) => a + b, 0);
-  const A = run.reduce((a, b) => a + b, 0);
+  const [P, Q] = [shares(run), shares(ref)];
   let sum = 0;
   for (let i = 0; i < ref.length; i++) {
-    const p = run[i] / A;
-    const q = ref[i] / R;
+    const p = P[i];
+    const q = Q[i];
     const m = (p + q) / 2;
     if (p > 0) sum += 0.5 * p * Math.log2(p / m);
     if (q > 0) sum += 0.5 * q * Math.log2(q / m);
@@ -191,6 +195,8 @@ describe('monitor', () => {
     expect(shifted.stderr).toMatch(/warning: drift: column 'a': psi 0\.\d+ is above fail_at 0\.25/);
     expect(shifted.stderr).toMatch(/warning: drift: column 'c': missing share 0\.\d+ against 0\.\d+ in the reference, a rise above missing_rate_increase 0\.05/);
     expect(shifted.stderr).toMatch(/job iris: completed with alerts — column 'a'/);
+    // A run completed with alerts is a warning, not an error: its results were written.
+    expect(shifted.stderr).toMatch(/^warning: job iris: completed with alerts/m);
     const metrics = readFileSync(path.join(dir, 'metrics.prom'), 'utf8');
     expect(metrics).toContain('serve_batch_last_run_exit_code{job_name="iris"} 4');
     expect(metrics).toContain(`serve_batch_drift{job_name="iris",column="a"} ${byName.a.psi}`);
@@ -258,6 +264,7 @@ describe('monitor across shards and schedules', () => {
     expect(record.monitor?.columns).toEqual(unsharded.monitor?.columns);
     expect(readFileSync(record.profile?.file as string).equals(readFileSync(unsharded.profile?.file as string))).toBe(true);
     expect(merged.stderr).toMatch(/merged 2 shards — .* — completed with alerts: column 'a'/);
+    expect(merged.stderr).toMatch(/^warning: job iris: merged 2 shards/m);
   });
 
   it('the scheduler does not retry a run that completed with alerts', async () => {
@@ -314,4 +321,18 @@ describe('monitor mistakes: one line, exit 2, nothing written', () => {
       expect(existsSync(path.join(dir, 'out'))).toBe(false);
     });
   }
+});
+
+describe('profile mistakes: one line, exit 2, no reference written', () => {
+  it.each([
+    ['input.path matching no file', [], /^error: no input files match input\.path: a reference needs a baseline to profile \(at input\.path\)$/],
+    ['an --input matching no file', ['--input', 'data/none*.csv'], /^error: no input files match data\/none\*\.csv: a reference needs a baseline to profile$/],
+  ])('%s', async (_, args, message) => {
+    const dir = tempDir();
+    writeFiles(dir, { 'job.yaml': jobYaml('').replace('input: data/today.csv', 'input: data/today*.csv') });
+    const r = await runMain(['profile', 'job.yaml', ...args, '-o', 'ref.json', '--log-format', 'text'], { cwd: dir });
+    expect(r.status).toBe(2);
+    expect(expectOneLineError(r.stderr), r.stderr).toEqual([expect.stringMatching(message)]);
+    expect(existsSync(path.join(dir, 'ref.json'))).toBe(false);
+  });
 });

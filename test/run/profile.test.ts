@@ -1,14 +1,14 @@
 // The profile of a run does not depend on how its rows were grouped: the batch size, the model's threads,
 // the reader thread, the number of readers and the shard cut all give the same profile file, byte for byte, and merge combines the
 // shards' profiles into the file one run writes.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJob } from '../../src/job/load.js';
 import { parseRunProfile } from '../../src/monitor/index.js';
 import { WORKER_MIN_BYTES } from '../../src/pipeline/reader-thread.js';
 import { mergeJob } from '../../src/run/merge.js';
-import type { RunRecord } from '../../src/run/record.js';
+import { profilePath, type RunRecord } from '../../src/run/record.js';
 import { runJob } from '../../src/run/run-job.js';
 import { model } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -102,6 +102,20 @@ describe('run profiles', () => {
     expect(a).toMatchObject({ kind: 'number', count: 300, missing: 0, min: Math.min(...values), max: Math.max(...values) });
     const mean = values.reduce((s, x) => s + x, 0) / values.length;
     expect(a?.mean).toBeCloseTo(mean, 12);
+  });
+
+  it('a profile that cannot be written is a warning: the run, its results and its record stand', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'in.csv'), forestCsv(10, 3));
+    const runId = '20261124T020000Z-ab12';
+    mkdirSync(profilePath(path.join(dir, 'state'), 'iris', runId), { recursive: true });
+    const r = await runJob(job(dir), { runId });
+    expect(r.status).toBe('ok');
+    expect(r.exit_code).toBe(0);
+    expect(r.warnings).toEqual([expect.stringMatching(/^the profile could not be written: cannot write .*20261124T020000Z-ab12\.profile\.json: it is a directory: give a file name$/)]);
+    expect(r.profile?.file).toBeNull();
+    expect(JSON.parse(readFileSync(r.record as string, 'utf8'))).toMatchObject({ run_id: runId, status: 'ok', profile: { file: null } });
+    expect(readFileSync(r.inputs[0].output as string, 'utf8').split('\n')).toHaveLength(12);
   });
 
   it('profile: false makes none', async () => {

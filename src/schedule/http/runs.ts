@@ -6,7 +6,7 @@
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobConfig } from '../../job/config.js';
-import { errorLine, recordPath, type RunRecord } from '../../run/record.js';
+import { countsOf, errorLine, recordPath, type RunCounts, type RunRecord } from '../../run/record.js';
 
 export { errorLine };
 
@@ -33,7 +33,7 @@ export interface Drift {
   columns: DriftValue[];
 }
 
-export interface RunSummary {
+export interface RunSummary extends RunCounts {
   run_id: string;
   status: string;
   exit_code: number | null;
@@ -44,11 +44,6 @@ export interface RunSummary {
   started_at: string | null;
   ended_at: string | null;
   duration_ms: number | null;
-  inputs: number;
-  failed_inputs: number;
-  rows_in: number;
-  rows_out: number;
-  rows_rejected: number;
   /** The first line of the run's error. */
   error: string | null;
   warnings: number;
@@ -100,7 +95,6 @@ export function driftOf(record: Raw): Drift | null {
 
 // The summary of a parsed record (any version: missing fields become null or 0).
 export function summarize(runId: string, r: Raw): RunSummary {
-  const totals = obj(r.totals) ?? {};
   const schedule = obj(r.schedule) ?? {};
   return {
     run_id: runId,
@@ -113,11 +107,7 @@ export function summarize(runId: string, r: Raw): RunSummary {
     started_at: str(r.started_at),
     ended_at: str(r.ended_at),
     duration_ms: num(r.duration_ms),
-    inputs: num(totals.inputs) ?? 0,
-    failed_inputs: num(totals.failed) ?? 0,
-    rows_in: num(totals.rows_in) ?? 0,
-    rows_out: num(totals.rows_out) ?? 0,
-    rows_rejected: num(totals.rows_rejected) ?? 0,
+    ...countsOf(obj(r.totals)),
     error: errorLine(r.error),
     warnings: Array.isArray(r.warnings) ? r.warnings.length : 0,
     drift: driftOf(r),

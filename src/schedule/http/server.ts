@@ -22,6 +22,7 @@ import { RUN_ID, RunStore } from './runs.js';
 import type { SchedulerStatus } from './status.js';
 import { PAGE_CSS } from './style.js';
 import { jobsView, jobView, schedulerView } from './view.js';
+import { errnoReason } from '../../util/errno.js';
 import { redact, redactDeep } from '../../util/redact.js';
 
 export interface Limits {
@@ -274,18 +275,17 @@ function runsLimit(raw: string | null): number {
   return n;
 }
 
+/** Why an address cannot be listened on. */
+const UNLISTENABLE = {
+  EADDRINUSE: 'the address is in use (another process listens there; choose another port)',
+  EACCES: 'permission denied (ports below 1024 need privileges; choose a port above 1023)',
+  EADDRNOTAVAIL: 'this host has no such address',
+};
+
 // The one line for an address that cannot be listened on.
 function listenError(listen: ListenAddress, err: NodeJS.ErrnoException): SbError {
   const where = authority(listen.host, listen.port);
-  const why =
-    err.code === 'EADDRINUSE'
-      ? 'the address is in use (another process listens there; choose another port)'
-      : err.code === 'EACCES'
-        ? 'permission denied (ports below 1024 need privileges; choose a port above 1023)'
-        : err.code === 'EADDRNOTAVAIL'
-          ? 'this host has no such address'
-          : err.message;
-  return new SbError('USAGE', `${listen.source} ${where}: cannot listen: ${why}`);
+  return new SbError('USAGE', `${listen.source} ${where}: cannot listen: ${errnoReason(err, UNLISTENABLE)}`);
 }
 
 // Send a body (none for HEAD) with the security headers, and values from the environment hidden.
