@@ -4,7 +4,7 @@
 export type Reasons = Readonly<Record<string, string>>;
 
 /** Why a file or a folder could not be created. */
-const UNWRITABLE: Reasons = {
+export const UNWRITABLE: Reasons = {
   ENOTDIR: 'a parent of it is a file, not a directory',
   EEXIST: 'a parent of it is a file, not a directory',
   EACCES: 'permission denied',

@@ -7,6 +7,7 @@
 // written through as streams (stream-sink.ts), decided by stat of the target (target.ts).
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoReason, UNWRITABLE, type Reasons } from '../../util/errno.js';
 import { SbError } from '../../errors.js';
 import { failpoint } from '../failpoint.js';
 import type { ByteSink, SinkOptions } from '../sink.js';
@@ -166,20 +167,10 @@ export async function removeResult(file: string): Promise<void> {
 }
 
 // Words for the errno codes of a file that could not be written, where errno's own message says less.
-const WRITE_WHY = new Map([
-  ['EACCES', 'permission denied'],
-  ['EPERM', 'permission denied'],
-  ['ENOSPC', 'no space left on the device'],
-  ['ENOTDIR', 'a parent of it is a file, not a directory'],
-  ['EEXIST', 'a parent of it is a file, not a directory'],
-  ['EROFS', 'read-only file system'],
-  ['EISDIR', 'a directory of that name is in the way'],
-  ['ENAMETOOLONG', 'the file name is too long'],
-]);
+const WRITE_WHY: Reasons = { ...UNWRITABLE, ENOSPC: 'no space left on the device', ENAMETOOLONG: 'the file name is too long' };
 
 // The one line for a result file that could not be written.
 function writeError(file: string, err: unknown): SbError {
-  const e = err as NodeJS.ErrnoException;
-  const why = (isExplained(e) ? undefined : WRITE_WHY.get(e.code ?? '')) ?? e.message;
+  const why = isExplained(err as NodeJS.ErrnoException) ? (err as Error).message : errnoReason(err, WRITE_WHY);
   return new SbError('WRITE_FAILED', `cannot write ${file}: ${why}`);
 }
