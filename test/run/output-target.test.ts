@@ -159,6 +159,18 @@ async function stepsOf(l: Layout): Promise<{ name: FailpointName; file: string; 
   return steps;
 }
 
+
+// A run of `job` sent SIGTERM (as its stop signal) once its n-th input finished.
+function runStoppedAfter(job: Parameters<typeof runJob>[0], n: number): Promise<RunRecord> {
+  const stop = new AbortController();
+  let finished = 0;
+  return runJob(job, {
+    signal: stop.signal,
+    onEvent: (e) => {
+      if (e.type === 'input_finished' && ++finished === n) stop.abort('SIGTERM');
+    },
+  });
+}
 describe('the output target when a step of writing fails', () => {
   for (const l of LAYOUTS) {
     it(`${l.name}: every step of every file`, async () => {
@@ -241,14 +253,8 @@ describe('a stop between inputs, or after the last', () => {
     const d = inDir(two);
     mkdirSync(path.join(d, 'out'));
     writeFileSync(path.join(d, 'out/all.csv'), EARLIER);
-    const stop = new AbortController();
-    const r = await runJob(jobIn(d, l), {
-      signal: stop.signal,
-      // Stopped once the first input is scored, before the second starts.
-      onEvent: (e) => {
-        if (e.type === 'input_finished') stop.abort('SIGTERM');
-      },
-    });
+    // Stopped once the first input is scored, before the second starts.
+    const r = await runStoppedAfter(jobIn(d, l), 1);
     expect([r.status, r.exit_code, r.error]).toEqual(['interrupted', 143, 'interrupted by SIGTERM: no partial results were kept']);
     expect(readFileSync(path.join(d, 'out/all.csv'), 'utf8')).toBe(EARLIER);
     expect(existsSync(path.join(d, 'rej/all.csv'))).toBe(false);
@@ -258,14 +264,7 @@ describe('a stop between inputs, or after the last', () => {
   it('after the last input was committed, changes nothing: the record says the run completed (ok), with a warning', async () => {
     const l = LAYOUTS[0];
     const d = inDir(two);
-    const stop = new AbortController();
-    let finished = 0;
-    const r = await runJob(jobIn(d, l), {
-      signal: stop.signal,
-      onEvent: (e) => {
-        if (e.type === 'input_finished' && ++finished === 2) stop.abort('SIGTERM');
-      },
-    });
+    const r = await runStoppedAfter(jobIn(d, l), 2);
     expect([r.status, r.exit_code, r.error]).toEqual(['ok', 0, null]);
     expect(r.warnings).toEqual(['SIGTERM came after the last input was scored: the run finished as it would have without it']);
     expect(r.inputs.map((i) => [i.status, i.output && path.relative(d, i.output)])).toEqual([
@@ -352,14 +351,7 @@ describe('rejects files a failed or stopped run leaves as they were', () => {
   it('one combined result, a rejects file per input: a stop between inputs leaves every rejects file as it was', async () => {
     const l = LAYOUTS[2];
     const d = earlier(l, { 'a.csv': csv(4, []), 'b.csv': csv(4, [1]), 'c.csv': csv(4, [2]) });
-    const stop = new AbortController();
-    let finished = 0;
-    const r = await runJob(jobIn(d, l), {
-      signal: stop.signal,
-      onEvent: (e) => {
-        if (e.type === 'input_finished' && ++finished === 2) stop.abort('SIGTERM');
-      },
-    });
+    const r = await runStoppedAfter(jobIn(d, l), 2);
     expect([r.status, r.exit_code, r.inputs.map((i) => i.status)]).toEqual(['interrupted', 143, ['failed', 'failed']]);
     // a had nothing rejected (its earlier rejects file would be removed with a committed result), b one row.
     expect(['out/all.csv', 'rej/a.csv', 'rej/b.csv', 'rej/c.csv'].map((f) => text(d, f))).toEqual([EARLIER, EARLIER, EARLIER, EARLIER]);
