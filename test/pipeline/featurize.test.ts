@@ -1,25 +1,9 @@
 // Cells → tensors of each element type, with the missing policy; bad rows are rejected with the reason.
 import { describe, expect, it } from 'vitest';
-import type { JobConfig } from '../../src/job/config.js';
 import { ChunkBuilder } from '../../src/table/builder.js';
 import { featurize } from '../../src/pipeline/featurize.js';
 import type { FeedType, RunPlan } from '../../src/pipeline/plan.js';
-
-type Missing = JobConfig['missing']['default'];
-
-// A one-column plan of `type` reading column `v`.
-function plan(type: FeedType, missing: Missing = { kind: 'reject' }): RunPlan {
-  const asText = ['int64', 'uint64', 'bool', 'string'].includes(type);
-  return {
-    tensors: [{ input: 'x', type, columns: [{ name: 'v', missing }], rank: 2 }],
-    needs: [{ name: 'v', number: !asText, text: asText }],
-    passthrough: [],
-    fetch: [],
-    columns: [],
-    unresolved: [],
-    warnings: [],
-  };
-}
+import { oneColumnPlan, type Missing } from '../support/plans.js';
 
 function chunkOf(p: RunPlan, cells: string[]) {
   const b = new ChunkBuilder(['v'], p.needs.map((n) => ({ ...n, index: 0 })), 100);
@@ -28,7 +12,7 @@ function chunkOf(p: RunPlan, cells: string[]) {
 }
 
 function run(type: FeedType, cells: string[], missing?: Missing) {
-  const p = plan(type, missing);
+  const p = oneColumnPlan(type, missing);
   const f = featurize(chunkOf(p, cells), p);
   return { data: Array.from(f.feeds[0].data as ArrayLike<unknown>), dims: f.feeds[0].dims, rejects: f.rejects.map((r) => [r.line, r.error]) };
 }
@@ -94,7 +78,7 @@ describe('featurize', () => {
 
   it('builds [n, F] row-major from several columns, kept rows only', () => {
     const p: RunPlan = {
-      ...plan('float32'),
+      ...oneColumnPlan('float32'),
       tensors: [{ input: 'x', type: 'float32', columns: ['a', 'b', 'c'].map((name) => ({ name, missing: { kind: 'reject' } })), rank: 2 }],
       needs: ['a', 'b', 'c'].map((name) => ({ name, number: true, text: false })),
     };

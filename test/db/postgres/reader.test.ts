@@ -4,11 +4,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/db/postgres/index.js';
 import type { Database, QueryReadOptions } from '../../../src/db/types.js';
-import type { JobConfig } from '../../../src/job/config.js';
 import type { ColumnNeed, SourceChunk } from '../../../src/table/chunk.js';
 import { INVALID, MISSING, OK } from '../../../src/table/numbers.js';
 import { featurize } from '../../../src/pipeline/featurize.js';
-import type { FeedType, RunPlan } from '../../../src/pipeline/plan.js';
+import type { FeedType } from '../../../src/pipeline/plan.js';
+import { oneColumnPlan, type Missing } from '../../support/plans.js';
 import { plain, type PlainChunk } from '../../support/csv.js';
 import { failure } from '../../support/failure.js';
 import { testDatabase, type TestDatabase } from '../../support/pg.js';
@@ -265,24 +265,8 @@ describe('the watermark', () => {
 });
 
 describe('NULLs under each features.missing policy (through the featurizer)', () => {
-  type Missing = JobConfig['missing']['default'];
-
-  // A plan with one model input of `type` reading column v.
-  function plan(type: FeedType, missing: Missing): RunPlan {
-    const asText = ['int64', 'uint64', 'bool', 'string'].includes(type);
-    return {
-      tensors: [{ input: 'x', type, columns: [{ name: 'v', missing }], rank: 2 }],
-      needs: [{ name: 'v', number: !asText, text: asText }],
-      passthrough: [],
-      fetch: [],
-      columns: [],
-      unresolved: [],
-      warnings: [],
-    };
-  }
-
   async function featurized(column: string, type: FeedType, missing: Missing) {
-    const p = plan(type, missing);
+    const p = oneColumnPlan(type, missing);
     const reader = pgdb.readQuery(`select id, ${column} as v from policies order by id`, { needs: p.needs, batchSize: 10 });
     const chunks: SourceChunk[] = [];
     for await (const c of reader.chunks) chunks.push(c);
