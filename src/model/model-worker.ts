@@ -54,7 +54,13 @@ let fewer: ort.InferenceSession | undefined;
 /** What the own session was made from, for a second session (kept only when asked). */
 let source: { bytes: Uint8Array; options: ort.InferenceSession.SessionOptions } | undefined;
 
-port.on('message', (m: ModelRequest) => void serve(m));
+// One request at a time, in the order they came: a call's awaits (ONNX Runtime's run answers through
+// setImmediate) must not let a later request in, such as closing the session a call in flight is using.
+let queue = Promise.resolve();
+port.on('message', (m: ModelRequest) => {
+  const served = queue.then(() => serve(m));
+  queue = served.catch(() => undefined);
+});
 // ONNX Runtime is loaded (the imports above): from now on the thread may be stopped (model-thread.ts waits for
 // this before terminating; stopping it while the native addon loads aborts the whole process).
 port.postMessage({ id: 0, ok: true, value: 'ready' } satisfies ModelReply);

@@ -63,6 +63,10 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   let seen = 0;
   let decided = false;
   let checked = false;
+  /** Settled once the check's answer is in: calls asked for meanwhile wait for it (the run asks for the next
+   *  chunk's call before the previous one is answered). */
+  let checking: Promise<void> | undefined;
+  let checkAnswered = () => {};
   const sum = { read: 0, work: 0 };
   const release = async () => {
     const opened = fewer;
@@ -71,15 +75,19 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   };
   return {
     async next() {
+      await checking;
       const session = fewer && (await fewer) ? 'fewer' : 'own';
       if (session === 'fewer' && !checked) {
         checked = true;
+        checking = new Promise<void>((resolve) => (checkAnswered = resolve));
         return { session, check: { rows: CHECK_ROWS } };
       }
       return { session };
     },
     compared(same) {
+      // release() gives the own session back at once, before a call waiting for this answer is given one.
       if (!same) void release().catch(() => undefined);
+      checkAnswered();
     },
     observe(t) {
       if (decided || ++seen <= SETTLE) return;
@@ -100,7 +108,14 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
 // Score one chunk as `threads` says, with the check it asks for.
 export async function callModel(model: LoadedModel, threads: ModelThreads, feeds: NamedTensor[], rows: number, spec: RunSpec): Promise<Scored> {
   const call = await threads.next();
-  const scored = await model.thread.score(feeds, rows, spec, call.session, call.check);
+  let scored: Scored;
+  try {
+    scored = await model.thread.score(feeds, rows, spec, call.session, call.check);
+  } catch (err) {
+    // A failed check counts as outputs that differ: calls waiting for its answer go to the own session.
+    if (call.check) threads.compared(false);
+    throw err;
+  }
   if (scored.same !== undefined) threads.compared(scored.same);
   return scored;
 }

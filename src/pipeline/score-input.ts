@@ -6,6 +6,7 @@ import { SbError } from '../errors.js';
 import type { TableWriter } from '../table/writer.js';
 import { delimiterOf } from '../io/formats.js';
 import { callModel, modelThreads } from '../model/threads.js';
+import type { Scored } from '../model/model-worker.js';
 import type { LoadedModel } from '../model/session.js';
 import type { RunSpec } from '../model/tensors.js';
 import { STOP_GRACE_MS, unlessStopped } from '../util/abandon.js';
@@ -13,7 +14,7 @@ import { assemble } from './assemble.js';
 import type { Reject } from '../table/chunk.js';
 import type { RunPlan } from './plan.js';
 import type { PieceSpec, QuerySpec } from '../io/table-reader.js';
-import { prepareHere, prepareInWorker, type Prepared, type PrepareSpec } from './prepare.js';
+import { prepareHere, prepareInWorker, type Prepared, type PreparedChunk, type PrepareSpec } from './prepare.js';
 import { modelCost, parquetReaderCount, planPieces, planRowGroups, prepareInPieces, prepareInRowGroups, readerCount, splittable } from './pieces.js';
 import { WORKER_MIN_BYTES } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
@@ -92,33 +93,59 @@ export async function scoreInput(file: string, display: string, format: TextForm
     readLeft = true;
     return new SbError('INTERRUPTED', `reading ${display} had not come back ${STOP_GRACE_MS / 1000} s later and was left running; no partial results were kept`);
   };
+  // The model scores a chunk while this thread writes the one before: each chunk's call starts as soon as
+  // the chunk is read, and the chunk is finished (assembled, profiled, written, counted) in input order once
+  // the next one's call has started. At most one call is in flight beyond the chunk being finished.
+  let ahead: { chunk: PreparedChunk; scored?: Promise<Scored> } | undefined;
+  const finish = async ({ chunk, scored: call }: { chunk: PreparedChunk; scored?: Promise<Scored> }) => {
+    if (call) {
+      const scored = await call;
+      // The feeds' typed arrays went to the model thread and came back with the outputs.
+      chunk.feeds.forEach((f, i) => (f.data = scored.feeds[i] ?? f.data));
+      const writing = performance.now();
+      const result = assemble(chunk, scored.outputs, ctx.plan);
+      // Before the feeds go back to the reader for reuse.
+      ctx.profile?.add(chunk.feeds, result);
+      prepared.recycle(chunk);
+      await ctx.writer.write(result);
+      threads.observe({ read: chunk.readMs, model: scored.ms, write: performance.now() - writing, rows: chunk.rows });
+    }
+    await ctx.rejects.add(display, chunk.header, chunk.rejects);
+    for (const r of chunk.rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
+    counts.rowsIn += chunk.rowsIn;
+    counts.rowsOut += chunk.rows;
+    counts.rowsRejected += chunk.rejects.length;
+    counts.bytes = prepared.bytes();
+    ctx.onProgress?.(counts.rowsIn, counts.bytes);
+    checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, false);
+  };
   try {
+    // The chunk in flight is finished before the input ends or fails on the read side, as it was before the
+    // next chunk was read: the counts of a failed input include it.
+    const finishAhead = async () => {
+      const last = ahead;
+      ahead = undefined;
+      if (last) await finish(last);
+    };
     for (;;) {
-      const next = await unlessStopped(chunks.next(), signal && { signal, graceMs: STOP_GRACE_MS, error: stillReading }, `reading ${display}`);
+      let next: IteratorResult<PreparedChunk>;
+      try {
+        next = await unlessStopped(chunks.next(), signal && { signal, graceMs: STOP_GRACE_MS, error: stillReading }, `reading ${display}`);
+        if (!next.done && signal?.aborted) throw new SbError('INTERRUPTED', 'no partial results were kept');
+      } catch (err) {
+        if (!readLeft) await finishAhead();
+        throw err;
+      }
       if (next.done) break;
       const chunk = next.value;
-      if (signal?.aborted) throw new SbError('INTERRUPTED', 'no partial results were kept');
-      if (chunk.rows > 0) {
-        const scored = await callModel(ctx.model, threads, chunk.feeds, chunk.rows, ctx.runSpec);
-        // The feeds' typed arrays went to the model thread and came back with the outputs.
-        chunk.feeds.forEach((f, i) => (f.data = scored.feeds[i] ?? f.data));
-        const writing = performance.now();
-        const result = assemble(chunk, scored.outputs, ctx.plan);
-        // Before the feeds go back to the reader for reuse.
-        ctx.profile?.add(chunk.feeds, result);
-        prepared.recycle(chunk);
-        await ctx.writer.write(result);
-        threads.observe({ read: chunk.readMs, model: scored.ms, write: performance.now() - writing, rows: chunk.rows });
-      }
-      await ctx.rejects.add(display, chunk.header, chunk.rejects);
-      for (const r of chunk.rejects.slice(0, 3 - firstRejects.length)) firstRejects.push({ ...r, file: display });
-      counts.rowsIn += chunk.rowsIn;
-      counts.rowsOut += chunk.rows;
-      counts.rowsRejected += chunk.rejects.length;
-      counts.bytes = prepared.bytes();
-      ctx.onProgress?.(counts.rowsIn, counts.bytes);
-      checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, false);
+      const scored = chunk.rows > 0 ? callModel(ctx.model, threads, chunk.feeds, chunk.rows, ctx.runSpec) : undefined;
+      // Its failure is met when the chunk is finished (or not at all, once the input failed before it).
+      scored?.catch(() => undefined);
+      const previous = ahead;
+      ahead = { chunk, scored };
+      if (previous) await finish(previous);
     }
+    await finishAhead();
     const end = prepared.end();
     counts.bytes = end.bytes;
     counts.sha256 = end.sha256;
@@ -133,6 +160,9 @@ export async function scoreInput(file: string, display: string, format: TextForm
     counts.bytes = prepared.bytes();
     throw new InputFailure(err, counts);
   } finally {
+    // A call still in flight (the input failed on the chunk before it) ends before the reader and the second
+    // session go; it is bounded by the run's stop like every call.
+    await ahead?.scored?.catch(() => undefined);
     // The second session goes whatever happens (a model thread left inside a call refuses, and keeps it).
     const release = () => threads.release().catch(() => undefined);
     // A read that never came back cannot be stopped either: closing would wait for it.

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/model/session.js';
 import { CALL_ROWS } from '../../src/model/tensors.js';
-import { modelThreads, type ChunkTimes } from '../../src/model/threads.js';
+import { callModel, modelThreads, type ChunkTimes } from '../../src/model/threads.js';
 import { model } from '../support/cli.js';
 
 const loaded: LoadedModel[] = [];
@@ -31,7 +31,12 @@ async function predict(m: LoadedModel, session: 'own' | 'fewer'): Promise<number
 
 const chunk = (read: number, model: number, write: number): ChunkTimes => ({ read, model, write, rows: 8192 });
 
-const sessionOf = async (t: ReturnType<typeof modelThreads>) => (await t.next()).session;
+// The session of the next call; a check it asks for is answered as the run does once the call returns.
+async function sessionOf(t: ReturnType<typeof modelThreads>, same = true): Promise<'own' | 'fewer'> {
+  const call = await t.next();
+  if (call.check) t.compared(same);
+  return call.session;
+}
 
 // Observe `n` chunks with the same times.
 function feed(t: ReturnType<typeof modelThreads>, n: number, times: ChunkTimes): void {
@@ -127,6 +132,29 @@ describe('modelThreads', () => {
     expect((await u.next()).check).toBeDefined();
     u.compared(false);
     expect(await sessionOf(u)).toBe('own');
+    await t.release();
+  });
+
+  it('a call asked for before the check is answered waits for the answer, and goes to the own session when the outputs differ', async () => {
+    const m = await counted();
+    const t = modelThreads(m, true, 2);
+    expect(await t.next()).toEqual({ session: 'fewer', check: { rows: CALL_ROWS } });
+    let second: string | undefined;
+    const waiting = t.next().then((c) => (second = c.session));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(second).toBeUndefined();
+    t.compared(false);
+    await waiting;
+    expect(second).toBe('own');
+    await t.release();
+  });
+
+  it('a check call that fails counts as outputs that differ: the calls after it go to the own session', async () => {
+    const m = await counted();
+    const t = modelThreads(m, true, 2);
+    const feeds = [{ input: 'input', type: 'float32' as const, data: Float32Array.from([1, 2, 3]), dims: [1, 3] }];
+    await expect(callModel(m, t, feeds, 1, { fetch: ['variable'] })).rejects.toThrow();
+    expect(await t.next()).toEqual({ session: 'own' });
     await t.release();
   });
 

@@ -57,6 +57,63 @@ describe('scoreInput reconciles with the writer', () => {
   });
 });
 
+// Eight rows in chunks of two, through a writer that notes how many model calls were asked for at each
+// write; `failAt`: the write that throws (a full disk stand-in).
+async function overlapped(failAt?: number) {
+  const d = tempDir();
+  const file = path.join(d, 'in.csv');
+  writeFileSync(file, 'x1,x2\n' + Array.from({ length: 8 }, (_, i) => `${i},${i + 1}\n`).join(''));
+  const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 2\n`, path.join(d, 'job.yaml'));
+  const m = await loadModel(job.model.path);
+  const plan = planRun(job, m);
+  let asked = 0;
+  const score = m.thread.score.bind(m.thread);
+  m.thread.score = (...args) => {
+    asked++;
+    return score(...args);
+  };
+  const atWrite: number[] = [];
+  const values: number[] = [];
+  const writer: TableWriter = {
+    ...countingWriter(0),
+    write: async (chunk) => {
+      atWrite.push(asked);
+      if (atWrite.length === failAt) throw new SbError('WRITE_FAILED', 'disk full');
+      const c = chunk.columns.find((col) => col.kind === 'float');
+      if (c?.kind === 'float') for (let i = 0; i < chunk.rows; i++) values.push(c.values[c.offset + i * c.stride]);
+      rows += chunk.rows;
+    },
+    get rows() {
+      return rows;
+    },
+  };
+  let rows = 0;
+  const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') }).catch((e: unknown) => e);
+  return { result, atWrite, values, m, fetch: plan.fetch };
+}
+
+describe('scoreInput overlaps the model with writing', () => {
+  it("asks for the next chunk's call before it writes a chunk, and writes the chunks in input order", async () => {
+    const { result, atWrite, values, m, fetch } = await overlapped();
+    expect(result).toMatchObject({ rowsIn: 8, rowsOut: 8, rowsRejected: 0 });
+    expect(atWrite).toEqual([2, 3, 4, 4]);
+    const alone = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? i / 2 : i / 2 + 0.5)), dims: [8, 2] }], 8, { fetch });
+    expect(values).toEqual(Array.from(alone.outputs[fetch[0]].data as Float32Array));
+    await m.close();
+  });
+
+  it("a write that fails fails the input with its error and the counts before it, while the next chunk's call was in flight; the model thread serves on", async () => {
+    const { result, atWrite, m, fetch } = await overlapped(2);
+    expect(result).toBeInstanceOf(InputFailure);
+    expect(((result as InputFailure).error as SbError).code).toBe('WRITE_FAILED');
+    expect((result as InputFailure).counts).toMatchObject({ rowsIn: 2, rowsOut: 2 });
+    expect(atWrite).toEqual([2, 3]);
+    const again = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from([1, 2]), dims: [1, 2] }], 1, { fetch });
+    expect(again.outputs[fetch[0]].dims).toEqual([1, 1]);
+    await m.close();
+  });
+});
+
 describe('unreconciled (the run record)', () => {
   const input = (rows_in: number, rows_out: number, rows_rejected: number): InputRecord => ({
     path: '/in/a.csv',
