@@ -2,7 +2,7 @@
 import { SbError } from '../errors.js';
 import type { TextFormat } from '../job/config.js';
 import { loadJob } from '../job/load.js';
-import { displayPath } from '../util/display.js';
+import { counted, displayPath } from '../util/display.js';
 import { createLogger, type LogFormat } from './logger.js';
 import { reportError } from './report-error.js';
 import { withSignals } from './signals.js';
@@ -26,12 +26,12 @@ export async function profileCommand(file: string, o: ProfileCommandOptions): Pr
         input: o.input,
         inputFormat: o.inputFormat,
         signal,
-        onInput: (i) => logger.log('info', 'input_profiled', `${displayPath(i.path)}: ${i.rows_out.toLocaleString('en-US')} rows profiled${i.rows_rejected > 0 ? `, ${i.rows_rejected.toLocaleString('en-US')} rejected` : ''}`, { job: job.name, ...i }),
+        onInput: (i) => logger.log('info', 'input_profiled', `${displayPath(i.path)}: ${counted(i.rows_out, 'row')} profiled${i.rows_rejected > 0 ? `, ${i.rows_rejected.toLocaleString('en-US')} rejected` : ''}`, { job: job.name, ...i }),
       }),
     );
     for (const w of r.warnings) logger.log('warn', 'warning', w, { job: job.name });
     const where = r.file === '-' ? 'standard output' : displayPath(r.file);
-    logger.log('info', 'profile_written', `job ${job.name}: profile of ${r.inputs} input${r.inputs === 1 ? '' : 's'}, ${r.rows.toLocaleString('en-US')} rows, ${r.columns.length} columns (${r.columns.join(', ')}) → ${where}`, { job: job.name, ...r });
+    logger.log('info', 'profile_written', `job ${job.name}: profile of ${r.inputs} input${r.inputs === 1 ? '' : 's'}, ${counted(r.rows, 'row')}, ${counted(r.columns.length, 'column')} (${r.columns.join(', ')}) → ${where}`, { job: job.name, ...r });
     return 0;
   } catch (err) {
     if (!(err instanceof SbError)) throw err;

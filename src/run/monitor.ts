@@ -122,13 +122,14 @@ export async function saveRunProfile(
   record: RunRecord,
   stateName: string,
   p: { columns: ProfileColumns; run: Profile; inputs: readonly InputProfile[]; reference?: Profile; drift: boolean },
+  warn: (message: string) => void = (message) => record.warnings.push(message),
 ): Promise<{ monitor: MonitorSection; warnings: string[] } | undefined> {
   let file: string | null = profilePath(job.stateDir, stateName, record.run_id);
   try {
     await writeProfile(file, p.run, p.inputs, p.reference);
   } catch (err) {
     file = null;
-    record.warnings.push(`the profile could not be written: ${messageOf(err)}`);
+    warn(`the profile could not be written: ${messageOf(err)}`);
   }
   record.profile = profileSummary(p.run, file);
   if (!job.monitor || !p.reference || !p.drift) return undefined;

@@ -6,7 +6,7 @@ import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { incrementalProblem, watermarkProblem } from '../job/template.js';
 import type { TableWriter } from '../table/writer.js';
-import { resolveInputs, type InputFile } from '../io/inputs.js';
+import { resolveInputOption, resolveInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
 import { ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
@@ -123,7 +123,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     }
     // The inputs are listed once, while the model loads; what is wrong with them is said after the model's
     // problems, as before.
-    listing = dbs.input ? Promise.resolve(queryInputs(dbs.input)) : resolveInputs(options.input ? [resolveJobPath(process.cwd(), options.input)] : job.input.patterns, job.input.format);
+    listing = dbs.input ? Promise.resolve(queryInputs(dbs.input)) : options.input ? resolveInputOption(resolveJobPath(process.cwd(), options.input), job.input.format) : resolveInputs(job.input.patterns, job.input.format);
     listing.then((all) => warmReader(all, options, dbs.input !== undefined)).catch(() => undefined);
     const opened = await openModelForJob(job, { bounds: { stop: modelStop(stop.signal) }, onLoad: (m) => (record.model.sha256 = m.sha256) });
     model = opened.model;
@@ -532,7 +532,10 @@ async function finishProfile(
     return profile ? [{ path: r.path, profile }] : [];
   });
   const run = runProfile(p.columns, inputs);
-  const drift = await saveRunProfile(job, record, stateName, { columns: p.columns, run, inputs, reference: p.reference, drift: p.drift });
+  const drift = await saveRunProfile(job, record, stateName, { columns: p.columns, run, inputs, reference: p.reference, drift: p.drift }, (message) => {
+    record.warnings.push(message);
+    emit({ type: 'warning', job: job.name, message });
+  });
   if (!drift) return;
   emit({ type: 'drift', job: job.name, monitor: drift.monitor });
   for (const message of drift.warnings) emit({ type: 'warning', job: job.name, message });

@@ -131,6 +131,15 @@ function setup(): string {
 }
 
 describe('monitor', () => {
+  it('profile of one row says "1 row"', async () => {
+    const dir = setup();
+    writeFiles(dir, { 'data/one.csv': csv(1, 4) });
+    const made = await runMain(['profile', 'job.yaml', '--input', 'data/one.csv', '-o', 'one.json', '--log-format', 'text'], { cwd: dir });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stderr).toMatch(/data\/one\.csv: 1 row profiled\n/);
+    expect(made.stderr).toMatch(/profile of 1 input, 1 row, 8 columns \(/);
+  });
+
   it('drift values equal the README formulas; a shift exits 4 with its results written; no shift exits 0', async () => {
     const dir = setup();
     const made = await runMain(['profile', 'job.yaml', '--input', 'data/baseline.csv', '-o', 'ref.json'], { cwd: dir });

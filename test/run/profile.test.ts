@@ -9,7 +9,7 @@ import { parseRunProfile } from '../../src/monitor/index.js';
 import { WORKER_MIN_BYTES } from '../../src/pipeline/reader-thread.js';
 import { mergeJob } from '../../src/run/merge.js';
 import { profilePath, type RunRecord } from '../../src/run/record.js';
-import { runJob } from '../../src/run/run-job.js';
+import { runJob, type RunEvent } from '../../src/run/run-job.js';
 import { model } from '../support/cli.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -109,10 +109,13 @@ describe('run profiles', () => {
     writeFileSync(path.join(dir, 'in.csv'), forestCsv(10, 3));
     const runId = '20261124T020000Z-ab12';
     mkdirSync(profilePath(path.join(dir, 'state'), 'iris', runId), { recursive: true });
-    const r = await runJob(job(dir), { runId });
+    const events: RunEvent[] = [];
+    const r = await runJob(job(dir), { runId, onEvent: (e) => events.push(e) });
     expect(r.status).toBe('ok');
     expect(r.exit_code).toBe(0);
     expect(r.warnings).toEqual([expect.stringMatching(/^the profile could not be written: cannot write .*20261124T020000Z-ab12\.profile\.json: it is a directory: give a file name$/)]);
+    // Said as it happens too (the CLI logs it as a warning line).
+    expect(events.filter((e) => e.type === 'warning')).toEqual([{ type: 'warning', job: 'iris', message: r.warnings[0] }]);
     expect(r.profile?.file).toBeNull();
     expect(JSON.parse(readFileSync(r.record as string, 'utf8'))).toMatchObject({ run_id: runId, status: 'ok', profile: { file: null } });
     expect(readFileSync(r.inputs[0].output as string, 'utf8').split('\n')).toHaveLength(12);

@@ -69,7 +69,7 @@ export class ColumnPages<S> {
     private readonly file: string,
     private readonly group: number,
   ) {
-    if (!meta) throw new SbError('INPUT_FAILED', `column '${decoder.pathInSchema[0]}' has no column metadata in row group ${group}`, { file });
+    if (!meta) throw new SbError('INPUT_FAILED', `column '${decoder.pathInSchema[0]}' has no column metadata in row group ${group + 1}`, { file });
     this.pos = Number(meta.dictionary_page_offset || meta.data_page_offset);
     this.end = this.pos + Number(meta.total_compressed_size);
     this.decoder = { ...decoder, codec: meta.codec };
