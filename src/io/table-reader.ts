@@ -25,9 +25,10 @@ export interface PieceSpec {
   seen?: SourceStat;
   /** Text: `end` is where another reader of the same file started, at a line start that may lie inside a
    *  quoted field. Reading stops there only if every byte before it was parsed into rows (the reader stands
-   *  at a record start, as one reader of the whole file would); otherwise it reads on to `fileBytes` and says
-   *  so (`spilled`), and the other reader's rows are not used. */
-  handoff?: { fileBytes: number };
+   *  at a record start, as one reader of the whole file would); otherwise it reads on, and stops at the first
+   *  of `stops` (where later readers started) at which it stands at a record start, else at `fileBytes`. It
+   *  says so (`spilled`, `through`), and the rows of the readers that started before `through` are not used. */
+  handoff?: { fileBytes: number; stops?: number[] };
   /** Text: the piece's bytes are not hashed; the whole file's sha256 is taken once by whoever reads all the
    *  pieces (pipeline/pieces.ts). */
   unhashed?: boolean;
@@ -39,8 +40,10 @@ export interface ReaderEnd {
   sha256?: string;
   /** Text: the physical line after the last byte read (relative to the piece's `line`). */
   line?: number;
-  /** A handoff piece that did not end at a record start, and was read on to the end of the file. */
+  /** A handoff piece that did not end at a record start, and was read on past its end... */
   spilled?: boolean;
+  /** ...to this offset: a later reader's start at which it stood at a record start, or the file's end. */
+  through?: number;
 }
 
 /** A query to read instead of a file (input.database), as plain data. */
@@ -99,19 +102,27 @@ export function openTableReader(spec: ReaderSpec): TableReader & { end(): Reader
   const source = inputBlocks(stored, piece ? { start: piece.start, end: piece.end } : undefined, { hash: !piece?.unhashed });
   const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
   const progress: TextProgress = { settled: () => true, line: () => 1 };
-  let rest: ReturnType<ByteSource['open']> | undefined;
-  // A handoff piece: its range, then (only when the reader is inside a record there) the rest of the file.
+  const rest: ReturnType<ByteSource['open']>[] = [];
+  let through: number | undefined;
+  // A handoff piece: its range, then (only while the reader is inside a record) on to the next stop, and the
+  // next, until it stands at a record start at one of them or the file ends.
   async function* blocks(): AsyncGenerator<Uint8Array> {
     if (piece?.seen) await assertUnchanged(stored, piece.seen);
     yield* source.blocks;
     const handoff = piece?.handoff;
-    if (!handoff || progress.settled() || piece.end >= handoff.fileBytes) return;
-    rest = stored.open({ start: piece.end, end: handoff.fileBytes }, { hash: !piece.unhashed });
-    yield* rest;
+    if (!handoff) return;
+    let at = piece.end;
+    for (const stop of [...(handoff.stops ?? []).filter((s) => s > at && s < handoff.fileBytes), handoff.fileBytes]) {
+      if (progress.settled() || at >= handoff.fileBytes) return;
+      const part = stored.open({ start: at, end: stop }, { hash: !piece.unhashed });
+      rest.push(part);
+      yield* part;
+      at = through = stop;
+    }
   }
   const chunks = spec.format === 'jsonl' ? readJsonl(blocks(), ctx, progress) : readCsv(blocks(), csv, ctx, progress);
-  const bytes = () => source.bytesRead + (rest?.bytesRead ?? 0);
-  return { chunks, bytes, end: () => ({ bytes: bytes(), sha256: rest ? undefined : source.sha256(), line: progress.line(), spilled: rest !== undefined }) };
+  const bytes = () => rest.reduce((sum, part) => sum + part.bytesRead, source.bytesRead);
+  return { chunks, bytes, end: () => ({ bytes: bytes(), sha256: rest.length > 0 ? undefined : source.sha256(), line: progress.line(), spilled: rest.length > 0, through }) };
 }
 
 // A query's rows through its database's cursor (the database module loaded on first use). A query has no bytes;

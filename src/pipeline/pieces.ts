@@ -10,9 +10,12 @@
 // - Where a piece starts. A line start may lie inside a quoted CSV field that holds a line break. A piece
 //   ends where the next one starts only if its reader stands at a record start there (every byte parsed
 //   into rows); the first piece starts at the start of the file, so each start is proven by the reader
-//   before it. Otherwise that reader reads on to the end of the file, exactly as one reader would from its
-//   own (proven) start, and the later readers' rows are dropped: a file whose quoted fields cross a cut costs
-//   parallelism, never a wrong row.
+//   before it. Otherwise that reader reads on, exactly as one reader would from its own (proven) start, to
+//   the next piece's start at which it stands at a record start (which that proves), or to the end of the
+//   file; the pieces it read through are dropped (their readers read them all the same: they cannot know),
+//   and the pieces from there on are used. A quoted field across a cut costs a piece's work, never a wrong
+//   row. Should a dropped piece's reader fail (it may have started inside a quoted field), one new reader
+//   reads the rest of the file from the last proven start.
 // - Line numbers. A reader starting mid-file counts lines from 1; the lines of the pieces before it (known
 //   once they are read) are added to its rejects' lines and its errors'.
 // - Chunks. One reader ends a chunk after every batch_size accepted rows; errors.max_rejected (a count) is
@@ -169,15 +172,19 @@ export async function planPieces(spec: PrepareSpec, listed: number, readers: num
   return { pieces, readers: Math.min(n, pieces.length), ahead: aheadOf(spec, Math.ceil(longest / line)) };
 }
 
-// Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next;
-// each reader checks that the file is still as `seen`. None hashes its bytes: prepareInPieces hashes the whole
-// file once (~80 ms of CPU saved per reader and 282 MB).
+/** Later pieces' starts a piece's reader may stop at when it reads past its end (beyond them: the file's end). */
+const HANDOFF_STOPS = 8;
+
+// Pieces of a file of `bytes` starting at `starts` (the first at 0): each but the last hands off to the next,
+// or, when its reader stands inside a record there, to one of the next pieces; each reader checks that the
+// file is still as `seen`. None hashes its bytes: prepareInPieces hashes the whole file once (~80 ms of CPU
+// saved per reader and 282 MB).
 export function piecesOf(starts: number[], header: string[] | undefined, bytes: number, seen?: SourceStat): PieceSpec[] {
   return starts.map((start, k) => {
     const last = k === starts.length - 1;
     const piece: PieceSpec = { start, end: last ? bytes : starts[k + 1], seen, unhashed: true };
     if (k > 0) Object.assign(piece, { line: 1, header });
-    if (!last) piece.handoff = { fileBytes: bytes };
+    if (!last) piece.handoff = { fileBytes: bytes, stops: starts.slice(k + 2, k + 2 + HANDOFF_STOPS) };
     return piece;
   });
 }
@@ -207,39 +214,78 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
     }
   }
 
-  // The pieces' chunks in file order, their lines made the file's.
+  // The chunks of `chunks` (one piece's, or the rest of the file's) with their lines made the file's; returns
+  // the piece's end.
+  async function* numbered(chunks: AsyncGenerator<PreparedChunk, PrepareEnd>, before: number): AsyncGenerator<PreparedChunk, PrepareEnd> {
+    try {
+      for (let r = await chunks.next(); ; r = await chunks.next()) {
+        if (r.done) return r.value;
+        if (before > 0) for (const x of r.value.rejects) x.line += before;
+        yield r.value;
+      }
+    } catch (err) {
+      if (err instanceof SbError && err.context.line !== undefined && before > 0) {
+        throw new SbError(err.code, err.message, { ...err.context, line: err.context.line + before });
+      }
+      throw err;
+    }
+  }
+
+  // The pieces' chunks in file order, their lines made the file's. A piece that starts before `from` (where
+  // the piece used before it ended: its reader read on through it) is read by its reader all the same, and
+  // dropped.
   async function* inOrder(): AsyncGenerator<PreparedChunk> {
     let before = 0;
+    let from = 0;
+    used = 0;
     for (let k = 0; k < pieces.length; k++) {
       current = k % n;
-      let end: PrepareEnd;
-      try {
-        const chunks = piece(k);
-        for (let r = await chunks.next(); ; r = await chunks.next()) {
-          if (r.done) {
-            end = r.value;
-            break;
-          }
-          if (before > 0) for (const x of r.value.rejects) x.line += before;
-          yield r.value;
+      if (pieces[k].start < from) {
+        try {
+          for (let r = await its[current].next(); !r.done && !r.value.pieceEnd; r = await its[current].next()) readers[current].recycle(r.value);
+          continue;
+        } catch {
+          // Its reader, started inside a quoted field, failed on what it took for records (or on an error it
+          // will meet again in order): one reader reads the rest of the file from `from` instead.
+          yield* rest(from, pieces[k], before);
+          return;
         }
-      } catch (err) {
-        if (err instanceof SbError && err.context.line !== undefined && before > 0) {
-          throw new SbError(err.code, err.message, { ...err.context, line: err.context.line + before });
-        }
-        throw err;
       }
+      const end: PrepareEnd = yield* numbered(piece(k), before);
       lastEnd = end;
-      if (end.spilled) {
-        // This piece's reader read on through the later pieces: their rows are not used.
-        used = k + 1;
+      used++;
+      before += (end.line ?? 1) - 1;
+      from = end.spilled ? (end.through ?? Infinity) : pieces[k].end;
+      if (from >= (pieces[k].handoff?.fileBytes ?? Infinity)) {
+        // This piece's reader read on to the end of the file: no later piece is used.
         await Promise.all(readers.map((r) => r.close()));
         return;
       }
-      before += (end.line ?? 1) - 1;
     }
     // Each reader is done (a reader thread stops once its end is taken).
     for (const it of its) await it.next();
+  }
+
+  // The file from `start` (a record start) to its end, by one new reader; the others stop.
+  async function* rest(start: number, like: PieceSpec, before: number): AsyncGenerator<PreparedChunk> {
+    await Promise.all(readers.map((r) => r.close()));
+    const last = pieces[pieces.length - 1];
+    const reader = open({ ...spec, pieces: [{ start, end: last.end, line: 1, header: like.header, seen: like.seen, unhashed: true }] }, ahead);
+    readers.push(reader);
+    const it = reader.chunks[Symbol.asyncIterator]();
+    its.push(it);
+    current = readers.length - 1;
+    const chunks = async function* (): AsyncGenerator<PreparedChunk, PrepareEnd> {
+      for (;;) {
+        const next = await it.next();
+        if (next.done) throw new Error('internal: the reader of the rest of the file stopped before its end');
+        if (next.value.pieceEnd) return next.value.pieceEnd;
+        yield next.value;
+      }
+    };
+    lastEnd = yield* numbered(chunks(), before);
+    used++;
+    await it.next();
   }
 
   // One reader's chunks: batch_size accepted rows each (the last one fewer).

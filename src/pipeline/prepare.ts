@@ -125,8 +125,10 @@ export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared 
   };
 }
 
-// `pieces` read one after another, each followed by a chunk of no rows with its end. A piece that read on to
-// the end of the file (spilled) is the last.
+// `pieces` read one after another, each followed by a chunk of no rows with its end. A piece whose reader
+// read on past its end (spilled) does not end the series: whether the next pieces are used is for the
+// consumer to say (pieces.ts), which knows which readers started at a record start (this one may not have);
+// it stops the readers once no later piece can be used.
 function prepareSeries(spec: PrepareSpec, pieces: PieceSpec[], pool: FeedPool): Prepared {
   let current: Prepared | undefined;
   let before = 0;
@@ -140,7 +142,6 @@ function prepareSeries(spec: PrepareSpec, pieces: PieceSpec[], pool: FeedPool): 
       current = undefined;
       const grid = { accepted: 0, at: new Uint32Array(0), fromReader: new Uint8Array(0) };
       yield { rowsIn: 0, rows: 0, feeds: [], passthrough: [], rejects: [], header: [], grid, pieceEnd: last };
-      if (last.spilled) return;
     }
   }
   const it = all();

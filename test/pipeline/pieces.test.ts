@@ -156,7 +156,7 @@ describe('several readers = one reader', () => {
     expect((one.chunks as { rejects: unknown[] }[]).flatMap((c) => c.rejects).length).toBeGreaterThan(10);
   });
 
-  it('in reader threads, a quoted line break at the second cut: its reader reads on to the end, the later pieces are dropped', async () => {
+  it('in reader threads, a quoted line break at the second cut: its reader reads on to the next cut where a record starts, and only the piece it read through is dropped', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'in.csv');
     const rows = Array.from({ length: 600 }, (_, i) => (i === 200 ? `${i},"two\nlines",${i},1` : `${i},t,${i},${i / 4}`));
@@ -166,10 +166,25 @@ describe('several readers = one reader', () => {
     const inside = text.indexOf('two\n') + 1;
     const offsets = [Math.floor(size / 6), inside, ...[3, 4, 5].map((k) => Math.floor((k * size) / 6))];
     const { one, many } = await compare(file, 'csv', 16, offsets, true);
-    // The second piece (the second reader's first) ends inside the quoted field: its reader reads on to the end
-    // of the file, so only the first two pieces are used, and the rows are one reader's.
-    expect(many?.readers).toBe(2);
+    // The second piece ends inside the quoted field: its reader reads on through the third piece and stands at
+    // a record start where the fourth starts, so five of the six pieces are used, and the rows are one reader's.
+    expect(many?.readers).toBe(5);
     expect((one.chunks as { rowsIn: number }[]).reduce((n, c) => n + c.rowsIn, 0)).toBe(600);
+  });
+
+  it('a quoted field whose second line starts with its closing quote: the reader of the piece after it takes the rest of the file for one field and fails on a later bad byte; one new reader reads on from the proven start, and fails where one reader fails, after the same rows', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.csv');
+    const rows = Array.from({ length: 600 }, (_, i) => (i === 200 ? `${i},"two\n",${i},1` : i === 450 ? `${i},t\xff,${i},1` : `${i},t,${i},${i / 4}`));
+    const text = `id,s,a,b\n${rows.join('\n')}\n`;
+    writeFileSync(file, Buffer.from(text, 'latin1'));
+    const size = statSync(file).size;
+    const inside = text.indexOf('two\n') + 1;
+    expect(text.indexOf('\xff')).toBeGreaterThan((4 * size) / 6);
+    const offsets = [Math.floor(size / 6), inside, ...[3, 4, 5].map((k) => Math.floor((k * size) / 6))];
+    const { one, many } = await compare(file, 'csv', 16, offsets, true);
+    expect(one).toMatchObject({ error: expect.stringMatching(/not valid UTF-8/), context: { line: 453 } });
+    expect(many).toMatchObject({ error: one.error, context: one.context });
   });
 
   it('a quoted record closed by the last block of a piece ends it at a record start (no spill)', async () => {
