@@ -7,8 +7,8 @@
 // session with one thread fewer than cores, times a few chunks, and goes back to the model's own session
 // (all cores) when the model and the writing take more than MARGIN × the reader's time for a chunk.
 // Measured on the 2-core bench machine, chunks of 8192 rows of 30 floats, (model + writing) ÷ reading on one
-// thread: mlp 0.7–1.2, gbr ~0.9, rf 1.5–2.4. One thread made the mlp run ~15% faster end to end, and rf's
-// ~20% slower (`npm run bench`, README "Performance").
+// thread: mlp 0.7–1.2, gbr ~0.9, rf 1.5–2.4. One thread made the mlp run ~5% faster end to end (~15% before
+// the model ran beside the writer), and the rf ~10% slower (README "Performance").
 // The choice is checked bit for bit on the first chunk scored with it, before any of its outputs are kept: a
 // chunk scored on a session whose outputs were never compared with the own session's would make results
 // depend on the file's size and the batch size (tree ensembles differ on every row between 1 and 2 threads).
