@@ -113,7 +113,7 @@ function gbr(): Uint8Array {
   });
 }
 
-export const BENCH_MODELS = { lr, gbr, rf, mlp } as const;
+const BENCH_MODELS = { lr, gbr, rf, mlp } as const;
 export type BenchModel = keyof typeof BENCH_MODELS;
 
 // Write the four models to `dir`.

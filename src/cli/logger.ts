@@ -19,11 +19,11 @@ export interface LoggerOptions {
 }
 
 // The default format for a stream: text for people, JSON for machines.
-export function defaultLogFormat(stream: NodeJS.WriteStream = process.stderr): LogFormat {
+function defaultLogFormat(stream: NodeJS.WriteStream = process.stderr): LogFormat {
   return stream.isTTY ? 'text' : 'json';
 }
 
-export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
+function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
 }
 

@@ -56,7 +56,7 @@ export function driftLine(job: string, m: MonitorSection): string {
 const pct = (x: number) => `${Number((x * 100).toPrecision(3))}%`;
 
 // ` (bytes 1,048,576–2,097,152 from line 10,234)` or ` (row groups 2–4 from row 131,073)`.
-export function rangeText(r: PieceRange | undefined): string {
+function rangeText(r: PieceRange | undefined): string {
   if (!r) return '';
   if (r.row_groups) return ` (row groups ${r.row_groups[0]}–${r.row_groups[1] === null ? 'end' : r.row_groups[1] - 1} from row ${n(r.first_row ?? 1)})`;
   return ` (bytes ${n(r.start)}–${n(r.end)} from line ${n(r.line ?? 1)})`;

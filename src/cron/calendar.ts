@@ -33,7 +33,7 @@ export function civilFromDays(n: number): CivilDate {
 }
 
 // Day of week of a day number, 0 = Sunday (day 0, 1970-01-01, was a Thursday).
-export function weekday(n: number): number {
+function weekday(n: number): number {
   return ((n % 7) + 11) % 7;
 }
 

@@ -21,7 +21,7 @@ import { isValidTimeZone, offsetAt } from './tz.js';
 export { formatLocalIso, isValidTimeZone } from './tz.js';
 
 /** Give up after this many days without a fire; 28 years fits jobs like Feb 29 that is also a Sunday. */
-export const MAX_GAP_DAYS = 28 * 366;
+const MAX_GAP_DAYS = 28 * 366;
 
 // The next `count` fire instants strictly after `after` for `spec` in `timeZone`, ascending.
 // Fewer are returned only if the search passes MAX_GAP_DAYS without a fire.

@@ -82,7 +82,7 @@ export function cellsOf(c: ResultColumn, rows: number, precision: number): strin
 
 // The rows of a chunk as CSV bytes, quoting exactly as csv-stringify does: a field is quoted when it holds
 // the delimiter, a quote or a line break, and its quotes are doubled.
-export function fastRows(chunk: ResultChunk, delimiter: string, precision: number, out = new ByteOut(chunk.rows * chunk.columns.length * 12)): Buffer {
+function fastRows(chunk: ResultChunk, delimiter: string, precision: number, out = new ByteOut(chunk.rows * chunk.columns.length * 12)): Buffer {
   const cols = chunk.columns;
   const n = cols.length;
   const special = new RegExp(`[${delimiter === ']' || delimiter === '\\' || delimiter === '^' || delimiter === '-' ? `\\${delimiter}` : delimiter}"\r\n]`);

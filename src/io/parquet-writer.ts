@@ -19,7 +19,7 @@ import type { ByteSink } from '../storage/sink.js';
 import { cellsOf } from './csv-writer.js';
 
 /** Rows per row group, before rounding up to a multiple of batch_size. */
-export const ROW_GROUP_ROWS = 65536;
+const ROW_GROUP_ROWS = 65536;
 
 export interface ParquetWriteOptions {
   /** The result columns and their types (called once the names are known: at the first chunk or commit). */

@@ -18,7 +18,7 @@ const CR = 13;
 const BLOCK = 1 << 20;
 
 /** Text files smaller than this are not split: planning a cut (a read of the file) costs more than it saves. */
-export const MIN_SPLIT_BYTES = 1 << 20;
+const MIN_SPLIT_BYTES = 1 << 20;
 
 /** Where a piece starts or ends inside a file: a byte offset, and where reading resumes there. */
 export interface CutPoint {

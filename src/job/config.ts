@@ -120,13 +120,13 @@ export interface MonitorConfig {
 }
 
 /** Drift thresholds when the job gives none: PSI's customary 0.1 (watch) and 0.25 (act). */
-export const DEFAULT_THRESHOLDS: Record<DriftMetric, { warn: number; fail: number }> = { psi: { warn: 0.1, fail: 0.25 }, js: { warn: 0.1, fail: 0.2 } };
-export const DEFAULT_MISSING_RATE_INCREASE = 0.05;
+const DEFAULT_THRESHOLDS: Record<DriftMetric, { warn: number; fail: number }> = { psi: { warn: 0.1, fail: 0.25 }, js: { warn: 0.1, fail: 0.2 } };
+const DEFAULT_MISSING_RATE_INCREASE = 0.05;
 
 export const DEFAULT_BATCH_SIZE = 8192;
 export const DEFAULT_FLOAT_PRECISION = 6;
-export const DEFAULT_NOTIFY_TIMEOUT = '10s';
-export const DEFAULT_NOTIFY_RETRIES = 3;
+const DEFAULT_NOTIFY_TIMEOUT = '10s';
+const DEFAULT_NOTIFY_RETRIES = 3;
 
 // A job-relative path made absolute; `-` (stdin/stdout) and URLs (`s3://bucket/key`) are kept as they are.
 export function resolveJobPath(dir: string, p: string): string {

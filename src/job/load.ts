@@ -52,7 +52,7 @@ export interface FolderDefaults {
 }
 
 // The `_defaults.yaml` of a folder of job files, validated like a job file; undefined when there is none.
-export function loadFolderDefaults(dir: string, env: NodeJS.ProcessEnv = process.env): FolderDefaults | undefined {
+function loadFolderDefaults(dir: string, env: NodeJS.ProcessEnv = process.env): FolderDefaults | undefined {
   const file = path.join(dir, FOLDER_DEFAULTS);
   let text: string;
   try {

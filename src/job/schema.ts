@@ -22,7 +22,7 @@ const positiveDuration = z.union([z.string(), z.number()]).superRefine((v, ctx) 
   else if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'must be longer than 0 (leave it out for no limit)' });
 });
 
-export const missingValue = z.custom<'reject' | 'nan' | number>(
+const missingValue = z.custom<'reject' | 'nan' | number>(
   (v) => v === 'reject' || v === 'nan' || (typeof v === 'number' && Number.isFinite(v)),
   "must be 'reject', 'nan' or a number",
 );
@@ -49,7 +49,7 @@ const csvSchema = z.strictObject({
   relax_quotes: z.boolean().optional(),
 }).refine((c) => c.quote === undefined || c.quote === '' || c.delimiter === undefined || c.delimiter !== c.quote, { message: 'delimiter and quote must differ' });
 
-export const formatName = z.enum(['csv', 'tsv', 'jsonl', 'parquet']);
+const formatName = z.enum(['csv', 'tsv', 'jsonl', 'parquet']);
 
 // A database URL; the message never shows the value (it usually comes from ${DATABASE_URL} and holds a password).
 const databaseUrl = text.refine((v) => /^postgres(ql)?:\/\//i.test(v), 'must be a PostgreSQL URL: postgres://user:password@host:5432/database (postgresql:// alone connects as psql would, from PGHOST, PGUSER, … and ~/.pgpass)');
@@ -194,7 +194,7 @@ const notifyTargetSchema = z.strictObject({
 });
 
 /** `notify:` of a job file or of a folder's `_defaults.yaml`; null or [] sends nothing. */
-export const notifySchema = z.array(notifyTargetSchema).nullable();
+const notifySchema = z.array(notifyTargetSchema).nullable();
 
 // An S3-compatible server's address: http(s)://host[:port], without credentials (those come from the AWS
 // environment). Messages never show the value: it may come from an environment variable.

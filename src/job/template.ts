@@ -71,7 +71,7 @@ export function watermarkProblem(template: string): string | undefined {
 // Why `template` cannot be an incremental job's rejects file (undefined when it can): one rejects file named the
 // same every run would be replaced by the new inputs' rejects (or removed when they have none), and the earlier
 // inputs, skipped from then on, would never have theirs again.
-export function incrementalRejectsProblem(template: string): string | undefined {
+function incrementalRejectsProblem(template: string): string | undefined {
   if (isPerInput(template) || tokensOf(template).includes('run_id')) return undefined;
   return "an incremental job scores only the inputs that are new since its last run, so one rejects file with the same name every run would keep only the last run's rejects (the earlier inputs' rejects lost for good): put {input_stem} in the name for one rejects file per input (rejects/{input_stem}.csv), or {run_id} for one per run (rejects/{date}-{run_id}.csv)";
 }

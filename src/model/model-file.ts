@@ -33,7 +33,7 @@ function kindOf(s: Stats): string {
 
 // The bytes of a regular file. Opened without blocking (a FIFO with no writer would block the open itself),
 // then checked with fstat, so what is read is what was checked. `missing`/`unusable` make the errors.
-export async function readRegularFile(file: string, missing: () => SbError, unusable: (why: string) => SbError): Promise<Buffer> {
+async function readRegularFile(file: string, missing: () => SbError, unusable: (why: string) => SbError): Promise<Buffer> {
   let fh;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -2,7 +2,7 @@
 // ZipMap nodes and class labels. Read from the bytes (onnx-wire), before any session exists.
 import { fields, int, ints, messages, str, strs, type WireField } from './onnx-wire.js';
 
-export const ELEM_TYPES: Record<number, string> = {
+const ELEM_TYPES: Record<number, string> = {
   1: 'float32',
   2: 'uint8',
   3: 'int8',

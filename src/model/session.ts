@@ -43,7 +43,7 @@ export interface LoadedModel {
 
 /** Models up to this size may get a second session (model/threads.ts): the bench's rf (a 1.9 MB file of 100
  *  trees) peaked ~20 MB higher with two, its mlp (0.3 MB) ~2 MB. */
-export const MAX_COPY_BYTES = 1024 * 1024;
+const MAX_COPY_BYTES = 1024 * 1024;
 
 // Read a model file (a regular file: not a FIFO, device or directory). Errors are SbErrors naming the file.
 export async function readModelFile(file: string): Promise<{ bytes: Uint8Array; sha256: string }> {

@@ -21,7 +21,7 @@
 import { missingRate, numberHistogram, textHistogram } from './profile.js';
 import type { ColumnProfile, Profile } from './types.js';
 
-export const EPSILON = 1e-4;
+const EPSILON = 1e-4;
 
 export interface ColumnDrift {
   column: string;

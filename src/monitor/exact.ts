@@ -90,7 +90,7 @@ export function ratioToNumber(num: bigint, den: bigint, exp: number): number {
 }
 
 // Number of bits of a positive BigInt.
-export function bitLength(v: bigint): number {
+function bitLength(v: bigint): number {
   return v.toString(2).length;
 }
 

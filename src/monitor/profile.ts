@@ -7,9 +7,9 @@ import { sortValues, TEXT_DISTINCT_CAP, TextProfiler } from './text.js';
 import { PROFILE_VERSION, type ColumnProfile, type NumberColumnProfile, type NumberHistogram, type Profile, type TextColumnProfile, type TextHistogram } from './types.js';
 
 /** Bins of a numeric histogram without a reference (fewer when values pile up in few buckets). */
-export const HISTOGRAM_BINS = 20;
+const HISTOGRAM_BINS = 20;
 /** Most frequent values of a text histogram (the rest is "other"). */
-export const TOP_VALUES = 20;
+const TOP_VALUES = 20;
 
 /** Rows of a tensor profiled column by column at a time (see Profiler.tensor). */
 const TENSOR_BLOCK = 4096;
@@ -106,7 +106,7 @@ function mergeTexts(a: TextColumnProfile, b: TextColumnProfile): TextColumnProfi
 }
 
 // Finite values of a numeric column (those in mean and std).
-export function finiteCount(c: NumberColumnProfile): number {
+function finiteCount(c: NumberColumnProfile): number {
   return c.count - c.missing - c.infinite;
 }
 

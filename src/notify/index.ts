@@ -12,9 +12,9 @@ import { alertsOf, eventOf, type Alert } from './events.js';
 import { jsonNotice, slackNotice } from './payload.js';
 import { postJson, type PostOptions } from './post.js';
 
-export { alertsOf, eventOf, type Alert } from './events.js';
-export { jsonNotice, slackNotice, headline, type JsonNotice } from './payload.js';
-export { postJson, retryAfter, type PostResult } from './post.js';
+export { alertsOf, eventOf } from './events.js';
+export { type JsonNotice } from './payload.js';
+export { retryAfter } from './post.js';
 
 /** What became of one webhook of a run. */
 export interface NotifyOutcome {

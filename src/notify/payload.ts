@@ -62,7 +62,7 @@ const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)
 const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
 
 // `job churn failed (exit 1): model output 'x' not found`: the one line of a notice.
-export function headline(r: RunRecord, event: NotifyEvent): string {
+function headline(r: RunRecord, event: NotifyEvent): string {
   const exit = r.exit_code !== 0 ? ` (exit ${r.exit_code})` : '';
   const why = event !== 'ok' && event !== 'alert' && r.error ? `: ${errorLine(r.error)}` : '';
   return `serve-batch: job ${r.job} ${WORDS[event]}${exit}${why}`;

@@ -21,8 +21,8 @@ export type PostResult =
   | { ok: true; attempts: number; status: number }
   | { ok: false; attempts: number; status: number | null; reason: string };
 
-export const DEFAULT_BACKOFF_MS = 1000;
-export const RETRY_AFTER_CAP_MS = 30_000;
+const DEFAULT_BACKOFF_MS = 1000;
+const RETRY_AFTER_CAP_MS = 30_000;
 /** Bytes of an answer's body kept to explain a refusal. */
 const SNIPPET_BYTES = 300;
 

@@ -45,7 +45,7 @@ import { AHEAD, lowerBound, prepareInWorker, type ChunkGrid, type Prepared, type
 
 /** Each reader beyond the first needs at least this many bytes of the file: a reader thread costs ~0.1 s
  *  to start and ~10 MB. */
-export const MIN_PIECE_BYTES = 32 * 1024 * 1024;
+const MIN_PIECE_BYTES = 32 * 1024 * 1024;
 
 /** CPU time one reader spends on a byte of text: 1.8–2.3 s for the bench's 282 MB CSV of floats (`npm run
  *  bench`, "reader alone", three runs on a quiet 2-core machine). */

@@ -126,7 +126,7 @@ export function ledgerPath(stateDir: string, job: string): string {
 export type ScoredInput = Omit<LedgerEntry, 'model_sha256' | 'config_hash' | 'run_id'> | Omit<WatermarkEntry, 'run_id'>;
 
 // The key of a query's watermark.
-export function watermarkKey(database: string, query: string, column: string): string {
+function watermarkKey(database: string, query: string, column: string): string {
   return createHash('sha256').update(stableJson({ database, query, column })).digest('hex');
 }
 

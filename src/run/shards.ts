@@ -22,7 +22,7 @@ export interface ShardSpec {
 }
 
 /** The most workers a plan is made for (a bound on mistakes, not on the design). */
-export const MAX_SHARDS = 10_000;
+const MAX_SHARDS = 10_000;
 
 export interface Piece {
   path: string;

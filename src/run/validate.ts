@@ -19,10 +19,10 @@ import { counted } from '../util/display.js';
 import { checkQuery, checkTable, jobDatabases, queryInputs, querySpec, toTable, withQuery } from './database.js';
 import type { QuerySpec } from '../io/table-reader.js';
 
-export const SAMPLE_ROWS = 100;
+const SAMPLE_ROWS = 100;
 /** How long the model may take to answer on the sample (or the job's timeout, if shorter): a model that
  *  never answers (a Loop without end) is refused instead of holding `validate` forever. */
-export const ANSWER_MS = 30_000;
+const ANSWER_MS = 30_000;
 
 export interface ValidateReport {
   file: string;
@@ -40,7 +40,7 @@ export interface ValidateReport {
 
 // How long validate (and the scheduler's start-up check) waits for the model's answer: ANSWER_MS, or the
 // job's timeout if shorter.
-export function answerBound(job: JobConfig): { answerMs: number } {
+function answerBound(job: JobConfig): { answerMs: number } {
   return { answerMs: Math.min(ANSWER_MS, job.timeoutMs ?? Infinity) };
 }
 

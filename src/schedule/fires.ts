@@ -7,7 +7,7 @@ import { nextFires } from '../cron/plan.js';
 const specs = new Map<string, CronSpec>();
 
 // The parsed form of a (validated) cron expression.
-export function specOf(cron: string): CronSpec {
+function specOf(cron: string): CronSpec {
   let spec = specs.get(cron);
   if (!spec) {
     spec = parseCron(cron);

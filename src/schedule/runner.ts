@@ -15,7 +15,7 @@ import type { ChildReply, ChildRequest } from './child.js';
 import type { FireRunner, RunHandle, RunnerEvent } from './daemon.js';
 import { schedulerRecord } from './records.js';
 
-export const CHILD_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
+const CHILD_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'child.js');
 
 export interface ChildRunnerOptions {
   /** After a timeout's SIGTERM, SIGKILL the run if it is still there after this long. */

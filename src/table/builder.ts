@@ -372,7 +372,7 @@ class TextsOf extends Map<string, string[]> {
 }
 
 // A number as cell text: what String gives, with infinities as our writers write them.
-export function numberText(v: number): string {
+function numberText(v: number): string {
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
   return Number.isNaN(v) ? '' : String(v);
@@ -380,7 +380,7 @@ export function numberText(v: number): string {
 
 // Text of a value that is neither a number, a string nor a boolean (a value with toJSON, such as a JSON
 // number that keeps its source text, is written as toJSON gives it).
-export function otherText(v: unknown): string {
+function otherText(v: unknown): string {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : String(x)) : x)) ?? '';

@@ -3,7 +3,7 @@
 
 /** Characters shown of a piece of data: enough to recognise it, too few to copy a secret out of a file — keys
  *  and tokens are 32 characters and more (a GitHub token or an AWS secret key 40), so none is shown whole. */
-export const EXCERPT_CHARS = 20;
+const EXCERPT_CHARS = 20;
 
 // Line breaks and other control characters (C0, DEL, C1), lone surrogates, line/paragraph separators and
 // the bidirectional controls that reorder what a terminal shows.

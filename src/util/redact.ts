@@ -6,7 +6,7 @@
 
 /** Values shorter than this are not hidden: they are not secrets, and hiding them would garble everyday text
  *  (`${N}` = 1 would turn every 1 into `${N}`). */
-export const MIN_HIDDEN_LENGTH = 4;
+const MIN_HIDDEN_LENGTH = 4;
 
 const byValue = new Map<string, string>();
 /** Longest value first, so that a value inside a longer one does not break it up. */

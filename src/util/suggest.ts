@@ -2,7 +2,7 @@
 import { quoteCell } from './quote.js';
 
 // Levenshtein distance, case-insensitive.
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const s = a.toLowerCase();
   const t = b.toLowerCase();
   let prev = Array.from({ length: t.length + 1 }, (_, j) => j);

@@ -82,7 +82,7 @@ let lastDate = '';
 
 // `2001-01-14T21:55:00` from whole seconds since 1970 and a fraction in units of 10^-digits s (shown only
 // when not zero), with `Z` when the file says the time is UTC.
-export function isoText(seconds: number, fraction: number, digits: number, utc: boolean): string {
+function isoText(seconds: number, fraction: number, digits: number, utc: boolean): string {
   const day = Math.floor(seconds / 86400);
   if (day !== lastDay) {
     lastDate = dateText(day);

@@ -16,7 +16,7 @@ export interface ListenAddress {
 const USAGE = 'give HOST:PORT, e.g. 127.0.0.1:9464 (this host only), 0.0.0.0:9464 or [::]:9464 (every interface), or a port alone for 127.0.0.1';
 
 // Whether a listen host is reachable from this machine only.
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
   return isIP(host) === 4 && host.startsWith('127.');
 }

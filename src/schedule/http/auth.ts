@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { SbError } from '../../errors.js';
 
 /** Shorter tokens can be guessed over the network; `openssl rand -hex 16` gives 32 characters. */
-export const MIN_TOKEN_LENGTH = 16;
+const MIN_TOKEN_LENGTH = 16;
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 

@@ -8,7 +8,7 @@ import { LATE_TOLERANCE_MS } from '../beat.js';
 import type { JobSnapshot } from '../daemon.js';
 
 /** A fire this late still runs as scheduled (the beat's tolerance); later, it has been missed. */
-export const OVERDUE_GRACE_MS = LATE_TOLERANCE_MS;
+const OVERDUE_GRACE_MS = LATE_TOLERANCE_MS;
 
 export type Phase = 'loading' | 'running' | 'stopping';
 
@@ -27,7 +27,7 @@ export interface Health {
 }
 
 // Fires planned more than `graceMs` before `now` that have not happened.
-export function overdueFires(jobs: JobSnapshot[], now: number, graceMs = OVERDUE_GRACE_MS): Overdue[] {
+function overdueFires(jobs: JobSnapshot[], now: number, graceMs = OVERDUE_GRACE_MS): Overdue[] {
   const out: Overdue[] = [];
   for (const j of jobs) {
     if (!j.next) continue;

@@ -8,10 +8,10 @@ import type { RunSummary } from './runs.js';
 import type { JobView, SchedulerView } from './view.js';
 
 /** Runs listed in each job's table; the chart shows up to CHART_RUNS. */
-export const TABLE_RUNS = 10;
+const TABLE_RUNS = 10;
 export const CHART_RUNS = 50;
 /** Seconds between the page's own refreshes. */
-export const REFRESH_SECONDS = 5;
+const REFRESH_SECONDS = 5;
 
 export interface PageJob {
   view: JobView;
@@ -19,7 +19,7 @@ export interface PageJob {
 }
 
 /** The statuses a run can have, as the page colours them (legend order). */
-export const STATUS_WORDS: [string, string][] = [
+const STATUS_WORDS: [string, string][] = [
   ['ok', 'finished'],
   ['running', 'in progress'],
   ['failed', 'failed or invalid'],
@@ -41,7 +41,7 @@ function chip(status: string, word = status): Html {
 }
 
 // `3 s`, `4 min 05 s`, `5 h 12 min`, `2 d 3 h`: a span of time as the page says it.
-export function span(ms: number): string {
+function span(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);

@@ -20,7 +20,7 @@ const P = 'serve_batch_';
 /** Run statuses given a zero sample from the start, so rate() sees the first run of each. */
 const STATUSES = ['ok', 'failed', 'skipped', 'interrupted', 'invalid'];
 /** Durations from sub-second test jobs to nightly runs of several hours. */
-export const DURATION_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800];
+const DURATION_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800];
 /** How far back the last success, failure or skip is looked for in a job's records. */
 const SCAN = 1000;
 

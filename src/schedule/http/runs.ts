@@ -13,7 +13,7 @@ export { errorLine };
 /** A run id as newRunId makes them: `20261124T223355Z-1a2b`. */
 export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{4,16}$/;
 /** A record larger than this is not read (records of runs over many thousand inputs stay far below). */
-export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 const SUMMARY_CACHE = 20_000;
 /** Drift values shown per run. */
 const MAX_DRIFT_COLUMNS = 64;
@@ -94,7 +94,7 @@ export function driftOf(record: Raw): Drift | null {
 }
 
 // The summary of a parsed record (any version: missing fields become null or 0).
-export function summarize(runId: string, r: Raw): RunSummary {
+function summarize(runId: string, r: Raw): RunSummary {
   const schedule = obj(r.schedule) ?? {};
   return {
     run_id: runId,
@@ -127,7 +127,7 @@ function parseRecord(bytes: Buffer): RunRecord | undefined {
 }
 
 // The folder of a job's run records.
-export function runsDir(job: JobRef): string {
+function runsDir(job: JobRef): string {
   return path.dirname(recordPath(job.stateDir, job.name, '0'));
 }
 

@@ -38,9 +38,9 @@ export interface Limits {
   checkIntervalMs: number;
 }
 
-export const LIMITS: Limits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 64, checkIntervalMs: 1_000 };
+const LIMITS: Limits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 64, checkIntervalMs: 1_000 };
 /** Largest `limit` of /api/jobs/:job/runs. */
-export const MAX_RUNS_LIMIT = 500;
+const MAX_RUNS_LIMIT = 500;
 const DEFAULT_RUNS_LIMIT = 50;
 
 export type LogFn = (level: 'info' | 'warn' | 'error', event: string, message: string, fields?: Record<string, unknown>) => void;

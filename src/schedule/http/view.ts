@@ -10,9 +10,9 @@ import type { SchedulerStatus } from './status.js';
 import { cronInWords } from './words.js';
 
 /** How many next fires a job lists. */
-export const NEXT_FIRES = 5;
+const NEXT_FIRES = 5;
 /** How far back the last run and the last successful run are looked for. */
-export const SUCCESS_SCAN = 1000;
+const SUCCESS_SCAN = 1000;
 
 export interface JobView {
   name: string;

@@ -6,7 +6,7 @@ import type { ByteRange, ByteSource, SourceStat } from '../source.js';
 import { sourceStream } from '../stream.js';
 
 /** Bytes read from a file at a time. */
-export const BLOCK_BYTES = 1 << 20;
+const BLOCK_BYTES = 1 << 20;
 
 // The source of a local path ('-': standard input).
 export function localSource(file: string, display: string): ByteSource {
@@ -76,7 +76,7 @@ async function* fileBlocks(file: string, range?: ByteRange): AsyncGenerator<Uint
 }
 
 // An input that cannot be read (opened or read from), as the one-line failure of that input.
-export function readError(err: unknown, display: string): SbError {
+function readError(err: unknown, display: string): SbError {
   if (err instanceof SbError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const why = code === 'ENOENT' ? 'it disappeared before it could be read' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
