@@ -14,7 +14,7 @@ import { redact } from '../util/redact.js';
 
 // Commands are loaded when used: `next`, `--version` and the scheduler process do not need ONNX Runtime.
 
-export interface GlobalOptions {
+interface GlobalOptions {
   logFormat?: LogFormat;
   debug?: boolean;
 }

@@ -53,7 +53,7 @@ export interface QueryReader {
   readonly complete: boolean;
 }
 
-export type WriteMode = 'append' | 'replace' | 'upsert';
+type WriteMode = 'append' | 'replace' | 'upsert';
 
 /** A result column to write: its type from the model or the plan, and optionally the type a passthrough
  *  column had in the source database (a table created for the result then keeps it). */

@@ -20,7 +20,7 @@ export interface CsvOptions {
   relaxQuotes: boolean;
 }
 
-export type FeatureMap =
+type FeatureMap =
   | { mode: 'columns'; input?: string; columns: string[] }
   | { mode: 'inputs'; inputs: { input: string; column: string }[] };
 
@@ -54,7 +54,7 @@ export interface NotifyTarget {
 }
 
 /** A query input (input.database): rows come from a query instead of files. */
-export interface QueryInput {
+interface QueryInput {
   /** The database URL as the job gives it: it may hold a password, so it is never shown (db/redact.ts). */
   database: string;
   text: string;
@@ -65,7 +65,7 @@ export interface QueryInput {
 }
 
 /** A table output (output.database): results are moved into a table in one transaction. */
-export interface TableOutput {
+interface TableOutput {
   database: string;
   table: string;
   mode: 'append' | 'replace' | 'upsert';

@@ -47,7 +47,7 @@ export function loadJob(file: string, env: NodeJS.ProcessEnv = process.env): Job
 /** The file in a folder of job files whose settings apply to each of them that does not set its own. */
 export const FOLDER_DEFAULTS = '_defaults.yaml';
 
-export interface FolderDefaults {
+interface FolderDefaults {
   notify?: NotifyTarget[];
 }
 

@@ -4,7 +4,7 @@ import { didYouMean } from '../util/suggest.js';
 import type { JobConfig } from './config.js';
 
 export const TOKENS = ['job', 'input_stem', 'input_name', 'run_id', 'date', 'time', 'shard'] as const;
-export type Token = (typeof TOKENS)[number];
+type Token = (typeof TOKENS)[number];
 export type TokenValues = Partial<Record<Token, string>>;
 
 const TOKEN_RE = /\{([^{}]*)\}/g;

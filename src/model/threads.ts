@@ -35,7 +35,7 @@ export interface ChunkTimes {
   rows: number;
 }
 
-export interface ChunkCall {
+interface ChunkCall {
   session: 'own' | 'fewer';
   /** The first chunk on fewer threads is also scored on the own session (its first `rows` rows); the
    *  choice is kept only when both give the same outputs bit for bit, otherwise the chunk takes the own

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { processAlive } from '../util/process.js';
 import { makeDirs } from '../storage/local/target.js';
 
-export interface LockOwner {
+interface LockOwner {
   pid: number;
   host: string;
   run_id: string;

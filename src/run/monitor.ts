@@ -13,10 +13,10 @@ import { openSink } from '../storage/sink.js';
 import { displayPath } from '../util/display.js';
 import { profilePath, type RunRecord } from './record.js';
 
-export type DriftLevel = 'ok' | 'warn' | 'fail';
+type DriftLevel = 'ok' | 'warn' | 'fail';
 
 /** One monitored column of the record's `monitor` section. */
-export interface ColumnDriftRecord {
+interface ColumnDriftRecord {
   column: string;
   /** The drift in the job's metric (psi or js); null when it cannot be computed (see note). */
   value: number | null;

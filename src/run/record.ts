@@ -9,7 +9,7 @@ import type { SplitDecision } from '../io/split.js';
 import { redactDeep } from '../util/redact.js';
 import type { MonitorSection, ProfileSummary } from './monitor.js';
 
-export type InputStatus = 'ok' | 'failed' | 'skipped';
+type InputStatus = 'ok' | 'failed' | 'skipped';
 export type RunStatus = 'ok' | 'failed' | 'skipped' | 'interrupted' | 'invalid' | 'dry-run';
 
 export interface InputRecord {

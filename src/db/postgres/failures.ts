@@ -22,7 +22,7 @@ interface PgError extends Error {
 }
 
 /** What was being done, for the message and the code of a failure that is not the job's fault. */
-export type Phase = 'connect' | 'check' | 'read' | 'write' | 'commit';
+type Phase = 'connect' | 'check' | 'read' | 'write' | 'commit';
 
 export interface FailureContext {
   /** The database as it may be shown (no password). */

@@ -8,7 +8,7 @@ import { shownNames } from '../../util/quote.js';
 import type { TableWriteOptions } from '../types.js';
 import { quoteIdent, type TableName } from './sql.js';
 
-export interface TargetColumnInfo {
+interface TargetColumnInfo {
   name: string;
   /** format_type: `double precision`, `character varying(20)`, a domain's name. */
   type: string;
@@ -20,7 +20,7 @@ export interface TargetColumnInfo {
   generated: boolean;
 }
 
-export interface TableInfo {
+interface TableInfo {
   kind: string;
   columns: TargetColumnInfo[];
   /** Column sets of unique indexes without predicate or expressions (what ON CONFLICT can name). */

@@ -8,7 +8,7 @@ import type { ColumnDecoder } from './hyparquet.js';
 import { columnDecoder } from './pages.js';
 import { textParsers, timeKindOf, type TimeKind } from './time.js';
 
-export interface ColumnPlan {
+interface ColumnPlan {
   /** Index of the column chunk in a row group. */
   chunkIndex: number;
   decoder: ColumnDecoder;

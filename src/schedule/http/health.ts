@@ -12,7 +12,7 @@ const OVERDUE_GRACE_MS = LATE_TOLERANCE_MS;
 
 export type Phase = 'loading' | 'running' | 'stopping';
 
-export interface Overdue {
+interface Overdue {
   job: string;
   /** The planned fire, ISO. */
   due: string;

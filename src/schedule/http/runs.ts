@@ -18,7 +18,7 @@ const SUMMARY_CACHE = 20_000;
 /** Drift values shown per run. */
 const MAX_DRIFT_COLUMNS = 64;
 
-export interface DriftValue {
+interface DriftValue {
   column: string;
   value: number | null;
   missing_ratio: number | null;

@@ -43,7 +43,7 @@ const LIMITS: Limits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, kee
 const MAX_RUNS_LIMIT = 500;
 const DEFAULT_RUNS_LIMIT = 50;
 
-export type LogFn = (level: 'info' | 'warn' | 'error', event: string, message: string, fields?: Record<string, unknown>) => void;
+type LogFn = (level: 'info' | 'warn' | 'error', event: string, message: string, fields?: Record<string, unknown>) => void;
 
 export interface StatusServerOptions {
   listen: ListenAddress;
