@@ -75,8 +75,14 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   };
   return {
     async next() {
-      await checking;
-      const session = fewer && (await fewer) ? 'fewer' : 'own';
+      let session: 'own' | 'fewer';
+      // A check given out while this call waited for the second session is waited for too (two calls may wait
+      // for it to open: the first one read, and the next one, asked for before the first is answered).
+      for (let waited = checking; ; waited = checking) {
+        await waited;
+        session = fewer && (await fewer) ? 'fewer' : 'own';
+        if (checking === waited) break;
+      }
       if (session === 'fewer' && !checked) {
         checked = true;
         checking = new Promise<void>((resolve) => (checkAnswered = resolve));

@@ -128,6 +128,9 @@ export async function scoreInput(file: string, display: string, format: TextForm
       if (last) await finish(last);
     };
     for (;;) {
+      // A chunk whose rejects take a count over the limit fails the input once it is finished: the chunk after
+      // it is not waited for (on a stream it may be long in coming, or never come).
+      if (ahead && overCount(ctx.job.errors.maxRejected, counts.rowsRejected + ahead.chunk.rejects.length)) await finishAhead();
       let next: IteratorResult<PreparedChunk>;
       try {
         next = await unlessStopped(chunks.next(), signal && { signal, graceMs: STOP_GRACE_MS, error: stillReading }, `reading ${display}`);
@@ -197,10 +200,15 @@ async function prepareLarge(spec: PrepareSpec, format: TextFormat, bytes: number
 // Above the limit: a count fails after the chunk that exceeded it, a percentage once all rows are known.
 function checkRejectLimit(limit: RejectLimit, counts: InputCounts, ctx: ScoreContext, first: (Reject & { file: string })[], final: boolean): void {
   const n = counts.rowsRejected;
-  const over = limit.kind === 'count' ? n > limit.count : final && n > (limit.percent / 100) * counts.rowsIn;
+  const over = limit.kind === 'count' ? overCount(limit, n) : final && n > (limit.percent / 100) * counts.rowsIn;
   if (!over) return;
   const allowed = limit.kind === 'count' ? String(limit.count) : `${limit.percent}% = ${Math.floor((limit.percent / 100) * counts.rowsIn)} rows`;
   const where = ctx.rejects.target ? `; all rejects in ${ctx.rejects.target}` : '; set errors.rejects to keep them';
   const seen = final ? `${n} of ${counted(counts.rowsIn, 'row')}` : `${counted(n, 'row')} (reading stopped)`;
   throw new SbError('REJECT_LIMIT', `too many rejected rows: ${seen}, errors.max_rejected is ${allowed}; first: ${describeRejects(first)}${where}`);
+}
+
+// Whether `rejected` rows are more than a count limit allows (a percentage is known only at the end).
+function overCount(limit: RejectLimit, rejected: number): boolean {
+  return limit.kind === 'count' && rejected > limit.count;
 }

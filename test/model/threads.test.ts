@@ -149,6 +149,17 @@ describe('modelThreads', () => {
     await t.release();
   });
 
+  it('two calls asked for while the second session opens (a chunk read before the call of the first one starts): the second waits for the check of the first, and goes to the own session when the outputs differ', async () => {
+    const m = await counted();
+    const t = modelThreads(m, true, 2);
+    const first = t.next();
+    const second = t.next();
+    expect(await first).toEqual({ session: 'fewer', check: { rows: CALL_ROWS } });
+    t.compared(false);
+    expect(await second).toEqual({ session: 'own' });
+    await t.release();
+  });
+
   it('a check call that fails counts as outputs that differ: the calls after it go to the own session', async () => {
     const m = await counted();
     const t = modelThreads(m, true, 2);

@@ -1,8 +1,9 @@
 // Reconciliation: rows_in = rows_out + rows_rejected is checked against what the writer itself counted, and
 // against the run's totals; a mismatch is a failure (RECONCILE, exit 1), never a log line.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { exitCodeOf, SbError } from '../../src/errors.js';
 import type { TableWriter, WriterMark } from '../../src/table/writer.js';
 import { parseJob } from '../../src/job/load.js';
@@ -12,6 +13,7 @@ import { rejectsSink } from '../../src/pipeline/rejects.js';
 import { InputFailure, scoreInput } from '../../src/pipeline/score-input.js';
 import { totals, unreconciled, type InputRecord } from '../../src/run/record.js';
 import { model } from '../support/cli.js';
+import { makeFifo } from '../support/streams.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // A writer that counts `lose` fewer rows than it was given (a bug stand-in).
@@ -110,6 +112,25 @@ describe('scoreInput overlaps the model with writing', () => {
     expect(atWrite).toEqual([2, 3]);
     const again = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from([1, 2]), dims: [1, 2] }], 1, { fetch });
     expect(again.outputs[fetch[0]].dims).toEqual([1, 1]);
+    await m.close();
+  });
+});
+
+describe('a count of rejects over errors.max_rejected', () => {
+  it('fails the input once the chunk that went over is finished, without waiting for the next one (a stream whose writer holds it open)', async () => {
+    const d = tempDir();
+    const fifo = makeFifo(path.join(d, 'in.csv'));
+    // A header and a row that is rejected, then nothing more: the writer holds the stream open until it is stopped.
+    const writer = spawn('sh', ['-c', `exec > "$1"; printf 'x1,x2\\n1,a\\n'; exec sleep 600`, 'sh', fifo], { stdio: 'ignore' });
+    onTestFinished(() => void writer.kill());
+    const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 1\nerrors: { max_rejected: 0 }\n`, path.join(d, 'job.yaml'));
+    const m = await loadModel(job.model.path);
+    const plan = planRun(job, m);
+    const err = await scoreInput(fifo, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer: countingWriter(0), rejects: rejectsSink(undefined, ',') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputFailure);
+    expect(((err as InputFailure).error as SbError).code).toBe('REJECT_LIMIT');
+    expect((err as InputFailure).counts).toMatchObject({ rowsIn: 1, rowsOut: 0, rowsRejected: 1 });
+    expect(writer.exitCode).toBeNull();
     await m.close();
   });
 });
