@@ -324,6 +324,8 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
     bytes,
     end: () => ({ bytes: whole.bytes(), sha256: whole.sha256(), line: lastEnd?.line, readers: used }),
     close: closer(it, readers, whole),
+    // A file read by several readers, not a stream: its next chunk is never long in coming.
+    ready: () => true,
     recycle: (chunk) => {
       // Only arrays of their own go back to a reader's pool (a piece's tail is a view into a larger one).
       if (chunk.feeds.every((f) => ArrayBuffer.isView(f.data) && f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength)) readers[current].recycle(chunk);
@@ -429,6 +431,7 @@ export function prepareInRowGroups(spec: PrepareSpec, share: GroupShare, open: (
     bytes: () => readers[current].bytes(),
     end: () => ({ bytes: whole.bytes(), sha256: whole.sha256(), readers: readers.length }),
     close: closer(it, readers, whole),
+    ready: () => true,
     recycle: (chunk) => readers[current].recycle(chunk),
   };
 }

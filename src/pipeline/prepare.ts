@@ -71,6 +71,9 @@ export interface Prepared {
   close(): Promise<void>;
   /** The consumer is done with a chunk's feeds (the model has run): their buffers may be reused. */
   recycle(chunk: PreparedChunk): void;
+  /** Whether the next chunk (or the end) can be taken without waiting for the input: a reader thread has it
+   *  queued, or the input is a file read by several. Absent: unknown (read in this thread, on demand). */
+  ready?(): boolean;
 }
 
 // Each reject's place among the accepted rows of `chunk` (their lines ascend: a row starts on a line of its own).
@@ -227,6 +230,7 @@ export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
       await it.return(undefined);
       await worker.terminate();
     },
+    ready: () => queue.length > 0 || exited,
     recycle: (chunk) => {
       const buffers = chunk.feeds.flatMap((f) => (f.data instanceof Float32Array || f.data instanceof Float64Array ? [f.data] : []));
       if (buffers.length > 0 && !exited) worker.postMessage({ recycle: buffers }, buffers.map((b) => b.buffer as ArrayBuffer));

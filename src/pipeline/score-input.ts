@@ -95,7 +95,8 @@ export async function scoreInput(file: string, display: string, format: TextForm
   };
   // The model scores a chunk while this thread writes the one before: each chunk's call starts as soon as
   // the chunk is read, and the chunk is finished (assembled, profiled, written, counted) in input order once
-  // the next one's call has started. At most one call is in flight beyond the chunk being finished.
+  // the next one's call has started, when the next one is already read (a reader thread ahead of the model,
+  // the usual case for a large input). At most one call is in flight beyond the chunk being finished.
   let ahead: { chunk: PreparedChunk; scored?: Promise<Scored> } | undefined;
   const finish = async ({ chunk, scored: call }: { chunk: PreparedChunk; scored?: Promise<Scored> }) => {
     if (call) {
@@ -128,9 +129,10 @@ export async function scoreInput(file: string, display: string, format: TextForm
       if (last) await finish(last);
     };
     for (;;) {
-      // A chunk whose rejects take a count over the limit fails the input once it is finished: the chunk after
-      // it is not waited for (on a stream it may be long in coming, or never come).
-      if (ahead && overCount(ctx.job.errors.maxRejected, counts.rowsRejected + ahead.chunk.rejects.length)) await finishAhead();
+      // The chunk in flight is finished before the next one is waited for when that one is not there yet (a
+      // stream's rows are written as soon as they are scored, not once more rows came), and when its rejects
+      // take a count over the limit (the input fails once it is finished, whatever comes after it).
+      if (ahead && (!prepared.ready?.() || overCount(ctx.job.errors.maxRejected, counts.rowsRejected + ahead.chunk.rejects.length))) await finishAhead();
       let next: IteratorResult<PreparedChunk>;
       try {
         next = await unlessStopped(chunks.next(), signal && { signal, graceMs: STOP_GRACE_MS, error: stillReading }, `reading ${display}`);

@@ -10,6 +10,7 @@ import { parseJob } from '../../src/job/load.js';
 import { loadModel } from '../../src/model/session.js';
 import { planRun } from '../../src/pipeline/plan.js';
 import { rejectsSink } from '../../src/pipeline/rejects.js';
+import { WORKER_MIN_BYTES } from '../../src/pipeline/reader-thread.js';
 import { InputFailure, scoreInput } from '../../src/pipeline/score-input.js';
 import { totals, unreconciled, type InputRecord } from '../../src/run/record.js';
 import { model } from '../support/cli.js';
@@ -59,14 +60,16 @@ describe('scoreInput reconciles with the writer', () => {
   });
 });
 
-// Eight rows in chunks of two, through a writer that notes how many model calls were asked for at each
-// write; `failAt`: the write that throws (a full disk stand-in).
+// Eight rows in chunks of two, read by two reader threads (a file read by several: its next chunk is always
+// there), on the model's one session (model.threads set: no thread check to wait for), through a writer that
+// notes how many model calls were asked for at each write; `failAt`: the write that throws (a full disk
+// stand-in).
 async function overlapped(failAt?: number) {
   const d = tempDir();
   const file = path.join(d, 'in.csv');
   writeFileSync(file, 'x1,x2\n' + Array.from({ length: 8 }, (_, i) => `${i},${i + 1}\n`).join(''));
-  const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 2\n`, path.join(d, 'job.yaml'));
-  const m = await loadModel(job.model.path);
+  const job = parseJob(`model: { path: ${model('regressor')}, threads: 1 }\ninput: { path: in.csv, readers: 2 }\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 2\n`, path.join(d, 'job.yaml'));
+  const m = await loadModel(job.model.path, { threads: 1 });
   const plan = planRun(job, m);
   let asked = 0;
   const score = m.thread.score.bind(m.thread);
@@ -90,7 +93,8 @@ async function overlapped(failAt?: number) {
     },
   };
   let rows = 0;
-  const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') }).catch((e: unknown) => e);
+  // Read as an input of WORKER_MIN_BYTES would be: in reader threads, cut into pieces.
+  const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') }, WORKER_MIN_BYTES).catch((e: unknown) => e);
   return { result, atWrite, values, m, fetch: plan.fetch };
 }
 
@@ -112,6 +116,39 @@ describe('scoreInput overlaps the model with writing', () => {
     expect(atWrite).toEqual([2, 3]);
     const again = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from([1, 2]), dims: [1, 2] }], 1, { fetch });
     expect(again.outputs[fetch[0]].dims).toEqual([1, 1]);
+    await m.close();
+  });
+});
+
+describe('a stream', () => {
+  it("writes a chunk's rows as soon as they are scored, without waiting for the next chunk (a stream whose writer holds it open)", async () => {
+    const d = tempDir();
+    const fifo = makeFifo(path.join(d, 'in.csv'));
+    // A header and two chunks of two rows, then nothing more: the writer holds the stream open until it is stopped.
+    const source = spawn('sh', ['-c', `exec > "$1"; printf 'x1,x2\\n1,2\\n3,4\\n5,6\\n7,8\\n'; exec sleep 600`, 'sh', fifo], { stdio: 'ignore' });
+    onTestFinished(() => void source.kill());
+    const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 2\n`, path.join(d, 'job.yaml'));
+    const m = await loadModel(job.model.path);
+    const plan = planRun(job, m);
+    let written = 0;
+    let both: () => void = () => undefined;
+    const twoWritten = new Promise<void>((resolve) => (both = resolve));
+    const writer: TableWriter = {
+      ...countingWriter(0),
+      write: async (chunk) => {
+        written += chunk.rows;
+        if (written === 4) both();
+      },
+      get rows() {
+        return written;
+      },
+    };
+    const scoring = scoreInput(fifo, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') });
+    await twoWritten;
+    // Both chunks were written while the stream was still open; closing it ends the input.
+    expect(source.exitCode).toBeNull();
+    source.kill();
+    expect(await scoring).toMatchObject({ rowsIn: 4, rowsOut: 4, rowsRejected: 0 });
     await m.close();
   });
 });
