@@ -111,6 +111,8 @@ export class ModelThread {
   /** Set once an answer was given up on: the thread is still inside that call, so nothing else can be asked. */
   private stuck?: Error;
   private gone?: Error;
+  /** Settles once the latest request was answered or given up on. */
+  private before: Promise<void> = Promise.resolve();
 
   constructor(private readonly bounds: ModelBounds = {}) {
     this.worker = warm ?? spawn();
@@ -178,12 +180,20 @@ export class ModelThread {
       return e;
     };
     const { stop, answerMs } = this.bounds;
+    // Its failure is met through `waited` (which may take it up only once the request before is answered).
+    answer.catch(() => undefined);
     let waited = answer;
     if (answerMs !== undefined && task.late) {
       const error = () => new SbError('MODEL_INVALID', `the model did not ${task.late} within ${formatDuration(answerMs)}: it runs far too long for batch scoring, or never ends (a Loop without end); check it with ONNX Runtime alone`, { yamlPath: 'model' });
-      waited = unlessStopped(waited, { signal: AbortSignal.timeout(answerMs), graceMs: 0, error: stuck(error) }, task.what);
+      // The thread serves one request at a time: this one's time starts once the one before it was answered
+      // (or given up on), not while it waits behind it.
+      waited = this.before.then(() => unlessStopped(answer, { signal: AbortSignal.timeout(answerMs), graceMs: 0, error: stuck(error) }, task.what));
     }
     if (stop) waited = unlessStopped(waited, { ...stop, error: stuck(stop.error) }, task.what);
+    this.before = waited.then(
+      () => undefined,
+      () => undefined,
+    );
     return waited;
   }
 
