@@ -203,6 +203,8 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   let current = 0;
   let used = pieces.length;
   let lastEnd: PrepareEnd | undefined;
+  /** The one reader reading the rest of the file, once a dropped piece's reader failed (rest()). */
+  let alone: { reader: Prepared; from: number } | undefined;
 
   // The chunks of piece k from its reader, up to the chunk that ends the piece (its end).
   async function* piece(k: number): AsyncGenerator<PreparedChunk, PrepareEnd> {
@@ -272,6 +274,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
     const last = pieces[pieces.length - 1];
     const reader = open({ ...spec, pieces: [{ start, end: last.end, line: 1, header: like.header, seen: like.seen, unhashed: true }] }, ahead);
     readers.push(reader);
+    alone = { reader, from: start };
     const it = reader.chunks[Symbol.asyncIterator]();
     its.push(it);
     current = readers.length - 1;
@@ -318,7 +321,8 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   }
 
   const it = regrid();
-  const bytes = () => readers.reduce((sum, r) => sum + r.bytes(), 0);
+  // Bytes read so far: the pieces' readers', or the file up to where one reader took the rest over and its.
+  const bytes = () => (alone ? alone.from + alone.reader.bytes() : readers.reduce((sum, r) => sum + r.bytes(), 0));
   return {
     chunks: it,
     bytes,
