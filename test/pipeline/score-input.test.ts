@@ -120,16 +120,22 @@ describe('scoreInput overlaps the model with writing', () => {
   });
 });
 
+// A FIFO that a shell writes `text` (printf format) into and then holds open until the test ends, and a job
+// over it with the regressor (`extra`: more job keys).
+async function heldStream(text: string, extra: string) {
+  const d = tempDir();
+  const fifo = makeFifo(path.join(d, 'in.csv'));
+  const source = spawn('sh', ['-c', `exec > "$1"; printf '${text}'; exec sleep 600`, 'sh', fifo], { stdio: 'ignore' });
+  onTestFinished(() => void source.kill());
+  const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\n${extra}`, path.join(d, 'job.yaml'));
+  const m = await loadModel(job.model.path);
+  return { fifo, source, job, m, plan: planRun(job, m) };
+}
+
 describe('a stream', () => {
   it("writes a chunk's rows as soon as they are scored, without waiting for the next chunk (a stream whose writer holds it open)", async () => {
-    const d = tempDir();
-    const fifo = makeFifo(path.join(d, 'in.csv'));
-    // A header and two chunks of two rows, then nothing more: the writer holds the stream open until it is stopped.
-    const source = spawn('sh', ['-c', `exec > "$1"; printf 'x1,x2\\n1,2\\n3,4\\n5,6\\n7,8\\n'; exec sleep 600`, 'sh', fifo], { stdio: 'ignore' });
-    onTestFinished(() => void source.kill());
-    const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 2\n`, path.join(d, 'job.yaml'));
-    const m = await loadModel(job.model.path);
-    const plan = planRun(job, m);
+    // A header and two chunks of two rows, then nothing more.
+    const { fifo, source, job, m, plan } = await heldStream('x1,x2\\n1,2\\n3,4\\n5,6\\n7,8\\n', 'batch_size: 2\n');
     let written = 0;
     let both: () => void = () => undefined;
     const twoWritten = new Promise<void>((resolve) => (both = resolve));
@@ -155,14 +161,8 @@ describe('a stream', () => {
 
 describe('a count of rejects over errors.max_rejected', () => {
   it('fails the input once the chunk that went over is finished, without waiting for the next one (a stream whose writer holds it open)', async () => {
-    const d = tempDir();
-    const fifo = makeFifo(path.join(d, 'in.csv'));
-    // A header and a row that is rejected, then nothing more: the writer holds the stream open until it is stopped.
-    const writer = spawn('sh', ['-c', `exec > "$1"; printf 'x1,x2\\n1,a\\n'; exec sleep 600`, 'sh', fifo], { stdio: 'ignore' });
-    onTestFinished(() => void writer.kill());
-    const job = parseJob(`model: ${model('regressor')}\ninput: in.csv\nfeatures: { columns: [x1, x2] }\noutput: out.csv\nbatch_size: 1\nerrors: { max_rejected: 0 }\n`, path.join(d, 'job.yaml'));
-    const m = await loadModel(job.model.path);
-    const plan = planRun(job, m);
+    // A header and a row that is rejected, then nothing more.
+    const { fifo, source: writer, job, m, plan } = await heldStream('x1,x2\\n1,a\\n', 'batch_size: 1\nerrors: { max_rejected: 0 }\n');
     const err = await scoreInput(fifo, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer: countingWriter(0), rejects: rejectsSink(undefined, ',') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputFailure);
     expect(((err as InputFailure).error as SbError).code).toBe('REJECT_LIMIT');
