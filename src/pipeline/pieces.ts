@@ -207,14 +207,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   let alone: { reader: Prepared; from: number } | undefined;
 
   // The chunks of piece k from its reader, up to the chunk that ends the piece (its end).
-  async function* piece(k: number): AsyncGenerator<PreparedChunk, PrepareEnd> {
-    for (;;) {
-      const next = await its[k % n].next();
-      if (next.done) throw new Error(`internal: the reader of piece ${k + 1} stopped before its end`);
-      if (next.value.pieceEnd) return next.value.pieceEnd;
-      yield next.value;
-    }
-  }
+  const piece = (k: number) => untilEnd(its[k % n], `piece ${k + 1}`);
 
   // The chunks of `chunks` (one piece's, or the rest of the file's) with their lines made the file's; returns
   // the piece's end.
@@ -244,7 +237,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
       current = k % n;
       if (pieces[k].start < from) {
         try {
-          for (let r = await its[current].next(); !r.done && !r.value.pieceEnd; r = await its[current].next()) readers[current].recycle(r.value);
+          for await (const chunk of piece(k)) readers[current].recycle(chunk);
           continue;
         } catch {
           // Its reader, started inside a quoted field, failed on what it took for records (or on an error it
@@ -278,15 +271,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
     const it = reader.chunks[Symbol.asyncIterator]();
     its.push(it);
     current = readers.length - 1;
-    const chunks = async function* (): AsyncGenerator<PreparedChunk, PrepareEnd> {
-      for (;;) {
-        const next = await it.next();
-        if (next.done) throw new Error('internal: the reader of the rest of the file stopped before its end');
-        if (next.value.pieceEnd) return next.value.pieceEnd;
-        yield next.value;
-      }
-    };
-    lastEnd = yield* numbered(chunks(), before);
+    lastEnd = yield* numbered(untilEnd(it, 'the rest of the file'), before);
     used++;
     await it.next();
   }
@@ -335,6 +320,16 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
       if (chunk.feeds.every((f) => ArrayBuffer.isView(f.data) && f.data.byteOffset === 0 && f.data.byteLength === f.data.buffer.byteLength)) readers[current].recycle(chunk);
     },
   };
+}
+
+// The chunks of one piece from its reader's chunks (`it`), up to the chunk that ends the piece: its end.
+async function* untilEnd(it: AsyncIterator<PreparedChunk>, what: string): AsyncGenerator<PreparedChunk, PrepareEnd> {
+  for (;;) {
+    const next = await it.next();
+    if (next.done) throw new Error(`internal: the reader of ${what} stopped before its end`);
+    if (next.value.pieceEnd) return next.value.pieceEnd;
+    yield next.value;
+  }
 }
 
 /** A Parquet file's row groups shared among reader threads. */
