@@ -179,7 +179,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
       const openTable = output ? () => openResultTable(job, output, plan, model as LoadedModel, runId, dbs.input) : undefined;
       const profiles = new Map<InputRecord, Profile>();
       await scoreAll(job, model, plan, targets, options, emit, record.inputs, ledger, columns && { columns, profiles }, { input: dbs.input, openTable });
-      if (columns && !options.signal?.aborted) await finishProfile(job, record, stateName, { columns, profiles, reference, drift: !shard && options.limit === undefined }, emit);
+      if (columns && !options.signal?.aborted) await finishProfile(job, record, stateName, { columns, profiles, reference, drift: !shard && options.limit === undefined }, emit, warn);
       const failed = record.inputs.filter((i) => i.status === 'failed');
       // A stop that came too late to stop anything (scoreAll drops what it has not committed otherwise): the
       // record is the run's own, and says so.
@@ -526,16 +526,14 @@ async function finishProfile(
   stateName: string,
   p: { columns: ProfileColumns; profiles: Map<InputRecord, Profile>; reference?: Profile; drift: boolean },
   emit: (e: RunEvent) => void,
+  warn: (message: string) => void,
 ): Promise<void> {
   const inputs = record.inputs.flatMap((r) => {
     const profile = r.status === 'ok' ? p.profiles.get(r) : undefined;
     return profile ? [{ path: r.path, profile }] : [];
   });
   const run = runProfile(p.columns, inputs);
-  const drift = await saveRunProfile(job, record, stateName, { columns: p.columns, run, inputs, reference: p.reference, drift: p.drift }, (message) => {
-    record.warnings.push(message);
-    emit({ type: 'warning', job: job.name, message });
-  });
+  const drift = await saveRunProfile(job, record, stateName, { columns: p.columns, run, inputs, reference: p.reference, drift: p.drift }, warn);
   if (!drift) return;
   emit({ type: 'drift', job: job.name, monitor: drift.monitor });
   for (const message of drift.warnings) emit({ type: 'warning', job: job.name, message });
