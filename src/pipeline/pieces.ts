@@ -13,7 +13,8 @@
 //   before it. Otherwise that reader reads on, exactly as one reader would from its own (proven) start, to
 //   the next piece's start at which it stands at a record start (which that proves), or to the end of the
 //   file; the pieces it read through are dropped (their readers read them all the same: they cannot know),
-//   and the pieces from there on are used. A quoted field across a cut costs a piece's work, never a wrong
+//   and the pieces from there on are used. A quoted field across a cut usually costs a piece's work (more
+//   when a dropped piece's reader, out of step with the quotes, reads far past its piece), never a wrong
 //   row. Should a dropped piece's reader fail (it may have started inside a quoted field), one new reader
 //   reads the rest of the file from the last proven start.
 // - Line numbers. A reader starting mid-file counts lines from 1; the lines of the pieces before it (known
@@ -201,9 +202,10 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   const n = Math.max(1, Math.min(count, pieces.length));
   const { readers, its, whole } = startReaders(spec, pieces[0]?.seen, n, (r) => open({ ...spec, pieces: pieces.filter((_, k) => k % n === r) }, ahead));
   let current = 0;
-  let used = pieces.length;
+  /** Pieces whose rows were used (a spilled piece's reader read through the ones after it). */
+  let used = 0;
   let lastEnd: PrepareEnd | undefined;
-  /** The one reader reading the rest of the file, once a dropped piece's reader failed (rest()). */
+  /** The one reader reading the rest of the file, once a dropped piece's reader failed (readRest()). */
   let alone: { reader: Prepared; from: number } | undefined;
 
   // The chunks of piece k from its reader, up to the chunk that ends the piece (its end).
@@ -232,7 +234,6 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   async function* inOrder(): AsyncGenerator<PreparedChunk> {
     let before = 0;
     let from = 0;
-    used = 0;
     for (let k = 0; k < pieces.length; k++) {
       current = k % n;
       if (pieces[k].start < from) {
@@ -242,7 +243,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
         } catch {
           // Its reader, started inside a quoted field, failed on what it took for records (or on an error it
           // will meet again in order): one reader reads the rest of the file from `from` instead.
-          yield* rest(from, pieces[k], before);
+          yield* readRest(from, pieces[k], before);
           return;
         }
       }
@@ -262,7 +263,7 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
   }
 
   // The file from `start` (a record start) to its end, by one new reader; the others stop.
-  async function* rest(start: number, like: PieceSpec, before: number): AsyncGenerator<PreparedChunk> {
+  async function* readRest(start: number, like: PieceSpec, before: number): AsyncGenerator<PreparedChunk> {
     await Promise.all(readers.map((r) => r.close()));
     const last = pieces[pieces.length - 1];
     const reader = open({ ...spec, pieces: [{ start, end: last.end, line: 1, header: like.header, seen: like.seen, unhashed: true }] }, ahead);
