@@ -6,8 +6,9 @@ import { SbError } from '../errors.js';
 import type { Optimization } from '../job/config.js';
 import { readModelInfo, type ModelInfo, type TypeInfo, type ValueInfo } from './model-info.js';
 import { readExternalData, readModelBytes } from './model-file.js';
+import type { ExternalFile, SessionSettings } from './model-worker.js';
 import { ModelThread, type ModelBounds } from './model-thread.js';
-import { stripZipMaps } from './zipmap.js';
+import { opTypes, stripZipMaps } from './zipmap.js';
 
 export interface SessionOptions {
   threads?: number;
@@ -37,9 +38,27 @@ export interface LoadedModel {
   interThreads?: number;
   /** Whether the thread can open a second session (model/threads.ts): only for small models. */
   copyable: boolean;
+  /** A small tree ensemble's copies in more model threads, to score a large input's chunks in parallel
+   *  (model/threads.ts); each of its sessions, the own one included, has one intra-op thread. */
+  copies?: ModelCopies;
   /** Stop the model thread (unless a call never returned: then it stays until the process ends). */
   close(): Promise<void>;
 }
+
+/** Model threads with copies of the model's session, started when first asked for and stopped with the model. */
+export interface ModelCopies {
+  /** The first `count` copies, each settled once its session is loaded (rejected if it cannot be). */
+  take(count: number): Promise<ModelThread>[];
+}
+
+/** ONNX's tree ensemble operators (ai.onnx.ml). */
+const TREE_OPS = new Set(['TreeEnsembleRegressor', 'TreeEnsembleClassifier', 'TreeEnsemble']);
+
+/** A tree ensemble up to this size, its data files included, runs on one intra-op thread in every session and
+ *  gets copies for a large input. ONNX Runtime adds a row's trees up in another order on another number of
+ *  threads, so one thread everywhere gives the same bits on every machine; it also takes ~13% less CPU than
+ *  two (README "Performance"). Each copy costs a thread and a session: ~35 MB for the bench's 1.9 MB forest. */
+const MAX_TREE_COPY_BYTES = 4 * 1024 * 1024;
 
 /** Models up to this size may get a second session (model/threads.ts): the bench's rf (a 1.9 MB file of 100
  *  trees) peaked ~20 MB higher with two, its mlp (0.3 MB) ~2 MB. */
@@ -71,12 +90,20 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
   // The bytes move to the model thread: nothing here may use them after load().
   const runnable = stripZipMaps(bytes, declared.zipmaps);
   // A second session holds a second copy of the model, its data files included.
-  const copyable = options.threads === undefined && externalData.reduce((n, f) => n + f.data.length, size) <= MAX_COPY_BYTES;
+  const total = externalData.reduce((n, f) => n + f.data.length, size);
+  const tree = options.threads === undefined && total <= MAX_TREE_COPY_BYTES && opTypes(runnable).some((op) => TREE_OPS.has(op));
+  const copyable = !tree && options.threads === undefined && total <= MAX_COPY_BYTES;
+  const settings: SessionSettings = { threads: tree ? 1 : options.threads, interThreads: options.interThreads, optimization: options.optimization };
+  // Copied before the bytes move to the model thread.
+  const copies = tree ? modelCopies(file, runnable, settings, externalData, options.bounds) : undefined;
   const thread = new ModelThread(options.bounds);
+  const close = async () => {
+    await Promise.all([thread.close(), copies?.close()]);
+  };
   try {
-    await thread.load(file, runnable, { threads: options.threads, interThreads: options.interThreads, optimization: options.optimization }, externalData, copyable);
+    await thread.load(file, runnable, settings, externalData, copyable);
   } catch (err) {
-    await thread.close();
+    await close();
     throw err;
   }
   return {
@@ -91,7 +118,31 @@ export async function loadModel(file: string, options: SessionOptions = {}): Pro
     threads: options.threads,
     interThreads: options.interThreads,
     copyable,
-    close: () => thread.close(),
+    copies,
+    close,
+  };
+}
+
+// Copies of a model loaded from copies of its bytes (the model thread's own bytes move to it).
+function modelCopies(file: string, bytes: Uint8Array, settings: SessionSettings, externalData: ExternalFile[], bounds: ModelBounds | undefined): ModelCopies & { close(): Promise<void> } {
+  const model = new Uint8Array(bytes);
+  const data = externalData.map((f) => ({ path: f.path, data: new Uint8Array(f.data) }));
+  const started: { thread: ModelThread; loaded: Promise<ModelThread> }[] = [];
+  return {
+    take(count) {
+      while (started.length < count) {
+        const thread = new ModelThread(bounds);
+        // Each load moves its bytes to its thread: every copy gets its own.
+        const files = data.map((f) => ({ path: f.path, data: new Uint8Array(f.data) }));
+        const loaded = thread.load(file, new Uint8Array(model), settings, files, false).then(() => thread);
+        loaded.catch(() => undefined);
+        started.push({ thread, loaded });
+      }
+      return started.slice(0, count).map((s) => s.loaded);
+    },
+    async close() {
+      await Promise.all(started.map((s) => s.thread.close()));
+    },
   };
 }
 

@@ -14,9 +14,13 @@
 // depend on the file's size and the batch size (tree ensembles differ on every row between 1 and 2 threads).
 // The model's own session serves throughout with model.threads set, on one core, and for models above
 // MAX_COPY_BYTES (session.ts): a second session holds a second copy of the model.
+// A small tree ensemble (session.ts, MAX_TREE_COPY_BYTES) is different: every session of it has one thread,
+// whose outputs are the same on every machine, and a large input is scored by more model threads at once,
+// each with a copy of the session, one chunk each: parallel calls instead of threads within a call.
 import os from 'node:os';
+import type { ModelThread } from './model-thread.js';
 import type { Scored } from './model-worker.js';
-import type { LoadedModel } from './session.js';
+import type { LoadedModel, ModelCopies } from './session.js';
 import { CALL_ROWS, type NamedTensor, type RunSpec } from './tensors.js';
 
 /** Chunks run before timing starts (the JIT and ONNX Runtime's allocator settle), then chunks timed. */
@@ -26,6 +30,8 @@ const TIMED = 4;
 const CHECK_ROWS = CALL_ROWS;
 /** The model's side must be this much slower than reading before the reader's core is shared. */
 const MARGIN = 1.5;
+/** Model threads at most that score one input's chunks at once (each holds a copy of the model, and a chunk). */
+const MAX_CALL_THREADS = 8;
 
 export interface ChunkTimes {
   /** The reader thread's time for the chunk (ms); undefined when it did not say. */
@@ -41,11 +47,17 @@ interface ChunkCall {
    *  choice is kept only when both give the same outputs bit for bit, otherwise the chunk takes the own
    *  session's. */
   check?: { rows: number };
+  /** The model thread that makes the call: a copy's, for calls in parallel; absent: the model's own thread. */
+  thread?: ModelThread;
 }
 
 export interface ModelThreads {
+  /** Calls that may be in flight at once, one per model thread: the run keeps that many chunks scoring. */
+  readonly parallel: number;
   /** How to call the model on the next chunk. */
   next(): Promise<ChunkCall>;
+  /** The call next() gave was answered, or failed. */
+  answered(call: ChunkCall): void;
   /** Whether the two calls of next()'s check gave the same outputs. */
   compared(same: boolean): void;
   /** A chunk's times (model: the call from next(), not the comparison); decides once enough chunks were timed. */
@@ -55,8 +67,9 @@ export interface ModelThreads {
 
 // The sessions for one input. `readerThread`: the input is parsed in a reader thread.
 export function modelThreads(model: LoadedModel, readerThread: boolean, cores = os.availableParallelism()): ModelThreads {
+  if (readerThread && model.copies && cores >= 2) return parallelCalls(model, model.copies, Math.min(cores, MAX_CALL_THREADS));
   if (!readerThread || !model.copyable || cores < 2) {
-    return { next: async () => ({ session: 'own' }), compared: () => undefined, observe: () => undefined, release: async () => undefined };
+    return { parallel: 1, next: async () => ({ session: 'own' }), answered: () => undefined, compared: () => undefined, observe: () => undefined, release: async () => undefined };
   }
   // Opened while the reader thread starts; should ONNX Runtime refuse a second session, the own one serves.
   let fewer: Promise<boolean> | undefined = model.thread.openFewer(cores - 1).catch(() => false);
@@ -74,6 +87,7 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
     if (await opened) await model.thread.closeFewer();
   };
   return {
+    parallel: 1,
     async next() {
       let session: 'own' | 'fewer';
       // A check given out while this call waited for the second session is waited for too (two calls may wait
@@ -90,6 +104,7 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
       }
       return { session };
     },
+    answered: () => undefined,
     compared(same) {
       // release() gives the own session back at once, before a call waiting for this answer is given one.
       if (!same) void release().catch(() => undefined);
@@ -111,16 +126,44 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   };
 }
 
+// `count` model threads, the own one and copies, each scoring one chunk at a time: a call goes to the thread
+// with the fewest calls in flight (the own one on a tie), among those whose copy is loaded. Every session is
+// the same model on one thread, so which thread scores a chunk never changes its outputs.
+function parallelCalls(model: LoadedModel, copies: ModelCopies, count: number): ModelThreads {
+  const ready: ModelThread[] = [model.thread];
+  // A copy that cannot be loaded is not used: the others serve.
+  for (const loaded of copies.take(count - 1)) loaded.then((t) => ready.push(t), () => undefined);
+  const inFlight = new Map<ModelThread, number>();
+  const calls = (t: ModelThread) => inFlight.get(t) ?? 0;
+  return {
+    parallel: count,
+    async next() {
+      const thread = ready.reduce((best, t) => (calls(t) < calls(best) ? t : best));
+      inFlight.set(thread, calls(thread) + 1);
+      return { session: 'own', thread };
+    },
+    answered(call) {
+      if (call.thread) inFlight.set(call.thread, calls(call.thread) - 1);
+    },
+    compared: () => undefined,
+    observe: () => undefined,
+    // The copies are kept for the job's next input, and stopped with the model.
+    release: async () => undefined,
+  };
+}
+
 // Score one chunk as `threads` says, with the check it asks for.
 export async function callModel(model: LoadedModel, threads: ModelThreads, feeds: NamedTensor[], rows: number, spec: RunSpec): Promise<Scored> {
   const call = await threads.next();
   let scored: Scored;
   try {
-    scored = await model.thread.score(feeds, rows, spec, call.session, call.check);
+    scored = await (call.thread ?? model.thread).score(feeds, rows, spec, call.session, call.check);
   } catch (err) {
     // A failed check counts as outputs that differ: calls waiting for its answer go to the own session.
     if (call.check) threads.compared(false);
     throw err;
+  } finally {
+    threads.answered(call);
   }
   if (scored.same !== undefined) threads.compared(scored.same);
   return scored;

@@ -50,7 +50,7 @@ function floatMatrixInfo(z: ZipMapInfo): Uint8Array {
   return concat([stringField(1, z.output), lengthDelimited(2, lengthDelimited(1, tensor))]);
 }
 
-// Used by tests: the op types of a model's graph nodes, in order.
+// The op types of a model's graph nodes, in order.
 export function opTypes(model: Uint8Array): string[] {
   const graph = messages(fields(model), 7)[0];
   return graph ? messages(fields(graph), 1).map((n) => str(fields(n), 4) ?? '') : [];

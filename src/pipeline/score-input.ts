@@ -93,12 +93,14 @@ export async function scoreInput(file: string, display: string, format: TextForm
     readLeft = true;
     return new SbError('INTERRUPTED', `reading ${display} had not come back ${STOP_GRACE_MS / 1000} s later and was left running; no partial results were kept`);
   };
-  // The model scores a chunk while this thread writes the one before: each chunk's call starts as soon as
-  // the chunk is read, and the chunk is finished (assembled, profiled, written, counted) in input order once
+  // The model scores chunks while this thread writes the one before them: each chunk's call starts as soon as
+  // the chunk is read, and chunks are finished (assembled, profiled, written, counted) in input order once
   // the next one's call has started, when the next one is already read (a reader thread ahead of the model,
-  // the usual case for a large input). At most one call is in flight beyond the chunk being finished.
-  let ahead: { chunk: PreparedChunk; scored?: Promise<Scored> } | undefined;
-  const finish = async ({ chunk, scored: call }: { chunk: PreparedChunk; scored?: Promise<Scored> }) => {
+  // the usual case for a large input). At most threads.parallel calls are in flight beyond the chunk being
+  // finished: one, or one per model thread when chunks are scored in parallel (model/threads.ts).
+  type Scoring = { chunk: PreparedChunk; scored?: Promise<Scored> };
+  const inFlight: Scoring[] = [];
+  const finish = async ({ chunk, scored: call }: Scoring) => {
     if (call) {
       const scored = await call;
       // The feeds' typed arrays went to the model thread and came back with the outputs.
@@ -121,24 +123,23 @@ export async function scoreInput(file: string, display: string, format: TextForm
     checkRejectLimit(ctx.job.errors.maxRejected, counts, ctx, firstRejects, false);
   };
   try {
-    // The chunk in flight is finished before the input ends or fails on the read side, as it was before the
-    // next chunk was read: the counts of a failed input include it.
-    const finishAhead = async () => {
-      const last = ahead;
-      ahead = undefined;
-      if (last) await finish(last);
+    // The chunks in flight are finished before the input ends or fails on the read side, as they were before
+    // the next chunk was read: the counts of a failed input include them.
+    const finishInFlight = async () => {
+      for (let first = inFlight.shift(); first; first = inFlight.shift()) await finish(first);
     };
     for (;;) {
-      // The chunk in flight is finished before the next one is waited for when that one is not there yet (a
-      // stream's rows are written as soon as they are scored, not once more rows came), and when its rejects
-      // take a count over the limit (the input fails once it is finished, whatever comes after it).
-      if (ahead && (!prepared.ready?.() || overCount(ctx.job.errors.maxRejected, counts.rowsRejected + ahead.chunk.rejects.length))) await finishAhead();
+      // The chunks in flight are finished before the next one is waited for when that one is not there yet (a
+      // stream's rows are written as soon as they are scored, not once more rows came), and when their rejects
+      // take a count over the limit (the input fails once they are finished, whatever comes after them).
+      const rejected = inFlight.reduce((n, s) => n + s.chunk.rejects.length, counts.rowsRejected);
+      if (inFlight.length > 0 && (!prepared.ready?.() || overCount(ctx.job.errors.maxRejected, rejected))) await finishInFlight();
       let next: IteratorResult<PreparedChunk>;
       try {
         next = await unlessStopped(chunks.next(), signal && { signal, graceMs: STOP_GRACE_MS, error: stillReading }, `reading ${display}`);
         if (!next.done && signal?.aborted) throw new SbError('INTERRUPTED', 'no partial results were kept');
       } catch (err) {
-        if (!readLeft) await finishAhead();
+        if (!readLeft) await finishInFlight();
         throw err;
       }
       if (next.done) break;
@@ -146,11 +147,10 @@ export async function scoreInput(file: string, display: string, format: TextForm
       const scored = chunk.rows > 0 ? callModel(ctx.model, threads, chunk.feeds, chunk.rows, ctx.runSpec) : undefined;
       // Its failure is met when the chunk is finished (or not at all, once the input failed before it).
       scored?.catch(() => undefined);
-      const previous = ahead;
-      ahead = { chunk, scored };
-      if (previous) await finish(previous);
+      inFlight.push({ chunk, scored });
+      if (inFlight.length > threads.parallel) await finish(inFlight.shift() as Scoring);
     }
-    await finishAhead();
+    await finishInFlight();
     const end = prepared.end();
     counts.bytes = end.bytes;
     counts.sha256 = end.sha256;
@@ -165,9 +165,9 @@ export async function scoreInput(file: string, display: string, format: TextForm
     counts.bytes = prepared.bytes();
     throw new InputFailure(err, counts);
   } finally {
-    // A call still in flight (the input failed on the chunk before it) ends before the reader and the second
-    // session go; it is bounded by the run's stop like every call.
-    await ahead?.scored?.catch(() => undefined);
+    // Calls still in flight (the input failed on a chunk before them) end before the reader and the second
+    // session go; they are bounded by the run's stop like every call.
+    await Promise.all(inFlight.map((s) => s.scored?.catch(() => undefined)));
     // The second session goes whatever happens (a model thread left inside a call refuses, and keeps it).
     const release = () => threads.release().catch(() => undefined);
     // A read that never came back cannot be stopped either: closing would wait for it.

@@ -32,11 +32,12 @@ async function score(yaml: string, extra: Record<string, string> = {}) {
 // The CSV as rows of fields (header first).
 const csv = (name: string) => csvRows(readFileSync(file(name), 'utf8'));
 
-// ONNX Runtime on the unmodified graph, with the tensor behind each ZipMap added as an output.
+// ONNX Runtime on the unmodified graph, with the tensor behind each ZipMap added as an output, on one thread as
+// serve-batch runs a tree ensemble (on more, ONNX Runtime adds the trees up in another order: other last bits).
 async function reference(modelFile: string, feeds: Record<string, ort.Tensor>, fetch: string[]) {
   const bytes = readFileSync(file(modelFile));
   const behind = zipMapInputs(bytes);
-  const s = await ort.InferenceSession.create(withFloatOutputs(bytes, behind), { logSeverityLevel: 3 });
+  const s = await ort.InferenceSession.create(withFloatOutputs(bytes, behind), { logSeverityLevel: 3, intraOpNumThreads: 1 });
   const out = await s.run(feeds, [...fetch, ...behind]);
   return { out, probabilities: behind.length ? out[behind[0]] : undefined };
 }

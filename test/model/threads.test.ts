@@ -2,7 +2,8 @@
 // model in a real model thread, from chunk times given by the test (the times are what the policy reads).
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/model/session.js';
-import { CALL_ROWS } from '../../src/model/tensors.js';
+import type { ModelThread } from '../../src/model/model-thread.js';
+import { CALL_ROWS, type NamedTensor } from '../../src/model/tensors.js';
 import { callModel, modelThreads, type ChunkTimes } from '../../src/model/threads.js';
 import { model } from '../support/cli.js';
 
@@ -179,5 +180,73 @@ describe('modelThreads', () => {
     expect(scored.ms).toBeGreaterThan(0);
     expect(data.length).toBe(0); // the feed moved to the thread…
     expect((scored.feeds[0] as Float32Array)[7]).toBe(Math.fround(1)); // …and came back
+  });
+});
+
+// `rows` rows of the fixture forest's four features.
+function forestFeeds(rows: number): NamedTensor[] {
+  return [{ input: 'input', type: 'float32', data: Float32Array.from({ length: rows * 4 }, (_, i) => ((i * 7919) % 1000) / 1000), dims: [rows, 4] }];
+}
+
+// The forest's outputs for 5000 rows on `thread`, as bytes.
+async function forestBytes(thread: ModelThread): Promise<Buffer> {
+  const out = (await thread.score(forestFeeds(5000), 5000, { fetch: ['variable'] })).outputs.variable.data as Float32Array;
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
+
+describe('a small tree ensemble', () => {
+  it('is scored on one thread per session, in parallel calls on copies in more model threads, with the bits of one thread', async () => {
+    const m = await loadModel(model('forest'));
+    loaded.push(m);
+    expect(m.copies).toBeDefined();
+    expect(m.copyable).toBe(false);
+    const t = modelThreads(m, true, 3);
+    expect(t.parallel).toBe(3);
+    const copies = await Promise.all(m.copies?.take(2) ?? []);
+    // A call goes to the thread with the fewest calls in flight, the own one first.
+    const calls = [await t.next(), await t.next(), await t.next()];
+    expect(calls[0].thread).toBe(m.thread);
+    expect(new Set(calls.map((c) => c.thread))).toEqual(new Set([m.thread, ...copies]));
+    t.answered(calls[2]);
+    expect((await t.next()).thread).toBe(calls[2].thread);
+    // Every thread gives the bits of a session of one thread (model.threads: 1); a two-thread session of the
+    // forest gives others.
+    const one = await loadModel(model('forest'), { threads: 1 });
+    const two = await loadModel(model('forest'), { threads: 2 });
+    loaded.push(one, two);
+    const expected = await forestBytes(one.thread);
+    for (const thread of [m.thread, ...copies]) expect((await forestBytes(thread)).equals(expected)).toBe(true);
+    expect((await forestBytes(two.thread)).equals(expected)).toBe(false);
+  });
+
+  it('calls through callModel are counted out when answered: two at once take both threads, the next the own one', async () => {
+    const m = await loadModel(model('forest'));
+    loaded.push(m);
+    const t = modelThreads(m, true, 2);
+    const [copy] = await Promise.all(m.copies?.take(1) ?? []);
+    const used: ModelThread[] = [];
+    for (const thread of [m.thread, copy]) {
+      const score = thread.score.bind(thread);
+      thread.score = (...args) => {
+        used.push(thread);
+        return score(...args);
+      };
+    }
+    await Promise.all([callModel(m, t, forestFeeds(3000), 3000, { fetch: ['variable'] }), callModel(m, t, forestFeeds(3000), 3000, { fetch: ['variable'] })]);
+    await callModel(m, t, forestFeeds(10), 10, { fetch: ['variable'] });
+    expect(used).toEqual([m.thread, copy, m.thread]);
+  });
+
+  it('reading in this thread, or one core: the own thread alone; model.threads set, or a model that is not a tree ensemble: no copies', async () => {
+    const m = await loadModel(model('forest'));
+    loaded.push(m);
+    for (const t of [modelThreads(m, false, 4), modelThreads(m, true, 1)]) {
+      expect(t.parallel).toBe(1);
+      expect((await t.next()).thread).toBeUndefined();
+    }
+    const set = await loadModel(model('forest'), { threads: 2 });
+    const regressor = await loadModel(model('regressor'));
+    loaded.push(set, regressor);
+    expect([set.copies, regressor.copies]).toEqual([undefined, undefined]);
   });
 });

@@ -1,13 +1,15 @@
 // Reconciliation: rows_in = rows_out + rows_rejected is checked against what the writer itself counted, and
 // against the run's totals; a mismatch is a failure (RECONCILE, exit 1), never a log line.
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { exitCodeOf, SbError } from '../../src/errors.js';
 import type { TableWriter, WriterMark } from '../../src/table/writer.js';
 import { parseJob } from '../../src/job/load.js';
-import { loadModel } from '../../src/model/session.js';
+import type { ModelThread } from '../../src/model/model-thread.js';
+import { loadModel, type ModelCopies } from '../../src/model/session.js';
 import { planRun } from '../../src/pipeline/plan.js';
 import { rejectsSink } from '../../src/pipeline/rejects.js';
 import { WORKER_MIN_BYTES } from '../../src/pipeline/reader-thread.js';
@@ -117,6 +119,58 @@ describe('scoreInput overlaps the model with writing', () => {
     const again = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from([1, 2]), dims: [1, 2] }], 1, { fetch });
     expect(again.outputs[fetch[0]].dims).toEqual([1, 1]);
     await m.close();
+  });
+});
+
+// Twelve rows of the forest's four features in chunks of two, read by two reader threads (the next chunk is
+// always there), noting at each write how many model calls were asked for, and which thread took each.
+describe('a tree ensemble', () => {
+  it.skipIf(os.availableParallelism() < 2)('scores the chunks of a tree ensemble in parallel calls on its copies, and writes them in input order with the bits of one call', async () => {
+    const d = tempDir();
+    const file = path.join(d, 'in.csv');
+    const value = (i: number) => ((i * 37) % 100) / 100;
+    writeFileSync(file, 'a,b,c,d\n' + Array.from({ length: 12 }, (_, r) => `${[0, 1, 2, 3].map((c) => value(r * 4 + c)).join(',')}\n`).join(''));
+    const job = parseJob(`model: ${model('forest')}\ninput: { path: in.csv, readers: 2 }\nfeatures: { columns: [a, b, c, d] }\noutput: out.csv\nbatch_size: 2\n`, path.join(d, 'job.yaml'));
+    const m = await loadModel(job.model.path);
+    onTestFinished(() => m.close());
+    const plan = planRun(job, m);
+    const used: ModelThread[] = [];
+    const note = (thread: ModelThread) => {
+      const score = thread.score.bind(thread);
+      thread.score = (...args) => {
+        used.push(thread);
+        return score(...args);
+      };
+      return thread;
+    };
+    note(m.thread);
+    const copies = m.copies as ModelCopies;
+    const take = copies.take.bind(copies);
+    copies.take = (count) => take(count).map((loaded) => loaded.then(note));
+    // One copy loaded before the input starts, so that the calls have two threads from the first chunk on.
+    await Promise.all(copies.take(1));
+    const atWrite: number[] = [];
+    const values: number[] = [];
+    const writer: TableWriter = {
+      ...countingWriter(0),
+      write: async (chunk) => {
+        atWrite.push(used.length);
+        const c = chunk.columns.find((col) => col.kind === 'float');
+        if (c?.kind === 'float') for (let i = 0; i < chunk.rows; i++) values.push(c.values[c.offset + i * c.stride]);
+        rows += chunk.rows;
+      },
+      get rows() {
+        return rows;
+      },
+    };
+    let rows = 0;
+    const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') }, WORKER_MIN_BYTES);
+    expect(result).toMatchObject({ rowsIn: 12, rowsOut: 12, rowsRejected: 0 });
+    // Two calls or more asked for before the first chunk is written, on more than one thread.
+    expect(atWrite[0]).toBeGreaterThanOrEqual(3);
+    expect(new Set(used).size).toBeGreaterThan(1);
+    const alone = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from({ length: 48 }, (_, i) => value(i)), dims: [12, 4] }], 12, { fetch: plan.fetch });
+    expect(values).toEqual(Array.from(alone.outputs[plan.fetch[0]].data as Float32Array).filter((_, i) => i % 2 === 0));
   });
 });
 
