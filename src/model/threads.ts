@@ -15,8 +15,8 @@
 // The model's own session serves throughout with model.threads set, on one core, and for models above
 // MAX_COPY_BYTES (session.ts): a second session holds a second copy of the model.
 // A small tree ensemble (session.ts, MAX_TREE_COPY_BYTES) is different: every session of it has one thread,
-// whose outputs are the same on every machine, and a large input is scored by more model threads at once,
-// each with a copy of the session, one chunk each: parallel calls instead of threads within a call.
+// whose outputs are the same whatever the machine's cores, and a large input is scored by more model threads
+// at once, each with a copy of the session, one chunk each: parallel calls instead of threads within a call.
 import os from 'node:os';
 import type { ModelThread } from './model-thread.js';
 import type { Scored } from './model-worker.js';
