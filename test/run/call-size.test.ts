@@ -1,8 +1,9 @@
 // A row's results do not depend on how rows are grouped into model calls: with a forest of 100 trees (which
 // ONNX Runtime adds up in another order on calls of few rows), every batch_size from 1 up, and every sharded
 // run of 1 to 7 workers cut inside a file and merged, write the bytes of one run in one chunk — with 9
-// significant digits, so that every float32 bit shows.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+// significant digits, so that every float32 bit shows. And a stop while the forest's chunks are scored in
+// parallel calls leaves no result behind.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJob } from '../../src/job/load.js';
@@ -96,5 +97,18 @@ describe('results do not depend on how rows are grouped into model calls', () =>
     writeFileSync(path.join(dir, 'head.csv'), `${lines.slice(0, 100_001).join('\n')}\n`);
     const head = (await result(dir, 'head.csv', 8192)).toString().split('\n');
     expect(head.slice(0, 100_001)).toEqual(one.toString().split('\n').slice(0, 100_001));
+  });
+});
+
+describe('a forest scored in parallel calls', () => {
+  it('a stop while its chunks are scored ends the run interrupted with no result, and the next run writes the bytes of one thread', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'big.csv'), forestCsv(220_000, 53));
+    const stop = new AbortController();
+    const r = await runJob(job(dir, 'big.csv', 8192), { signal: stop.signal, onProgress: (p) => p.rows > 0 && stop.abort('SIGTERM') });
+    expect([r.status, r.exit_code, r.totals.rows_out]).toEqual(['interrupted', 143, 0]);
+    expect(existsSync(path.join(dir, 'out/part-all.csv'))).toBe(false);
+    const again = await result(dir, 'big.csv', 8192);
+    expect(again.equals(await result(dir, 'big.csv', 8192, 1))).toBe(true);
   });
 });
