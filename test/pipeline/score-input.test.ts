@@ -62,6 +62,28 @@ describe('scoreInput reconciles with the writer', () => {
   });
 });
 
+// A writer that notes `asked()` at each write and keeps the first float column's values; `failAt`: the write
+// that throws (a full disk stand-in).
+function notingWriter(asked: () => number, failAt?: number) {
+  const atWrite: number[] = [];
+  const values: number[] = [];
+  let rows = 0;
+  const writer: TableWriter = {
+    ...countingWriter(0),
+    write: async (chunk) => {
+      atWrite.push(asked());
+      if (atWrite.length === failAt) throw new SbError('WRITE_FAILED', 'disk full');
+      const c = chunk.columns.find((col) => col.kind === 'float');
+      if (c?.kind === 'float') for (let i = 0; i < chunk.rows; i++) values.push(c.values[c.offset + i * c.stride]);
+      rows += chunk.rows;
+    },
+    get rows() {
+      return rows;
+    },
+  };
+  return { writer, atWrite, values };
+}
+
 // Eight rows in chunks of two, read by two reader threads (a file read by several: its next chunk is always
 // there), on the model's one session (model.threads set: no thread check to wait for), through a writer that
 // notes how many model calls were asked for at each write; `failAt`: the write that throws (a full disk
@@ -79,22 +101,7 @@ async function overlapped(failAt?: number) {
     asked++;
     return score(...args);
   };
-  const atWrite: number[] = [];
-  const values: number[] = [];
-  const writer: TableWriter = {
-    ...countingWriter(0),
-    write: async (chunk) => {
-      atWrite.push(asked);
-      if (atWrite.length === failAt) throw new SbError('WRITE_FAILED', 'disk full');
-      const c = chunk.columns.find((col) => col.kind === 'float');
-      if (c?.kind === 'float') for (let i = 0; i < chunk.rows; i++) values.push(c.values[c.offset + i * c.stride]);
-      rows += chunk.rows;
-    },
-    get rows() {
-      return rows;
-    },
-  };
-  let rows = 0;
+  const { writer, atWrite, values } = notingWriter(() => asked, failAt);
   // Read as an input of WORKER_MIN_BYTES would be: in reader threads, cut into pieces.
   const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') }, WORKER_MIN_BYTES).catch((e: unknown) => e);
   return { result, atWrite, values, m, fetch: plan.fetch };
@@ -149,21 +156,7 @@ describe('a tree ensemble', () => {
     copies.take = (count) => take(count).map((loaded) => loaded.then(note));
     // One copy loaded before the input starts, so that the calls have two threads from the first chunk on.
     await Promise.all(copies.take(1));
-    const atWrite: number[] = [];
-    const values: number[] = [];
-    const writer: TableWriter = {
-      ...countingWriter(0),
-      write: async (chunk) => {
-        atWrite.push(used.length);
-        const c = chunk.columns.find((col) => col.kind === 'float');
-        if (c?.kind === 'float') for (let i = 0; i < chunk.rows; i++) values.push(c.values[c.offset + i * c.stride]);
-        rows += chunk.rows;
-      },
-      get rows() {
-        return rows;
-      },
-    };
-    let rows = 0;
+    const { writer, atWrite, values } = notingWriter(() => used.length);
     const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') }, WORKER_MIN_BYTES);
     expect(result).toMatchObject({ rowsIn: 12, rowsOut: 12, rowsRejected: 0 });
     // Two calls or more asked for before the first chunk is written, on more than one thread.
