@@ -152,8 +152,11 @@ export class ModelThread {
   /** Stop the thread (its sessions with it) unless it is still inside a call, which no one can stop. */
   async close(): Promise<void> {
     if (this.stuck || this.gone) return;
-    this.gone = new Error('internal: the model thread was closed');
+    const closed = new Error('internal: the model thread was closed');
+    this.gone = closed;
     await stopThread(this.worker);
+    // A request it was still serving (a copy of the model loading) gets no answer now.
+    this.rejectPending(closed);
   }
 
   private ask<O extends Op>(op: O, body: Body<O>, transfer: ArrayBuffer[], task: Task): Promise<unknown> {
@@ -218,6 +221,10 @@ export class ModelThread {
   private fail(err: Error): void {
     if (this.gone) return;
     this.gone = err;
+    this.rejectPending(err);
+  }
+
+  private rejectPending(err: Error): void {
     for (const [id, p] of [...this.pending]) {
       this.settle(id);
       p.reject(err);
