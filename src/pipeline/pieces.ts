@@ -103,7 +103,8 @@ function keepBusy(bySize: number, readMs: number, modelMs: number | undefined, c
   return Math.max(1, Math.min(most, Math.ceil((others * readMs) / (readMs + modelMs))));
 }
 
-// The model's CPU time per row (its call time × the cores its threads may use), on calls of made-up rows
+// The model's CPU time per row (its call time × the cores its threads may use: one for a tree ensemble with
+// copies, model/threads.ts), on calls of made-up rows
 // (the second call of two: the first one allocates); undefined for a model with an input that is not a float
 // tensor, or when a call fails.
 export async function modelCost(model: LoadedModel, plan: Pick<RunPlan, 'tensors'>, spec: RunSpec, cores = os.availableParallelism()): Promise<ModelCost> {
@@ -119,7 +120,7 @@ export async function modelCost(model: LoadedModel, plan: Pick<RunPlan, 'tensors
   try {
     await model.thread.score(feeds(), rows, spec);
     const timed = await model.thread.score(feeds(), rows, spec);
-    return (timed.ms * cores) / rows;
+    return (timed.ms * (model.copies ? 1 : cores)) / rows;
   } catch {
     return undefined;
   }
