@@ -57,7 +57,7 @@ const TREE_OPS = new Set(['TreeEnsembleRegressor', 'TreeEnsembleClassifier', 'Tr
 /** A tree ensemble up to this size, its data files included, runs on one intra-op thread in every session and
  *  gets copies for a large input. ONNX Runtime adds a row's trees up in another order on another number of
  *  threads, so one thread everywhere gives the same bits whatever the cores; it also takes ~13% less CPU than
- *  two (README "Performance"). Each copy costs a thread and a session: ~35 MB for the bench's 1.9 MB forest. */
+ *  two (README "Performance"). Each copy costs a thread and a session: ~40 MB for the bench's 1.9 MB forest. */
 const MAX_TREE_COPY_BYTES = 4 * 1024 * 1024;
 
 /** Models up to this size may get a second session (model/threads.ts): the bench's rf (a 1.9 MB file of 100

@@ -126,18 +126,38 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   };
 }
 
-// `count` model threads, the own one and copies, each scoring one chunk at a time: a call goes to the thread
-// with the fewest calls in flight (the own one on a tie), among those whose copy is loaded. Every session is
-// the same model on one thread, so which thread scores a chunk never changes its outputs.
+// Up to `count` model threads, the own one and copies, each scoring one chunk at a time: a call goes to the
+// thread with the fewest calls in flight (the own one on a tie), among those whose copy is loaded. The first
+// copy starts with the input (it loads while the reader thread starts); each further one only when every
+// loaded thread has a call in flight and no copy is loading, so a short input starts one copy at most, and
+// a model quicker than reading few. Every session is the same model on one thread, so which thread scores a
+// chunk never changes its outputs.
 function parallelCalls(model: LoadedModel, copies: ModelCopies, count: number): ModelThreads {
   const ready: ModelThread[] = [model.thread];
-  // A copy that cannot be loaded is not used: the others serve.
-  for (const loaded of copies.take(count - 1)) loaded.then((t) => ready.push(t), () => undefined);
+  let started = 0;
+  let loading = false;
   const inFlight = new Map<ModelThread, number>();
   const calls = (t: ModelThread) => inFlight.get(t) ?? 0;
+  const more = () => {
+    loading = true;
+    const loaded = copies.take(++started)[started - 1];
+    // A copy that cannot be loaded is not used (nor another started): the others serve.
+    loaded.then(
+      (t) => {
+        ready.push(t);
+        loading = false;
+      },
+      () => undefined,
+    );
+  };
+  more();
   return {
-    parallel: count,
+    // One call in flight per loaded thread: chunks are not queued for a copy that is not there yet.
+    get parallel() {
+      return ready.length;
+    },
     async next() {
+      if (!loading && started < count - 1 && ready.every((t) => calls(t) > 0)) more();
       const thread = ready.reduce((best, t) => (calls(t) < calls(best) ? t : best));
       inFlight.set(thread, calls(thread) + 1);
       return { session: 'own', thread };

@@ -129,11 +129,12 @@ export async function scoreInput(file: string, display: string, format: TextForm
       for (let first = inFlight.shift(); first; first = inFlight.shift()) await finish(first);
     };
     for (;;) {
-      // The chunks in flight are finished before the next one is waited for when that one is not there yet (a
-      // stream's rows are written as soon as they are scored, not once more rows came), and when their rejects
+      // The chunks in flight are finished, oldest first, while the next one is not there yet (a stream's rows
+      // are written as soon as they are scored, not once more rows came), and all of them when their rejects
       // take a count over the limit (the input fails once they are finished, whatever comes after them).
       const rejected = inFlight.reduce((n, s) => n + s.chunk.rejects.length, counts.rowsRejected);
-      if (inFlight.length > 0 && (!prepared.ready?.() || overCount(ctx.job.errors.maxRejected, rejected))) await finishInFlight();
+      if (overCount(ctx.job.errors.maxRejected, rejected)) await finishInFlight();
+      while (inFlight.length > 0 && !prepared.ready?.()) await finish(inFlight.shift() as Scoring);
       let next: IteratorResult<PreparedChunk>;
       try {
         next = await unlessStopped(chunks.next(), signal && { signal, graceMs: STOP_GRACE_MS, error: stillReading }, `reading ${display}`);

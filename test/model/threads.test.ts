@@ -1,7 +1,7 @@
 // ONNX Runtime's threads while a reader thread parses: which session serves, on real sessions of a fixture
 // model in a real model thread, from chunk times given by the test (the times are what the policy reads).
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadModel, type LoadedModel } from '../../src/model/session.js';
+import { loadModel, type LoadedModel, type ModelCopies } from '../../src/model/session.js';
 import type { ModelThread } from '../../src/model/model-thread.js';
 import { CALL_ROWS, type NamedTensor } from '../../src/model/tensors.js';
 import { callModel, modelThreads, type ChunkTimes } from '../../src/model/threads.js';
@@ -201,14 +201,16 @@ describe('a small tree ensemble', () => {
     expect(m.copies).toBeDefined();
     expect(m.copyable).toBe(false);
     const t = modelThreads(m, true, 3);
-    expect(t.parallel).toBe(3);
+    // Loaded ahead here, so that each joins as soon as the calls take it up.
     const copies = await Promise.all(m.copies?.take(2) ?? []);
-    // A call goes to the thread with the fewest calls in flight, the own one first.
-    const calls = [await t.next(), await t.next(), await t.next()];
-    expect(calls[0].thread).toBe(m.thread);
-    expect(new Set(calls.map((c) => c.thread))).toEqual(new Set([m.thread, ...copies]));
-    t.answered(calls[2]);
-    expect((await t.next()).thread).toBe(calls[2].thread);
+    // A call goes to the thread with the fewest calls in flight, the own one first. The first copy is taken up
+    // at once; the second when every thread has a call in flight (the third call, which the own thread takes).
+    const calls: Awaited<ReturnType<typeof t.next>>[] = [];
+    for (let i = 0; i < 5; i++) calls.push(await t.next());
+    expect(calls.map((c) => c.thread)).toEqual([m.thread, copies[0], m.thread, copies[1], copies[0]]);
+    expect(t.parallel).toBe(3);
+    t.answered(calls[3]);
+    expect((await t.next()).thread).toBe(copies[1]);
     // Every thread gives the bits of a session of one thread (model.threads: 1); a two-thread session of the
     // forest gives others.
     const one = await loadModel(model('forest'), { threads: 1 });
@@ -219,7 +221,7 @@ describe('a small tree ensemble', () => {
     expect((await forestBytes(two.thread)).equals(expected)).toBe(false);
   });
 
-  it('calls through callModel are counted out when answered: two at once take both threads, the next the own one', async () => {
+  it('calls through callModel are counted out when answered: after one alone, two at once take the own thread and the copy', async () => {
     const m = await loadModel(model('forest'));
     loaded.push(m);
     const t = modelThreads(m, true, 2);
@@ -232,9 +234,35 @@ describe('a small tree ensemble', () => {
         return score(...args);
       };
     }
-    await Promise.all([callModel(m, t, forestFeeds(3000), 3000, { fetch: ['variable'] }), callModel(m, t, forestFeeds(3000), 3000, { fetch: ['variable'] })]);
+    const call = () => callModel(m, t, forestFeeds(3000), 3000, { fetch: ['variable'] });
+    await call();
+    await Promise.all([call(), call()]);
+    // Had the first call not been counted out, the second would have gone to the copy.
+    expect(used).toEqual([m.thread, m.thread, copy]);
+  });
+
+  it('a short input starts one copy at most, whatever the cores', async () => {
+    const m = await loadModel(model('forest'));
+    loaded.push(m);
+    let taken = 0;
+    const copies = m.copies as ModelCopies;
+    const take = copies.take.bind(copies);
+    copies.take = (count) => {
+      taken = count;
+      return take(count);
+    };
+    const t = modelThreads(m, true, 8);
     await callModel(m, t, forestFeeds(10), 10, { fetch: ['variable'] });
-    expect(used).toEqual([m.thread, copy, m.thread]);
+    await callModel(m, t, forestFeeds(10), 10, { fetch: ['variable'] });
+    expect(taken).toBe(1);
+  });
+
+  it('the model closed while a copy loads: the copies stop, nothing fails', async () => {
+    const m = await loadModel(model('forest'));
+    const loading = m.copies?.take(3) ?? [];
+    await m.close();
+    const settled = await Promise.allSettled(loading);
+    expect(settled.every((r) => r.status === 'fulfilled' || /model thread/.test(String(r.reason)))).toBe(true);
   });
 
   it('reading in this thread, or one core: the own thread alone; model.threads set, or a model that is not a tree ensemble: no copies', async () => {
