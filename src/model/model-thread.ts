@@ -151,11 +151,15 @@ export class ModelThread {
 
   /** Stop the thread (its sessions with it) unless it is still inside a call, which no one can stop. */
   async close(): Promise<void> {
+    // Terminating the thread while ONNX Runtime creates a session in it aborts the process (a copy of the
+    // model still loading when a short input ends): what it was asked is answered first, or given up on
+    // within the bounds (a stop), which leaves it stuck.
+    await this.before;
     if (this.stuck || this.gone) return;
     const closed = new Error('internal: the model thread was closed');
     this.gone = closed;
     await stopThread(this.worker);
-    // A request it was still serving (a copy of the model loading) gets no answer now.
+    // A request asked for meanwhile gets no answer now.
     this.rejectPending(closed);
   }
 

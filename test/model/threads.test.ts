@@ -257,12 +257,11 @@ describe('a small tree ensemble', () => {
     expect(taken).toBe(1);
   });
 
-  it('the model closed while a copy loads: the copies stop, nothing fails', async () => {
+  it('the model closed while its copies load: they load first, then stop (stopping a thread inside ONNX Runtime aborts the process)', async () => {
     const m = await loadModel(model('forest'));
     const loading = m.copies?.take(3) ?? [];
     await m.close();
-    const settled = await Promise.allSettled(loading);
-    expect(settled.every((r) => r.status === 'fulfilled' || /model thread/.test(String(r.reason)))).toBe(true);
+    expect((await Promise.allSettled(loading)).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
   });
 
   it('reading in this thread, or one core: the own thread alone; model.threads set, or a model that is not a tree ensemble: no copies', async () => {
