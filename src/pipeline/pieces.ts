@@ -271,7 +271,6 @@ export function prepareInPieces(spec: PrepareSpec, pieces: PieceSpec[], open: (s
     readers.push(reader);
     alone = { reader, from: start };
     const it = reader.chunks[Symbol.asyncIterator]();
-    its.push(it);
     current = readers.length - 1;
     lastEnd = yield* numbered(untilEnd(it, 'the rest of the file'), before);
     used++;
