@@ -2,6 +2,7 @@
 // the storage backend of each pattern. A directory's files are inputs when their name says a format (any
 // name when input.format is set).
 import { SbError } from '../errors.js';
+import { resolveJobPath } from '../job/config.js';
 import { listInputs, type Listed } from '../storage/backends.js';
 import { formatOf } from './formats.js';
 
@@ -12,10 +13,12 @@ export function resolveInputs(patterns: string[], explicitFormat?: string): Prom
   return listInputs(patterns, { keep: explicitFormat ? undefined : (f) => formatOf(f) !== undefined });
 }
 
-// The inputs `--input` names instead of the job's input.path: a failure to list them points at the option.
-export async function resolveInputOption(pattern: string, explicitFormat?: string): Promise<InputFile[]> {
+// The job's inputs: input.path's patterns, or the one `--input` names instead (`option`, from the working
+// directory), whose failure to be listed points at the option.
+export async function resolveJobInputs(input: { patterns: string[]; format?: string }, option?: string): Promise<InputFile[]> {
+  if (option === undefined) return resolveInputs(input.patterns, input.format);
   try {
-    return await resolveInputs([pattern], explicitFormat);
+    return await resolveInputs([resolveJobPath(process.cwd(), option)], input.format);
   } catch (err) {
     if (!(err instanceof SbError) || err.context.yamlPath !== 'input.path') throw err;
     const { yamlPath: _, ...context } = err.context;

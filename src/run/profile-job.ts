@@ -4,7 +4,7 @@
 import { SbError } from '../errors.js';
 import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
-import { resolveInputOption, resolveInputs } from '../io/inputs.js';
+import { resolveJobInputs } from '../io/inputs.js';
 import { loadModel, type LoadedModel } from '../model/session.js';
 import type { InputProfile } from '../monitor/index.js';
 import { planRun, runSpecOf } from '../pipeline/plan.js';
@@ -46,7 +46,7 @@ export async function profileJob(job: JobConfig, o: ProfileJobOptions): Promise<
     const plan = planRun(job, model);
     await probeWidths(model, plan, job);
     const columns = profileColumns(plan, model);
-    const files = await (o.input ? resolveInputOption(resolveJobPath(process.cwd(), o.input), job.input.format) : resolveInputs(job.input.patterns, job.input.format));
+    const files = await resolveJobInputs(job.input, o.input);
     if (files.length === 0) throw new SbError('PATH_NOT_FOUND', `no input files match ${o.input ? o.input : 'input.path'}: a reference needs a baseline to profile`, o.input ? {} : { yamlPath: 'input.path' });
     const inputs: InputProfile[] = [];
     let rows = 0;

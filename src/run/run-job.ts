@@ -6,7 +6,7 @@ import type { JobConfig, TextFormat } from '../job/config.js';
 import { resolveJobPath } from '../job/config.js';
 import { incrementalProblem, watermarkProblem } from '../job/template.js';
 import type { TableWriter } from '../table/writer.js';
-import { resolveInputOption, resolveInputs, type InputFile } from '../io/inputs.js';
+import { resolveJobInputs, type InputFile } from '../io/inputs.js';
 import { openTableWriter } from '../io/table-writer.js';
 import { ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
@@ -123,7 +123,7 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
     }
     // The inputs are listed once, while the model loads; what is wrong with them is said after the model's
     // problems, as before.
-    listing = dbs.input ? Promise.resolve(queryInputs(dbs.input)) : options.input ? resolveInputOption(resolveJobPath(process.cwd(), options.input), job.input.format) : resolveInputs(job.input.patterns, job.input.format);
+    listing = dbs.input ? Promise.resolve(queryInputs(dbs.input)) : resolveJobInputs(job.input, options.input);
     listing.then((all) => warmReader(all, options, dbs.input !== undefined)).catch(() => undefined);
     const opened = await openModelForJob(job, { bounds: { stop: modelStop(stop.signal) }, onLoad: (m) => (record.model.sha256 = m.sha256) });
     model = opened.model;
