@@ -23,6 +23,7 @@ const cases: Case[] = [
   { name: 'unknown model output', files: { 'job.yaml': job('predictions: [{ output: varible }]\n'), 'in.csv': goodCsv }, exit: 2, message: /model has no output 'varible', did you mean 'variable'\?.*\(at predictions\.0\.output\)/ },
   { name: 'input file does not exist', files: { 'job.yaml': job('') }, exit: 2, message: /input not found: .*in\.csv \(at input\.path\)/ },
   { name: '--input file does not exist', files: { 'job.yaml': job(''), 'in.csv': goodCsv }, args: ['JOB', '--input', 'other.csv'], exit: 2, message: /input not found: .*other\.csv \(given by --input\)$/ },
+  { name: 'profile: --input file does not exist', command: 'profile', files: { 'job.yaml': job(''), 'in.csv': goodCsv }, args: ['JOB', '-o', 'ref.json', '--input', 'other.csv'], exit: 2, absent: ['ref.json'], message: /input not found: .*other\.csv \(given by --input\)$/ },
   { name: 'feature column missing from the CSV', files: { 'job.yaml': job(''), 'in.csv': 'x1,x_2\n1,2\n' }, exit: 1, message: /in\.csv:1: column 'x2' is not in the header, did you mean 'x_2'\?/ },
   { name: 'non-numeric value with no rejects allowed', files: { 'job.yaml': job(''), 'in.csv': 'x1,x2\n1,2\n3,four\n' }, exit: 1, message: /in\.csv:3: column 'x2': 'four' is not a number/ },
   { name: 'bad --limit', files: { 'job.yaml': job(''), 'in.csv': goodCsv }, args: ['JOB', '--limit', 'ten'], exit: 2, message: /--limit <n>.*invalid/ },
