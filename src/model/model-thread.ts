@@ -153,13 +153,16 @@ export class ModelThread {
   async close(): Promise<void> {
     // Terminating the thread while ONNX Runtime creates a session in it aborts the process (a copy of the
     // model still loading when a short input ends): what it was asked is answered first, or given up on
-    // within the bounds (a stop), which leaves it stuck.
-    await this.before;
+    // within the bounds (a stop), which leaves it stuck; so is what was asked meanwhile.
+    for (let last; last !== this.before; ) {
+      last = this.before;
+      await last;
+    }
     if (this.stuck || this.gone) return;
     const closed = new Error('internal: the model thread was closed');
     this.gone = closed;
     await stopThread(this.worker);
-    // A request asked for meanwhile gets no answer now.
+    // Nothing is asked once it is closing (`gone`); should anything still wait, it gets no answer now.
     this.rejectPending(closed);
   }
 

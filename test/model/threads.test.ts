@@ -257,6 +257,14 @@ describe('a small tree ensemble', () => {
     expect(taken).toBe(1);
   });
 
+  it('a call asked for just after close() began is answered before the thread stops', async () => {
+    const m = await loadModel(model('forest'));
+    const closing = m.thread.close();
+    const scored = m.thread.score(forestFeeds(3000), 3000, { fetch: ['variable'] });
+    await closing;
+    expect((await scored).outputs.variable.dims).toEqual([3000, 2]);
+  });
+
   it('the model closed while its copies load: they load first, then stop (stopping a thread inside ONNX Runtime aborts the process)', async () => {
     const m = await loadModel(model('forest'));
     const loading = m.copies?.take(3) ?? [];
