@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { SbError, type ErrorCode } from '../errors.js';
 import { cleanOrtMessage } from './ort-message.js';
 import { runModel, sameOutputs } from './runner.js';
-import { buffersOf, type NamedTensor, type Outputs, type RunSpec, type TensorData, type TensorValues } from './tensors.js';
+import { buffersOf, rowWidth, type NamedTensor, type Outputs, type RunSpec, type TensorData, type TensorValues } from './tensors.js';
 
 export interface SessionSettings {
   threads?: number;
@@ -140,7 +140,7 @@ async function score(session: ort.InferenceSession, feeds: NamedTensor[], rows: 
 function headRows(outputs: Outputs, rows: number): Outputs {
   return Object.fromEntries(
     Object.entries(outputs).map(([name, t]) => {
-      const width = t.dims.length > 1 ? t.dims.slice(1).reduce((a, d) => a * d, 1) : 1;
+      const width = rowWidth(t.dims);
       const data = Array.isArray(t.data) ? t.data.slice(0, rows * width) : t.data.subarray(0, rows * width);
       return [name, { type: t.type, data, dims: [rows, ...t.dims.slice(1)] }];
     }),

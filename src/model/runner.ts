@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
 import { cleanOrtMessage } from './ort-message.js';
-import { callRows, type NamedTensor, type Outputs, type RunSpec, type TensorData, type TensorValues } from './tensors.js';
+import { callRows, rowWidth, type NamedTensor, type Outputs, type RunSpec, type TensorData, type TensorValues } from './tensors.js';
 
 type Sliceable = TensorValues & { subarray?: (a: number, b: number) => TensorValues; slice: (a: number, b: number) => TensorValues };
 
@@ -70,11 +70,6 @@ function stackRows(parts: ort.Tensor[], rows: number, size: number): TensorData 
     o += n;
   }
   return { type: first.type, data: data as TensorValues, dims: [rows, ...first.dims.slice(1)] };
-}
-
-// Values per row of a batch-first shape.
-function rowWidth(dims: readonly number[]): number {
-  return dims.length > 1 ? dims.slice(1).reduce((a, d) => a * d, 1) : 1;
 }
 
 /** Whether two calls' outputs are the same: shapes, and every value bit for bit. */

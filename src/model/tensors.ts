@@ -52,6 +52,33 @@ export function callRows(spec: RunSpec): number {
   return spec.fixedBatch ?? CALL_ROWS;
 }
 
+// Values per row of a batch-first shape.
+export function rowWidth(dims: readonly number[]): number {
+  return dims.length > 1 ? dims.slice(1).reduce((a, d) => a * d, 1) : 1;
+}
+
+// Rows [from, to) of a batch-first feed, in arrays of their own (so they can move to another thread).
+export function rowsOf(f: NamedTensor, from: number, to: number): NamedTensor {
+  const width = rowWidth(f.dims);
+  return { ...f, data: f.data.slice(from * width, to * width), dims: [to - from, ...f.dims.slice(1)] };
+}
+
+// Batch-first tensors of the same type and row shape, one after the other in one tensor.
+export function concatRows(parts: TensorData[]): TensorData {
+  const first = parts[0];
+  const rows = parts.reduce((n, p) => n + p.dims[0], 0);
+  const width = rowWidth(first.dims);
+  if (Array.isArray(first.data)) return { ...first, data: parts.flatMap((p) => p.data as string[]), dims: [rows, ...first.dims.slice(1)] };
+  const data = new (first.data.constructor as new (n: number) => Exclude<TensorValues, string[]>)(rows * width);
+  let at = 0;
+  for (const p of parts) {
+    const values = p.data as Exclude<TensorValues, string[]>;
+    (data as { set(src: typeof values, at: number): void }).set(values.subarray(0, p.dims[0] * width), at);
+    at += p.dims[0] * width;
+  }
+  return { ...first, data, dims: [rows, ...first.dims.slice(1)] };
+}
+
 // The distinct array buffers under some typed arrays, to transfer them with a message. Only buffers an array
 // spans whole: a view into a larger buffer (Node.js's pool of small Buffers) is copied by the message instead.
 export function buffersOf(values: Iterable<TensorValues | Uint8Array>): ArrayBuffer[] {

@@ -15,13 +15,14 @@
 // The model's own session serves throughout with model.threads set, on one core, and for models above
 // MAX_COPY_BYTES (session.ts): a second session holds a second copy of the model.
 // A small tree ensemble (session.ts, MAX_TREE_COPY_BYTES) is different: every session of it has one thread,
-// whose outputs are the same whatever the machine's cores, and a large input is scored by more model threads
-// at once, each with a copy of the session, one chunk each: parallel calls instead of threads within a call.
+// whose outputs are the same whatever the machine's cores, and the cores are used by more model threads, each
+// with a copy of the session: a large input's chunks are scored in parallel, one chunk per thread; an input
+// read on this thread (scored one chunk at a time) has each chunk's calls shared among them.
 import os from 'node:os';
 import type { ModelThread } from './model-thread.js';
 import type { Scored } from './model-worker.js';
 import type { LoadedModel, ModelCopies } from './session.js';
-import { CALL_ROWS, type NamedTensor, type RunSpec } from './tensors.js';
+import { CALL_ROWS, callRows, concatRows, rowsOf, type NamedTensor, type RunSpec } from './tensors.js';
 
 /** Chunks run before timing starts (the JIT and ONNX Runtime's allocator settle), then chunks timed. */
 const SETTLE = 2;
@@ -49,13 +50,15 @@ interface ChunkCall {
   check?: { rows: number };
   /** The model thread that makes the call: a copy's, for calls in parallel; absent: the model's own thread. */
   thread?: ModelThread;
+  /** The model threads that share the chunk's calls (scoreShared), when there are more than one. */
+  share?: ModelThread[];
 }
 
 export interface ModelThreads {
   /** Calls that may be in flight at once, one per model thread: the run keeps that many chunks scoring. */
   readonly parallel: number;
-  /** How to call the model on the next chunk. */
-  next(): Promise<ChunkCall>;
+  /** How to call the model on the next chunk, of `calls` model calls (tensors.ts, callRows). */
+  next(calls?: number): Promise<ChunkCall>;
   /** The call next() gave was answered, or failed. */
   answered(call: ChunkCall): void;
   /** Whether the two calls of next()'s check gave the same outputs. */
@@ -67,7 +70,10 @@ export interface ModelThreads {
 
 // The sessions for one input. `readerThread`: the input is parsed in a reader thread.
 export function modelThreads(model: LoadedModel, readerThread: boolean, cores = os.availableParallelism()): ModelThreads {
-  if (readerThread && model.copies && cores >= 2) return parallelCalls(model, model.copies, Math.min(cores, MAX_CALL_THREADS));
+  if (model.copies && cores >= 2) {
+    const pool = copyPool(model, model.copies, Math.min(cores, MAX_CALL_THREADS));
+    return readerThread ? parallelCalls(pool) : sharedCalls(pool);
+  }
   if (!readerThread || !model.copyable || cores < 2) {
     return { parallel: 1, next: async () => ({ session: 'own' }), answered: () => undefined, compared: () => undefined, observe: () => undefined, release: async () => undefined };
   }
@@ -126,38 +132,53 @@ export function modelThreads(model: LoadedModel, readerThread: boolean, cores = 
   };
 }
 
-// Up to `count` model threads, the own one and copies, each scoring one chunk at a time: a call goes to the
-// thread with the fewest calls in flight (the own one on a tie), among those whose copy is loaded. The first
-// copy starts with the input (it loads while the reader thread starts); each further one only when every
-// loaded thread has a call in flight and no copy is loading, so a short input starts one copy at most, and
-// a model quicker than reading few. Every session is the same model on one thread, so which thread scores a
-// chunk never changes its outputs.
-function parallelCalls(model: LoadedModel, copies: ModelCopies, count: number): ModelThreads {
+/** The model's own thread and the copies loaded so far, of at most `count` threads in all. */
+interface CopyPool {
+  readonly ready: ModelThread[];
+  /** Whether another copy may start: fewer than `count` threads, and none loading. */
+  canStart(): boolean;
+  start(): void;
+}
+
+function copyPool(model: LoadedModel, copies: ModelCopies, count: number): CopyPool {
   const ready: ModelThread[] = [model.thread];
   let started = 0;
   let loading = false;
+  return {
+    ready,
+    canStart: () => !loading && started < count - 1,
+    start() {
+      loading = true;
+      const loaded = copies.take(++started)[started - 1];
+      // A copy that cannot be loaded is not used (nor another started): the others serve.
+      loaded.then(
+        (t) => {
+          ready.push(t);
+          loading = false;
+        },
+        () => undefined,
+      );
+    },
+  };
+}
+
+// The pool's threads, each scoring one chunk at a time: a call goes to the thread with the fewest calls in
+// flight (the own one on a tie), among those whose copy is loaded. The first copy starts with the input (it
+// loads while the reader thread starts); each further one only when every loaded thread has a call in flight
+// and no copy is loading, so a short input starts one copy at most, and a model quicker than reading few.
+// Every session is the same model on one thread, so which thread scores a chunk never changes its outputs.
+function parallelCalls(pool: CopyPool): ModelThreads {
+  const { ready } = pool;
   const inFlight = new Map<ModelThread, number>();
   const calls = (t: ModelThread) => inFlight.get(t) ?? 0;
-  const more = () => {
-    loading = true;
-    const loaded = copies.take(++started)[started - 1];
-    // A copy that cannot be loaded is not used (nor another started): the others serve.
-    loaded.then(
-      (t) => {
-        ready.push(t);
-        loading = false;
-      },
-      () => undefined,
-    );
-  };
-  more();
+  pool.start();
   return {
     // One call in flight per loaded thread: chunks are not queued for a copy that is not there yet.
     get parallel() {
       return ready.length;
     },
     async next() {
-      if (!loading && started < count - 1 && ready.every((t) => calls(t) > 0)) more();
+      if (pool.canStart() && ready.every((t) => calls(t) > 0)) pool.start();
       const thread = ready.reduce((best, t) => (calls(t) < calls(best) ? t : best));
       inFlight.set(thread, calls(thread) + 1);
       return { session: 'own', thread };
@@ -172,12 +193,31 @@ function parallelCalls(model: LoadedModel, copies: ModelCopies, count: number): 
   };
 }
 
+// The pool's threads sharing each chunk's calls, for an input read on this thread: it is scored one chunk at
+// a time, and this thread waits for the call, so the cores are the model's. The first copy starts with the
+// first chunk of more than one call (so a short input starts none), each further one once the one before it
+// has loaded and a chunk has more calls than there are loaded threads.
+function sharedCalls(pool: CopyPool): ModelThreads {
+  const { ready } = pool;
+  return {
+    parallel: 1,
+    async next(calls = 1) {
+      if (pool.canStart() && calls > ready.length) pool.start();
+      return ready.length > 1 ? { session: 'own', share: [...ready] } : { session: 'own' };
+    },
+    answered: () => undefined,
+    compared: () => undefined,
+    observe: () => undefined,
+    release: async () => undefined,
+  };
+}
+
 // Score one chunk as `threads` says, with the check it asks for.
 export async function callModel(model: LoadedModel, threads: ModelThreads, feeds: NamedTensor[], rows: number, spec: RunSpec): Promise<Scored> {
-  const call = await threads.next();
+  const call = await threads.next(Math.ceil(rows / callRows(spec)));
   let scored: Scored;
   try {
-    scored = await (call.thread ?? model.thread).score(feeds, rows, spec, call.session, call.check);
+    scored = call.share ? await scoreShared(call.share, feeds, rows, spec) : await (call.thread ?? model.thread).score(feeds, rows, spec, call.session, call.check);
   } catch (err) {
     // A failed check counts as outputs that differ: calls waiting for its answer go to the own session.
     if (call.check) threads.compared(false);
@@ -187,4 +227,28 @@ export async function callModel(model: LoadedModel, threads: ModelThreads, feeds
   }
   if (scored.same !== undefined) threads.compared(scored.same);
   return scored;
+}
+
+// One chunk's calls shared among threads, in runs of whole calls (callRows each), so that every row is scored
+// in the call it would have on one thread: the first thread scores the chunk's first run on its own arrays
+// (they come back with its outputs), each other one a copy of its run's rows. The outputs are put back
+// together in row order; a run that fails fails the chunk, once every run has come back.
+async function scoreShared(threads: ModelThread[], feeds: NamedTensor[], rows: number, spec: RunSpec): Promise<Scored> {
+  const size = callRows(spec);
+  const calls = Math.ceil(rows / size);
+  const used = Math.min(threads.length, calls);
+  const start = (i: number) => Math.min(rows, Math.floor((calls * i) / used) * size);
+  // Copied before the first call moves the chunk's arrays to its thread.
+  const inputs = threads.slice(0, used).map((_, i) => (i === 0 ? feeds : feeds.map((f) => rowsOf(f, start(i), start(i + 1)))));
+  const runs = inputs.map((part, i) => threads[i].score(part, start(i + 1) - start(i), spec));
+  const settled = await Promise.allSettled(runs);
+  const parts = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+  return {
+    outputs: Object.fromEntries(spec.fetch.map((name) => [name, concatRows(parts.map((p) => p.outputs[name]))])),
+    ms: Math.max(...parts.map((p) => p.ms)),
+    feeds: parts[0].feeds,
+  };
 }

@@ -272,12 +272,85 @@ describe('a small tree ensemble', () => {
     expect((await Promise.allSettled(loading)).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
   });
 
-  it('reading in this thread, or one core: the own thread alone; model.threads set, or a model that is not a tree ensemble: no copies', async () => {
+  it('reading in this thread: one chunk at a time, its calls shared among the loaded threads; a copy starts with the first chunk of more than one call, the next once it has loaded', async () => {
     const m = await loadModel(model('forest'));
     loaded.push(m);
-    for (const t of [modelThreads(m, false, 4), modelThreads(m, true, 1)]) {
+    const taken: number[] = [];
+    const copies = m.copies as ModelCopies;
+    const take = copies.take.bind(copies);
+    copies.take = (count) => {
+      taken.push(count);
+      return take(count);
+    };
+    const t = modelThreads(m, false, 3);
+    expect(t.parallel).toBe(1);
+    // One call's rows: the own thread, and no copy.
+    expect(await t.next(1)).toEqual({ session: 'own' });
+    expect(taken).toEqual([]);
+    // Four calls: the first copy starts, and the own thread scores this chunk alone.
+    expect((await t.next(4)).share).toBeUndefined();
+    const [first] = await Promise.all(copies.take(1));
+    // Loaded: the next chunk is shared, and the second copy starts (four calls, two threads).
+    expect((await t.next(4)).share).toEqual([m.thread, first]);
+    const [, second] = await Promise.all(copies.take(2));
+    expect((await t.next(4)).share).toEqual([m.thread, first, second]);
+    // Never more threads than cores.
+    await t.next(4);
+    expect(taken.filter((n) => n !== 1 && n !== 2)).toEqual([]);
+  });
+
+  it("a shared chunk is scored in runs of whole calls on each thread: the bits of one thread, the chunk's own arrays back", async () => {
+    const m = await loadModel(model('forest'));
+    loaded.push(m);
+    const t = modelThreads(m, false, 2);
+    const [copy] = await Promise.all(m.copies?.take(1) ?? []);
+    await t.next(2);
+    const runs: [ModelThread, number][] = [];
+    for (const thread of [m.thread, copy]) {
+      const score = thread.score.bind(thread);
+      thread.score = (feeds, rows, ...rest) => {
+        runs.push([thread, rows]);
+        return score(feeds, rows, ...rest);
+      };
+    }
+    // 5000 rows are three calls of 2048 (the last one of 904 rows): one on the own thread, two on the copy.
+    const feeds = forestFeeds(5000);
+    const data = feeds[0].data;
+    const scored = await callModel(m, t, feeds, 5000, { fetch: ['variable'] });
+    expect(runs).toEqual([
+      [m.thread, 2048],
+      [copy, 2952],
+    ]);
+    const out = scored.outputs.variable;
+    expect(out.dims).toEqual([5000, 2]);
+    const one = await loadModel(model('forest'), { threads: 1 });
+    loaded.push(one);
+    expect(Buffer.from((out.data as Float32Array).buffer).equals(await forestBytes(one.thread))).toBe(true);
+    // The chunk's arrays moved to the own thread and came back, for the reader to reuse.
+    expect(data.length).toBe(0);
+    expect(scored.feeds[0]).toHaveLength(5000 * 4);
+  });
+
+  it('a shared chunk fails when one of its runs fails, once every run has come back', async () => {
+    const m = await loadModel(model('forest'));
+    loaded.push(m);
+    const t = modelThreads(m, false, 2);
+    const [copy] = await Promise.all(m.copies?.take(1) ?? []);
+    await t.next(2);
+    let ownAnswered = false;
+    const score = m.thread.score.bind(m.thread);
+    m.thread.score = (...args) => score(...args).finally(() => (ownAnswered = true));
+    await copy.close();
+    await expect(callModel(m, t, forestFeeds(5000), 5000, { fetch: ['variable'] })).rejects.toThrow('the model thread was closed');
+    expect(ownAnswered).toBe(true);
+  });
+
+  it('one core: the own thread alone; model.threads set, or a model that is not a tree ensemble: no copies', async () => {
+    const m = await loadModel(model('forest'));
+    loaded.push(m);
+    for (const t of [modelThreads(m, false, 1), modelThreads(m, true, 1)]) {
       expect(t.parallel).toBe(1);
-      expect((await t.next()).thread).toBeUndefined();
+      expect(await t.next(4)).toEqual({ session: 'own' });
     }
     const set = await loadModel(model('forest'), { threads: 2 });
     const regressor = await loadModel(model('regressor'));

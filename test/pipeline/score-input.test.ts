@@ -165,6 +165,47 @@ describe('a tree ensemble', () => {
   });
 });
 
+// 15,000 rows of the forest's four features in chunks of 5000 (three calls each), read on this thread: each
+// chunk is scored whole before the next is read, its calls shared among the own thread and the copy.
+describe('a tree ensemble read on this thread', () => {
+  it.skipIf(os.availableParallelism() < 2)("shares each chunk's calls among its threads once the copy has loaded, with the bits of one thread", async () => {
+    const d = tempDir();
+    const file = path.join(d, 'in.csv');
+    const value = (i: number) => ((i * 37) % 100) / 100;
+    writeFileSync(file, 'a,b,c,d\n' + Array.from({ length: 15000 }, (_, r) => `${[0, 1, 2, 3].map((c) => value(r * 4 + c)).join(',')}\n`).join(''));
+    const job = parseJob(`model: ${model('forest')}\ninput: in.csv\nfeatures: { columns: [a, b, c, d] }\noutput: out.csv\nbatch_size: 5000\n`, path.join(d, 'job.yaml'));
+    const m = await loadModel(job.model.path);
+    onTestFinished(() => m.close());
+    const plan = planRun(job, m);
+    const runs: [ModelThread, number][] = [];
+    const note = (thread: ModelThread) => {
+      const score = thread.score.bind(thread);
+      thread.score = (feeds, rows, ...rest) => {
+        runs.push([thread, rows]);
+        return score(feeds, rows, ...rest);
+      };
+      return thread;
+    };
+    note(m.thread);
+    // Loaded before the input starts: it joins from the second chunk (the first one starts it).
+    const [copy] = await Promise.all((m.copies as ModelCopies).take(1).map((loaded) => loaded.then(note)));
+    const { writer, values } = notingWriter(() => runs.length);
+    const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') });
+    expect(result).toMatchObject({ rowsIn: 15000, rowsOut: 15000, rowsRejected: 0 });
+    expect(runs.map(([thread, rows]) => [thread === copy ? 'copy' : 'own', rows])).toEqual([
+      ['own', 5000],
+      ['own', 2048],
+      ['copy', 2952],
+      ['own', 2048],
+      ['copy', 2952],
+    ]);
+    const one = await loadModel(job.model.path, { threads: 1 });
+    onTestFinished(() => one.close());
+    const alone = await one.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from({ length: 60000 }, (_, i) => value(i)), dims: [15000, 4] }], 15000, { fetch: plan.fetch });
+    expect(values).toEqual(Array.from(alone.outputs[plan.fetch[0]].data as Float32Array).filter((_, i) => i % 2 === 0));
+  });
+});
+
 // A FIFO that a shell writes `text` (printf format) into and then holds open until the test ends, and a job
 // over it with the regressor (`extra`: more job keys).
 async function heldStream(text: string, extra: string) {
