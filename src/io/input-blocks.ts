@@ -31,11 +31,11 @@ export function inputBlocks(source: ByteSource, range?: ByteRange, options?: Ope
     while (headBytes < 2) {
       const r = await it.next();
       if (r.done) break;
-      head.push(r.value);
+      // Copied: the block buffer is reused by the next read (a FIFO's writer may send one byte, then more).
+      head.push(Buffer.from(r.value));
       headBytes += r.value.length;
     }
-    // Copied: the block buffer is reused by the next read.
-    const first = head.length === 0 ? undefined : Buffer.concat(head);
+    const first = head.length <= 1 ? head[0] : Buffer.concat(head);
     gzip = !range && first !== undefined && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
     if (!gzip && isGzipName(source.url)) {
       await it.return?.(undefined);

@@ -2,11 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { SbError } from '../../src/errors.js';
 import { readCsv } from '../../src/io/csv-reader.js';
 import { inputBlocks } from '../../src/io/input-blocks.js';
 import { openSource } from '../../src/storage/source.js';
+import { makeFifo } from '../support/streams.js';
 import { tempDir } from '../support/temp-dir.js';
 
 async function readAll(file: string) {
@@ -40,6 +42,17 @@ const fdsOn = (file: string) =>
 
 describe('openSource', () => {
   const text = 'a,b\n1,2\n'.repeat(50_000);
+
+  it('a FIFO whose writer sends one byte first: the bytes as written (the first block is kept apart from the reused buffer)', async () => {
+    const d = tempDir();
+    const fifo = makeFifo(path.join(d, 'in.csv'));
+    const writer = spawn('sh', ['-c', `exec > "$1"; printf 'x'; sleep 0.3; printf '1,x2\\n1,1\\n'`, 'sh', fifo], { stdio: 'ignore' });
+    onTestFinished(() => void writer.kill());
+    const s = inputBlocks(openSource(fifo, 'in.csv'));
+    const parts: Buffer[] = [];
+    for await (const b of s.blocks) parts.push(Buffer.from(b));
+    expect(Buffer.concat(parts).toString()).toBe('x1,x2\n1,1\n');
+  });
 
   it('reads plain files as they are', async () => {
     const d = tempDir();
