@@ -74,8 +74,8 @@ export interface ReaderSpec {
   query?: QuerySpec;
 }
 
-// Open the reader of one input.
-export function openTableReader(spec: ReaderSpec): TableReader & { end(): ReaderEnd } {
+// Open the reader of one input (`given`: its bytes, instead of the source at its path).
+export function openTableReader(spec: ReaderSpec, given?: ByteSource): TableReader & { end(): ReaderEnd } {
   if (spec.query) return queryReader(spec, spec.query);
   const piece = spec.piece;
   const ctx: ReadContext = {
@@ -91,14 +91,14 @@ export function openTableReader(spec: ReaderSpec): TableReader & { end(): Reader
     const chunks = async function* () {
       // Loaded on first use: the Parquet modules cost ~60 ms to load, which CSV and JSON Lines runs skip.
       const { parquetBytes, readParquet } = await import('./parquet/index.js');
-      const source = openSource(spec.file, spec.display);
+      const source = given ?? openSource(spec.file, spec.display);
       if (piece?.seen) await assertUnchanged(source, piece.seen);
       input = readParquet(await parquetBytes(source), ctx);
       yield* input.chunks;
     };
     return { chunks: chunks(), bytes: () => input?.bytesRead ?? 0, end: () => ({ bytes: input?.bytesRead ?? 0, sha256: input?.sha256() }) };
   }
-  const stored = openSource(spec.file, spec.display);
+  const stored = given ?? openSource(spec.file, spec.display);
   const source = inputBlocks(stored, piece ? { start: piece.start, end: piece.end } : undefined, { hash: !piece?.unhashed });
   const csv = piece?.header ? { ...spec.csv, header: piece.header } : spec.csv;
   const progress: TextProgress = { settled: () => true, line: () => 1 };

@@ -7,6 +7,7 @@ import { SbError } from '../errors.js';
 import { FeedPool } from './featurize.js';
 import { prepareHere, transferList, type PrepareSpec } from './prepare.js';
 import { withStorage } from '../storage/scope.js';
+import { relayedStdin, type RelayMessage } from './stdin-relay.js';
 
 const port = parentPort;
 if (!port) throw new Error('prepare-worker.js runs as a worker thread');
@@ -14,20 +15,25 @@ if (!port) throw new Error('prepare-worker.js runs as a worker thread');
 let credits = 0;
 let wake: (() => void) | undefined;
 const pool = new FeedPool();
+let stdin: ReturnType<typeof relayedStdin> | undefined;
 // { start } gives the input; 'next' asks for one more chunk; { recycle } hands back the float tensors of a
-// chunk the model is done with.
-port.on('message', (m: 'next' | { start: PrepareSpec } | { recycle: (Float32Array | Float64Array)[] }) => {
+// chunk the model is done with; standard input's bytes come as relay messages (stdin-relay.ts).
+port.on('message', (m: 'next' | { start: PrepareSpec } | { recycle: (Float32Array | Float64Array)[] } | RelayMessage) => {
   if (m === 'next') {
     credits++;
     wake?.();
-  } else if ('start' in m) void withStorage(m.start.storage ?? {}, () => prepare(m.start));
-  else for (const b of m.recycle) pool.give(b);
+  } else if ('start' in m) {
+    // Standard input's first bytes may come right after this message.
+    if (m.start.file === '-' && !m.start.query) stdin = relayedStdin(m.start.display, port);
+    void withStorage(m.start.storage ?? {}, () => prepare(m.start));
+  } else if ('recycle' in m) for (const b of m.recycle) pool.give(b);
+  else stdin?.receive(m);
 });
 
 async function prepare(spec: PrepareSpec): Promise<void> {
   const p = port as NonNullable<typeof port>;
   try {
-    const prepared = prepareHere(spec, pool);
+    const prepared = prepareHere(spec, pool, stdin?.source);
     // Each chunk carries the time it took to read (not counting the wait for the consumer's credit).
     let started = performance.now();
     for await (const chunk of prepared.chunks) {

@@ -9,6 +9,8 @@ import { selectPacked, type PackedText } from '../table/packed.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
 import type { RunPlan } from './plan.js';
 import { takeReaderThread } from './reader-thread.js';
+import { relayStdin, type RelayTaken } from './stdin-relay.js';
+import type { ByteSource } from '../storage/source.js';
 import type { StorageSettings } from '../storage/scope.js';
 
 export interface PreparedChunk {
@@ -100,10 +102,10 @@ export function lowerBound(xs: ArrayLike<number>, x: number, end = xs.length): n
   return lo;
 }
 
-// Read, parse and featurize in this thread.
-export function prepareHere(spec: PrepareSpec, pool = new FeedPool()): Prepared {
+// Read, parse and featurize in this thread (`source`: the input's bytes come from there, not from its path).
+export function prepareHere(spec: PrepareSpec, pool = new FeedPool(), source?: ByteSource): Prepared {
   if (spec.pieces) return prepareSeries(spec, spec.pieces, pool);
-  const reader = openTableReader({ ...spec, needs: spec.plan.needs });
+  const reader = openTableReader({ ...spec, needs: spec.plan.needs }, source);
   async function* prepared(): AsyncGenerator<PreparedChunk> {
     for await (const chunk of reader.chunks) {
       const f = featurize(chunk, spec.plan as RunPlan, pool);
@@ -165,19 +167,23 @@ function prepareSeries(spec: PrepareSpec, pieces: PieceSpec[], pool: FeedPool): 
 export const AHEAD = 3;
 
 type FromWorker =
+  | RelayTaken
   | { kind: 'chunk'; chunk: PreparedChunk; bytes: number }
   | { kind: 'end'; end: PrepareEnd }
   | { kind: 'error'; error: { code?: ErrorCode; message: string; context?: ErrorContext; stack?: string } };
 
-// Read, parse and featurize in a worker thread, at most `ahead` chunks ahead of the consumer.
+// Read, parse and featurize in a worker thread, at most `ahead` chunks ahead of the consumer. Standard input
+// is read here and its bytes relayed to the worker (stdin-relay.ts).
 export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
   const worker = takeReaderThread();
-  const queue: FromWorker[] = [];
+  const queue: Exclude<FromWorker, RelayTaken>[] = [];
   let wake: (() => void) | undefined;
   let bytes = 0;
   let end: PrepareEnd | undefined;
   let exited = false;
+  let relay: ReturnType<typeof relayStdin> | undefined;
   const push = (m: FromWorker) => {
+    if (m.kind === 'stdin-taken') return relay?.taken(m.buffer);
     queue.push(m);
     wake?.();
   };
@@ -195,7 +201,7 @@ export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
         }
-        const m = queue.shift() as FromWorker;
+        const m = queue.shift() as (typeof queue)[number];
         if (m.kind === 'end') {
           end = m.end;
           return;
@@ -211,6 +217,7 @@ export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
         yield m.chunk;
       }
     } finally {
+      relay?.stop();
       await worker.terminate();
     }
   }
@@ -221,12 +228,14 @@ export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
     void worker.terminate();
     throw err;
   }
+  if (spec.file === '-' && !spec.query) relay = relayStdin(spec.display, worker, (error) => push({ kind: 'error', error }));
   const it = prepared();
   return {
     chunks: it,
     bytes: () => bytes,
     end: () => end ?? { bytes },
     close: async () => {
+      relay?.stop();
       await it.return(undefined);
       await worker.terminate();
     },

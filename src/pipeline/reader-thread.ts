@@ -25,6 +25,12 @@ const WORKER_YOUNG_MB = 8;
 /** Inputs at least this big are read in a reader thread, in parallel with the model and the writer. */
 export const WORKER_MIN_BYTES = 8 * 1024 * 1024;
 
+// Whether an input file is read in a reader thread: one of at least WORKER_MIN_BYTES, or standard input (its
+// size is unknown until it ends), unless only its first rows are read (--limit).
+export function readsInThread(file: string, bytes: number | undefined, limit: number | undefined): boolean {
+  return file === '-' ? limit === undefined : (bytes ?? 0) >= WORKER_MIN_BYTES;
+}
+
 let warm: Worker | undefined;
 let warmExited = false;
 

@@ -16,7 +16,7 @@ import type { RunPlan } from './plan.js';
 import type { PieceSpec, QuerySpec } from '../io/table-reader.js';
 import { prepareHere, prepareInWorker, type Prepared, type PreparedChunk, type PrepareSpec } from './prepare.js';
 import { modelCost, parquetReaderCount, planPieces, planRowGroups, prepareInPieces, prepareInRowGroups, readerCount, splittable } from './pieces.js';
-import { WORKER_MIN_BYTES } from './reader-thread.js';
+import { readsInThread } from './reader-thread.js';
 import { describeRejects, type RejectsSink } from './rejects.js';
 import type { ChunkProfiler } from './profile-stage.js';
 import { fastPathEnabled } from '../util/fast-path.js';
@@ -82,9 +82,9 @@ export async function scoreInput(file: string, display: string, format: TextForm
     query: ctx.query,
   };
   // A query's rows are decoded and built into chunks in the reader thread too (all of a query is read,
-  // whatever its size; a sample of a few rows is not worth a thread).
-  const inThread = ctx.query ? ctx.limit === undefined : file !== '-' && (bytes ?? 0) >= WORKER_MIN_BYTES;
-  const prepared = !inThread ? prepareHere(spec) : ctx.query ? prepareInWorker(spec) : await prepareLarge(spec, format, bytes ?? 0, ctx);
+  // whatever its size; a sample of a few rows is not worth a thread), and so is standard input, by one reader.
+  const inThread = ctx.query ? ctx.limit === undefined : readsInThread(file, bytes, ctx.limit);
+  const prepared = !inThread ? prepareHere(spec) : ctx.query || file === '-' ? prepareInWorker(spec) : await prepareLarge(spec, format, bytes ?? 0, ctx);
   const threads = modelThreads(ctx.model, inThread);
   const chunks = prepared.chunks[Symbol.asyncIterator]();
   const signal = ctx.signal;

@@ -11,7 +11,7 @@ import { openTableWriter } from '../io/table-writer.js';
 import { ORT_VERSION, type LoadedModel } from '../model/session.js';
 import { resultNames } from '../pipeline/assemble.js';
 import { runSpecOf, type RunPlan } from '../pipeline/plan.js';
-import { dropWarmReaderThread, warmReaderThread, WORKER_MIN_BYTES } from '../pipeline/reader-thread.js';
+import { dropWarmReaderThread, readsInThread, warmReaderThread } from '../pipeline/reader-thread.js';
 import { resultFields } from '../pipeline/result-fields.js';
 import { InputFailure, scoreInput } from '../pipeline/score-input.js';
 import { ChunkProfiler, profileColumns, type ProfileColumns } from '../pipeline/profile-stage.js';
@@ -221,11 +221,11 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
   return record;
 }
 
-// A large input, or a query read whole, is read in a reader thread: start it now, so it is ready when the
+// A large input, standard input, or a query read whole, is read in a reader thread: start it now, so it is ready when the
 // input opens instead of taking its own ~0.2 s then. A guess from the listing (a wrong one costs an idle
 // thread, dropped after the run); not for a dry run, which reads nothing.
 function warmReader(inputs: InputFile[], options: RunOptions, query: boolean): void {
-  if (!options.dryRun && (query ? options.limit === undefined : inputs.some((i) => (i.bytes ?? 0) >= WORKER_MIN_BYTES))) warmReaderThread();
+  if (!options.dryRun && (query ? options.limit === undefined : inputs.some((i) => readsInThread(i.path, i.bytes, options.limit)))) warmReaderThread();
 }
 
 /** A run's timeout, as the reason of its stop signal. */

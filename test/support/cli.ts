@@ -130,13 +130,13 @@ function leaks(listeners: number[], exitCode: typeof process.exitCode): string |
 }
 
 // Start the CLI without waiting (for signals and concurrency tests).
-export function cliAsync(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv(), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function cliAsync(args: string[], o: { cwd?: string; env?: Record<string, string>; stdin?: 'pipe' } = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv(), ...o.env }, stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'] });
   track(child, BIN);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<CliResult>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
   return { child, done, output: () => ({ stdout, stderr }) };
 }
