@@ -3,7 +3,8 @@
 // On a deterministic 1M-row, 30-float CSV: DuckDB's scan of the whole file (every column, all cores: the
 // ingest floor, bench/duckdb.ts), the reader alone (parse + featurize, one thread), and for each model (lr,
 // gbr, rf, mlp): the ONNX Runtime floor (preloaded tensors, chunks of 8192), `serve-batch run` end to end with
-// one reader, one reader per core and its default readers (wall, CPU, peak RSS, rows/s, MB/s), the overlap efficiency, the
+// one reader, one reader per core and its default readers (wall, CPU, peak RSS, rows/s, MB/s), the file piped
+// to its standard input (against one reader on the file), the overlap efficiency, the
 // DuckDB + onnxruntime-node script (bench/duckdb.ts) and — when /usr/bin/python3 has pandas and scikit-learn —
 // the pandas peer (../shared/bench/peer_pandas.py) on the same file with the same models, both peers' results
 // compared with ours (≤ 1e-4). Then: results of the fast paths equal to the reference paths byte for
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
 
   const rows: string[] = [];
   const overheads: string[] = [];
+  const stdins: string[] = [];
   let allMet = true;
   for (const m of MODELS) {
     const fl = await floor(models[m], ROWS, reader.sample);
@@ -220,6 +222,9 @@ async function main(): Promise<void> {
     if (made.code !== 0) throw new Error(`serve-batch profile ${m} failed: ${made.stderr}`);
     const plain: Measured[] = [];
     const monitored: Measured[] = [];
+    // The same file piped to standard input (parsed in a reader thread, its bytes read by the main thread).
+    const piped: Measured[] = [];
+    const pipedOut = path.join(work, `${m}.stdin.csv`);
     const duckOut = path.join(work, `${m}.duckdb.csv`);
     for (let i = 0; i < RUNS; i++) {
       const p0 = await measure(process.execPath, [BIN, 'run', plainJob, '--quiet']);
@@ -234,6 +239,9 @@ async function main(): Promise<void> {
       const r1 = await measure(process.execPath, [BIN, 'run', oneFile, '--quiet']);
       if (r1.code !== 0) throw new Error(`serve-batch run ${m} (one reader) failed: ${r1.stderr}`);
       oneReader.push(r1);
+      const rp = await measure(process.execPath, [BIN, 'run', jobFile, '--quiet', '--input', '-', '--input-format', 'csv', '--output', pipedOut], process.env, data);
+      if (rp.code !== 0) throw new Error(`serve-batch run ${m} (standard input) failed: ${rp.stderr}`);
+      piped.push(rp);
       const ra = await measure(process.execPath, [BIN, 'run', allFile, '--quiet']);
       if (ra.code !== 0) throw new Error(`serve-batch run ${m} (${CORES} readers) failed: ${ra.stderr}`);
       allReaders.push(ra);
@@ -267,6 +275,12 @@ async function main(): Promise<void> {
     );
     const sameOne = readFileSync(out).equals(readFileSync(path.join(work, `${m}.1.csv`))) && readFileSync(out).equals(readFileSync(path.join(work, `${m}.all.csv`)));
     allMet &&= sameOne;
+    const pipe = summary(piped);
+    const samePiped = readFileSync(out).equals(readFileSync(pipedOut));
+    allMet &&= samePiped;
+    stdins.push(
+      [m.padEnd(4), `${f2(pipe.wall)} s / ${f2(pipe.cpu)} CPU / ${pipe.peakRssMb.toFixed(0)} MB`, `${f2(pipe.wall / one.wall)}×`, samePiped ? 'identical bytes' : 'DIFFERENT'].join(' | '),
+    );
     const d = comparePeer(out, duckOut);
     const duckCmp = d.maxDiff <= 1e-4 && d.labelMismatches === 0 ? 'equal' : `${d.labelMismatches} label(s) differ, max diff ${d.maxDiff.toExponential(1)}`;
     let cmp = '';
@@ -314,6 +328,11 @@ async function main(): Promise<void> {
   log('---|---|---|---|---|---|---|---|---|---|---|---|---');
   for (const r of rows) log(r);
   log(`overlap = (reader CPU + ORT CPU) / cores ÷ wall: 100% means the two cores were kept busy with nothing but parsing and inference`);
+  log('');
+  log(`standard input: the file piped to the default run's --input -, ${RUNS} run(s), in turn with the others; medians`);
+  log('model | wall / CPU / peak RSS | ÷ one reader on the file | results against the file');
+  log('---|---|---|---');
+  for (const r of stdins) log(r);
   log('');
   log(`profiling: ${RUNS} run(s) each of profile: false, the default (profiled) and monitor: against a reference, in turn; medians`);
   log('model | profile: false wall / CPU | profiled | profiled + monitor (drift, profile file) | target ≤ +10% wall');

@@ -1,7 +1,7 @@
 // Whole-process measurements for the bench: wall time, CPU time and peak RSS of a child process, read from
 // /proc while it runs (Linux).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 
 export interface Measured {
   wall: number;
@@ -26,13 +26,19 @@ function sample(pid: number): { rssKb: number; cpu: number } | undefined {
   }
 }
 
-// Run a command to completion, sampling its peak RSS and CPU time every 20 ms.
-export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
+// Run a command to completion, sampling its peak RSS and CPU time every 20 ms; `input`: a file piped to its
+// standard input.
+export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<Measured> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    if (input && child.stdin) {
+      // A reader that stops early (a failed run) closes the pipe: that is its failure to report, not ours.
+      child.stdin.on('error', () => undefined);
+      createReadStream(input).pipe(child.stdin);
+    }
     let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     let peak = 0;
     let cpu = 0;
     const timer = setInterval(() => {
