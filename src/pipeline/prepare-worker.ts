@@ -7,7 +7,7 @@ import { SbError } from '../errors.js';
 import { FeedPool } from './featurize.js';
 import { prepareHere, transferList, type PrepareSpec } from './prepare.js';
 import { withStorage } from '../storage/scope.js';
-import { relayedStdin, type RelayMessage } from './stdin-relay.js';
+import { readsStdin, relayedStdin, type RelayMessage } from './stdin-relay.js';
 
 const port = parentPort;
 if (!port) throw new Error('prepare-worker.js runs as a worker thread');
@@ -24,7 +24,7 @@ port.on('message', (m: 'next' | { start: PrepareSpec } | { recycle: (Float32Arra
     wake?.();
   } else if ('start' in m) {
     // Standard input's first bytes may come right after this message.
-    if (m.start.file === '-' && !m.start.query) stdin = relayedStdin(m.start.display, port);
+    if (readsStdin(m.start)) stdin = relayedStdin(m.start.display, port);
     void withStorage(m.start.storage ?? {}, () => prepare(m.start));
   } else if ('recycle' in m) for (const b of m.recycle) pool.give(b);
   else stdin?.receive(m);

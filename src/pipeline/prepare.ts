@@ -9,7 +9,7 @@ import { selectPacked, type PackedText } from '../table/packed.js';
 import { featurize, FeedPool, type Feed } from './featurize.js';
 import type { RunPlan } from './plan.js';
 import { takeReaderThread } from './reader-thread.js';
-import { relayStdin, type RelayTaken } from './stdin-relay.js';
+import { readsStdin, relayStdin, type RelayTaken } from './stdin-relay.js';
 import type { ByteSource } from '../storage/source.js';
 import type { StorageSettings } from '../storage/scope.js';
 
@@ -228,7 +228,7 @@ export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
     void worker.terminate();
     throw err;
   }
-  if (spec.file === '-' && !spec.query) relay = relayStdin(spec.display, worker, (error) => push({ kind: 'error', error }));
+  if (readsStdin(spec)) relay = relayStdin(spec.display, worker, (error) => push({ kind: 'error', error }));
   const it = prepared();
   return {
     chunks: it,
@@ -236,8 +236,9 @@ export function prepareInWorker(spec: PrepareSpec, ahead = AHEAD): Prepared {
     end: () => end ?? { bytes },
     close: async () => {
       relay?.stop();
-      await it.return(undefined);
+      // The thread first: a read it waits on (standard input that stopped coming) would hold `it` inside it.
       await worker.terminate();
+      await it.return(undefined);
     },
     ready: () => queue.length > 0 || exited,
     recycle: (chunk) => {

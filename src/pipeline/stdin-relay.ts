@@ -13,6 +13,11 @@ import { sourceStream } from '../storage/stream.js';
 const RELAY_BLOCK = 1024 * 1024;
 const RELAY_BLOCKS = 4;
 
+// Whether a reader's input is this process's standard input (a query has no file).
+export function readsStdin(spec: { file: string; query?: unknown }): boolean {
+  return spec.file === '-' && !spec.query;
+}
+
 /** From this thread to the reader thread. */
 export type RelayMessage = { stdin: Uint8Array } | { stdinEnd: true };
 
@@ -38,6 +43,9 @@ export function relayStdin(display: string, worker: Worker, fail: (error: RelayE
   let used = 0;
   let stopped = false;
   let room: (() => void) | undefined;
+  const forRoom = async () => {
+    while (out >= RELAY_BLOCKS && !stopped) await new Promise<void>((resolve) => (room = resolve));
+  };
   const post = () => {
     const full = block as Uint8Array;
     worker.postMessage({ stdin: full.subarray(0, used) } satisfies RelayMessage, [full.buffer as ArrayBuffer]);
@@ -55,11 +63,14 @@ export function relayStdin(display: string, worker: Worker, fail: (error: RelayE
           used += n;
           data = data.subarray(n);
           if (used < block.length) continue;
-          while (out >= RELAY_BLOCKS && !stopped) await new Promise<void>((resolve) => (room = resolve));
-          if (!stopped) post();
+          await forRoom();
+          // Unless a block given back meanwhile took it (taken() posts what is in the block).
+          if (!stopped && used > 0) post();
         }
         if (used > 0 && out < RELAY_BLOCKS) post();
       }
+      if (stopped) return;
+      await forRoom();
       if (stopped) return;
       if (used > 0) post();
       worker.postMessage({ stdinEnd: true } satisfies RelayMessage);
@@ -82,6 +93,9 @@ export function relayStdin(display: string, worker: Worker, fail: (error: RelayE
     stop() {
       stopped = true;
       room?.();
+      // A read of standard input may be pending (the relay reads ahead of the reader): returning the
+      // iterator would wait for it, and the open stream would keep the process alive after a failed run.
+      process.stdin.destroy();
       void blocks.return?.(undefined);
     },
   };

@@ -54,6 +54,16 @@ describe('standard input', () => {
     }
   });
 
+  it('fails at once on a bad header while the stream stays open: exit 1, one line, the process ends', async () => {
+    const { dir, job } = setUp();
+    const run = cliAsync(['run', job, '--input', '-', '--log-format', 'json'], { cwd: dir, stdin: 'pipe' });
+    started.push(run);
+    run.child.stdin?.write('id,x1\na,1\n');
+    const r = await run.done;
+    expect(r.status).toBe(1);
+    expect(expectOneLineError(r.stderr).join('\n')).toContain("column 'x2' is not in the header");
+  });
+
   it("writes a chunk's rows while the stream stays open; SIGTERM then stops the run: exit 143, the record says why", async () => {
     const { dir, job } = setUp('batch_size: 2\n');
     const run = cliAsync(['run', job, '--input', '-', '--output', '-', '--log-format', 'json'], { cwd: dir, stdin: 'pipe' });
