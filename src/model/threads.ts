@@ -1,4 +1,5 @@
-// ONNX Runtime's threads while a reader thread parses the input (large inputs, pipeline/prepare.ts).
+// ONNX Runtime's threads for one input: while a reader thread parses it (large inputs, standard input:
+// pipeline/prepare.ts), and, for a small tree ensemble, also while this thread parses it.
 //
 // ONNX Runtime's default is one intra-op thread per core. With the reader thread on one of those cores, that
 // oversubscribes them: for a model about as quick as parsing, its second thread only takes turns with the
@@ -194,15 +195,16 @@ function parallelCalls(pool: CopyPool): ModelThreads {
 }
 
 // The pool's threads sharing each chunk's calls, for an input read on this thread: it is scored one chunk at
-// a time, and this thread waits for the call, so the cores are the model's. The first copy starts with the
-// first chunk of more than one call (so a short input starts none), each further one once the one before it
-// has loaded and a chunk has more calls than there are loaded threads.
+// a time, and this thread waits for the call, so the cores are the model's. A copy starts when a chunk has more
+// calls than there are loaded threads, none loading, but not on the first chunk (an input of one chunk could
+// not use it, and its end would wait for the copy to load).
 function sharedCalls(pool: CopyPool): ModelThreads {
   const { ready } = pool;
+  let chunks = 0;
   return {
     parallel: 1,
     async next(calls = 1) {
-      if (pool.canStart() && calls > ready.length) pool.start();
+      if (chunks++ > 0 && pool.canStart() && calls > ready.length) pool.start();
       return ready.length > 1 ? { session: 'own', share: [...ready] } : { session: 'own' };
     },
     answered: () => undefined,

@@ -272,7 +272,7 @@ describe('a small tree ensemble', () => {
     expect((await Promise.allSettled(loading)).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
   });
 
-  it('reading in this thread: one chunk at a time, its calls shared among the loaded threads; a copy starts with the first chunk of more than one call, the next once it has loaded', async () => {
+  it('reading in this thread: one chunk at a time, its calls shared among the loaded threads; a copy starts from the second chunk when a chunk has more calls than threads, the next once it has loaded', async () => {
     const m = await loadModel(model('forest'));
     loaded.push(m);
     const taken: number[] = [];
@@ -284,7 +284,9 @@ describe('a small tree ensemble', () => {
     };
     const t = modelThreads(m, false, 3);
     expect(t.parallel).toBe(1);
-    // One call's rows: the own thread, and no copy.
+    // The first chunk, of four calls: the own thread, and no copy (an input of one chunk could not use it).
+    expect(await t.next(4)).toEqual({ session: 'own' });
+    // One call's rows: no copy either.
     expect(await t.next(1)).toEqual({ session: 'own' });
     expect(taken).toEqual([]);
     // Four calls: the first copy starts, and the own thread scores this chunk alone.
@@ -304,6 +306,7 @@ describe('a small tree ensemble', () => {
     loaded.push(m);
     const t = modelThreads(m, false, 2);
     const [copy] = await Promise.all(m.copies?.take(1) ?? []);
+    await t.next(2);
     await t.next(2);
     const runs: [ModelThread, number][] = [];
     for (const thread of [m.thread, copy]) {
@@ -336,6 +339,7 @@ describe('a small tree ensemble', () => {
     loaded.push(m);
     const t = modelThreads(m, false, 2);
     const [copy] = await Promise.all(m.copies?.take(1) ?? []);
+    await t.next(2);
     await t.next(2);
     let ownAnswered = false;
     const score = m.thread.score.bind(m.thread);
