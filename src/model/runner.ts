@@ -6,7 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { SbError } from '../errors.js';
 import { cleanOrtMessage } from './ort-message.js';
-import { callRows, rowWidth, type NamedTensor, type Outputs, type RunSpec, type TensorData, type TensorValues } from './tensors.js';
+import { callRows, concatRows, rowWidth, type NamedTensor, type Outputs, type RunSpec, type TensorValues } from './tensors.js';
 
 type Sliceable = TensorValues & { subarray?: (a: number, b: number) => TensorValues; slice: (a: number, b: number) => TensorValues };
 
@@ -28,7 +28,10 @@ export async function runModel(session: ort.InferenceSession, feeds: NamedTensor
     }
     parts.push(out);
   }
-  return Object.fromEntries(spec.fetch.map((name) => [name, stackRows(parts.map((p) => p[name]), rows, size)]));
+  // Each call's rows but the pad rows of the last one, in arrays of their own (so they can move to another thread).
+  const rowsIn = (i: number) => Math.min(size, rows - i * size);
+  const stacked = (name: string) => concatRows(parts.map((p, i) => ({ type: p[name].type, data: p[name].data as TensorValues, dims: [rowsIn(i), ...p[name].dims.slice(1)] })));
+  return Object.fromEntries(spec.fetch.map((name) => [name, stacked(name)]));
 }
 
 // The values of rows [start, start+count) of a feed for a call of `size` rows: a view when the call is full,
@@ -50,26 +53,6 @@ async function runOnce(session: ort.InferenceSession, feeds: Record<string, ort.
   } catch (err) {
     throw new SbError('MODEL_RUNTIME', `the model failed on this data: ${cleanOrtMessage(err)}`);
   }
-}
-
-// The first `rows` rows of calls of `size` rows each, stacked into arrays of their own (so they can move
-// to another thread).
-function stackRows(parts: ort.Tensor[], rows: number, size: number): TensorData {
-  const first = parts[0];
-  const width = rowWidth(first.dims);
-  const total = rows * width;
-  const data = first.type === 'string' ? new Array<string>(total) : new (first.data.constructor as new (n: number) => Exclude<TensorValues, string[]>)(total);
-  const dst = data as unknown as { [i: number]: unknown; set?: (src: ArrayLike<unknown>, at: number) => void };
-  let o = 0;
-  for (const p of parts) {
-    const n = Math.min(size * width, total - o);
-    const src = p.data as unknown as { [i: number]: unknown; subarray?: (a: number, b: number) => ArrayLike<unknown> };
-    // Typed arrays in one copy (element by element, int64 values would each become a bigint).
-    if (dst.set && src.subarray) dst.set(src.subarray(0, n), o);
-    else for (let i = 0; i < n; i++) dst[o + i] = src[i];
-    o += n;
-  }
-  return { type: first.type, data: data as TensorValues, dims: [rows, ...first.dims.slice(1)] };
 }
 
 /** Whether two calls' outputs are the same: shapes, and every value bit for bit. */

@@ -63,20 +63,23 @@ export function rowsOf(f: NamedTensor, from: number, to: number): NamedTensor {
   return { ...f, data: f.data.slice(from * width, to * width), dims: [to - from, ...f.dims.slice(1)] };
 }
 
-// Batch-first tensors of the same type and row shape, one after the other in one tensor.
+// Batch-first tensors of the same type and row shape, one after the other in one tensor of arrays of its own:
+// the first dims[0] rows of each (its data may hold more).
 export function concatRows(parts: TensorData[]): TensorData {
   const first = parts[0];
   const rows = parts.reduce((n, p) => n + p.dims[0], 0);
   const width = rowWidth(first.dims);
-  if (Array.isArray(first.data)) return { ...first, data: parts.flatMap((p) => p.data as string[]), dims: [rows, ...first.dims.slice(1)] };
+  const dims = [rows, ...first.dims.slice(1)];
+  if (Array.isArray(first.data)) return { type: first.type, data: parts.flatMap((p) => (p.data as string[]).slice(0, p.dims[0] * width)), dims };
   const data = new (first.data.constructor as new (n: number) => Exclude<TensorValues, string[]>)(rows * width);
   let at = 0;
   for (const p of parts) {
     const values = p.data as Exclude<TensorValues, string[]>;
+    // In one copy (element by element, int64 values would each become a bigint).
     (data as { set(src: typeof values, at: number): void }).set(values.subarray(0, p.dims[0] * width), at);
     at += p.dims[0] * width;
   }
-  return { ...first, data, dims: [rows, ...first.dims.slice(1)] };
+  return { type: first.type, data, dims };
 }
 
 // The distinct array buffers under some typed arrays, to transfer them with a message. Only buffers an array
