@@ -1,6 +1,6 @@
 // Whole-process measurements for the bench: wall time, CPU time and peak RSS of a child process, read from
 // /proc while it runs (Linux).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 
 export interface Measured {
@@ -27,8 +27,10 @@ function sample(pid: number): { rssKb: number; cpu: number } | undefined {
 }
 
 // Run a command to completion, sampling its peak RSS and CPU time every 20 ms; `input`: a file piped to its
-// standard input.
+// standard input. The pages earlier commands wrote (a result is 60 MB) are flushed first, so that none of
+// their writeback falls into this one's time.
 export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<Measured> {
+  spawnSync('sync');
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(cmd, args, { env, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });

@@ -221,9 +221,9 @@ async function runJobIn(job: JobConfig, options: RunOptions, storage: StorageSco
   return record;
 }
 
-// A large input, standard input, or a query read whole, is read in a reader thread: start it now, so it is ready when the
-// input opens instead of taking its own ~0.2 s then. A guess from the listing (a wrong one costs an idle
-// thread, dropped after the run); not for a dry run, which reads nothing.
+// A large input, standard input, or a query read whole, is read in a reader thread: start it now, so it is
+// ready when the input opens instead of taking its own ~0.2 s then. A guess from the listing (a wrong one
+// costs an idle thread, dropped after the run); not for a dry run, which reads nothing.
 function warmReader(inputs: InputFile[], options: RunOptions, query: boolean): void {
   if (!options.dryRun && (query ? options.limit === undefined : inputs.some((i) => readsInThread(i.path, i.bytes, options.limit)))) warmReaderThread();
 }
