@@ -194,6 +194,18 @@ async function forestBytes(thread: ModelThread): Promise<Buffer> {
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
+// The forest read on this thread on 2 cores, its copy loaded and taken up (the second chunk starts it): the
+// next chunk's calls are shared between the own thread and the copy.
+async function sharing() {
+  const m = await loadModel(model('forest'));
+  loaded.push(m);
+  const t = modelThreads(m, false, 2);
+  const [copy] = await Promise.all(m.copies?.take(1) ?? []);
+  await t.next(2);
+  await t.next(2);
+  return { m, t, copy };
+}
+
 describe('a small tree ensemble', () => {
   it('is scored on one thread per session, in parallel calls on copies in more model threads, with the bits of one thread', async () => {
     const m = await loadModel(model('forest'));
@@ -302,12 +314,7 @@ describe('a small tree ensemble', () => {
   });
 
   it("a shared chunk is scored in runs of whole calls on each thread: the bits of one thread, the chunk's own arrays back", async () => {
-    const m = await loadModel(model('forest'));
-    loaded.push(m);
-    const t = modelThreads(m, false, 2);
-    const [copy] = await Promise.all(m.copies?.take(1) ?? []);
-    await t.next(2);
-    await t.next(2);
+    const { m, t, copy } = await sharing();
     const runs: [ModelThread, number][] = [];
     for (const thread of [m.thread, copy]) {
       const score = thread.score.bind(thread);
@@ -335,12 +342,7 @@ describe('a small tree ensemble', () => {
   });
 
   it('a shared chunk fails when one of its runs fails, once every run has come back', async () => {
-    const m = await loadModel(model('forest'));
-    loaded.push(m);
-    const t = modelThreads(m, false, 2);
-    const [copy] = await Promise.all(m.copies?.take(1) ?? []);
-    await t.next(2);
-    await t.next(2);
+    const { m, t, copy } = await sharing();
     let ownAnswered = false;
     const score = m.thread.score.bind(m.thread);
     m.thread.score = (...args) => score(...args).finally(() => (ownAnswered = true));
