@@ -6,6 +6,7 @@ import type { ModelThread } from '../../src/model/model-thread.js';
 import { CALL_ROWS, type NamedTensor } from '../../src/model/tensors.js';
 import { callModel, modelThreads, type ChunkTimes } from '../../src/model/threads.js';
 import { model } from '../support/cli.js';
+import { noteCalls, type NotedCall } from '../support/model-calls.js';
 
 const loaded: LoadedModel[] = [];
 afterEach(async () => {
@@ -238,19 +239,13 @@ describe('a small tree ensemble', () => {
     loaded.push(m);
     const t = modelThreads(m, true, 2);
     const [copy] = await Promise.all(m.copies?.take(1) ?? []);
-    const used: ModelThread[] = [];
-    for (const thread of [m.thread, copy]) {
-      const score = thread.score.bind(thread);
-      thread.score = (...args) => {
-        used.push(thread);
-        return score(...args);
-      };
-    }
+    const calls: NotedCall[] = [];
+    [m.thread, copy].forEach(noteCalls(calls));
     const call = () => callModel(m, t, forestFeeds(3000), 3000, { fetch: ['variable'] });
     await call();
     await Promise.all([call(), call()]);
     // Had the first call not been counted out, the second would have gone to the copy.
-    expect(used).toEqual([m.thread, m.thread, copy]);
+    expect(calls.map((c) => c.thread)).toEqual([m.thread, m.thread, copy]);
   });
 
   it('a short input starts one copy at most, whatever the cores', async () => {
@@ -315,21 +310,15 @@ describe('a small tree ensemble', () => {
 
   it("a shared chunk is scored in runs of whole calls on each thread: the bits of one thread, the chunk's own arrays back", async () => {
     const { m, t, copy } = await sharing();
-    const runs: [ModelThread, number][] = [];
-    for (const thread of [m.thread, copy]) {
-      const score = thread.score.bind(thread);
-      thread.score = (feeds, rows, ...rest) => {
-        runs.push([thread, rows]);
-        return score(feeds, rows, ...rest);
-      };
-    }
+    const calls: NotedCall[] = [];
+    [m.thread, copy].forEach(noteCalls(calls));
     // 5000 rows are three calls of 2048 (the last one of 904 rows): one on the own thread, two on the copy.
     const feeds = forestFeeds(5000);
     const data = feeds[0].data;
     const scored = await callModel(m, t, feeds, 5000, { fetch: ['variable'] });
-    expect(runs).toEqual([
-      [m.thread, 2048],
-      [copy, 2952],
+    expect(calls).toEqual([
+      { thread: m.thread, rows: 2048 },
+      { thread: copy, rows: 2952 },
     ]);
     const out = scored.outputs.variable;
     expect(out.dims).toEqual([5000, 2]);

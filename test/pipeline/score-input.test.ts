@@ -8,14 +8,14 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { exitCodeOf, SbError } from '../../src/errors.js';
 import type { TableWriter, WriterMark } from '../../src/table/writer.js';
 import { parseJob } from '../../src/job/load.js';
-import type { ModelThread } from '../../src/model/model-thread.js';
-import { loadModel, type ModelCopies } from '../../src/model/session.js';
+import { loadModel, type LoadedModel, type ModelCopies } from '../../src/model/session.js';
 import { planRun } from '../../src/pipeline/plan.js';
 import { rejectsSink } from '../../src/pipeline/rejects.js';
 import { WORKER_MIN_BYTES } from '../../src/pipeline/reader-thread.js';
 import { InputFailure, scoreInput } from '../../src/pipeline/score-input.js';
 import { totals, unreconciled, type InputRecord } from '../../src/run/record.js';
 import { model } from '../support/cli.js';
+import { noteCalls, type NotedCall } from '../support/model-calls.js';
 import { makeFifo } from '../support/streams.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -129,39 +129,45 @@ describe('scoreInput overlaps the model with writing', () => {
   });
 });
 
+// The forest's value of feature cell i (row i / 4, column i % 4).
+const forestValue = (i: number) => ((i * 37) % 100) / 100;
+
+// A job over `rows` rows of the forest's four features (`keys`: its input and batch_size), its model noting
+// the calls of its own thread and of one copy, loaded before the input starts so that it joins as soon as the
+// calls take it up.
+async function forestInput(rows: number, keys: string) {
+  const d = tempDir();
+  const file = path.join(d, 'in.csv');
+  writeFileSync(file, 'a,b,c,d\n' + Array.from({ length: rows }, (_, r) => `${[0, 1, 2, 3].map((c) => forestValue(r * 4 + c)).join(',')}\n`).join(''));
+  const job = parseJob(`model: ${model('forest')}\n${keys}\nfeatures: { columns: [a, b, c, d] }\noutput: out.csv\n`, path.join(d, 'job.yaml'));
+  const m = await loadModel(job.model.path);
+  onTestFinished(() => m.close());
+  const calls: NotedCall[] = [];
+  const note = noteCalls(calls);
+  note(m.thread);
+  const [copy] = await Promise.all((m.copies as ModelCopies).take(1).map((loaded) => loaded.then(note)));
+  return { file, job, m, plan: planRun(job, m), calls, copy };
+}
+
+// The first output's first column for all `rows` forest rows in one call on `m`'s own thread.
+async function oneThreadValues(m: LoadedModel, rows: number, fetch: string[]): Promise<number[]> {
+  const alone = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from({ length: rows * 4 }, (_, i) => forestValue(i)), dims: [rows, 4] }], rows, { fetch });
+  return Array.from(alone.outputs[fetch[0]].data as Float32Array).filter((_, i) => i % 2 === 0);
+}
+
 // Twelve rows of the forest's four features in chunks of two, read by two reader threads (the next chunk is
 // always there), noting at each write how many model calls were asked for, and which thread took each.
 describe('a tree ensemble', () => {
   it.skipIf(os.availableParallelism() < 2)('scores the chunks of a tree ensemble in parallel calls on its copies, and writes them in input order with the bits of one call', async () => {
-    const d = tempDir();
-    const file = path.join(d, 'in.csv');
-    const value = (i: number) => ((i * 37) % 100) / 100;
-    writeFileSync(file, 'a,b,c,d\n' + Array.from({ length: 12 }, (_, r) => `${[0, 1, 2, 3].map((c) => value(r * 4 + c)).join(',')}\n`).join(''));
-    const job = parseJob(`model: ${model('forest')}\ninput: { path: in.csv, readers: 2 }\nfeatures: { columns: [a, b, c, d] }\noutput: out.csv\nbatch_size: 2\n`, path.join(d, 'job.yaml'));
-    const m = await loadModel(job.model.path);
-    onTestFinished(() => m.close());
-    const plan = planRun(job, m);
-    const used: ModelThread[] = [];
-    const note = (thread: ModelThread) => {
-      const score = thread.score.bind(thread);
-      thread.score = (...args) => {
-        used.push(thread);
-        return score(...args);
-      };
-      return thread;
-    };
-    note(m.thread);
-    // One copy loaded before the input starts, so that it joins as soon as the calls take it up (the second).
-    await Promise.all((m.copies as ModelCopies).take(1).map((loaded) => loaded.then(note)));
-    const { writer, atWrite, values } = notingWriter(() => used.length);
+    const { file, job, m, plan, calls } = await forestInput(12, 'input: { path: in.csv, readers: 2 }\nbatch_size: 2');
+    const { writer, atWrite, values } = notingWriter(() => calls.length);
     const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') }, WORKER_MIN_BYTES);
     expect(result).toMatchObject({ rowsIn: 12, rowsOut: 12, rowsRejected: 0 });
     // Once the copy joined: two calls in flight beyond the chunk written (calls asked for at write i, minus
     // the i + 1 chunks written), on more than one thread.
     expect(Math.max(...atWrite.map((asked, i) => asked - i - 1))).toBe(2);
-    expect(new Set(used).size).toBeGreaterThan(1);
-    const alone = await m.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from({ length: 48 }, (_, i) => value(i)), dims: [12, 4] }], 12, { fetch: plan.fetch });
-    expect(values).toEqual(Array.from(alone.outputs[plan.fetch[0]].data as Float32Array).filter((_, i) => i % 2 === 0));
+    expect(new Set(calls.map((c) => c.thread)).size).toBeGreaterThan(1);
+    expect(values).toEqual(await oneThreadValues(m, 12, plan.fetch));
   });
 });
 
@@ -170,30 +176,12 @@ describe('a tree ensemble', () => {
 // by the second chunk).
 describe('a tree ensemble read on this thread', () => {
   it.skipIf(os.availableParallelism() < 2)("shares each chunk's calls among its threads once the copy has loaded, with the bits of one thread", async () => {
-    const d = tempDir();
-    const file = path.join(d, 'in.csv');
-    const value = (i: number) => ((i * 37) % 100) / 100;
-    writeFileSync(file, 'a,b,c,d\n' + Array.from({ length: 15000 }, (_, r) => `${[0, 1, 2, 3].map((c) => value(r * 4 + c)).join(',')}\n`).join(''));
-    const job = parseJob(`model: ${model('forest')}\ninput: in.csv\nfeatures: { columns: [a, b, c, d] }\noutput: out.csv\nbatch_size: 5000\n`, path.join(d, 'job.yaml'));
-    const m = await loadModel(job.model.path);
-    onTestFinished(() => m.close());
-    const plan = planRun(job, m);
-    const runs: [ModelThread, number][] = [];
-    const note = (thread: ModelThread) => {
-      const score = thread.score.bind(thread);
-      thread.score = (feeds, rows, ...rest) => {
-        runs.push([thread, rows]);
-        return score(feeds, rows, ...rest);
-      };
-      return thread;
-    };
-    note(m.thread);
-    // Loaded before the input starts: it joins from the third chunk (the second one starts it).
-    const [copy] = await Promise.all((m.copies as ModelCopies).take(1).map((loaded) => loaded.then(note)));
-    const { writer, values } = notingWriter(() => runs.length);
+    // The copy joins from the third chunk (the second one starts it).
+    const { file, job, m, plan, calls, copy } = await forestInput(15000, 'input: in.csv\nbatch_size: 5000');
+    const { writer, values } = notingWriter(() => calls.length);
     const result = await scoreInput(file, 'in.csv', 'csv', { job, plan, model: m, runSpec: { fetch: plan.fetch }, writer, rejects: rejectsSink(undefined, ',') });
     expect(result).toMatchObject({ rowsIn: 15000, rowsOut: 15000, rowsRejected: 0 });
-    expect(runs.map(([thread, rows]) => [thread === copy ? 'copy' : 'own', rows])).toEqual([
+    expect(calls.map(({ thread, rows }) => [thread === copy ? 'copy' : 'own', rows])).toEqual([
       ['own', 5000],
       ['own', 5000],
       ['own', 2048],
@@ -201,8 +189,7 @@ describe('a tree ensemble read on this thread', () => {
     ]);
     const one = await loadModel(job.model.path, { threads: 1 });
     onTestFinished(() => one.close());
-    const alone = await one.thread.score([{ input: 'input', type: 'float32', data: Float32Array.from({ length: 60000 }, (_, i) => value(i)), dims: [15000, 4] }], 15000, { fetch: plan.fetch });
-    expect(values).toEqual(Array.from(alone.outputs[plan.fetch[0]].data as Float32Array).filter((_, i) => i % 2 === 0));
+    expect(values).toEqual(await oneThreadValues(one, 15000, plan.fetch));
   });
 });
 
